@@ -1,0 +1,56 @@
+# canvass — `make demo` and `make test` work as the first command on a fresh machine:
+# each creates .venv and installs the project into it when missing.
+# `make check` (lint, types, tests) is what CI runs through .ci/run.
+PY    ?= python3
+VENV  ?= .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_SEED ?= 7
+PYTEST_ARGS ?=
+
+.PHONY: install demo test check lint format typecheck browser bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/canvass demo --seed $(DEMO_SEED) --out data/demo --force
+	$(BIN)/canvass run --config data/demo/canvass.toml --out maps/demo
+	@echo "Open maps/demo/index.html in a browser."
+
+# The browser test needs Debian's Chromium; install it when we can (root, apt).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	      || echo "could not install chromium; the browser test will be skipped"; \
+	  else echo "chromium missing and not root; the browser test will be skipped"; fi; }
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check canvass tests bench
+	$(BIN)/ruff format --check canvass tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix canvass tests bench
+	$(BIN)/ruff format canvass tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy canvass
+
+check: lint typecheck test
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
+	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/geocode_northampton.py
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .coverage build data/demo maps/demo

@@ -1,0 +1,558 @@
+"""Run configuration: frozen dataclasses loaded from ``canvass.toml``.
+
+Each stage has one frozen parameter class that checks itself in ``__post_init__``;
+:class:`PlanConfig` groups them and reads a TOML file where every key is optional
+(missing keys keep the defaults documented in ``canvass.example.toml``). Unknown
+tables or keys are a :class:`~canvass.errors.ConfigError`, so a typo such as
+``max_door`` is never silently ignored. Relative input paths are resolved against the
+folder of the TOML file, so a config and its data can move together.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError
+
+__all__ = [
+    "GeocodeParams",
+    "InputParams",
+    "LiftParams",
+    "OutputParams",
+    "PlanConfig",
+    "PrecinctParams",
+    "RouteParams",
+    "ScoreParams",
+    "TargetParams",
+    "TurfParams",
+    "UniverseParams",
+    "WalkParams",
+]
+
+VoterFormat = Literal["ma", "nc", "van", "mapped"]
+
+
+def _positive(section: str, name: str, value: float, *, allow_zero: bool = False) -> None:
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = "at least 0" if allow_zero else "greater than 0"
+        msg = f"`{section}.{name}` must be {bound}, got {value}."
+        raise ConfigError(msg)
+
+
+def _fraction(section: str, name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        msg = f"`{section}.{name}` must be between 0 and 1, got {value}."
+        raise ConfigError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class InputParams:
+    """
+    Where the run's input files are and how to read them.
+
+    Parameters
+    ----------
+    voter_format
+        Voter-file layout: ``ma`` (VOT + ANP/ACP), ``nc`` (ncvoter + ncvhis),
+        ``van`` (VAN list export) or ``mapped`` (any CSV/TSV through ``[mapping]``).
+    voters
+        Voter files (paths or glob patterns), relative to the config file.
+    history
+        Vote-history files (paths or glob patterns); empty when the history is in
+        the voter file itself (wide history, VAN).
+    precincts
+        Precinct shapes: anything pyogrio reads, or a folder of them.
+    precinct_layer
+        Layer name inside a multi-layer precinct file (GeoPackage); empty = first.
+    streets
+        Walking network: ``.osm``, ``.osm.bz2``, ``.osm.pbf`` or GraphML.
+    address_points
+        Optional address-point layer for geocoding (file with points or lat/lon).
+    do_not_knock
+        Optional CSV with a ``voter_id`` or ``address`` column of doors never to knock.
+    """
+
+    voter_format: VoterFormat = "ma"
+    voters: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()
+    precincts: str = ""
+    precinct_layer: str = ""
+    streets: str = ""
+    address_points: str = ""
+    do_not_knock: str = ""
+
+    def __post_init__(self) -> None:
+        if self.voter_format not in typing.get_args(VoterFormat):
+            msg = (
+                f"`inputs.voter_format` must be one of {typing.get_args(VoterFormat)}, "
+                f"got {self.voter_format!r}."
+            )
+            raise ConfigError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class PrecinctParams:
+    """
+    How precinct shapes are read and how precinct codes are matched.
+
+    Parameters
+    ----------
+    code_column
+        Column of the precinct file holding the full code ("1A", "Ward 1 Precinct A");
+        empty = guess from common names.
+    ward_column, precinct_column
+        Alternatively, separate ward and precinct columns.
+    """
+
+    code_column: str = ""
+    ward_column: str = ""
+    precinct_column: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GeocodeParams:
+    """
+    How voter addresses become door points.
+
+    Parameters
+    ----------
+    address_points
+        Match against the address-point layer first (when one is given).
+    interpolate
+        Fall back to interpolation along named street segments.
+    setback_m
+        Distance of an interpolated door from the street centreline, in metres.
+    """
+
+    address_points: bool = True
+    interpolate: bool = True
+    setback_m: float = 12.0
+
+    def __post_init__(self) -> None:
+        _positive("geocode", "setback_m", self.setback_m, allow_zero=True)
+
+
+@dataclass(frozen=True, slots=True)
+class UniverseParams:
+    """
+    One named target universe (``[universes.<name>]`` in the TOML file).
+
+    Parameters
+    ----------
+    kind
+        ``low_propensity`` (P(vote) at most `max_p` for the target election),
+        ``band`` (P(vote) within [`min_p`, `max_p`]), ``drop_off`` (voted in
+        presidential elections only) or ``new_registrants`` (no history yet).
+    min_p, max_p
+        Propensity bounds for ``low_propensity`` and ``band``.
+    parties
+        Enrollment codes eligible for the universe; empty = everyone. For a
+        Massachusetts Democratic primary use ``["D", "U"]`` (unenrolled voters may
+        take a party ballot).
+    """
+
+    kind: Literal["low_propensity", "band", "drop_off", "new_registrants"] = (
+        "low_propensity"
+    )
+    min_p: float = 0.0
+    max_p: float = 0.5
+    parties: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        kinds = ("low_propensity", "band", "drop_off", "new_registrants")
+        if self.kind not in kinds:
+            msg = f"universe kind must be one of {kinds}, got {self.kind!r}."
+            raise ConfigError(msg)
+        _fraction("universe", "min_p", self.min_p)
+        _fraction("universe", "max_p", self.max_p)
+        if self.min_p > self.max_p:
+            msg = f"universe `min_p` ({self.min_p}) is above `max_p` ({self.max_p})."
+            raise ConfigError(msg)
+
+
+def _default_universes() -> dict[str, UniverseParams]:
+    return {
+        "primary_low_propensity": UniverseParams(
+            kind="band", min_p=0.05, max_p=0.6, parties=("D", "U")
+        ),
+        "gubernatorial_low_propensity": UniverseParams(
+            kind="band", min_p=0.1, max_p=0.65, parties=()
+        ),
+        "drop_off": UniverseParams(kind="drop_off"),
+        "new_registrants": UniverseParams(kind="new_registrants", parties=("D", "U")),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreParams:
+    """
+    How turnout propensity is scored.
+
+    Parameters
+    ----------
+    method
+        Score used for targeting: ``gbm`` (gradient boosting), ``logistic``,
+        ``segment`` (observed turnout of the voter's history segment) or ``rules``.
+    window
+        Number of past elections of the same type used as features (k).
+    backtest
+        Run the hold-out backtest and write its report.
+    """
+
+    method: Literal["gbm", "logistic", "segment", "rules"] = "gbm"
+    window: int = 4
+    backtest: bool = True
+
+    def __post_init__(self) -> None:
+        if self.window < 1:
+            msg = f"`score.window` must be at least 1, got {self.window}."
+            raise ConfigError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetParams:
+    """
+    Which election the campaign works for and whom it knocks.
+
+    Parameters
+    ----------
+    election_type
+        ``state_primary`` or ``state_election`` (gubernatorial in Massachusetts).
+    universe
+        Name of the universe in ``[universes]`` to knock.
+    suppress
+        Standard suppressions: any of ``inactive``, ``moved``, ``deceased``,
+        ``do_not_knock``.
+    """
+
+    election_type: Literal["state_primary", "state_election"] = "state_primary"
+    universe: str = "primary_low_propensity"
+    suppress: tuple[str, ...] = ("inactive", "moved", "deceased", "do_not_knock")
+
+
+@dataclass(frozen=True, slots=True)
+class LiftParams:
+    """
+    Expected extra votes from a knock: effect(propensity) x contact rate.
+
+    Parameters
+    ----------
+    contact_rate
+        Share of knocked doors where someone answers (DOMAIN.md 3.2: 10-30 %).
+    curve_p, curve_effect
+        Piecewise-linear effect curve: turnout lift (in probability points) among
+        contacted voters at the given propensities. The default peaks at middle
+        propensity, as the field evidence for low-salience races says (DOMAIN.md 2.3).
+    """
+
+    contact_rate: float = 0.25
+    curve_p: tuple[float, ...] = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
+    curve_effect: tuple[float, ...] = (0.0, 0.02, 0.07, 0.09, 0.07, 0.03, 0.0)
+
+    def __post_init__(self) -> None:
+        _fraction("lift", "contact_rate", self.contact_rate)
+        if len(self.curve_p) != len(self.curve_effect) or len(self.curve_p) < 2:
+            msg = (
+                "`lift.curve_p` and `lift.curve_effect` must have the same length "
+                f"(at least 2), got {len(self.curve_p)} and {len(self.curve_effect)}."
+            )
+            raise ConfigError(msg)
+        if list(self.curve_p) != sorted(self.curve_p):
+            msg = "`lift.curve_p` must be increasing."
+            raise ConfigError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class WalkParams:
+    """
+    Walking network and walking costs.
+
+    Parameters
+    ----------
+    speed_m_s
+        Walking speed (DOMAIN.md 3.2: 1.2 m/s used by field routers).
+    door_s
+        Time spent at each door, in seconds.
+    max_snap_m
+        Doors farther than this from any street are reported, not moved.
+    crossing_m
+        Extra walking, in metres, to cross a street of each OSM class to reach a door
+        on the other side (DOMAIN.md 3.1, Edna's field-tested table).
+    """
+
+    speed_m_s: float = 1.2
+    door_s: int = 90
+    max_snap_m: float = 150.0
+    crossing_m: dict[str, float] = field(
+        default_factory=lambda: {
+            "motorway": 400.0,
+            "trunk": 400.0,
+            "primary": 100.0,
+            "secondary": 60.0,
+            "tertiary": 35.0,
+            "residential": 20.0,
+            "unclassified": 20.0,
+            "living_street": 10.0,
+            "service": 10.0,
+        }
+    )
+
+    def __post_init__(self) -> None:
+        _positive("walk", "speed_m_s", self.speed_m_s)
+        _positive("walk", "door_s", self.door_s, allow_zero=True)
+        _positive("walk", "max_snap_m", self.max_snap_m)
+
+
+@dataclass(frozen=True, slots=True)
+class TurfParams:
+    """
+    How doors are cut into turfs.
+
+    Parameters
+    ----------
+    shift_s
+        Length of one volunteer shift in seconds (default 2 h).
+    volunteers_per_turf
+        Volunteers who share a turf; a turf is sized for this many shifts.
+    balance
+        Allowed spread of estimated turf time around the precinct mean (0.15 = 15 %).
+    cross_precincts
+        Allow turfs to cross precinct lines.
+    """
+
+    shift_s: int = 7200
+    volunteers_per_turf: int = 1
+    balance: float = 0.15
+    cross_precincts: bool = False
+
+    def __post_init__(self) -> None:
+        _positive("turf", "shift_s", self.shift_s)
+        if self.volunteers_per_turf < 1:
+            msg = (
+                "`turf.volunteers_per_turf` must be at least 1, "
+                f"got {self.volunteers_per_turf}."
+            )
+            raise ConfigError(msg)
+        _fraction("turf", "balance", self.balance)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteParams:
+    """
+    How volunteers are routed inside each turf.
+
+    Parameters
+    ----------
+    open_routes
+        Routes end at the last door instead of back at the staging point.
+    time_limit_s
+        Guided-local-search time per turf; 0 keeps the first solution.
+    solution_limit
+        Stop the search after this many solutions (deterministic; 0 = no limit).
+    workers
+        Worker processes that solve turfs in parallel.
+    """
+
+    open_routes: bool = False
+    time_limit_s: float = 2.0
+    solution_limit: int = 0
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        _positive("route", "time_limit_s", self.time_limit_s, allow_zero=True)
+        _positive("route", "solution_limit", self.solution_limit, allow_zero=True)
+        _positive("route", "workers", self.workers)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputParams:
+    """
+    What is written and how much personal data it carries.
+
+    Parameters
+    ----------
+    redact
+        Write maps safe to share publicly: no names, doors aggregated to blocks.
+    offline_pages
+        Inline Leaflet's scripts and styles into volunteer pages.
+    door_names
+        What a volunteer sees per targeted voter: ``first_last_initial``,
+        ``full`` or ``none``.
+    script
+        Canvass script printed on walk lists.
+    """
+
+    redact: bool = False
+    offline_pages: bool = False
+    door_names: Literal["first_last_initial", "full", "none"] = "first_last_initial"
+    script: str = (
+        "Hi, I'm a volunteer with our local campaign. Can we count on you to vote "
+        "in the upcoming election? Do you know where your polling place is?"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanConfig:
+    """All parameters of one planning run (see ``canvass.example.toml``)."""
+
+    seed: int = 0
+    run_name: str = "run"
+    inputs: InputParams = field(default_factory=InputParams)
+    precincts: PrecinctParams = field(default_factory=PrecinctParams)
+    geocode: GeocodeParams = field(default_factory=GeocodeParams)
+    score: ScoreParams = field(default_factory=ScoreParams)
+    target: TargetParams = field(default_factory=TargetParams)
+    universes: dict[str, UniverseParams] = field(default_factory=_default_universes)
+    lift: LiftParams = field(default_factory=LiftParams)
+    walk: WalkParams = field(default_factory=WalkParams)
+    turf: TurfParams = field(default_factory=TurfParams)
+    route: RouteParams = field(default_factory=RouteParams)
+    output: OutputParams = field(default_factory=OutputParams)
+    base_dir: str = "."
+
+    def __post_init__(self) -> None:
+        if self.target.universe not in self.universes:
+            msg = (
+                f"`target.universe` is {self.target.universe!r} but no such universe "
+                f"is defined; add [universes.{self.target.universe}] or pick one of "
+                f"{sorted(self.universes)}."
+            )
+            raise ConfigError(msg)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> PlanConfig:
+        """
+        Read a configuration file; omitted keys keep their defaults.
+
+        Parameters
+        ----------
+        path
+            A ``canvass.toml`` file.
+
+        Returns
+        -------
+        config
+            The configuration, with `base_dir` set to the file's folder.
+
+        Raises
+        ------
+        ConfigError
+            If the file is not valid TOML, or a key is unknown or out of range.
+        """
+        try:
+            with Path(path).open("rb") as fh:
+                raw: dict[str, Any] = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as err:
+            msg = f"{path}: not valid TOML ({err}); fix the syntax at that line."
+            raise ConfigError(msg) from err
+        except OSError as err:
+            msg = f"{path}: cannot read the config file ({err.strerror})."
+            raise ConfigError(msg) from err
+        raw.setdefault("base_dir", str(Path(path).resolve().parent))
+        return cls.from_dict(raw, source=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], *, source: str = "config") -> PlanConfig:
+        """
+        Build a configuration from nested dictionaries (as parsed from TOML).
+
+        Raises
+        ------
+        ConfigError
+            If a key is unknown or a value has the wrong type or range.
+        """
+        try:
+            config = _build(cls, raw, "")
+        except ConfigError as err:
+            msg = f"{source}: {err}"
+            raise ConfigError(msg) from err
+        if not isinstance(config, PlanConfig):  # pragma: no cover - _build returns cls
+            raise TypeError
+        return config
+
+    def resolve(self, value: str) -> Path:
+        """Return an input path, relative to the config file's folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as plain data (for ``manifest.json``)."""
+        return _plain(dataclasses.asdict(self))
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    """Build dataclass `cls` from `raw`, checking keys and value types."""
+    if not isinstance(raw, dict):
+        msg = f"`{where or 'top level'}` must be a table, got {type(raw).__name__}."
+        raise ConfigError(msg)
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    if unknown := sorted(set(raw) - set(known)):
+        place = f"[{where}]" if where else "the top level"
+        msg = f"unknown setting(s) {unknown} in {place}; expected some of {sorted(known)}."
+        raise ConfigError(msg)
+    kwargs = {
+        name: _convert(hints[name], value, f"{where}.{name}" if where else name)
+        for name, value in raw.items()
+    }
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:  # noqa: PLR0911
+    """Convert one TOML value to the field's declared type, or explain the mismatch."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _build(hint, value, where)
+    if origin is dict:
+        if not isinstance(value, dict):
+            msg = f"`{where}` must be a table, got {value!r}."
+            raise ConfigError(msg)
+        return {str(k): _convert(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            msg = f"`{where}` must be a list, got {value!r}."
+            raise ConfigError(msg)
+        return tuple(_convert(args[0], v, where) for v in value)
+    if origin is Literal:
+        if value not in args:
+            msg = f"`{where}` must be one of {list(args)}, got {value!r}."
+            raise ConfigError(msg)
+        return value
+    if origin in (typing.Union, types.UnionType):
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            msg = f"`{where}` must be true or false, got {value!r}."
+            raise ConfigError(msg)
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            msg = f"`{where}` must be a whole number, got {value!r}."
+            raise ConfigError(msg)
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            msg = f"`{where}` must be a number, got {value!r}."
+            raise ConfigError(msg)
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            msg = f"`{where}` must be a string, got {value!r}."
+            raise ConfigError(msg)
+        return value
+    return value

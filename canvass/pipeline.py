@@ -1,0 +1,226 @@
+"""The whole run: every stage in order, returning a :class:`Plan` (no files written).
+
+``run`` is computation only. Writing the run folder (walk lists, maps, reports,
+``summary.json``) is :func:`canvass.output.write_plan`'s job, so a notebook user can
+inspect a plan without touching the disk, and the CLI can write it atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from . import geocode, load, network, route, schema, score, target, turf
+from .config import PlanConfig
+from .errors import InputError
+
+__all__ = ["Plan", "ProgressFn", "run"]
+
+logger = logging.getLogger(__name__)
+
+#: Progress callback: (stage name, done, total). The CLI draws it; the library never
+#: prints.
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """
+    Everything one planning run produced; written out by :mod:`canvass.output`.
+
+    Parameters
+    ----------
+    config
+        The configuration the plan was made with.
+    voters, history, elections, precincts, doors, turfs, stops, routes, left_out
+        The tables described in :mod:`canvass.schema`. `doors` holds every door with
+        at least one voter; `turfs`, `stops` and `routes` cover the target doors.
+    precinct_table
+        Per-precinct voters, targets, expected extra votes, density and past turnout.
+    backtest
+        The scoring backtest (metrics and tables), or empty when switched off.
+    reports
+        Per-stage counts and problem lists (load, geocode, network, ...), PII-free.
+    rejects
+        Input rows that could not be used: ``file``, ``line``, ``reason``.
+    """
+
+    config: PlanConfig
+    voters: pd.DataFrame
+    history: pd.DataFrame
+    elections: pd.DataFrame
+    precincts: gpd.GeoDataFrame
+    doors: gpd.GeoDataFrame
+    turfs: gpd.GeoDataFrame
+    stops: pd.DataFrame
+    routes: gpd.GeoDataFrame
+    left_out: pd.DataFrame
+    precinct_table: pd.DataFrame
+    backtest: dict[str, Any] = field(default_factory=dict)
+    reports: dict[str, Any] = field(default_factory=dict)
+    rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def target_doors(self) -> gpd.GeoDataFrame:
+        """Doors with at least one targeted voter."""
+        return self.doors[self.doors[schema.N_TARGETS] > 0]
+
+    def summary(self) -> dict[str, Any]:
+        """
+        Return the run's PII-free summary (what ``summary.json`` holds).
+
+        Returns
+        -------
+        summary
+            Counts of voters, targets, doors, turfs, volunteers and routed doors, the
+            left-out doors with their reasons, and the backtest AUCs.
+        """
+        target_doors = self.target_doors
+        left = [
+            {
+                "door_id": str(r[schema.DOOR_ID]),
+                "reason": str(r[schema.REASON]),
+                "value": round(float(r[schema.VALUE]), 4),
+                "detail": str(r[schema.DETAIL]),
+            }
+            for r in self.left_out.to_dict("records")
+        ]
+        return {
+            "run_name": self.config.run_name,
+            "seed": self.config.seed,
+            "target_election": self.config.target.election_type,
+            "universe": self.config.target.universe,
+            "voters": len(self.voters),
+            "targets": int(self.voters[schema.IS_TARGET].sum()),
+            "doors": len(target_doors),
+            "doors_all": len(self.doors),
+            "turfs": len(self.turfs),
+            "volunteers": len(self.routes),
+            "doors_routed": int(self.stops[schema.DOOR_ID].nunique()),
+            "doors_left_out": left,
+            "expected_extra_votes": round(float(self.routes_value()), 3),
+            "walk_km": round(float(self.routes[schema.WALK_M].sum()) / 1000, 2),
+            "backtest": self.backtest.get("auc", {}),
+            "reports": self.reports,
+        }
+
+    def routes_value(self) -> float:
+        """Expected extra votes over all routed doors."""
+        routed = self.doors.loc[self.stops[schema.DOOR_ID].unique(), schema.VALUE]
+        return float(routed.sum())
+
+
+def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
+    """
+    Run every stage in order and return the plan (no files are written).
+
+    Parameters
+    ----------
+    config
+        The run configuration; input paths come from ``config.inputs``.
+    progress
+        Optional callback ``(stage, done, total)`` for long stages.
+
+    Returns
+    -------
+    plan
+        Every table the run produced.
+
+    Raises
+    ------
+    CanvassError
+        Any stage's error (bad input, bad config, unroutable network).
+    """
+    inputs = config.inputs
+    for name in ("precincts", "streets"):
+        if not getattr(inputs, name):
+            msg = f"`inputs.{name}` is not set; give the file in the config or CLI."
+            raise InputError(msg)
+    if not inputs.voters:
+        msg = "`inputs.voters` is empty; list the voter file(s) in the config or CLI."
+        raise InputError(msg)
+
+    def step(name: str, i: int) -> None:
+        if progress is not None:
+            progress(name, i, 8)
+
+    step("load", 0)
+    precincts = load.read_precincts(
+        config.resolve(inputs.precincts), config.precincts, layer=inputs.precinct_layer
+    )
+    loaded = load.load_voter_file(config)
+    step("network", 1)
+    G = network.read_walk_graph(
+        config.resolve(inputs.streets), config.walk, crs=precincts.crs
+    )
+    step("geocode", 2)
+    address_points = (
+        geocode.read_address_points(config.resolve(inputs.address_points), precincts.crs)
+        if inputs.address_points and config.geocode.address_points
+        else None
+    )
+    geo = geocode.geocode_voters(
+        loaded.voters,
+        precincts,
+        streets=G,
+        address_points=address_points,
+        params=config.geocode,
+    )
+    step("score", 3)
+    elections = score.election_calendar(loaded.history, config)
+    scored = score.score_voters(geo.voters, loaded.history, elections, config)
+    step("target", 4)
+    targeted = target.select_targets(scored.voters, loaded.history, elections, config)
+    doors = target.door_values(geo.doors, targeted)
+    step("turf", 5)
+    snapped = network.snap_doors(doors, G, config.walk)
+    cut = turf.cut_turfs(snapped.doors, G, config)
+    step("route", 6)
+
+    def route_progress(done: int, total: int) -> None:
+        if progress is not None:
+            progress("route", done, total)
+
+    routed = route.route_turfs(cut.doors, cut.turfs, G, config, progress=route_progress)
+    step("report", 7)
+    left_out = pd.concat(
+        [snapped.left_out, cut.left_out, routed.left_out], ignore_index=True
+    )
+    precinct_table = target.precinct_table(
+        precincts, doors, targeted, loaded.history, elections
+    )
+    plan = Plan(
+        config=config,
+        voters=targeted,
+        history=loaded.history,
+        elections=elections,
+        precincts=precincts,
+        doors=cut.doors,
+        turfs=cut.turfs,
+        stops=routed.stops,
+        routes=routed.routes,
+        left_out=left_out,
+        precinct_table=precinct_table,
+        backtest=scored.backtest,
+        reports={
+            "load": loaded.report,
+            "geocode": geo.report,
+            "network": snapped.report,
+            "turf": cut.report,
+            "route": routed.report,
+        },
+        rejects=loaded.rejects,
+    )
+    step("done", 8)
+    logger.info(
+        "Planned %s target doors in %s turfs for %s volunteers",
+        f"{len(plan.target_doors):,}",
+        f"{len(plan.turfs):,}",
+        f"{len(plan.routes):,}",
+    )
+    return plan
