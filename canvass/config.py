@@ -38,7 +38,9 @@ __all__ = [
 VoterFormat = Literal["ma", "nc", "van", "mapped"]
 
 
-def _positive(section: str, name: str, value: float, *, allow_zero: bool = False) -> None:
+def _positive(
+    section: str, name: str, value: float, *, allow_zero: bool = False
+) -> None:
     if value < 0 or (value == 0 and not allow_zero):
         bound = "at least 0" if allow_zero else "greater than 0"
         msg = f"`{section}.{name}` must be {bound}, got {value}."
@@ -503,7 +505,10 @@ def _build(cls: type, raw: Any, where: str) -> Any:
     known = {f.name: f for f in fields(cls)}
     if unknown := sorted(set(raw) - set(known)):
         place = f"[{where}]" if where else "the top level"
-        msg = f"unknown setting(s) {unknown} in {place}; expected some of {sorted(known)}."
+        msg = (
+            f"unknown setting(s) {unknown} in {place}; "
+            f"expected some of {sorted(known)}."
+        )
         raise ConfigError(msg)
     kwargs = {
         name: _convert(hints[name], value, f"{where}.{name}" if where else name)
@@ -512,7 +517,7 @@ def _build(cls: type, raw: Any, where: str) -> Any:
     return cls(**kwargs)
 
 
-def _convert(hint: Any, value: Any, where: str) -> Any:  # noqa: PLR0911
+def _convert(hint: Any, value: Any, where: str) -> Any:
     """Convert one TOML value to the field's declared type, or explain the mismatch."""
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)

@@ -110,7 +110,7 @@ class Plan:
         }
 
     def routes_value(self) -> float:
-        """Expected extra votes over all routed doors."""
+        """Return the expected extra votes over all routed doors."""
         routed = self.doors.loc[self.stops[schema.DOOR_ID].unique(), schema.VALUE]
         return float(routed.sum())
 
@@ -160,7 +160,9 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
     )
     step("geocode", 2)
     address_points = (
-        geocode.read_address_points(config.resolve(inputs.address_points), precincts.crs)
+        geocode.read_address_points(
+            config.resolve(inputs.address_points), precincts.crs
+        )
         if inputs.address_points and config.geocode.address_points
         else None
     )

@@ -256,7 +256,9 @@ def validate_voters(voters: pd.DataFrame) -> None:
     InputError
         Listing each problem found.
     """
-    _raise("voters", _check_frame(voters, "voters", index=VOTER_ID, required=VOTER_COLUMNS))
+    _raise(
+        "voters", _check_frame(voters, "voters", index=VOTER_ID, required=VOTER_COLUMNS)
+    )
 
 
 def validate_history(history: pd.DataFrame) -> None:
@@ -272,7 +274,9 @@ def validate_history(history: pd.DataFrame) -> None:
     if not problems:
         bad = sorted(set(history[ELECTION_TYPE].dropna()) - set(ELECTION_TYPES))
         if bad:
-            problems.append(f"unknown election type(s) {bad}; expected {ELECTION_TYPES}")
+            problems.append(
+                f"unknown election type(s) {bad}; expected {ELECTION_TYPES}"
+            )
     _raise("history", problems)
 
 
@@ -327,7 +331,9 @@ def validate_doors(doors: pd.DataFrame, *, also: Iterable[str] = ()) -> None:
         Listing each problem found.
     """
     required = (*DOOR_COLUMNS, *also)
-    problems = _check_frame(doors, "doors", index=DOOR_ID, required=required, geo="Point")
+    problems = _check_frame(
+        doors, "doors", index=DOOR_ID, required=required, geo="Point"
+    )
     _raise("doors", problems)
 
 

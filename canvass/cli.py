@@ -1,0 +1,361 @@
+"""Command-line interface: a thin Click layer over the library.
+
+The CLI parses options, builds a :class:`~canvass.config.PlanConfig`, makes one library
+call and prints a short summary. It owns logging and progress display; the library only
+logs through ``logging`` and reports progress through callbacks. canvass's own errors
+become a one-line ``Error: ...`` with exit status 1 (``--debug`` shows the traceback);
+usage errors exit 2; an interrupted run exits 130 and leaves earlier outputs intact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from .config import PlanConfig
+from .errors import CanvassError
+
+__all__ = ["cli"]
+
+logger = logging.getLogger("canvass")
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_ANY_PATH = click.Path(exists=True, path_type=Path)
+
+
+class _Group(click.Group):
+    """Turn canvass's own errors into one-line messages and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CanvassError as err:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(str(err)) from err
+
+
+def _configure_logging(*, verbose: bool, quiet: bool) -> None:
+    from rich.logging import RichHandler
+
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO
+    handler = RichHandler(show_path=False, show_time=False, markup=False)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("canvass")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+    logging.captureWarnings(True)
+    warn_logger = logging.getLogger("py.warnings")
+    warn_logger.handlers[:] = [handler]
+    warn_logger.propagate = False
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="canvass")
+@click.option("-v", "--verbose", is_flag=True, help="Show debug detail.")
+@click.option("-q", "--quiet", is_flag=True, help="Only show errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for canvass errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
+    """Plan door-to-door canvassing of the voters who usually skip low-turnout races."""
+    if verbose and quiet:
+        msg = "--verbose and --quiet cannot be used together."
+        raise click.UsageError(msg)
+    ctx.obj = {"debug": debug, "quiet": quiet}
+    _configure_logging(verbose=verbose, quiet=quiet)
+
+
+def _load_config(config_path: Path | None, **overrides: Any) -> PlanConfig:
+    config = PlanConfig.from_toml(config_path) if config_path else PlanConfig()
+    inputs = {k: v for k, v in overrides.pop("inputs", {}).items() if v}
+    if inputs:
+        for key in ("voters", "history"):
+            if key in inputs:
+                inputs[key] = tuple(str(Path(p).resolve()) for p in inputs[key])
+        for key in ("precincts", "streets", "address_points", "do_not_knock"):
+            if key in inputs:
+                inputs[key] = str(Path(inputs[key]).resolve())
+        config = dataclasses.replace(
+            config, inputs=dataclasses.replace(config.inputs, **inputs)
+        )
+    for section, values in overrides.items():
+        values = {k: v for k, v in values.items() if v is not None}
+        if values:
+            config = dataclasses.replace(
+                config,
+                **{section: dataclasses.replace(getattr(config, section), **values)},
+            )
+    return config
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """Draw the library's progress callbacks as a rich progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    if quiet:
+        yield lambda stage, done, total: None
+        return
+    columns = (
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+    )
+    with Progress(*columns, transient=True, console=_stderr_console()) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            key = "route" if stage == "route" else "stages"
+            if key not in tasks:
+                label = "routing" if key == "route" else "planning"
+                tasks[key] = bar.add_task(label, total=total)
+            bar.update(tasks[key], completed=done, total=total)
+            if key == "stages":
+                bar.update(tasks[key], description=stage)
+
+        yield update
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@contextmanager
+def _interruptible(out: Path) -> Iterator[None]:
+    """Turn SIGTERM into a clean stop and report what an interruption left behind."""
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    except KeyboardInterrupt:
+        state = "are intact" if out.exists() else "were not created"
+        click.echo(
+            f"Interrupted: nothing was written; the previous outputs in {out} {state}.",
+            err=True,
+        )
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/demo"),
+    show_default=True,
+    help="Folder for the demo town's input files.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option(
+    "--voters",
+    "n_voters",
+    type=click.IntRange(50),
+    default=5000,
+    show_default=True,
+    help="Number of synthetic voters.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing demo folder.")
+def demo(out: Path, seed: int, n_voters: int, force: bool) -> None:
+    """Generate the synthetic demo town: streets, precincts, addresses, voter file."""
+    from .demo import make_demo_town
+
+    town = make_demo_town(out, seed=seed, n_voters=n_voters, force=force)
+    click.echo(
+        f"Demo town written to {town.root}: {town.n_voters:,} voters at "
+        f"{town.n_addresses:,} addresses. Run it with:\n"
+        f"  canvass run --config {town.config} --out maps/demo"
+    )
+
+
+@cli.command()
+@click.option("--config", "config_path", type=_FILE, help="canvass.toml for this run.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [default: maps/<run_name>].",
+)
+@click.option("--voters", multiple=True, type=_FILE, help="Voter file(s).")
+@click.option("--history", multiple=True, type=_FILE, help="Vote-history file(s).")
+@click.option("--precincts", type=_ANY_PATH, help="Precinct shapes.")
+@click.option("--streets", type=_FILE, help="Walking network (.osm, .pbf, GraphML).")
+@click.option("--seed", type=int, help="Override the config seed.")
+@click.option("--time-limit", type=float, help="Solver seconds per turf.")
+@click.option("--workers", type=click.IntRange(1), help="Parallel routing processes.")
+@click.option(
+    "--redact",
+    is_flag=True,
+    default=None,
+    help="Write maps safe to share publicly (no names).",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    default=None,
+    help="Inline Leaflet into route pages (tiles still need a connection).",
+)
+@click.pass_context
+def run(
+    ctx: click.Context,
+    config_path: Path | None,
+    out: Path | None,
+    voters: tuple[Path, ...],
+    history: tuple[Path, ...],
+    precincts: Path | None,
+    streets: Path | None,
+    seed: int | None,
+    time_limit: float | None,
+    workers: int | None,
+    redact: bool | None,
+    offline: bool | None,
+) -> None:
+    """Score voters, cut turfs, route volunteers, write walk lists and maps."""
+    from . import output, pipeline
+
+    config = _load_config(
+        config_path,
+        inputs={
+            "voters": voters,
+            "history": history,
+            "precincts": precincts,
+            "streets": streets,
+        },
+        route={"time_limit_s": time_limit, "workers": workers},
+        output={"redact": redact, "offline_pages": offline},
+    )
+    if seed is not None:
+        config = dataclasses.replace(config, seed=seed)
+    out = out or Path("maps") / config.run_name
+    with _interruptible(out), _progress(ctx.obj["quiet"]) as progress:
+        plan = pipeline.run(config, progress=progress)
+        output.write_plan(plan, out)
+    _print_summary(plan.summary(), out, quiet=ctx.obj["quiet"])
+
+
+def _print_summary(summary: dict[str, Any], out: Path, *, quiet: bool) -> None:
+    """Print the one-screen, PII-free run summary."""
+    from rich.table import Table
+
+    from .backtest import format_backtest
+
+    if quiet:
+        click.echo(str(out / "index.html"))
+        return
+    table = Table(title=f"canvass run '{summary['run_name']}'", show_header=False)
+    reasons: dict[str, int] = {}
+    for row in summary["doors_left_out"]:
+        reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
+    left = ", ".join(f"{n:,} {r}" for r, n in sorted(reasons.items())) or "none"
+    rows = [
+        ("target election", f"{summary['target_election']} ({summary['universe']})"),
+        ("voters", f"{summary['voters']:,}"),
+        ("targets", f"{summary['targets']:,}"),
+        ("target doors", f"{summary['doors']:,}"),
+        ("turfs", f"{summary['turfs']:,}"),
+        ("volunteer routes", f"{summary['volunteers']:,}"),
+        ("doors routed", f"{summary['doors_routed']:,}"),
+        ("doors left out", left),
+        ("expected extra votes", f"{summary['expected_extra_votes']:,.1f}"),
+        ("walking", f"{summary['walk_km']:,.1f} km"),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    console = _stderr_console()
+    console.print(table)
+    if summary.get("backtest"):
+        console.print(format_backtest({"auc": summary["backtest"]}), markup=False)
+    click.echo(f"Outputs: {out}/ — open {out / 'index.html'} in a browser.")
+
+
+@cli.command("load")
+@click.option(
+    "--config", "config_path", type=_FILE, required=True, help="canvass.toml."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Folder for the tables.",
+)
+def load_cmd(config_path: Path, out: Path) -> None:
+    """Load the voter file and history; write canonical tables and the load report."""
+    from . import load
+
+    config = _load_config(config_path)
+    result = load.load_voter_file(config)
+    written = load.write_load_outputs(result, out)
+    for path in written:
+        click.echo(str(path))
+
+
+@cli.command("geocode")
+@click.option(
+    "--config", "config_path", type=_FILE, required=True, help="canvass.toml."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Folder for the tables.",
+)
+def geocode_cmd(config_path: Path, out: Path) -> None:
+    """Load and geocode voters to doors; write voters, doors and the geocode report."""
+    from . import geocode, load, network
+
+    config = _load_config(config_path)
+    inputs = config.inputs
+    precincts = load.read_precincts(
+        config.resolve(inputs.precincts), config.precincts, layer=inputs.precinct_layer
+    )
+    loaded = load.load_voter_file(config)
+    G = network.read_walk_graph(
+        config.resolve(inputs.streets), config.walk, crs=precincts.crs
+    )
+    points = (
+        geocode.read_address_points(
+            config.resolve(inputs.address_points), precincts.crs
+        )
+        if inputs.address_points
+        else None
+    )
+    result = geocode.geocode_voters(
+        loaded.voters,
+        precincts,
+        streets=G,
+        address_points=points,
+        params=config.geocode,
+    )
+    written = load.write_load_outputs(loaded, out)
+    out.mkdir(parents=True, exist_ok=True)
+    result.voters.to_parquet(out / "voters_geocoded.parquet")
+    result.doors.to_file(out / "doors.gpkg", driver="GPKG")
+    report = out / "geocode_report.json"
+    report.write_text(json.dumps(result.report, indent=2, default=str) + "\n")
+    for path in [*written, out / "voters_geocoded.parquet", out / "doors.gpkg", report]:
+        click.echo(str(path))
+
+
+@cli.command("check-config")
+@click.argument("config_path", type=_FILE)
+def check_config(config_path: Path) -> None:
+    """Validate a canvass.toml and print the resolved settings."""
+    config = _load_config(config_path)
+    click.echo(json.dumps(config.to_dict(), indent=2, sort_keys=True))
