@@ -286,6 +286,12 @@ class WalkParams:
     crossing_m
         Extra walking, in metres, to cross a street of each OSM class to reach a door
         on the other side (DOMAIN.md 3.1, Edna's field-tested table).
+    intersection_only
+        Street classes crossed only at intersections, never mid-block (busy roads are
+        worked one side, then the other).
+    cache_dir
+        Folder for the parsed, projected walking graph (keyed by the file's checksum);
+        empty = ``$XDG_CACHE_HOME/canvass`` (``~/.cache/canvass``), ``"none"`` = no cache.
     """
 
     speed_m_s: float = 1.2
@@ -304,6 +310,8 @@ class WalkParams:
             "service": 10.0,
         }
     )
+    intersection_only: tuple[str, ...] = ("motorway", "trunk", "primary")
+    cache_dir: str = ""
 
     def __post_init__(self) -> None:
         _positive("walk", "speed_m_s", self.speed_m_s)
@@ -326,15 +334,32 @@ class TurfParams:
         Allowed spread of estimated turf time around the precinct mean (0.15 = 15 %).
     cross_precincts
         Allow turfs to cross precinct lines.
+    office
+        Optional staging office as ``[lat, lon]``; every turf then starts there.
+        Empty = each turf gets its own staging point on a street reachable by car.
+    fill
+        Share of the shift a turf is sized to (the rest is slack for the router).
     """
 
     shift_s: int = 7200
     volunteers_per_turf: int = 1
     balance: float = 0.15
     cross_precincts: bool = False
+    office: tuple[float, ...] = ()
+    fill: float = 0.9
 
     def __post_init__(self) -> None:
         _positive("turf", "shift_s", self.shift_s)
+        if self.office and (
+            len(self.office) != 2
+            or not -90 <= self.office[0] <= 90
+            or not -180 <= self.office[1] <= 180
+        ):
+            msg = f"`turf.office` must be [lat, lon] in degrees, got {list(self.office)}."
+            raise ConfigError(msg)
+        if not 0.1 <= self.fill <= 1.0:
+            msg = f"`turf.fill` must be between 0.1 and 1, got {self.fill}."
+            raise ConfigError(msg)
         if self.volunteers_per_turf < 1:
             msg = (
                 "`turf.volunteers_per_turf` must be at least 1, "
