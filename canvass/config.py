@@ -11,6 +11,7 @@ folder of the TOML file, so a config and its data can move together.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import tomllib
 import types
 import typing
@@ -413,6 +414,15 @@ class OutputParams:
         ``full`` or ``none``.
     script
         Canvass script printed on walk lists.
+    date
+        Canvass date printed on walk lists, ``YYYY-MM-DD``; empty leaves a blank to
+        fill in by hand. Ages are computed at this date (or, when empty, at the
+        latest election in the vote history).
+    page_base_url
+        Web address where the run folder is published, e.g.
+        ``https://example.org/canvass/``. QR codes on walk lists open
+        ``<page_base_url>routes/<route_id>.html``; empty puts the relative path in
+        the QR code and prints it beside it.
     """
 
     redact: bool = False
@@ -422,6 +432,25 @@ class OutputParams:
         "Hi, I'm a volunteer with our local campaign. Can we count on you to vote "
         "in the upcoming election? Do you know where your polling place is?"
     )
+    date: str = ""
+    page_base_url: str = ""
+
+    def __post_init__(self) -> None:
+        if self.date:
+            try:
+                dt.date.fromisoformat(self.date)
+            except ValueError:
+                msg = (
+                    f"`output.date` must be a date like 2026-09-01, got {self.date!r}; "
+                    "fix it or leave it empty."
+                )
+                raise ConfigError(msg) from None
+        if self.page_base_url and not self.page_base_url.endswith("/"):
+            msg = (
+                f"`output.page_base_url` must end with '/', got "
+                f"{self.page_base_url!r}; add the trailing slash."
+            )
+            raise ConfigError(msg)
 
 
 @dataclass(frozen=True, slots=True)
