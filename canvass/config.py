@@ -16,6 +16,7 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,6 +47,18 @@ def _positive(
         bound = "at least 0" if allow_zero else "greater than 0"
         msg = f"`{section}.{name}` must be {bound}, got {value}."
         raise ConfigError(msg)
+
+
+def _iso_date(
+    section: str, name: str, value: str, *, allow_empty: bool = False
+) -> None:
+    if allow_empty and not value:
+        return
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        msg = f"`{section}.{name}` must be a date like 2026-09-01, got {value!r}."
+        raise ConfigError(msg) from None
 
 
 def _fraction(section: str, name: str, value: float) -> None:
@@ -158,6 +171,14 @@ class UniverseParams:
         Enrollment codes eligible for the universe; empty = everyone. For a
         Massachusetts Democratic primary use ``["D", "U"]`` (unenrolled voters may
         take a party ballot).
+    max_voted, of_last
+        Transparent rule for ``low_propensity``: when `max_voted` is 0 or more, pick
+        voters who voted in at most `max_voted` of the last `of_last` elections of
+        the target type they were eligible for (instead of ``P(vote) <= max_p``).
+    include_new_registrants
+        Let new registrants (no history, scored by a prior) into a
+        ``low_propensity`` or ``band`` universe; off by default, they have their
+        own universe kind.
     """
 
     kind: Literal["low_propensity", "band", "drop_off", "new_registrants"] = (
@@ -166,8 +187,17 @@ class UniverseParams:
     min_p: float = 0.0
     max_p: float = 0.5
     parties: tuple[str, ...] = ()
+    max_voted: int = -1
+    of_last: int = 4
+    include_new_registrants: bool = False
 
     def __post_init__(self) -> None:
+        if self.of_last < 1 or self.max_voted >= self.of_last:
+            msg = (
+                f"universe `of_last` ({self.of_last}) must be at least 1 and above "
+                f"`max_voted` ({self.max_voted}); e.g. max_voted = 1, of_last = 4."
+            )
+            raise ConfigError(msg)
         kinds = ("low_propensity", "band", "drop_off", "new_registrants")
         if self.kind not in kinds:
             msg = f"universe kind must be one of {kinds}, got {self.kind!r}."
@@ -206,16 +236,52 @@ class ScoreParams:
         Number of past elections of the same type used as features (k).
     backtest
         Run the hold-out backtest and write its report.
+    next_state_primary, next_state_election
+        ISO dates of the target elections scored (the next state primary and the
+        next gubernatorial state election); used for age and registration
+        eligibility. Check the real dates with the Secretary of the Commonwealth.
+    train_elections
+        Number of latest past elections of each type the scores are fitted on.
+    new_registrant_since
+        ISO date; voters registered on or after it are new registrants even if they
+        were eligible for an election before (empty = only voters never eligible
+        for any election in the history).
+    max_train_rows
+        Fit the models on at most this many voter-election rows (a seeded sample).
+    shrink
+        Pseudo-count pulling small segments' turnout toward their parent segment.
     """
 
     method: Literal["gbm", "logistic", "segment", "rules"] = "gbm"
     window: int = 4
     backtest: bool = True
+    next_state_primary: str = "2026-09-01"
+    next_state_election: str = "2026-11-03"
+    train_elections: int = 2
+    new_registrant_since: str = ""
+    max_train_rows: int = 400_000
+    shrink: float = 20.0
 
     def __post_init__(self) -> None:
         if self.window < 1:
             msg = f"`score.window` must be at least 1, got {self.window}."
             raise ConfigError(msg)
+        if self.train_elections < 1:
+            msg = (
+                "`score.train_elections` must be at least 1, "
+                f"got {self.train_elections}."
+            )
+            raise ConfigError(msg)
+        _positive("score", "max_train_rows", self.max_train_rows)
+        _positive("score", "shrink", self.shrink, allow_zero=True)
+        for name in (
+            "next_state_primary",
+            "next_state_election",
+            "new_registrant_since",
+        ):
+            _iso_date(
+                "score", name, getattr(self, name), allow_empty=name.startswith("new")
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,11 +298,23 @@ class TargetParams:
     suppress
         Standard suppressions: any of ``inactive``, ``moved``, ``deceased``,
         ``do_not_knock``.
+    moved_statuses, deceased_statuses
+        Voter status codes (upper case) that mean the voter moved away or died;
+        optional ``moved``/``deceased`` true/false columns and a ``status_reason``
+        text column are used too when the voter file has them.
     """
 
     election_type: Literal["state_primary", "state_election"] = "state_primary"
     universe: str = "primary_low_propensity"
     suppress: tuple[str, ...] = ("inactive", "moved", "deceased", "do_not_knock")
+    moved_statuses: tuple[str, ...] = ("M", "MOVED", "R", "REMOVED")
+    deceased_statuses: tuple[str, ...] = ("D", "DECEASED")
+
+    def __post_init__(self) -> None:
+        known = ("inactive", "moved", "deceased", "do_not_knock")
+        if bad := sorted(set(self.suppress) - set(known)):
+            msg = f"`target.suppress` has unknown value(s) {bad}; use any of {known}."
+            raise ConfigError(msg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,6 +543,9 @@ class PlanConfig:
     score: ScoreParams = field(default_factory=ScoreParams)
     target: TargetParams = field(default_factory=TargetParams)
     universes: dict[str, UniverseParams] = field(default_factory=_default_universes)
+    #: Election-type overrides, keyed by election id or ISO date:
+    #: ``[elections] "2021-11-02" = "municipal"``.
+    elections: dict[str, str] = field(default_factory=dict)
     lift: LiftParams = field(default_factory=LiftParams)
     walk: WalkParams = field(default_factory=WalkParams)
     turf: TurfParams = field(default_factory=TurfParams)
@@ -473,6 +554,17 @@ class PlanConfig:
     base_dir: str = "."
 
     def __post_init__(self) -> None:
+        types = (
+            "state_primary",
+            "state_election",
+            "presidential_primary",
+            "presidential_election",
+            "municipal",
+            "special",
+        )
+        if bad := {k: v for k, v in self.elections.items() if v not in types}:
+            msg = f"`[elections]` override(s) {bad} must name one of {types}."
+            raise ConfigError(msg)
         if self.target.universe not in self.universes:
             msg = (
                 f"`target.universe` is {self.target.universe!r} but no such universe "
