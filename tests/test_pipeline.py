@@ -1,0 +1,76 @@
+"""End-to-end checks of one planning run over the small demo town (issue 2)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from canvass import schema
+from canvass.config import PlanConfig
+from canvass.errors import InputError
+from canvass.pipeline import run
+
+
+def test_plan_tables_follow_the_schema(demo_plan):
+    schema.validate_voters(demo_plan.voters)
+    schema.validate_history(demo_plan.history)
+    schema.validate_precincts(demo_plan.precincts)
+    schema.validate_doors(demo_plan.doors, also=[schema.TURF_ID, schema.N_TARGETS])
+    schema.validate_turfs(demo_plan.turfs)
+    schema.validate_stops(demo_plan.stops)
+    schema.validate_routes(demo_plan.routes)
+    schema.validate_left_out(demo_plan.left_out)
+
+
+def test_every_target_door_is_routed_once_or_left_out_with_reason(demo_plan):
+    targets = set(demo_plan.target_doors.index)
+    routed = demo_plan.stops[schema.DOOR_ID]
+    left = demo_plan.left_out[schema.DOOR_ID]
+    assert not routed.duplicated().any()
+    assert not left.duplicated().any()
+    assert set(routed).isdisjoint(set(left))
+    assert set(routed) | set(left) == targets
+    assert demo_plan.left_out[schema.REASON].isin(schema.LEFT_OUT_REASONS).all()
+
+
+def test_plan_has_real_work_in_it(demo_plan):
+    summary = demo_plan.summary()
+    assert summary["voters"] > 500
+    assert 0 < summary["targets"] < summary["voters"]
+    assert summary["turfs"] >= 2
+    assert summary["volunteers"] >= summary["turfs"]
+    # most target doors get routed in a town this small
+    assert summary["doors_routed"] >= 0.8 * summary["doors"]
+
+
+def test_routes_keep_their_shift(demo_plan):
+    limit = demo_plan.config.turf.shift_s
+    assert (demo_plan.routes[schema.TOTAL_S] <= limit).all()
+
+
+def test_summary_is_json_and_pii_free(demo_plan):
+    text = json.dumps(demo_plan.summary(), default=str)
+    voters = demo_plan.voters
+    full_names = (voters[schema.FIRST_NAME] + " " + voters[schema.LAST_NAME]).str.upper()
+    upper = text.upper()
+    assert not any(name in upper for name in full_names.head(300))
+
+
+def test_targeting_only_touches_the_universe(demo_plan):
+    targets = demo_plan.voters[demo_plan.voters[schema.IS_TARGET]]
+    assert (targets[schema.SUPPRESSED] == "").all()
+    assert (targets[schema.LIFT] > 0).all()
+    doors = demo_plan.doors
+    counted = targets.groupby("door_id").size()
+    pd.testing.assert_series_equal(
+        doors.loc[counted.index, schema.N_TARGETS].astype(int),
+        counted.astype(int),
+        check_names=False,
+    )
+
+
+def test_missing_inputs_are_reported_before_work():
+    with pytest.raises(InputError, match="inputs.precincts"):
+        run(PlanConfig())
