@@ -27,7 +27,9 @@ TEST_VOTERS = 900
 def shared_data() -> Path:
     """The folder of real public data; skips the test when it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data not found at {SHARED_DATA} (CI and dev machines have it)")
+        pytest.skip(
+            f"shared data not found at {SHARED_DATA} (CI and dev machines have it)"
+        )
     return SHARED_DATA
 
 

@@ -1,4 +1,4 @@
-"""The command-line interface: help, errors, an end-to-end run, interruption, privacy."""
+"""The command-line interface: help, errors, a whole run, interruption, privacy."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from canvass.cli import cli
-from tests.conftest import TEST_VOTERS
+
+TEST_VOTERS = 600  # a smaller town than conftest.py's: this one is run as subprocesses
 
 
 @pytest.mark.parametrize("command", sorted(cli.commands))
@@ -69,8 +70,18 @@ def cli_run(tmp_path_factory):
     made = _cli("demo", "--out", str(town), "--seed", "5", "--voters", str(TEST_VOTERS))
     assert made.returncode == 0, made.stderr
     out = root / "maps" / "demo"
-    ran = _cli("-v", "run", "--config", str(town / "canvass.toml"), "--out", str(out),
-               "--time-limit", "0", "--workers", "1")
+    ran = _cli(
+        "-v",
+        "run",
+        "--config",
+        str(town / "canvass.toml"),
+        "--out",
+        str(out),
+        "--time-limit",
+        "0",
+        "--workers",
+        "1",
+    )
     assert ran.returncode == 0, ran.stderr
     return town, out, ran
 
@@ -91,7 +102,9 @@ def test_logs_never_carry_names_or_addresses(cli_run):
     text = (ran.stdout + ran.stderr).upper()
     last, first = voters.columns[2], voters.columns[3]
     number, street = voters.columns[6], voters.columns[8]
-    names = set(voters[first] + " " + voters[last]) | set(voters[last] + ", " + voters[first])
+    names = set(voters[first] + " " + voters[last]) | set(
+        voters[last] + ", " + voters[first]
+    )
     addresses = set(voters[number] + " " + voters[street])
     leaked = sorted(n for n in names | addresses if n.strip() and n.upper() in text)
     assert leaked == []
@@ -101,8 +114,22 @@ def test_killed_run_leaves_previous_outputs_intact(cli_run, tmp_path):
     town, out, _ = cli_run
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "canvass", "run", "--config", str(town / "canvass.toml"),
-         "--out", str(out), "--seed", "99", "--time-limit", "1", "--workers", "1"],
+        [
+            sys.executable,
+            "-m",
+            "canvass",
+            "run",
+            "--config",
+            str(town / "canvass.toml"),
+            "--out",
+            str(out),
+            "--seed",
+            "99",
+            "--time-limit",
+            "1",
+            "--workers",
+            "1",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

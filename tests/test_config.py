@@ -28,7 +28,9 @@ def test_example_file_loads_and_equals_defaults():
 
 def test_omitted_keys_keep_defaults(tmp_path):
     path = tmp_path / "canvass.toml"
-    path.write_text('seed = 5\n[turf]\nshift_s = 5400\n[inputs]\nvoters = ["v/*.txt"]\n')
+    path.write_text(
+        'seed = 5\n[turf]\nshift_s = 5400\n[inputs]\nvoters = ["v/*.txt"]\n'
+    )
     config = PlanConfig.from_toml(path)
     assert config.seed == 5
     assert config.turf == TurfParams(shift_s=5400)

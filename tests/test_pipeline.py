@@ -53,7 +53,9 @@ def test_routes_keep_their_shift(demo_plan):
 def test_summary_is_json_and_pii_free(demo_plan):
     text = json.dumps(demo_plan.summary(), default=str)
     voters = demo_plan.voters
-    full_names = (voters[schema.FIRST_NAME] + " " + voters[schema.LAST_NAME]).str.upper()
+    full_names = (
+        voters[schema.FIRST_NAME] + " " + voters[schema.LAST_NAME]
+    ).str.upper()
     upper = text.upper()
     assert not any(name in upper for name in full_names.head(300))
 
@@ -72,5 +74,5 @@ def test_targeting_only_touches_the_universe(demo_plan):
 
 
 def test_missing_inputs_are_reported_before_work():
-    with pytest.raises(InputError, match="inputs.precincts"):
+    with pytest.raises(InputError, match=r"inputs\.precincts"):
         run(PlanConfig())
