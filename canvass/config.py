@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import tomllib
 import types
 import typing
@@ -26,6 +27,7 @@ __all__ = [
     "GeocodeParams",
     "InputParams",
     "LiftParams",
+    "MappingParams",
     "OutputParams",
     "PlanConfig",
     "PrecinctParams",
@@ -92,6 +94,10 @@ class InputParams:
         Optional address-point layer for geocoding (file with points or lat/lon).
     do_not_knock
         Optional CSV with a ``voter_id`` or ``address`` column of doors never to knock.
+    encoding
+        Text encoding of the voter and history files: ``auto`` (byte-order mark, else
+        UTF-8, else Windows-1252/Latin-1) or a codec name such as ``utf-8``,
+        ``latin-1``, ``utf-16``. Lines invalid in a declared codec are rejected.
     """
 
     voter_format: VoterFormat = "ma"
@@ -102,6 +108,7 @@ class InputParams:
     streets: str = ""
     address_points: str = ""
     do_not_knock: str = ""
+    encoding: str = "auto"
 
     def __post_init__(self) -> None:
         if self.voter_format not in typing.get_args(VoterFormat):
@@ -124,11 +131,129 @@ class PrecinctParams:
         empty = guess from common names.
     ward_column, precinct_column
         Alternatively, separate ward and precinct columns.
+    code_pattern
+        Regular expression with named groups ``ward`` and ``precinct`` that splits
+        the file's codes (and mapped voter files' precinct codes), replacing the
+        built-in rule of :func:`canvass.precincts.normalise_precinct_code`.
+    town, town_column
+        Keep only this town's precincts from a county- or statewide file (column
+        guessed from ``TOWN``/``MUNICIPALITY`` when `town_column` is empty).
     """
 
     code_column: str = ""
     ward_column: str = ""
     precinct_column: str = ""
+    code_pattern: str = ""
+    town: str = ""
+    town_column: str = ""
+
+    def __post_init__(self) -> None:
+        if self.code_pattern:
+            try:
+                groups = re.compile(self.code_pattern).groupindex
+            except re.error as err:
+                msg = f"`precincts.code_pattern` is not a valid regex ({err})."
+                raise ConfigError(msg) from None
+            if "precinct" not in groups:
+                msg = "`precincts.code_pattern` needs a named group (?P<precinct>...)."
+                raise ConfigError(msg)
+
+
+_MAPPED_KEYS = (
+    "voter_id", "last_name", "first_name", "middle_name", "name_suffix",
+    "street_number", "street_number_suffix", "street_name", "unit", "address",
+    "city", "state", "zip5", "party", "status", "birth_date", "birth_year", "age",
+    "registration_date", "ward", "precinct", "precinct_code",
+)  # fmt: skip
+_HISTORY_KEYS = (
+    "voter_id", "election_date", "election_type", "election", "voted", "party_voted"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MappingParams:
+    """
+    Column mapping for ``inputs.voter_format = "mapped"`` (see docs/voter-files.md).
+
+    Parameters
+    ----------
+    delimiter
+        Field delimiter of the voter file; empty = sniffed (tab, pipe, comma, ``;``).
+    header
+        The file has a header row; without one, name columns by 1-based number.
+    state
+        Two-letter state code, used to type elections (see ``classify_election``).
+    date_format
+        ``strftime`` format of all dates; empty = try the usual US formats.
+    columns
+        canvass column -> file column. ``voter_id`` is required; ``address`` is a
+        one-line street address split into number, street and unit; ``age`` gives
+        the birth year when there is no birth date; ``precinct_code`` is a full code
+        ("1A", "Ward 1 Precinct A") used when ward/precinct are not separate.
+    status_values
+        File status codes -> canonical (``A``/``I``), e.g. ``CONFIRMATION = "I"``.
+    history
+        ``none``, ``wide`` (one column per election in the voter file) or ``long``
+        (a separate file, ``inputs.history``, one row per voter per election).
+    wide_pattern
+        Regex matched against column names to find wide history columns; named group
+        ``date`` (required) and ``type`` (optional, else ``wide_type``).
+    wide_type
+        Election type text for wide columns whose name has no type.
+    history_delimiter, history_header
+        Delimiter (empty = sniffed) and header flag of the long history file.
+    history_columns
+        canvass name -> history file column: ``voter_id``, ``election_date``,
+        ``election_type`` or ``election`` (one label holding date and type), and
+        optionally ``voted`` (a code; rows in `not_voted` are skipped) and
+        ``party_voted``.
+    not_voted
+        Cell or code values meaning "did not vote" (wide cells and the ``voted``
+        column); an empty cell never counts as a vote.
+    election_types
+        The file's election codes -> canonical type, ``general`` or ``primary``
+        (e.g. Florida ``OTH = "municipal"``); codes not listed use the built-in rule.
+    """
+
+    delimiter: str = ""
+    header: bool = True
+    state: str = ""
+    date_format: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    status_values: dict[str, str] = field(default_factory=dict)
+    history: Literal["none", "wide", "long"] = "none"
+    wide_pattern: str = r"^(?P<type>[A-Za-z ]+)[-_ ](?P<date>\d{1,2}/\d{1,2}/\d{2,4})$"
+    wide_type: str = "general"
+    history_delimiter: str = ""
+    history_header: bool = True
+    history_columns: dict[str, str] = field(default_factory=dict)
+    not_voted: tuple[str, ...] = ("N", "NO", "0", "FALSE", "F", "-")
+    election_types: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if unknown := sorted(set(self.columns) - set(_MAPPED_KEYS)):
+            msg = (
+                f"unknown key(s) {unknown} in [mapping.columns]; "
+                f"expected some of {list(_MAPPED_KEYS)}."
+            )
+            raise ConfigError(msg)
+        if unknown := sorted(set(self.history_columns) - set(_HISTORY_KEYS)):
+            msg = (
+                f"unknown key(s) {unknown} in [mapping.history_columns]; "
+                f"expected some of {list(_HISTORY_KEYS)}."
+            )
+            raise ConfigError(msg)
+        if self.history not in ("none", "wide", "long"):
+            msg = f"`mapping.history` must be none, wide or long, got {self.history!r}."
+            raise ConfigError(msg)
+        try:
+            groups = re.compile(self.wide_pattern).groupindex
+        except re.error as err:
+            msg = f"`mapping.wide_pattern` is not a valid regex ({err})."
+            raise ConfigError(msg) from None
+        if "date" not in groups:
+            msg = "`mapping.wide_pattern` needs a named group (?P<date>...)."
+            raise ConfigError(msg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,6 +664,7 @@ class PlanConfig:
     run_name: str = "run"
     inputs: InputParams = field(default_factory=InputParams)
     precincts: PrecinctParams = field(default_factory=PrecinctParams)
+    mapping: MappingParams = field(default_factory=MappingParams)
     geocode: GeocodeParams = field(default_factory=GeocodeParams)
     score: ScoreParams = field(default_factory=ScoreParams)
     target: TargetParams = field(default_factory=TargetParams)
