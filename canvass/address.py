@@ -1,0 +1,422 @@
+"""US address normalisation for the geocoding stage (used by :mod:`canvass.geocode`).
+
+Voter files and address layers spell the same door in many ways: ``12 Maple
+Street``, ``12 MAPLE ST``, ``12-A N. Main St. Apt #2``, ``12 1/2 MT HOLYOKE DR``. This
+module turns each spelling into one canonical form so that a plain join matches them:
+
+- street names are upper case, punctuation-free, with USPS suffix abbreviations
+  (``STREET`` -> ``ST``), directionals (``NORTH`` -> ``N``) when they are not the
+  name itself (``NORTH ST`` stays), ``MOUNT`` -> ``MT``, ``SAINT`` -> ``ST`` and
+  ordinals written as numbers (``FIRST`` -> ``1ST``);
+- house numbers split into the number and its suffix (``12A``, ``12 1/2``);
+- units lose their designator (``APT 2``, ``#2``, ``UNIT 02`` -> ``2``).
+
+Every function works on unique values and maps the result back, so normalising a
+million-row voter file costs as much as normalising its few thousand distinct streets.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Collection, Iterable
+from typing import Final
+
+import pandas as pd
+import usaddress
+
+__all__ = [
+    "address_key",
+    "correct_street_names",
+    "display_address",
+    "normalize_street",
+    "normalize_street_names",
+    "normalize_unit",
+    "normalize_units",
+    "parse_address_line",
+    "parse_house_number",
+    "parse_house_numbers",
+]
+
+#: USPS Publication 28 street suffixes (the common ones) -> standard abbreviation.
+SUFFIXES: Final[dict[str, str]] = {
+    "ALLEY": "ALY", "ALY": "ALY", "AVENUE": "AVE", "AVE": "AVE", "AV": "AVE",
+    "AVN": "AVE", "BOULEVARD": "BLVD", "BLVD": "BLVD", "BYPASS": "BYP",
+    "CIRCLE": "CIR", "CIR": "CIR", "CIRC": "CIR", "CRCL": "CIR", "CORNER": "COR",
+    "COURT": "CT", "CT": "CT", "COVE": "CV", "CRESCENT": "CRES", "CRES": "CRES",
+    "CROSSING": "XING", "XING": "XING", "CURVE": "CURV", "CURV": "CURV",
+    "DRIVE": "DR", "DR": "DR", "DRV": "DR", "EXTENSION": "EXT", "EXT": "EXT",
+    "EXTN": "EXT", "FARMS": "FRMS", "FRMS": "FRMS", "GARDENS": "GDNS", "GDNS": "GDNS",
+    "GREEN": "GRN", "GRN": "GRN", "HEIGHTS": "HTS", "HTS": "HTS", "HGTS": "HTS",
+    "HIGHWAY": "HWY", "HWY": "HWY", "HILL": "HL", "HL": "HL", "HOLLOW": "HOLW",
+    "HOLW": "HOLW", "KNOLLS": "KNLS", "KNLS": "KNLS", "LANE": "LN", "LN": "LN",
+    "LOOP": "LOOP", "MEADOWS": "MDWS", "MDWS": "MDWS", "PARK": "PARK",
+    "PARKWAY": "PKWY", "PKWY": "PKWY", "PATH": "PATH", "PIKE": "PIKE",
+    "PLACE": "PL", "PL": "PL", "PLAZA": "PLZ", "PLZ": "PLZ", "POINT": "PT",
+    "PT": "PT", "RIDGE": "RDG", "RDG": "RDG", "ROAD": "RD", "RD": "RD", "ROW": "ROW",
+    "SQUARE": "SQ", "SQ": "SQ", "STREET": "ST", "STR": "ST", "ST": "ST",
+    "TERRACE": "TER", "TER": "TER", "TERR": "TER", "TRAIL": "TRL", "TRL": "TRL",
+    "TURNPIKE": "TPKE", "TPKE": "TPKE", "VIEW": "VW", "VW": "VW", "WAY": "WAY",
+    "WY": "WAY",
+}  # fmt: skip
+DIRECTIONALS: Final[dict[str, str]] = {
+    "NORTH": "N", "SOUTH": "S", "EAST": "E", "WEST": "W", "NORTHEAST": "NE",
+    "NORTHWEST": "NW", "SOUTHEAST": "SE", "SOUTHWEST": "SW", "N": "N", "S": "S",
+    "E": "E", "W": "W", "NE": "NE", "NW": "NW", "SE": "SE", "SW": "SW",
+}  # fmt: skip
+ORDINALS: Final[dict[str, str]] = {
+    "FIRST": "1ST", "SECOND": "2ND", "THIRD": "3RD", "FOURTH": "4TH", "FIFTH": "5TH",
+    "SIXTH": "6TH", "SEVENTH": "7TH", "EIGHTH": "8TH", "NINTH": "9TH", "TENTH": "10TH",
+    "ELEVENTH": "11TH", "TWELFTH": "12TH",
+}  # fmt: skip
+#: Words that name a unit inside a building; they are dropped from the unit value.
+UNIT_WORDS: Final = (
+    "APARTMENT|APT|UNIT|SUITE|STE|FLOOR|FL|ROOM|RM|BLDG|BUILDING|LOT|SPACE|SPC|"
+    "DEPT|BSMT|BASEMENT|REAR|FRONT|UPPER|LOWER|NO"
+)
+
+_PUNCT = re.compile(r"[^\w\s/#&-]|_")
+_SPACES = re.compile(r"\s+")
+_UNIT_TAIL = re.compile(
+    rf"\s*(?:,\s*)?(?:\b(?:{UNIT_WORDS})\b\.?\s*#?|#)\s*([\w/-]*)\s*$"
+)
+_NUMBER = re.compile(r"^\s*(\d+)\s*(?:-?\s*([A-Z]|1/2|1/4|3/4|½)\b)?")
+_UNIT_DESIGNATOR = re.compile(rf"^(?:\b(?:{UNIT_WORDS})\b\.?\s*#?|#)\s*")
+
+
+def _clean(text: object) -> str:
+    """Upper-case `text`, drop punctuation (keep ``/ # & -``) and squeeze spaces."""
+    if text is None or (isinstance(text, float) and text != text):  # NaN
+        return ""
+    s = str(text).upper().replace("'", "").replace(".", " ")
+    s = _PUNCT.sub(" ", s)
+    return _SPACES.sub(" ", s).strip()
+
+
+def normalize_street(name: object) -> str:
+    """
+    Return the canonical spelling of one street name.
+
+    Parameters
+    ----------
+    name
+        A street name as any file spells it (``"N. Main Street"``); ``None`` or NaN
+        give ``""``.
+
+    Returns
+    -------
+    street
+        Upper case, USPS abbreviations (``"N MAIN ST"``).
+
+    Examples
+    --------
+    >>> normalize_street("Mount Holyoke Drive")
+    'MT HOLYOKE DR'
+    >>> normalize_street("North Street")
+    'NORTH ST'
+    """
+    tokens = _clean(name).replace("#", " ").replace("-", " ").split()
+    if not tokens:
+        return ""
+    tokens = [ORDINALS.get(t, t) for t in tokens]
+    tokens = ["MT" if t == "MOUNT" else t for t in tokens]
+    if tokens[0] == "SAINT" and len(tokens) > 1:
+        tokens[0] = "ST"
+    # A suffix word is a suffix only at the end, after the name (never the first
+    # token); a directional is abbreviated only when other words are left as the name.
+    out = list(tokens)
+    last = len(out) - 1
+    where = {last}
+    if (
+        out[last] in DIRECTIONALS
+        or out[last] in ("EXT", "EXTENSION")
+        or len(out[last]) == 1
+    ):
+        where.add(last - 1)  # "MAIN ST N", "CHESTNUT AVE EXT", "MAIN ST F" (village)
+    for i in where:
+        if i > 0 and out[i] in SUFFIXES:
+            out[i] = SUFFIXES[out[i]]
+    if len(out) >= 3 and out[0] in DIRECTIONALS:
+        out[0] = DIRECTIONALS[out[0]]
+    if len(out) >= 3 and out[-1] in DIRECTIONALS and out[-2] in SUFFIXES.values():
+        out[-1] = DIRECTIONALS[out[-1]]
+    return " ".join(out)
+
+
+def _map_unique(values: pd.Series, fn: Callable[[object], str]) -> pd.Series:
+    """Apply `fn` to each distinct value of `values` once and map the results back."""
+    uniques = pd.unique(values.astype("object"))
+    lookup = {u: fn(u) for u in uniques}
+    return pd.Series(
+        [lookup[v] for v in values.astype("object")], index=values.index, dtype="str"
+    )
+
+
+def normalize_street_names(names: pd.Series) -> pd.Series:
+    """
+    Normalise a column of street names (each distinct name is processed once).
+
+    Parameters
+    ----------
+    names
+        Street names in any spelling; missing values become ``""``.
+
+    Returns
+    -------
+    streets
+        Canonical street names, same index as `names`.
+    """
+    return _map_unique(names, normalize_street)
+
+
+def parse_house_number(text: object) -> tuple[str, str]:
+    """
+    Split a house number into its number and suffix.
+
+    Parameters
+    ----------
+    text
+        ``"12"``, ``"12A"``, ``"12-A"``, ``"12 1/2"``, ``"0012"``, ``"12-14"`` (a
+        range: the first number is kept) or anything else.
+
+    Returns
+    -------
+    number, suffix
+        The number without leading zeros and the suffix (``"A"``, ``"1/2"``), or
+        ``("", "")`` when `text` has no leading number.
+    """
+    s = _clean(text).replace("½", " 1/2")
+    m = _NUMBER.match(s)
+    if not m:
+        return "", ""
+    number = m.group(1).lstrip("0") or "0"
+    suffix = (m.group(2) or "").replace("½", "1/2")
+    return number, suffix
+
+
+def parse_house_numbers(
+    numbers: pd.Series, suffixes: pd.Series | None = None
+) -> pd.DataFrame:
+    """
+    Parse a column of house numbers, with an optional separate suffix column.
+
+    Parameters
+    ----------
+    numbers
+        House numbers, possibly with the suffix attached (``"12A"``).
+    suffixes
+        The file's separate suffix column (``"A"``, ``"1/2"``), if it has one; it
+        wins over a suffix found in `numbers`.
+
+    Returns
+    -------
+    parsed
+        Columns ``number`` and ``suffix`` (strings, ``""`` when absent).
+    """
+    num = _map_unique(numbers, lambda v: parse_house_number(v)[0])
+    suf = _map_unique(numbers, lambda v: parse_house_number(v)[1])
+    if suffixes is not None:
+        given = _map_unique(
+            suffixes, lambda v: _clean(v).replace("-", "").replace(" ", "")
+        )
+        given = given.str.replace("½", "1/2", regex=False)
+        suf = given.where(given != "", suf)
+    return pd.DataFrame({"number": num, "suffix": suf}, index=numbers.index)
+
+
+def normalize_unit(unit: object) -> str:
+    """
+    Return the canonical unit: designator dropped, leading zeros stripped.
+
+    Parameters
+    ----------
+    unit
+        ``"APT 2"``, ``"#2"``, ``"Unit 02"``, ``"2"``, ``"3-B"``...
+
+    Returns
+    -------
+    unit
+        ``"2"``, ``"3B"``; ``""`` when there is no unit.
+    """
+    s = _clean(unit)
+    while True:
+        stripped = _UNIT_DESIGNATOR.sub("", s)
+        if stripped == s:
+            break
+        s = stripped
+    s = s.replace(" ", "").replace("-", "").replace("#", "")
+    if s.isdigit():
+        s = s.lstrip("0") or "0"
+    return s
+
+
+def normalize_units(units: pd.Series) -> pd.Series:
+    """
+    Normalise a column of units (see :func:`normalize_unit`).
+
+    Parameters
+    ----------
+    units
+        Unit values in any spelling; missing values become ``""``.
+
+    Returns
+    -------
+    units
+        Canonical units, same index as `units`.
+    """
+    return _map_unique(units, normalize_unit)
+
+
+def parse_address_line(line: object) -> dict[str, str]:
+    """
+    Split a one-line street address into number, suffix, street and unit.
+
+    Uses a fast pattern for the common ``<number> <street> [<unit>]`` shape and
+    falls back to ``usaddress`` for anything else.
+
+    Parameters
+    ----------
+    line
+        ``"12 1/2 N Main St Apt 3"``; city, state and zip after a comma are ignored.
+
+    Returns
+    -------
+    parts
+        Keys ``number``, ``suffix``, ``street`` (normalised) and ``unit``.
+    """
+    raw = "" if line is None else str(line)
+    text = _clean(raw.split(",")[0]) if "," in raw else _clean(raw)
+    unit = ""
+    m = _UNIT_TAIL.search(text)
+    if m and m.start() > 0:
+        unit = normalize_unit(m.group(0))
+        text = text[: m.start()].strip()
+    number, suffix = parse_house_number(text)
+    if number:
+        rest = _NUMBER.sub("", text.replace("½", " 1/2"), count=1).strip()
+        if rest:
+            street = normalize_street(rest)
+            return {"number": number, "suffix": suffix, "street": street, "unit": unit}
+    try:
+        tagged, _ = usaddress.tag(raw)
+    except usaddress.RepeatedLabelError:
+        street = normalize_street(text)
+        return {"number": number, "suffix": suffix, "street": street, "unit": unit}
+    street = " ".join(
+        tagged.get(k, "")
+        for k in (
+            "StreetNamePreDirectional",
+            "StreetNamePreType",
+            "StreetName",
+            "StreetNamePostType",
+            "StreetNamePostDirectional",
+        )
+    )
+    number, suffix = parse_house_number(
+        f"{tagged.get('AddressNumber', '')} {tagged.get('AddressNumberSuffix', '')}"
+    )
+    return {
+        "number": number,
+        "suffix": suffix,
+        "street": normalize_street(street),
+        "unit": unit or normalize_unit(tagged.get("OccupancyIdentifier", "")),
+    }
+
+
+def address_key(number: pd.Series, suffix: pd.Series, street: pd.Series) -> pd.Series:
+    """
+    Build the match key ``"<number><suffix>|<street>"`` from normalised parts.
+
+    Parameters
+    ----------
+    number, suffix, street
+        Normalised columns (see :func:`parse_house_numbers`, :func:`normalize_street`).
+
+    Returns
+    -------
+    key
+        For example ``"12A|MAPLE ST"`` or ``"12 1/2|MAPLE ST"``.
+    """
+    sep = suffix.str.contains("/", regex=False).map({True: " ", False: ""})
+    return number + sep + suffix + "|" + street
+
+
+def display_address(
+    number: pd.Series, suffix: pd.Series, street: pd.Series
+) -> pd.Series:
+    """
+    Build the printed street address (``"12A MAPLE ST"``, no unit).
+
+    Parameters
+    ----------
+    number, suffix, street
+        Normalised columns.
+
+    Returns
+    -------
+    address
+        The address as a walk list prints it.
+    """
+    return (
+        address_key(number, suffix, street)
+        .str.replace("|", " ", regex=False)
+        .str.strip()
+    )
+
+
+def _strip_suffix(street: str) -> str:
+    tokens = street.split()
+    if len(tokens) >= 2 and tokens[-1] in SUFFIXES.values():
+        return " ".join(tokens[:-1])
+    return street
+
+
+def correct_street_names(
+    streets: Iterable[str],
+    known: Collection[str],
+    *,
+    cutoff: float = 0.85,
+) -> dict[str, str]:
+    """
+    Map misspelt street names to the closest known street name.
+
+    Only names not already known are looked at. A name is corrected when exactly
+    one known street has the same name without its suffix (``"MAPLE"`` ->
+    ``"MAPLE ST"``, ``"MAPLE AVE"`` -> ``"MAPLE ST"`` when no Maple Ave exists), or
+    when one known name is at least `cutoff` similar (``"MAPEL ST"`` -> ``"MAPLE ST"``).
+
+    Parameters
+    ----------
+    streets
+        Normalised street names to check.
+    known
+        Normalised street names of the reference (address layer, street network).
+    cutoff
+        Minimum ``difflib`` similarity ratio for a fuzzy correction.
+
+    Returns
+    -------
+    corrections
+        ``{misspelt: known}`` for each name that could be corrected.
+    """
+    known_set = set(known)
+    known_sorted = sorted(known_set)
+    by_base: dict[str, list[str]] = {}
+    for k in known_sorted:
+        by_base.setdefault(_strip_suffix(k), []).append(k)
+    out: dict[str, str] = {}
+    for s in sorted(set(streets) - known_set):
+        if not s:
+            continue
+        same_base = by_base.get(_strip_suffix(s), [])
+        if len(same_base) == 1:
+            out[s] = same_base[0]
+            continue
+        close = difflib.get_close_matches(s, known_sorted, n=2, cutoff=cutoff)
+        if len(close) == 1 or (
+            len(close) == 2
+            and difflib.SequenceMatcher(None, s, close[0]).ratio()
+            > difflib.SequenceMatcher(None, s, close[1]).ratio()
+        ):
+            out[s] = close[0]
+    return out

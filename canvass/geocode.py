@@ -1,0 +1,534 @@
+"""Stage 2: offline geocoding of voters to doors, and doors to precincts.
+
+Each voter's address is normalised (:mod:`canvass.address`) and placed by the first
+method that works, on *distinct addresses* rather than voters so that it scales to
+statewide files:
+
+1. ``address_point``: the address is in the address-point layer
+   (:func:`read_address_points`), matched on number + street (+ zip when both sides
+   have one), after correcting misspelt street names to known ones;
+2. ``interpolated``: the house number is placed along the named street of the OSM
+   network (:mod:`canvass.interpolate`), odd and even numbers on their own sides;
+3. ``centroid``: the representative point of the voter's file precinct (low quality,
+   flagged as such).
+
+Voters at one building share one door and keep their unit. Doors are joined to the
+precinct polygons spatially; doors outside every precinct, and doors whose geocoded
+precinct differs from their voters' file precinct, are listed in the report.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Final
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .address import (
+    address_key,
+    correct_street_names,
+    display_address,
+    normalize_street_names,
+    normalize_units,
+    parse_address_line,
+    parse_house_numbers,
+)
+from .addresspoints import MATCH_KEY, read_address_points
+from .config import GeocodeParams
+from .errors import InputError
+from .interpolate import interpolate_numbers, street_chains
+
+__all__ = ["METHODS", "GeocodeResult", "geocode_voters", "read_address_points"]
+
+logger = logging.getLogger(__name__)
+
+ADDRESS_POINT: Final = "address_point"
+INTERPOLATED: Final = "interpolated"
+CENTROID: Final = "centroid"
+NOT_GEOCODED: Final = "none"
+#: Geocoding methods from best to worst; ``"none"`` marks voters with no door.
+METHODS: Final = (ADDRESS_POINT, INTERPOLATED, CENTROID, NOT_GEOCODED)
+FILE_PRECINCT_ID: Final = "file_precinct_id"
+_NEEDED: Final = (
+    schema.STREET_NUMBER,
+    schema.STREET_NAME,
+    schema.UNIT,
+    schema.ZIP5,
+    schema.PRECINCT_ID,
+)
+#: At most this many voters are listed one by one in the report's disagreements.
+MAX_LISTED_VOTERS: Final = 10_000
+
+
+@dataclass(frozen=True)
+class GeocodeResult:
+    """
+    What :func:`geocode_voters` returns.
+
+    Parameters
+    ----------
+    voters
+        Copy of the input with ``door_id``, ``geocode_method`` and
+        ``geocode_precinct_id`` added (``""`` / ``"none"`` when not placed).
+    doors
+        One row per door (index ``door_id``): ``address``, ``street_name``,
+        ``street_number``, ``zip5``, ``precinct_id`` (spatial join, ``""`` outside
+        every precinct), ``file_precinct_id``, ``n_voters``, ``n_units``,
+        ``geocode_method`` and Point geometry in the precincts' CRS.
+    report
+        PII-free counts: voters and doors by method, match rates, doors outside the
+        precincts and precinct disagreements (ids only).
+    """
+
+    voters: pd.DataFrame
+    doors: gpd.GeoDataFrame
+    report: dict[str, Any]
+
+
+def _check_inputs(voters: pd.DataFrame, precincts: gpd.GeoDataFrame) -> None:
+    problems: list[str] = []
+    if missing := [c for c in _NEEDED if c not in voters.columns]:
+        problems.append(f"voters lack column(s) {missing}")
+    if voters.index.name != schema.VOTER_ID:
+        problems.append(f"voters must be indexed by `{schema.VOTER_ID}`")
+    if problems:
+        msg = (
+            "Cannot geocode: " + "; ".join(problems) + "; load them with canvass.load."
+        )
+        raise InputError(msg)
+    schema.validate_precincts(precincts)
+
+
+def _text(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col not in frame.columns:
+        return pd.Series("", index=frame.index, dtype="str")
+    return frame[col].astype("str").fillna("").where(frame[col].notna(), "")
+
+
+def _normalised_addresses(voters: pd.DataFrame) -> pd.DataFrame:
+    """Normalised number, suffix, street, unit, zip5 and file precinct per voter."""
+    parsed = parse_house_numbers(
+        _text(voters, schema.STREET_NUMBER), _text(voters, schema.STREET_NUMBER_SUFFIX)
+    )
+    raw_street = _text(voters, schema.STREET_NAME)
+    out = pd.DataFrame(
+        {
+            "number": parsed["number"],
+            "suffix": parsed["suffix"],
+            "street": normalize_street_names(raw_street),
+            "unit": normalize_units(_text(voters, schema.UNIT)),
+            "zip5": _text(voters, schema.ZIP5)
+            .str.extract(r"(\d{5})", expand=False)
+            .fillna("")
+            .astype("str"),
+            "file_precinct": _text(voters, schema.PRECINCT_ID),
+        },
+        index=voters.index,
+    )
+    # Files that put the whole line in the street column ("12 MAIN ST APT 2").
+    line = (out["number"] == "") & raw_street.str.match(r"^\s*\d")
+    if line.any():
+        uniq = pd.unique(raw_street[line].astype("object"))
+        lookup = {u: parse_address_line(u) for u in uniq}
+        parts = raw_street[line].astype("object").map(lookup)
+        for col, part in (
+            ("number", "number"),
+            ("suffix", "suffix"),
+            ("street", "street"),
+        ):
+            out.loc[line, col] = parts.map(lambda p, k=part: p[k]).astype("str")
+        unit = parts.map(lambda p: p["unit"]).astype("str")
+        out.loc[line, "unit"] = out.loc[line, "unit"].where(
+            out.loc[line, "unit"] != "", unit
+        )
+    return out
+
+
+def _fix_streets(
+    addrs: pd.DataFrame, points: gpd.GeoDataFrame | None, chain_names: set[str]
+) -> tuple[pd.Series, int]:
+    """Correct misspelt street names (within the zip first); return names and count."""
+    known = set(chain_names)
+    by_zip: dict[str, set[str]] = {}
+    if points is not None:
+        known |= set(points["street_name"])
+        for z, g in points.groupby("zip5"):
+            by_zip[str(z)] = set(g["street_name"])
+    streets = addrs["street"].copy()
+    unknown = addrs[~addrs["street"].isin(known) & (addrs["street"] != "")]
+    for z, g in unknown.groupby("zip5", sort=True):
+        local = by_zip.get(str(z), set()) | chain_names
+        fix = correct_street_names(set(g["street"]), local) if z and local else {}
+        rest = set(g["street"]) - set(fix)
+        fix |= correct_street_names(rest, known)
+        sel = g.index[g["street"].isin(list(fix))]
+        streets.loc[sel] = g.loc[sel, "street"].map(fix)
+    return streets, int((streets != addrs["street"]).sum())
+
+
+def _match_points(addrs: pd.DataFrame, points: gpd.GeoDataFrame) -> pd.Series:
+    """Return, per address row, the row number of its address point (-1 if none)."""
+    pts = pd.DataFrame(
+        {"key": points[MATCH_KEY], "zip5": points["zip5"], "pt": np.arange(len(points))}
+    )
+    by_zip = pts[pts["zip5"] != ""].drop_duplicates(["key", "zip5"])
+    key_zips = pts.groupby("key")["zip5"].nunique()
+    by_key = pts[pts["key"].isin(key_zips.index[key_zips <= 1])].drop_duplicates("key")
+    found = pd.Series(-1, index=addrs.index, dtype="int64")
+    for key_col in ("key", "key_nosuffix"):
+        todo = found < 0
+        left = pd.DataFrame({"key": addrs[key_col], "zip5": addrs["zip5"]})[todo]
+        hit = left.reset_index().merge(by_zip, on=["key", "zip5"], how="inner")
+        found.loc[hit.iloc[:, 0].to_numpy()] = hit["pt"].to_numpy()
+        todo = found < 0
+        left = pd.DataFrame({"key": addrs[key_col]})[todo]
+        hit = left.reset_index().merge(by_key, on="key", how="inner")
+        found.loc[hit.iloc[:, 0].to_numpy()] = hit["pt"].to_numpy()
+    return found
+
+
+def _door_ids(n: int) -> list[str]:
+    width = max(5, len(str(n)))
+    return [f"D{i:0{width}d}" for i in range(1, n + 1)]
+
+
+def geocode_voters(
+    voters: pd.DataFrame,
+    precincts: gpd.GeoDataFrame,
+    *,
+    streets: nx.MultiDiGraph[Any] | None,
+    address_points: gpd.GeoDataFrame | None,
+    params: GeocodeParams,
+) -> GeocodeResult:
+    """
+    Place every voter at a door and join the doors to the precincts.
+
+    Parameters
+    ----------
+    voters
+        Canonical voter table (index ``voter_id``) with the residential address
+        columns and the file's ``precinct_id``.
+    precincts
+        Precinct polygons (index ``precinct_id``) in a projected CRS; doors come out
+        in this CRS.
+    streets
+        Walking network from :func:`canvass.network.read_walk_graph` for
+        interpolation, or ``None``.
+    address_points
+        Layer from :func:`read_address_points`, or ``None``.
+    params
+        Which methods to use and the interpolation setback.
+
+    Returns
+    -------
+    GeocodeResult
+        Voters with their door, the doors, and the report.
+
+    Raises
+    ------
+    InputError
+        When the voters lack address columns or the precincts are not usable.
+    """
+    _check_inputs(voters, precincts)
+    crs = precincts.crs
+    addrs = _normalised_addresses(voters)
+    points = address_points if params.address_points else None
+    if points is not None:
+        missing = [c for c in (MATCH_KEY, "street_name", "zip5") if c not in points]
+        if missing:
+            msg = (
+                f"address_points lack column(s) {missing}; read them with "
+                "canvass.geocode.read_address_points."
+            )
+            raise InputError(msg)
+        points = points.to_crs(crs).reset_index(drop=True)
+    chains = (
+        street_chains(streets, crs)
+        if streets is not None and params.interpolate
+        else street_chains(nx.MultiDiGraph(), crs)
+    )
+    fixed, n_fixed = _fix_streets(addrs, points, set(chains["street_name"]))
+    addrs["street"] = fixed
+    addrs["key"] = address_key(addrs["number"], addrs["suffix"], addrs["street"])
+    no_suffix = pd.Series("", index=addrs.index, dtype="str")
+    addrs["key_nosuffix"] = address_key(addrs["number"], no_suffix, addrs["street"])
+
+    # Work on distinct addresses: (key, zip5), each with its most common file precinct.
+    uniq = (
+        addrs.groupby(["key", "zip5", "file_precinct"], sort=True)
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(
+            ["key", "zip5", "n", "file_precinct"], ascending=[True, True, False, True]
+        )
+        .drop_duplicates(["key", "zip5"])
+        .reset_index(drop=True)
+    )
+    first = addrs.drop_duplicates(["key", "zip5"]).set_index(["key", "zip5"])
+    idx = pd.MultiIndex.from_frame(uniq[["key", "zip5"]])
+    for col in ("number", "suffix", "street", "key_nosuffix"):
+        uniq[col] = first.loc[idx, col].to_numpy()
+    uniq["method"] = NOT_GEOCODED
+    uniq["x"] = np.nan
+    uniq["y"] = np.nan
+    uniq["door_key"] = "A:" + uniq["key"] + "@" + uniq["zip5"]
+    usable = uniq["street"] != ""
+
+    if points is not None and len(points):
+        pt = _match_points(uniq[usable], points)
+        hit = pt[pt >= 0]
+        xy = points.geometry.get_coordinates().to_numpy()
+        uniq.loc[hit.index, ["x", "y"]] = xy[hit.to_numpy()]
+        uniq.loc[hit.index, "method"] = ADDRESS_POINT
+        uniq.loc[hit.index, "door_key"] = "P:" + hit.astype("str")
+        pts_parts = points.iloc[hit.to_numpy()]
+        for col, src in (
+            ("number", "street_number"),
+            ("suffix", "street_number_suffix"),
+            ("street", "street_name"),
+        ):
+            uniq.loc[hit.index, col] = pts_parts[src].to_numpy()
+        uniq.loc[hit.index, "zip_door"] = pts_parts["zip5"].to_numpy()
+
+    todo = usable & (uniq["method"] == NOT_GEOCODED) & (uniq["number"] != "")
+    if todo.any() and not chains.empty:
+        known = gpd.GeoDataFrame(
+            {"street_name": pd.Series(dtype="str"), "number": pd.Series(dtype="int64")},
+            geometry=gpd.GeoSeries([], crs=crs),
+        )
+        if points is not None:
+            num = points["street_number"].str.fullmatch(r"\d+")
+            known = points.loc[num, ["street_name", "geometry"]].assign(
+                number=points.loc[num, "street_number"].astype("int64")
+            )
+        wanted = pd.DataFrame(
+            {
+                "street_name": uniq.loc[todo, "street"],
+                "number": uniq.loc[todo, "number"].astype("int64"),
+            }
+        )
+        placed = interpolate_numbers(wanted, chains, known, setback_m=params.setback_m)
+        placed = placed.dropna()
+        uniq.loc[placed.index, ["x", "y"]] = placed[["x", "y"]].to_numpy()
+        uniq.loc[placed.index, "method"] = INTERPOLATED
+
+    todo = usable & (uniq["method"] == NOT_GEOCODED)
+    rep = precincts.geometry.representative_point().get_coordinates()
+    centroid = todo & uniq["file_precinct"].isin(rep.index)
+    uniq.loc[centroid, ["x", "y"]] = rep.loc[
+        uniq.loc[centroid, "file_precinct"]
+    ].to_numpy()
+    uniq.loc[centroid, "method"] = CENTROID
+
+    return _assemble(voters, addrs, uniq, precincts, n_fixed)
+
+
+def _assemble(
+    voters: pd.DataFrame,
+    addrs: pd.DataFrame,
+    uniq: pd.DataFrame,
+    precincts: gpd.GeoDataFrame,
+    n_fixed: int,
+) -> GeocodeResult:
+    """Build doors from placed addresses, join them to precincts, write the report."""
+    placed = uniq[uniq["method"] != NOT_GEOCODED].copy()
+    if "zip_door" not in placed:
+        placed["zip_door"] = ""
+    placed["zip_door"] = placed["zip_door"].fillna("").astype("str")
+    placed["zip_door"] = placed["zip_door"].where(
+        placed["zip_door"] != "", placed["zip5"]
+    )
+    # Per voter: the distinct address row it belongs to.
+    row_of = pd.Series(
+        uniq.index, index=pd.MultiIndex.from_frame(uniq[["key", "zip5"]])
+    )
+    v_row = row_of.loc[pd.MultiIndex.from_frame(addrs[["key", "zip5"]])].to_numpy()
+    v_door_key = uniq["door_key"].to_numpy()[v_row]
+    v_method = uniq["method"].to_numpy()[v_row]
+
+    # One door per door key (an address point, or one address when placed otherwise).
+    rank = placed["method"].map({m: i for i, m in enumerate(METHODS)})
+    placed = placed.assign(
+        _rank=rank, _num=pd.to_numeric(placed["number"], errors="coerce")
+    )
+    doors = (
+        placed.sort_values(["_rank", "street", "_num", "suffix", "zip_door", "key"])
+        .drop_duplicates("door_key")
+        .sort_values(
+            ["street", "_num", "suffix", "zip_door", "door_key"], na_position="first"
+        )
+        .reset_index(drop=True)
+    )
+    doors[schema.DOOR_ID] = _door_ids(len(doors))
+    door_of = pd.Series(
+        doors[schema.DOOR_ID].to_numpy(),
+        index=doors["door_key"].to_numpy(),
+        dtype="str",
+    )
+    v_door = np.where(
+        v_method != NOT_GEOCODED, door_of.reindex(v_door_key).fillna("").to_numpy(), ""
+    )
+    per_voter = pd.DataFrame(
+        {
+            "door": v_door,
+            "unit": addrs["unit"].to_numpy(),
+            "file": addrs["file_precinct"].to_numpy(),
+        },
+        index=voters.index,
+    )
+    on = per_voter[per_voter["door"] != ""]
+    counts = on.groupby("door").agg(
+        n_voters=("unit", "size"), n_units=("unit", "nunique")
+    )
+    file_mode = (
+        on.groupby(["door", "file"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["door", "n", "file"], ascending=[True, False, True])
+        .drop_duplicates("door")
+        .set_index("door")["file"]
+    )
+    geometry = gpd.points_from_xy(doors["x"], doors["y"], crs=precincts.crs)
+    out = gpd.GeoDataFrame(
+        {
+            schema.DOOR_ID: doors[schema.DOOR_ID].to_numpy(),
+            schema.ADDRESS: display_address(
+                doors["number"], doors["suffix"], doors["street"]
+            ).to_numpy(),
+            schema.STREET_NAME: doors["street"].to_numpy(),
+            schema.STREET_NUMBER: (
+                doors["number"]
+                + doors["suffix"].map(lambda s: f" {s}" if "/" in s else s)
+            ).to_numpy(),
+            schema.ZIP5: doors["zip_door"].to_numpy(),
+        },
+        geometry=geometry,
+    ).set_index(schema.DOOR_ID)
+    out[schema.N_VOTERS] = (
+        counts["n_voters"].reindex(out.index).fillna(0).astype("int64")
+    )
+    out[schema.N_UNITS] = counts["n_units"].reindex(out.index).fillna(0).astype("int64")
+    out[schema.GEOCODE_METHOD] = doors["method"].astype("str").to_numpy()
+    out[FILE_PRECINCT_ID] = file_mode.reindex(out.index).fillna("").astype("str")
+    out[schema.PRECINCT_ID] = _spatial_precinct(out, precincts)
+    out = out[
+        [
+            schema.ADDRESS,
+            schema.STREET_NAME,
+            schema.STREET_NUMBER,
+            schema.ZIP5,
+            schema.PRECINCT_ID,
+            FILE_PRECINCT_ID,
+            schema.N_VOTERS,
+            schema.N_UNITS,
+            schema.GEOCODE_METHOD,
+            "geometry",
+        ]
+    ]
+
+    v = voters.copy()
+    v[schema.DOOR_ID] = pd.Series(v_door, index=v.index, dtype="str")
+    v[schema.GEOCODE_METHOD] = pd.Series(v_method, index=v.index, dtype="str")
+    v[schema.GEOCODE_PRECINCT_ID] = (
+        out[schema.PRECINCT_ID].reindex(v_door).fillna("").astype("str").to_numpy()
+    )
+    report = _report(v, out, per_voter, n_fixed)
+    logger.info(
+        "Geocoded %s voters to %s doors: %s%% at address points, %s%% interpolated, "
+        "%s%% at precinct centroids, %s not placed; %s doors disagree with the file "
+        "precinct",
+        f"{len(v):,}",
+        f"{len(out):,}",
+        report["voters_pct"][ADDRESS_POINT],
+        report["voters_pct"][INTERPOLATED],
+        report["voters_pct"][CENTROID],
+        f"{report['voters_by_method'][NOT_GEOCODED]:,}",
+        f"{report['precinct_disagreements']['doors']:,}",
+    )
+    return GeocodeResult(voters=v, doors=out, report=report)
+
+
+def _spatial_precinct(
+    doors: gpd.GeoDataFrame, precincts: gpd.GeoDataFrame
+) -> pd.Series:
+    """Precinct id of each door by point-in-polygon (first by id on a boundary)."""
+    polys = gpd.GeoDataFrame(
+        {"_pid": precincts.index.astype("str")},
+        geometry=precincts.geometry.to_numpy(),
+        crs=precincts.crs,
+    )
+    joined = gpd.sjoin(doors[["geometry"]], polys, how="left", predicate="intersects")
+    joined = joined.reset_index().sort_values([schema.DOOR_ID, "_pid"])
+    first = joined.drop_duplicates(schema.DOOR_ID).set_index(schema.DOOR_ID)["_pid"]
+    out: pd.Series = first.reindex(doors.index).fillna("").astype("str")
+    return out
+
+
+def _pct(n: int, total: int) -> float:
+    return round(100.0 * n / total, 2) if total else 0.0
+
+
+def _report(
+    voters: pd.DataFrame, doors: gpd.GeoDataFrame, per_voter: pd.DataFrame, n_fixed: int
+) -> dict[str, Any]:
+    n = len(voters)
+    by_method = voters[schema.GEOCODE_METHOD].value_counts()
+    doors_by = doors[schema.GEOCODE_METHOD].value_counts()
+    outside = doors.index[doors[schema.PRECINCT_ID] == ""].tolist()
+    geo = voters[schema.GEOCODE_PRECINCT_ID]
+    file = per_voter["file"]
+    differs = (geo != "") & (file != "") & (geo != file)
+    bad = voters.index[differs]
+    bad_doors = sorted(set(per_voter.loc[differs, "door"]))
+    door_files = (
+        per_voter[differs].groupby("door")["file"].agg(lambda s: sorted(set(s)))
+        if len(bad_doors)
+        else pd.Series(dtype="object")
+    )
+    compared = int(((geo != "") & (file != "")).sum())
+    return {
+        "voters": n,
+        "voters_by_method": {m: int(by_method.get(m, 0)) for m in METHODS},
+        "voters_pct": {m: _pct(int(by_method.get(m, 0)), n) for m in METHODS},
+        "match_rate_pct": _pct(int(by_method.get(ADDRESS_POINT, 0)), n),
+        "placed_pct": _pct(n - int(by_method.get(NOT_GEOCODED, 0)), n),
+        "doors": len(doors),
+        "doors_by_method": {m: int(doors_by.get(m, 0)) for m in METHODS[:3]},
+        "street_names_corrected": n_fixed,
+        "doors_outside_precincts": {"count": len(outside), "door_ids": outside},
+        "precinct_agree_pct": _pct(compared - int(differs.sum()), compared),
+        "precinct_disagreements": {
+            "doors": len(bad_doors),
+            "voters": int(differs.sum()),
+            "door_list": [
+                {
+                    "door_id": d,
+                    "file_precinct_ids": door_files[d],
+                    "geocoded_precinct_id": str(doors.at[d, schema.PRECINCT_ID]),
+                }
+                for d in bad_doors
+            ],
+            "voter_list": [
+                {
+                    "voter_id": str(i),
+                    "door_id": str(per_voter.at[i, "door"]),
+                    "file_precinct_id": str(file[i]),
+                    "geocoded_precinct_id": str(geo[i]),
+                }
+                for i in bad[:MAX_LISTED_VOTERS]
+            ],
+            "voter_list_truncated": len(bad) > MAX_LISTED_VOTERS,
+        },
+        "not_geocoded_voter_ids": voters.index[
+            voters[schema.GEOCODE_METHOD] == NOT_GEOCODED
+        ]
+        .astype("str")
+        .tolist()[:MAX_LISTED_VOTERS],
+    }

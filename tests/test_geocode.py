@@ -1,0 +1,364 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pandas as pd
+import pytest
+import shapely
+from geopandas.testing import assert_geodataframe_equal
+from shapely.geometry import Point, box
+
+from canvass import schema
+from canvass.config import GeocodeParams
+from canvass.errors import InputError
+from canvass.geocode import geocode_voters, read_address_points
+from canvass.interpolate import street_chains
+
+CRS = "EPSG:26986"  # NAD83 / Massachusetts Mainland, metres
+LAT0, LON0 = 42.3200, -72.6400
+DLAT, DLON = 0.0045, 0.0061  # about 500 m each way
+
+
+def _osm_xml() -> str:
+    """Maple Street west-east, Elm Street south-north crossing it, Oak Road apart."""
+    nodes = {
+        1: (LAT0, LON0),
+        2: (LAT0, LON0 + DLON / 2),
+        3: (LAT0, LON0 + DLON),
+        4: (LAT0 - DLAT / 2, LON0 + DLON / 2),
+        5: (LAT0 + DLAT / 2, LON0 + DLON / 2),
+        6: (LAT0 + DLAT * 0.8, LON0),
+        7: (LAT0 + DLAT * 0.8, LON0 + DLON * 0.4),
+    }
+    ways = [
+        (10, "Maple Street", "residential", [1, 2, 3]),
+        (11, "Elm Street", "residential", [4, 2, 5]),
+        (12, "Oak Road", "residential", [6, 7]),
+    ]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6">']
+    for nid, (lat, lon) in nodes.items():
+        lines.append(f'<node id="{nid}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>')
+    for wid, name, hw, refs in ways:
+        lines.append(f'<way id="{wid}" version="1">')
+        lines.extend(f'<nd ref="{r}"/>' for r in refs)
+        lines.append(f'<tag k="highway" v="{hw}"/><tag k="name" v="{name}"/></way>')
+    lines.append("</osm>")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def streets(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
+    path = tmp_path_factory.mktemp("osm") / "town.osm"
+    path.write_text(_osm_xml())
+    G = ox.graph_from_xml(path, simplify=False, retain_all=True)
+    return ox.project_graph(G, to_crs=CRS)
+
+
+@pytest.fixture(scope="module")
+def precincts(streets: nx.MultiDiGraph) -> gpd.GeoDataFrame:
+    """Two precincts split north-south through the middle of Maple Street."""
+    nodes = ox.graph_to_gdfs(streets, edges=False)
+    x0, y0, x1, y1 = nodes.total_bounds
+    mid = nodes.loc[2].geometry.x
+    pad = 200
+    return gpd.GeoDataFrame(
+        {
+            schema.WARD: ["1", "1"],
+            schema.PRECINCT: ["A", "B"],
+            schema.NAME: ["1A", "1B"],
+        },
+        geometry=[
+            box(x0 - pad, y0 - pad, mid, y1 + pad),
+            box(mid, y0 - pad, x1 + pad, y1 + pad),
+        ],
+        index=pd.Index(["1A", "1B"], name=schema.PRECINCT_ID),
+        crs=CRS,
+    )
+
+
+def _maple_point(streets: nx.MultiDiGraph, number: int) -> Point:
+    """Where house `number` of Maple Street really is: 10 m per number, odd north."""
+    a = streets.nodes[1]
+    x = a["x"] + 10 * number
+    y = a["y"] + (15 if number % 2 else -15)
+    return Point(x, y)
+
+
+@pytest.fixture(scope="module")
+def address_csv(
+    tmp_path_factory: pytest.TempPathFactory, streets: nx.MultiDiGraph
+) -> Path:
+    """Maple St 2..40 (no 21-29: those are left to interpolation) in title case."""
+    numbers = [n for n in range(2, 41) if not 21 <= n <= 29]
+    pts = gpd.GeoSeries([_maple_point(streets, n) for n in numbers], crs=CRS).to_crs(
+        4326
+    )
+    frame = pd.DataFrame(
+        {
+            "ADDR_NUM": [str(n) for n in numbers],
+            "StreetName": ["Maple Street"] * len(numbers),
+            "Zip": ["01060"] * len(numbers),
+            "Latitude": pts.y,
+            "Longitude": pts.x,
+        }
+    )
+    path = tmp_path_factory.mktemp("ap") / "points.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def points(address_csv: Path) -> gpd.GeoDataFrame:
+    return read_address_points(address_csv, CRS)
+
+
+def _voters(rows: list[tuple[str, str, str, str, str, str]]) -> pd.DataFrame:
+    """Canonical voters from (id, number, street, unit, zip, precinct)."""
+    cols = {c: [""] * len(rows) for c in schema.VOTER_COLUMNS}
+    frame = pd.DataFrame(cols, dtype="str")
+    frame[schema.STREET_NUMBER] = [r[1] for r in rows]
+    frame[schema.STREET_NAME] = [r[2] for r in rows]
+    frame[schema.UNIT] = [r[3] for r in rows]
+    frame[schema.ZIP5] = [r[4] for r in rows]
+    frame[schema.PRECINCT_ID] = [r[5] for r in rows]
+    frame.index = pd.Index([r[0] for r in rows], name=schema.VOTER_ID)
+    return frame
+
+
+VOTERS = [
+    ("V01", "4", "MAPLE ST", "", "01060", "1A"),
+    ("V02", "4", "maple street", "", "01060", "1A"),
+    ("V03", "12", "MAPLE ST", "APT 1", "01060", "1A"),
+    ("V04", "12", "MAPEL ST", "#2", "01060", "1A"),  # typo, unit spelt differently
+    ("V05", "12", "MAPLE ST", "UNIT 2", "01060", "1A"),
+    ("V06", "23", "MAPLE ST", "", "01060", "1A"),  # interpolated between 19 and 31
+    ("V07", "24", "MAPLE ST", "", "01060", "1A"),
+    ("V08", "7", "OAK RD", "", "01060", "1A"),  # no points on Oak Rd: by length
+    ("V09", "3", "OAK RD", "", "01060", "1A"),
+    ("V10", "9", "NOWHERE LN", "", "01060", "1B"),  # centroid of 1B
+    ("V11", "36", "MAPLE ST", "", "01060", "1A"),  # really in 1B: disagreement
+    ("V12", "16 1/2", "MAPLE ST", "", "01060", "1A"),  # fraction: falls back to 16
+]
+
+
+@pytest.fixture(scope="module")
+def result(precincts, streets, points):
+    return geocode_voters(
+        _voters(VOTERS),
+        precincts,
+        streets=streets,
+        address_points=points,
+        params=GeocodeParams(),
+    )
+
+
+def test_read_address_points_guesses_columns(points: gpd.GeoDataFrame) -> None:
+    assert len(points) == 30
+    assert set(points["street_name"]) == {"MAPLE ST"}
+    assert points.crs.equals(gpd.GeoSeries([], crs=CRS).crs)
+    assert points["match_key"].iloc[0] == "2|MAPLE ST"
+    assert (points["zip5"] == "01060").all()
+
+
+def test_read_address_points_without_address_columns(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("lat,lon,colour\n42.3,-72.6,red\n")
+    with pytest.raises(InputError, match="no usable address columns"):
+        read_address_points(path, CRS)
+
+
+def test_read_address_points_one_line_and_geopackage(tmp_path: Path) -> None:
+    g = gpd.GeoDataFrame(
+        {"FULL_ADDRESS": ["12 1/2 North Main Street Apt 3", "7A Elm St"]},
+        geometry=[Point(-72.63, 42.32), Point(-72.631, 42.321)],
+        crs=4326,
+    )
+    path = tmp_path / "pts.gpkg"
+    g.to_file(path)
+    pts = read_address_points(path, CRS)
+    assert pts["match_key"].tolist() == ["12 1/2|N MAIN ST", "7A|ELM ST"]
+    assert pts["unit"].tolist() == ["3", ""]
+
+
+def test_methods_per_voter(result) -> None:
+    m = result.voters[schema.GEOCODE_METHOD]
+    assert m["V01"] == m["V03"] == m["V04"] == m["V11"] == m["V12"] == "address_point"
+    assert m["V06"] == m["V07"] == m["V08"] == m["V09"] == "interpolated"
+    assert m["V10"] == "centroid"
+    assert result.report["voters_by_method"] == {
+        "address_point": 6 + 1,
+        "interpolated": 4,
+        "centroid": 1,
+        "none": 0,
+    }
+
+
+def test_exact_match_at_the_address_point(result, streets) -> None:
+    door = result.voters.at["V01", schema.DOOR_ID]
+    assert result.voters.at["V02", schema.DOOR_ID] == door
+    assert result.doors.at[door, "geometry"].distance(_maple_point(streets, 4)) < 0.01
+    assert result.doors.at[door, schema.ADDRESS] == "4 MAPLE ST"
+    assert result.doors.at[door, schema.N_VOTERS] == 2
+
+
+def test_apartments_share_a_door_and_keep_units(result) -> None:
+    doors = result.voters.loc[["V03", "V04", "V05"], schema.DOOR_ID]
+    assert doors.nunique() == 1
+    door = doors.iloc[0]
+    assert result.doors.at[door, schema.N_UNITS] == 2
+    assert result.doors.at[door, schema.N_VOTERS] == 3
+    assert (
+        result.voters.loc["V04", schema.UNIT] == "#2"
+    )  # the voter keeps the file's unit
+    assert result.report["street_names_corrected"] >= 1
+
+
+def test_interpolation_orders_numbers_and_sides(result, streets) -> None:
+    d = result.doors
+    p23 = d.at[result.voters.at["V06", schema.DOOR_ID], "geometry"]
+    p24 = d.at[result.voters.at["V07", schema.DOOR_ID], "geometry"]
+    y_street = streets.nodes[1]["y"]
+    # odd numbers on the north side (learnt from the points), even on the south
+    assert p23.y > y_street > p24.y
+    maple = (
+        street_chains(streets, CRS).query("street_name == 'MAPLE ST'").geometry.iloc[0]
+    )
+    assert maple.distance(p23) == pytest.approx(12.0, abs=0.5)  # the default setback
+    # between its neighbours 19 and 31 along the street
+    assert _maple_point(streets, 19).x < p23.x < _maple_point(streets, 31).x
+    assert abs(p23.x - _maple_point(streets, 23).x) < 15
+
+
+def test_interpolation_by_length_without_points(result, streets) -> None:
+    d = result.doors
+    p3 = d.at[result.voters.at["V09", schema.DOOR_ID], "geometry"]
+    p7 = d.at[result.voters.at["V08", schema.DOOR_ID], "geometry"]
+    oak = street_chains(streets, CRS).query("street_name == 'OAK RD'").geometry.iloc[0]
+    assert oak.project(p3) < oak.project(p7)
+    assert 11.0 < oak.distance(p3) < 13.0
+    # odd numbers on the same side of the street
+    assert np.sign(p3.y - oak.interpolate(oak.project(p3)).y) == np.sign(
+        p7.y - oak.interpolate(oak.project(p7)).y
+    )
+
+
+def test_centroid_fallback_is_flagged(result, precincts) -> None:
+    door = result.voters.at["V10", schema.DOOR_ID]
+    assert result.doors.at[door, schema.GEOCODE_METHOD] == "centroid"
+    rep = precincts.geometry.representative_point()["1B"]
+    assert result.doors.at[door, "geometry"].equals(rep)
+    assert result.doors.at[door, schema.PRECINCT_ID] == "1B"
+
+
+def test_precinct_disagreement_listed(result) -> None:
+    dis = result.report["precinct_disagreements"]
+    assert dis["voters"] == 1
+    assert dis["voter_list"] == [
+        {
+            "voter_id": "V11",
+            "door_id": result.voters.at["V11", schema.DOOR_ID],
+            "file_precinct_id": "1A",
+            "geocoded_precinct_id": "1B",
+        }
+    ]
+    assert result.voters.at["V11", schema.GEOCODE_PRECINCT_ID] == "1B"
+
+
+def test_doors_schema_and_ids(result) -> None:
+    schema.validate_doors(result.doors)
+    assert result.doors.index.tolist() == [
+        f"D{i:05d}" for i in range(1, len(result.doors) + 1)
+    ]
+    assert result.doors[schema.N_VOTERS].sum() == len(VOTERS)
+    assert set(result.voters[schema.DOOR_ID]) == set(result.doors.index)
+
+
+def test_deterministic_and_input_not_mutated(precincts, streets, points) -> None:
+    voters = _voters(VOTERS)
+    before_v, before_p, before_pts = voters.copy(), precincts.copy(), points.copy()
+    a = geocode_voters(
+        voters,
+        precincts,
+        streets=streets,
+        address_points=points,
+        params=GeocodeParams(),
+    )
+    shuffled = voters.sample(frac=1.0, random_state=3)
+    b = geocode_voters(
+        shuffled,
+        precincts,
+        streets=streets,
+        address_points=points,
+        params=GeocodeParams(),
+    )
+    pd.testing.assert_frame_equal(voters, before_v)
+    assert_geodataframe_equal(precincts, before_p)
+    assert_geodataframe_equal(points, before_pts)
+    assert_geodataframe_equal(a.doors, b.doors)
+    pd.testing.assert_frame_equal(a.voters, b.voters.loc[a.voters.index])
+
+
+def test_without_address_points_or_streets(precincts) -> None:
+    res = geocode_voters(
+        _voters(VOTERS),
+        precincts,
+        streets=None,
+        address_points=None,
+        params=GeocodeParams(),
+    )
+    assert (res.voters[schema.GEOCODE_METHOD] == "centroid").all()
+    assert res.report["placed_pct"] == 100.0
+
+
+def test_unknown_precinct_is_not_geocoded(precincts) -> None:
+    voters = _voters(
+        [("X1", "1", "NOWHERE LN", "", "", "9Z"), ("X2", "", "", "", "", "1A")]
+    )
+    res = geocode_voters(
+        voters, precincts, streets=None, address_points=None, params=GeocodeParams()
+    )
+    assert res.voters[schema.GEOCODE_METHOD].tolist() == ["none", "none"]
+    assert res.voters[schema.DOOR_ID].tolist() == ["", ""]
+    assert res.report["not_geocoded_voter_ids"] == ["X1", "X2"]
+    assert len(res.doors) == 0
+
+
+def test_door_outside_every_precinct(precincts, points) -> None:
+    far = points.copy()
+    far["geometry"] = far.geometry.translate(xoff=50_000)
+    res = geocode_voters(
+        _voters(VOTERS[:2]),
+        precincts,
+        streets=None,
+        address_points=far,
+        params=GeocodeParams(),
+    )
+    door = res.voters.at["V01", schema.DOOR_ID]
+    assert res.doors.at[door, schema.PRECINCT_ID] == ""
+    assert res.report["doors_outside_precincts"] == {"count": 1, "door_ids": [door]}
+
+
+def test_missing_voter_columns_is_one_line_error(precincts) -> None:
+    bad = _voters(VOTERS).drop(columns=[schema.STREET_NAME])
+    with pytest.raises(InputError, match=r"lack column\(s\) \['street_name'\]"):
+        geocode_voters(
+            bad, precincts, streets=None, address_points=None, params=GeocodeParams()
+        )
+
+
+def test_street_chains_merge_both_directions(streets) -> None:
+    chains = street_chains(streets, CRS)
+    assert sorted(set(chains["street_name"])) == ["ELM ST", "MAPLE ST", "OAK RD"]
+    maple = chains[chains["street_name"] == "MAPLE ST"]
+    assert len(maple) == 1  # two edges, both directions: one line
+    assert maple["length_m"].iloc[0] == pytest.approx(
+        shapely.distance(
+            _maple_point(streets, 0),
+            Point(streets.nodes[3]["x"], streets.nodes[3]["y"]),
+        ),
+        abs=20,
+    )
