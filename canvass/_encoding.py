@@ -84,7 +84,7 @@ def _read_bytes(path: Path, what: str) -> bytes:
 
 
 def _sniff_utf16(data: bytes) -> str | None:
-    """Return ``utf-16-le``/``-be`` for BOM-less UTF-16 text (NULs in every other byte)."""
+    """Return ``utf-16-le``/``-be`` for BOM-less UTF-16 (NUL in every other byte)."""
     head = data[: min(len(data), 4000)]
     if len(head) < 4:
         return None
@@ -223,7 +223,9 @@ def read_delimited(
     data = _read_bytes(path, what)
     text, enc = decode(data, path, encoding=encoding, what=what)
     if not text.strip():
-        msg = f"{path}: the {what} is empty; export it again or remove it from the config."
+        msg = (
+            f"{path}: the {what} is empty; export it again or drop it from the config."
+        )
         raise InputError(msg)
     lines = pd.Series(text.split("\n"), dtype=object)
     lines.index = pd.RangeIndex(1, len(lines) + 1, name="line")

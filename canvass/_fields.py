@@ -17,7 +17,9 @@ The file's election-type text is upper-cased and matched in this order:
    ``SCHOOL``, ``RUNOFF MUNICIPAL`` ... -> ``municipal``;
 4. ``PRIMARY`` (``STATE PRIMARY``, ``PRI``, ``RUN``/``RUNOFF``) -> ``state_primary``;
    outside Massachusetts a bare primary held before July of a presidential year is the
-   combined presidential primary (North Carolina, Ohio) -> ``presidential_primary``;
+   combined presidential primary (North Carolina, Ohio) -> ``presidential_primary``,
+   and a primary without ``STATE`` in an odd year is local -> ``municipal`` (except
+   Virginia and New Jersey);
 5. ``STATE ELECTION`` / ``GENERAL`` / ``GEN`` -> ``presidential_election`` in years
    divisible by 4, ``state_election`` in other even years (gubernatorial in
    Massachusetts: 2014, 2018, 2022), ``municipal`` in odd years (``state_election``
@@ -231,6 +233,12 @@ def _classify(raw: str, date: dt.date, state: str) -> str | None:
         result = schema.STATE_PRIMARY
         if state.upper() != "MA" and year_is_presidential and date.month < 7:
             result = schema.PRESIDENTIAL_PRIMARY
+        elif (
+            date.year % 2
+            and "STATE" not in text
+            and state.upper() not in _ODD_YEAR_GOVERNOR
+        ):
+            result = schema.MUNICIPAL  # odd-year primaries are local (Ohio, NC)
     elif _GENERAL.search(text) or "PRESIDENTIAL" in text:
         if year_is_presidential:
             result = schema.PRESIDENTIAL_ELECTION

@@ -223,15 +223,25 @@ def read_ma(
     parsed = Parsed()
     for path in voters:
         raw = read_delimited(
-            path, sep="|", widths=(25, 26, 27), header=_ma_header, encoding=encoding,
-            what="Massachusetts VOT voter file", quoting=False,
-        )  # fmt: skip
+            path,
+            sep="|",
+            widths=(25, 26, 27),
+            header=_ma_header,
+            encoding=encoding,
+            what="Massachusetts VOT voter file",
+            quoting=False,
+        )
         _ma_vot(raw, parsed, state)
     for path in history:
         raw = read_delimited(
-            path, sep="|", widths=(24, 25, 26), header=_ma_header, encoding=encoding,
-            what="Massachusetts ANP/ACP history file", quoting=False,
-        )  # fmt: skip
+            path,
+            sep="|",
+            widths=(24, 25, 26),
+            header=_ma_header,
+            encoding=encoding,
+            what="Massachusetts ANP/ACP history file",
+            quoting=False,
+        )
         _ma_history(raw, parsed)
     return parsed
 
@@ -282,7 +292,7 @@ def by_header(
         Naming every required column that is missing.
     """
     header = raw.header or [str(c + 1) for c in range(raw.frame.shape[1])]
-    index = {}
+    index: dict[str, int] = {}
     for i, h in enumerate(header):
         index.setdefault(_norm(h), i)
     out: dict[str, pd.Series] = {}

@@ -103,7 +103,7 @@ def _expand(config: PlanConfig, patterns: tuple[str, ...], setting: str) -> list
     for pattern in patterns:
         full = config.resolve(pattern)
         if glob.has_magic(str(full)):
-            found = sorted(Path(p) for p in glob.glob(str(full)))
+            found = sorted(Path(p) for p in glob.glob(str(full)))  # noqa: PTH207
             if not found:
                 msg = f"`{setting}`: no file matches {pattern!r}; check the pattern."
                 raise InputError(msg)
@@ -171,9 +171,12 @@ class _Rejects:
         if bool(mask.any()):
             why = reason[mask] if isinstance(reason, pd.Series) else reason
             part = pd.DataFrame(
-                {"file": frame.loc[mask, schema.SOURCE], "line": frame.loc[mask, schema.LINE],
-                 "reason": why}
-            )  # fmt: skip
+                {
+                    "file": frame.loc[mask, schema.SOURCE],
+                    "line": frame.loc[mask, schema.LINE],
+                    "reason": why,
+                }
+            )
             self.parts.append(part)
 
     def frame(self) -> pd.DataFrame:
@@ -192,9 +195,9 @@ class _Flags:
 
     def add(self, name: str, ids: pd.Series) -> None:
         if len(ids):
-            uniq = pd.unique(ids.astype(str))
+            uniq = ids.astype(str).unique()
             self.flags[name] = {
-                "count": int(len(ids)),
+                "count": len(ids),
                 "voter_ids": [str(i) for i in uniq[:_EXAMPLES]],
             }
 
@@ -236,9 +239,15 @@ def _voters(
         first = v[~dup].set_index(schema.VOTER_ID)
         where = first.loc[v.loc[dup, schema.VOTER_ID], [schema.SOURCE, schema.LINE]]
         reason = pd.Series(
-            ("duplicate voter id (first at " + where[schema.SOURCE] + " line "
-             + where[schema.LINE].astype(str) + ")").to_numpy(), index=v.index[dup],
-        )  # fmt: skip
+            (
+                "duplicate voter id (first at "
+                + where[schema.SOURCE]
+                + " line "
+                + where[schema.LINE].astype(str)
+                + ")"
+            ).to_numpy(),
+            index=v.index[dup],
+        )
         rejects.add(v, dup, reason)
         flags.add("duplicate_voter_ids", v.loc[dup, schema.VOTER_ID])
     v = v[~dup].copy()
@@ -274,9 +283,13 @@ def _voters(
         for w, p in zip(pairs[schema.WARD], pairs[schema.PRECINCT], strict=True)
     }
     built = pd.Series(
-        [codes[(w, p)] for w, p in zip(v[schema.WARD], v[schema.PRECINCT], strict=True)],
-        index=v.index, dtype=object,
-    )  # fmt: skip
+        [
+            codes[(w, p)]
+            for w, p in zip(v[schema.WARD], v[schema.PRECINCT], strict=True)
+        ],
+        index=v.index,
+        dtype=object,
+    )
     v[schema.PRECINCT_ID] = v[schema.PRECINCT_ID].where(
         v[schema.PRECINCT_ID] != "", built
     )
@@ -359,8 +372,9 @@ def _history(
     if unknown.any():
         codes = h.loc[unknown, ELECTION_TYPE_RAW].value_counts()
         flags.flags["unknown_election_codes"] = {
-            "count": int(unknown.sum()), "codes": {str(k): int(n) for k, n in codes.items()}
-        }  # fmt: skip
+            "count": int(unknown.sum()),
+            "codes": {str(k): int(n) for k, n in codes.items()},
+        }
     h = h[~bad].copy()
     h[schema.ELECTION_DATE] = date[~bad]
     h[schema.ELECTION_TYPE] = types[~bad]
@@ -373,7 +387,11 @@ def _history(
     reg = voters[schema.REGISTRATION_DATE].reindex(h[schema.VOTER_ID]).to_numpy()
     early = pd.Series(h[schema.ELECTION_DATE].to_numpy() < reg, index=h.index)
     flags.add("voted_before_registering", h.loc[early, schema.VOTER_ID])
-    h[schema.PARTY_VOTED] = h[schema.PARTY_VOTED].str.upper()
+    # a party ballot only means something in primaries (and special primaries)
+    partisan = h[schema.ELECTION_TYPE].isin(
+        (schema.STATE_PRIMARY, schema.PRESIDENTIAL_PRIMARY, schema.SPECIAL)
+    )
+    h[schema.PARTY_VOTED] = h[schema.PARTY_VOTED].str.upper().where(partisan, "")
     city = pd.Series(dtype=str)
     if schema.CITY in h.columns:
         latest = h[h[schema.CITY] != ""].sort_values(schema.ELECTION_DATE)
@@ -446,8 +464,11 @@ def _report(
     }
     logger.info(
         "Loaded %s voters and %s history rows (%s rows rejected, %s flags)",
-        f"{len(voters):,}", f"{len(history):,}", f"{len(rejects):,}", len(flags.flags),
-    )  # fmt: skip
+        f"{len(voters):,}",
+        f"{len(history):,}",
+        f"{len(rejects):,}",
+        len(flags.flags),
+    )
     for name, flag in flags.flags.items():
         logger.warning("Load check %s: %s rows", name, f"{flag['count']:,}")
     return report
@@ -472,8 +493,12 @@ def write_load_outputs(result: LoadResult, out_dir: Path) -> list[Path]:
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "voters.parquet", out / "history.parquet", out / "rejects.csv",
-             out / "load_report.json"]  # fmt: skip
+    paths = [
+        out / "voters.parquet",
+        out / "history.parquet",
+        out / "rejects.csv",
+        out / "load_report.json",
+    ]
     result.voters.to_parquet(paths[0])
     result.history.to_parquet(paths[1], index=False)
     result.rejects.to_csv(paths[2], index=False)

@@ -97,7 +97,8 @@ def local_crs(gdf: gpd.GeoDataFrame) -> pyproj.CRS:
     if gdf.empty or gdf.geometry.is_empty.all():
         msg = "Cannot pick a local CRS for a layer with no geometries."
         raise InputError(msg)
-    return gdf.estimate_utm_crs()
+    crs: pyproj.CRS = gdf.estimate_utm_crs()
+    return crs
 
 
 def _part(value: str) -> str:
@@ -210,11 +211,11 @@ def _resolve_source(path: Path) -> str:
     if path.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as zf:
-                shp = [n for n in zf.namelist() if n.lower().endswith(".shp")]
+                members = [n for n in zf.namelist() if n.lower().endswith(".shp")]
         except zipfile.BadZipFile:
             msg = f"{path}: not a readable zip file; download it again."
             raise InputError(msg) from None
-        inner = f"/{shp[0]}" if len(shp) == 1 else ""
+        inner = f"/{members[0]}" if len(members) == 1 else ""
         return f"/vsizip/{path.resolve()}{inner}"
     return str(path)
 
@@ -235,7 +236,10 @@ def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
         return gpd.read_file(source, layer=layer or None, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
         reason = str(err).splitlines()[0][:160]
-        msg = f"{path}: cannot read precinct shapes ({reason}); give a Shapefile, GeoPackage or GeoJSON."
+        msg = (
+            f"{path}: cannot read precinct shapes ({reason}); "
+            "give a Shapefile, GeoPackage or GeoJSON."
+        )
         raise InputError(msg) from None
 
 
@@ -293,14 +297,20 @@ def read_precincts(
             ("town", "municipality", "city", "town_name"),
         )
         if not town_col:
-            msg = f"{path}: `precincts.town` is set but no town column found; set precincts.town_column."
+            msg = (
+                f"{path}: `precincts.town` is set but no town column was found; "
+                "set precincts.town_column."
+            )
             raise InputError(msg)
         gdf = gdf[
             gdf[town_col].astype(str).str.strip().str.upper()
             == params.town.strip().upper()
         ]
         if gdf.empty:
-            msg = f"{path}: no precincts for town {params.town!r} in column {town_col!r}; check precincts.town."
+            msg = (
+                f"{path}: no precincts for town {params.town!r} in column "
+                f"{town_col!r}; check precincts.town."
+            )
             raise InputError(msg)
     invalid = ~gdf.geometry.is_valid
     if n_bad := int(invalid.sum()):
@@ -323,7 +333,10 @@ def read_precincts(
         (params.precinct_column, "precinct_column"),
     ):
         if wanted and wanted not in gdf.columns:
-            msg = f"{path}: column {wanted!r} (precincts.{setting}) not found; columns are {columns[:12]}."
+            msg = (
+                f"{path}: column {wanted!r} (precincts.{setting}) not found; "
+                f"columns are {columns[:12]}."
+            )
             raise InputError(msg)
     text = gdf.drop(columns="geometry").astype(str).replace({"nan": "", "None": ""})
     if code_col and not params.ward_column and not params.precinct_column:
@@ -339,11 +352,13 @@ def read_precincts(
     else:
         msg = (
             f"{path}: cannot tell which column holds the precinct code (columns "
-            f"{columns[:12]}); set precincts.code_column or ward_column/precinct_column."
+            f"{columns[:12]}); set precincts.code_column, or ward_column and "
+            "precinct_column."
         )
         raise InputError(msg)
     if (codes == "").any():
-        msg = f"{path}: {int((codes == '').sum())} precinct(s) have a blank code; fix the code column."
+        n_blank = int((codes == "").sum())
+        msg = f"{path}: {n_blank} precinct(s) have a blank code; fix the code column."
         raise InputError(msg)
     gdf[schema.PRECINCT_ID] = codes.to_numpy()
     split = codes.str.extract(r"^(?P<w>\d+)-?(?P<p>.*)$").fillna("")
@@ -366,8 +381,8 @@ def read_precincts(
             .tolist()
         )
         msg = (
-            f"{path}: precinct codes repeat ({dupes}); the file covers several towns or "
-            "splits precincts: set precincts.town (and town_column) to keep one town."
+            f"{path}: precinct codes repeat ({dupes}); the file covers several "
+            "towns or splits precincts: set precincts.town to keep one town."
         )
         raise InputError(msg)
     gdf = gdf.set_index(schema.PRECINCT_ID).sort_index()
