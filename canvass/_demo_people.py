@@ -98,6 +98,15 @@ _TYPE_BASE = np.array(
         [-5.5, -4.5, -5.5, -3.6, -5.5],  # never
     ]
 )
+# latent type shares by age band (<30, 30-44, 45-64, 65+), columns as _TYPES
+_TYPE_BY_AGE = np.array(
+    [
+        [0.06, 0.14, 0.34, 0.30, 0.16],
+        [0.12, 0.22, 0.28, 0.26, 0.12],
+        [0.22, 0.30, 0.20, 0.19, 0.09],
+        [0.34, 0.32, 0.12, 0.14, 0.08],
+    ]
+)
 # weight of the household component by latent type: it moves the in-between voters
 _HH_WEIGHT = np.array([0.4, 0.8, 1.1, 1.3, 0.5])
 _PARTIES = ("U", "D", "R", "L", "J", "G")
@@ -159,8 +168,34 @@ def _age_effect(age: np.ndarray, klass: int) -> np.ndarray:
     return scale * (-1.1 * young + 0.7 * prime - 1.2 * frail)
 
 
-def _years(days: np.ndarray | float) -> pd.Timedelta | pd.TimedeltaIndex:
-    return pd.to_timedelta(np.asarray(days) * 365.25, unit="D")
+def _day(ts: pd.Timestamp) -> int:
+    """Whole days since 1970-01-01."""
+    return int((ts - pd.Timestamp("1970-01-01")).days)
+
+
+def _plus_years(days: np.ndarray, years: int) -> np.ndarray:
+    """Add calendar years to day numbers (29 February moves to 1 March)."""
+    d = pd.DatetimeIndex(pd.to_datetime(days, unit="D"))
+    leap = (d.month == 2) & (d.day == 29)
+    later = pd.to_datetime(
+        pd.DataFrame(
+            {
+                "year": d.year + years,
+                "month": np.where(leap, 3, d.month),
+                "day": np.where(leap, 1, d.day),
+            }
+        )
+    )
+    return np.asarray(_days_of(later), dtype=np.int64)
+
+
+def _days_of(values: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    stamps = pd.DatetimeIndex(values)
+    return np.asarray((stamps - pd.Timestamp("1970-01-01")).days, dtype=np.int64)
+
+
+def _stamps(days: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(pd.to_datetime(days, unit="D"))
 
 
 def make_population(
@@ -229,27 +264,19 @@ def make_population(
         ),
     )
 
-    birth = EXTRACT_DATE - pd.to_timedelta(np.floor(age * 365.25), unit="D")
-    birth = pd.DatetimeIndex(birth).normalize()
-    eighteen = birth + pd.DateOffset(years=18)
-    moved_in = EXTRACT_DATE - _years(years_here[hh])
-    reg = pd.DatetimeIndex(
-        np.maximum(moved_in.values, eighteen.values)
-    ) + pd.to_timedelta(rng.integers(0, 200, n_voters), unit="D")
-    new_reg = rng.random(n_voters) < 0.05
-    window = (EXTRACT_DATE - pd.Timestamp("2024-11-06")).days
-    late = pd.Timestamp("2024-11-06") + pd.to_timedelta(
-        rng.integers(0, window, n_voters), unit="D"
-    )
-    reg = pd.DatetimeIndex(
-        np.where(new_reg, np.maximum(late.values, eighteen.values), reg.values)
-    )
-    reg = pd.DatetimeIndex(
-        np.minimum(reg.values, (EXTRACT_DATE - pd.Timedelta(days=1)).to_datetime64())
-    )
-    reg = pd.DatetimeIndex(
-        np.maximum(reg.values, pd.Timestamp("1968-01-02").to_datetime64())
-    ).normalize()
+    # dates as whole days since 1970-01-01 (int64), turned into Timestamps at the end
+    extract = _day(EXTRACT_DATE)
+    birth = extract - np.floor(age * 365.25).astype(np.int64)
+    eighteen = _plus_years(birth, 18)
+    moved_in = extract - np.floor(years_here[hh] * 365.25).astype(np.int64)
+    reg = np.maximum(moved_in, eighteen) + rng.integers(0, 200, n_voters)
+    # new registrants: registered after the last election in the history
+    new_reg = rng.random(n_voters) < 0.03
+    first_new = _day(pd.Timestamp(ELECTIONS[-1].date)) + 1
+    late = rng.integers(first_new, extract, n_voters)
+    reg = np.where(new_reg, np.maximum(late, eighteen), reg)
+    reg = np.clip(reg, _day(pd.Timestamp("1968-01-02")), extract - 1)
+    new_reg = reg >= first_new
 
     party_idx = np.where(
         rng.random(n_voters) < 0.55,
@@ -258,95 +285,45 @@ def make_population(
     )
     party = np.array(_PARTIES)[party_idx]
 
-    # latent type: more habitual with age, shared with the household anchor half the time
+    # latent type: more habitual with age, shared with the household's first member
+    # half the time
     age_band = np.digitize(age, [30.0, 45.0, 65.0])
-    type_p = np.array(
-        [
-            [0.06, 0.14, 0.34, 0.30, 0.16],
-            [0.12, 0.22, 0.28, 0.26, 0.12],
-            [0.22, 0.30, 0.20, 0.19, 0.09],
-            [0.34, 0.32, 0.12, 0.14, 0.08],
-        ]
-    )
     u = rng.random(n_voters)
-    own_type = (u[:, None] > np.cumsum(type_p[age_band], axis=1)).sum(axis=1)
+    own_type = (u[:, None] > np.cumsum(_TYPE_BY_AGE[age_band], axis=1)).sum(axis=1)
+    own_type = np.minimum(own_type, len(_TYPES) - 1)
     anchor_type = own_type[np.searchsorted(hh, np.arange(n_hh))][hh]
-    vtype = np.where((member > 0) & (rng.random(n_voters) < 0.5), anchor_type, own_type)
-    ind_z = rng.normal(0.0, 0.6, n_voters)
-    ind_class = rng.normal(0.0, 0.45, (n_voters, len(_CLASSES)))
+    shared = (member > 0) & (rng.random(n_voters) < 0.5)
+    vtype = np.where(shared, anchor_type, own_type)
     inactive = rng.random(n_voters) < np.where(age < 30, 0.12, 0.07)
-    inactive_since = pd.Timestamp("2020-01-01") + pd.to_timedelta(
-        rng.integers(0, 1800, n_voters), unit="D"
+    people = _People(
+        hh=hh,
+        hh_z=hh_z,
+        vtype=vtype,
+        party_idx=party_idx,
+        birth=birth,
+        eighteen=eighteen,
+        reg=reg,
+        inactive=inactive,
     )
-
-    party_eff = np.stack([_PARTY_EFFECT.get(p, _OTHER_PARTY_EFFECT) for p in _PARTIES])[
-        party_idx
-    ]
-    birth_ns = birth.values
-    reg_ns = reg.values
-    history_parts: list[pd.DataFrame] = []
-    last_voted = np.zeros((n_voters, len(_CLASSES)), dtype=bool)
-    for election in ELECTIONS:
-        day = pd.Timestamp(election.date)
-        k = _CLASSES.index(election.type)
-        eligible = (
-            reg_ns <= (day - pd.Timedelta(days=_REG_DEADLINE_DAYS)).to_datetime64()
-        ) & ((birth + pd.DateOffset(years=18)).values <= day.to_datetime64())
-        age_then = (day - birth).days.to_numpy() / 365.25
-        lp = (
-            _TYPE_BASE[vtype, k]
-            + _HH_WEIGHT[vtype] * hh_z[hh]
-            + ind_z
-            + ind_class[:, k]
-            + _age_effect(age_then, k)
-            + party_eff[:, k]
-            + 0.7 * last_voted[:, k]
-            - 0.8 * (((day - reg).days.to_numpy()) < 400)
-            - 2.0 * (inactive & (inactive_since <= day))
-        )
-        shift = _calibrate(lp[eligible], election.turnout)
-        p = 1.0 / (1.0 + np.exp(-(lp + shift)))
-        voted = eligible & (rng.random(n_voters) < p)
-        last_voted[eligible, k] = voted[eligible]
-        idx = np.flatnonzero(voted)
-        part = pd.DataFrame(
-            {
-                schema.VOTER_ID: idx,
-                schema.ELECTION_ID: election.election_id,
-                schema.ELECTION_DATE: day,
-                schema.ELECTION_TYPE: election.type,
-                schema.PARTY_VOTED: "",
-            }
-        )
-        if election.type in (_SP, _PP):
-            part[schema.PARTY_VOTED] = _ballots(party[idx], election.type, rng)
-        history_parts.append(part)
+    history = _simulate_history(people, party, rng)
 
     voter_ids = _voter_ids(reg, rng)
-    given = np.where(
-        female,
-        np.array(_FIRST_F)[rng.integers(len(_FIRST_F), size=n_voters)],
-        np.array(_FIRST_M)[rng.integers(len(_FIRST_M), size=n_voters)],
-    )
-    middle_pool = np.array([*_FIRST_F, *_FIRST_M, "", "", "", "", "", ""])
-    middle = np.where(
-        female,
-        np.array(_FIRST_F)[rng.integers(len(_FIRST_F), size=n_voters)],
-        np.array(_FIRST_M)[rng.integers(len(_FIRST_M), size=n_voters)],
-    )
+    history[schema.VOTER_ID] = voter_ids[history[schema.VOTER_ID].to_numpy()]
+    first_f = np.array(_FIRST_F)[rng.integers(len(_FIRST_F), size=(2, n_voters))]
+    first_m = np.array(_FIRST_M)[rng.integers(len(_FIRST_M), size=(2, n_voters))]
+    given = np.where(female, first_f[0], first_m[0])
+    middle = np.where(female, first_f[1], first_m[1])
     middle = np.where(rng.random(n_voters) < 0.35, "", middle)
-    del middle_pool
-    suffix = np.where(
-        ~female & (member >= 2) & child & (rng.random(n_voters) < 0.25), "JR", ""
-    )
+    junior = ~female & child & (rng.random(n_voters) < 0.25)
     addr = [addresses[int(h)] for h in hh]
+    birth_ts = _stamps(birth)
     voters = pd.DataFrame(
         {
             schema.VOTER_ID: voter_ids,
             schema.LAST_NAME: np.array(_SURNAMES)[surname],
             schema.FIRST_NAME: given,
             schema.MIDDLE_NAME: middle,
-            schema.NAME_SUFFIX: suffix,
+            schema.NAME_SUFFIX: np.where(junior, "JR", ""),
             schema.STREET_NUMBER: [a.street_number for a in addr],
             schema.STREET_NUMBER_SUFFIX: "",
             schema.STREET_NAME: [a.street_name for a in addr],
@@ -356,9 +333,9 @@ def make_population(
             schema.ZIP5: [a.zip5 for a in addr],
             schema.PARTY: party,
             schema.STATUS: np.where(inactive, schema.INACTIVE, schema.ACTIVE),
-            schema.BIRTH_DATE: birth,
-            schema.BIRTH_YEAR: birth.year.astype("int64"),
-            schema.REGISTRATION_DATE: reg,
+            schema.BIRTH_DATE: birth_ts,
+            schema.BIRTH_YEAR: np.asarray(birth_ts.year, dtype=np.int64),
+            schema.REGISTRATION_DATE: _stamps(reg),
             schema.WARD: [a.ward for a in addr],
             schema.PRECINCT: [a.precinct for a in addr],
             "gender": np.where(female, "F", "M"),
@@ -367,9 +344,91 @@ def make_population(
         }
     )
     voters[schema.PRECINCT_ID] = voters[schema.WARD] + voters[schema.PRECINCT]
-    history = pd.concat(history_parts, ignore_index=True)
-    history[schema.VOTER_ID] = voter_ids[history[schema.VOTER_ID].to_numpy()]
+    _add_mailing(voters, rng)
     return voters.set_index(schema.VOTER_ID), history
+
+
+@dataclass(frozen=True)
+class _People:
+    """Per-voter arrays the turnout simulation needs (dates as day numbers)."""
+
+    hh: np.ndarray
+    hh_z: np.ndarray
+    vtype: np.ndarray
+    party_idx: np.ndarray
+    birth: np.ndarray
+    eighteen: np.ndarray
+    reg: np.ndarray
+    inactive: np.ndarray
+
+
+def _simulate_history(
+    people: _People, party: np.ndarray, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Simulate who voted in each election of :data:`ELECTIONS`, in date order."""
+    n = people.hh.size
+    ind_z = rng.normal(0.0, 0.6, n)
+    ind_class = rng.normal(0.0, 0.45, (n, len(_CLASSES)))
+    inactive_since = _day(pd.Timestamp("2020-01-01")) + rng.integers(0, 1800, n)
+    party_eff = np.stack([_PARTY_EFFECT.get(p, _OTHER_PARTY_EFFECT) for p in _PARTIES])[
+        people.party_idx
+    ]
+    hh_part = _HH_WEIGHT[people.vtype] * people.hh_z[people.hh]
+    last_voted = np.zeros((n, len(_CLASSES)), dtype=bool)
+    parts: list[pd.DataFrame] = []
+    for election in ELECTIONS:
+        stamp = pd.Timestamp(election.date)
+        day = _day(stamp)
+        k = _CLASSES.index(election.type)
+        eligible = (people.reg <= day - _REG_DEADLINE_DAYS) & (people.eighteen <= day)
+        lp = (
+            _TYPE_BASE[people.vtype, k]
+            + hh_part
+            + ind_z
+            + ind_class[:, k]
+            + _age_effect((day - people.birth) / 365.25, k)
+            + party_eff[:, k]
+            + 0.7 * last_voted[:, k]
+            - 0.8 * (day - people.reg < 400)  # recent movers
+            - 2.0 * (people.inactive & (inactive_since <= day))
+        )
+        shift = _calibrate(lp[eligible], election.turnout)
+        p = 1.0 / (1.0 + np.exp(-(lp + shift)))
+        voted = eligible & (rng.random(n) < p)
+        last_voted[eligible, k] = voted[eligible]
+        idx = np.flatnonzero(voted)
+        ballots = (
+            _ballots(party[idx], election.type, rng)
+            if election.type in (_SP, _PP)
+            else np.full(idx.size, "", dtype=object)
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    schema.VOTER_ID: idx,
+                    schema.ELECTION_ID: election.election_id,
+                    schema.ELECTION_DATE: stamp,
+                    schema.ELECTION_TYPE: election.type,
+                    schema.PARTY_VOTED: ballots,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _add_mailing(voters: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Fill the mailing-address and district columns in place (a fresh frame)."""
+    n = len(voters)
+    po_box = rng.random(n) < 0.03
+    boxes = rng.integers(1, 2000, n)
+    voters["mail_street"] = np.where(po_box, [f"PO BOX {b}" for b in boxes], "")
+    voters["mail_unit"] = ""
+    voters["mail_city"] = np.where(po_box, "DEMOVILLE", "")
+    voters["mail_state"] = np.where(po_box, "MA", "")
+    voters["mail_zip"] = np.where(po_box, voters[schema.ZIP5], "")
+    voters["congressional_district"] = "2"
+    voters["senate_district"] = "HAMPSHIRE, FRANKLIN & WORCESTER"
+    voters["house_district"] = "1ST HAMPSHIRE"
 
 
 def _calibrate(lp: np.ndarray, target: float) -> float:
@@ -399,20 +458,19 @@ def _ballots(
     return np.where(other & (u >= 0.3) & (u < 0.5), "R", out)
 
 
-def _voter_ids(reg: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
-    """MA-style 12-character ids: 2-digit registration year, 3 letters, 7 digits."""
-    n = len(reg)
+def _voter_ids(reg: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """MA-style 12-character ids: registration year, 3 letters, 4 digits, "000"."""
+    n = reg.size
+    years = np.asarray(_stamps(reg).year) % 100
     letters = rng.integers(0, 26, size=(n, 3)) + ord("A")
-    digits = rng.permutation(10_000)[:n] if n <= 10_000 else rng.permutation(n)
-    ids = [
-        f"{y % 100:02d}{chr(a)}{chr(b)}{chr(c)}{d:04d}000"
-        for y, (a, b, c), d in zip(reg.year, letters, digits, strict=True)
-    ]
-    out = np.array(ids, dtype=object)
-    if len(set(ids)) != n:  # letters+digits make clashes vanishingly rare; fix any
-        seen: set[str] = set()
-        for i, v in enumerate(ids):
-            while out[i] in seen:
-                out[i] = v[:-3] + f"{rng.integers(1, 1000):03d}"
-            seen.add(str(out[i]))
+    digits = rng.integers(0, 10_000, size=n)
+    out = np.empty(n, dtype=object)
+    seen: set[str] = set()
+    for i in range(n):
+        a, b, c = (chr(int(x)) for x in letters[i])
+        vid = f"{years[i]:02d}{a}{b}{c}{digits[i]:04d}000"
+        while vid in seen:  # 175 million combinations a year; clashes are rare
+            vid = vid[:-3] + f"{int(rng.integers(1, 1000)):03d}"
+        seen.add(vid)
+        out[i] = vid
     return out

@@ -33,6 +33,7 @@ __all__ = [
     "build_town",
     "osm_xml",
     "to_lonlat",
+    "to_lonlat_array",
 ]
 
 #: South-west corner of the synthetic town (near, not at, real Hampshire County towns).
@@ -58,8 +59,8 @@ _COL_NAMES = (
 )  # fmt: skip
 _ROW_NAMES = (
     "Spring Street", "High Street", "Church Street", "Park Avenue", "Summer Street",
-    "Mill Lane", "Hawley Street", "Union Street", "Crescent Street", "Fort Hill Terrace",
-    "Edwards Square", "Green Street",
+    "Mill Lane", "Hawley Street", "Union Street", "Crescent Street",
+    "Fort Hill Terrace", "Edwards Square", "Green Street",
 )  # fmt: skip
 _CUL_DE_SAC_NAMES = (
     "Birch Court", "Juniper Place", "Hemlock Circle", "Aspen Way", "Linden Terrace",
@@ -113,6 +114,16 @@ def to_lonlat(x: float, y: float) -> tuple[float, float]:
     return (
         ORIGIN_LATLON[1] + x / _M_PER_DEG_LON,
         ORIGIN_LATLON[0] + y / _M_PER_DEG_LAT,
+    )
+
+
+def to_lonlat_array(xy: np.ndarray) -> np.ndarray:
+    """Convert an (n, 2) array of local metres to (lon, lat) degrees."""
+    return np.column_stack(
+        (
+            ORIGIN_LATLON[1] + xy[:, 0] / _M_PER_DEG_LON,
+            ORIGIN_LATLON[0] + xy[:, 1] / _M_PER_DEG_LAT,
+        )
     )
 
 
@@ -326,7 +337,7 @@ def _halves(poly: Polygon, line: LineString) -> list[Polygon]:
 def _precincts(
     town: Town, ward1_col: list[int], ward2_row: list[int]
 ) -> dict[str, Polygon]:
-    """Cut the town outline into wards 1/2 and precincts A/B along street centrelines."""
+    """Cut the town into wards 1/2 and precincts A/B along street centrelines."""
     primary = next(s for s in town.streets if s.highway == "primary")
     by = 4 * _MARGIN_M
     wards = _halves(town.outline, _extended([town.xy[n] for n in primary.nodes], by))
@@ -373,9 +384,9 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
     """
     rng = np.random.default_rng([seed, 202])
     degree: dict[int, int] = {}
-    for s in town.streets:
-        for k, n in enumerate(s.nodes):
-            inner = 0 < k < len(s.nodes) - 1
+    for st in town.streets:
+        for k, n in enumerate(st.nodes):
+            inner = 0 < k < len(st.nodes) - 1
             degree[n] = degree.get(n, 0) + (2 if inner else 1)
     lines = [town.line(s) for s in town.streets]
     tree = shapely.STRtree(lines)
@@ -467,7 +478,10 @@ def osm_xml(town: Town, *, generator: str) -> str:
     ]
     for n in sorted(lonlat):
         lon, lat = lonlat[n]
-        head = f'  <node id="{n}" version="1" visible="true" lat="{lat:.7f}" lon="{lon:.7f}"'
+        head = (
+            f'  <node id="{n}" version="1" visible="true" '
+            f'lat="{lat:.7f}" lon="{lon:.7f}"'
+        )
         tags = town.node_tags.get(n)
         if not tags:
             out.append(head + "/>")

@@ -1,4 +1,4 @@
-"""Write canonical voter and history tables as Massachusetts VOT/ANP/ACP files (private).
+"""Write canonical voter and history tables as MA VOT/ANP/ACP files (private).
 
 Re-exported as :func:`canvass.demo.write_ma_voter_files`. The layout follows
 ``shared/data/voter_file_layouts/MA_voter_files_layout.md``: pipe-delimited, a header
@@ -102,8 +102,8 @@ def _text(values: pd.Series, column: str) -> pd.Series:
     out = values.astype("string").fillna("").astype(object).astype(str)
     if out.str.contains(r"[|\r\n]", regex=True).any():
         msg = (
-            f"column `{column}` has a value containing '|' or a line break, which the MA "
-            "layout cannot hold; clean that column first."
+            f"column `{column}` has a value containing '|' or a line break, which "
+            "the MA layout cannot hold; clean that column first."
         )
         raise InputError(msg)
     return out
@@ -218,7 +218,10 @@ def write_ma_voter_files(
     h = history.reset_index(drop=True)
     types = h[schema.ELECTION_TYPE].astype(str)
     if bad := sorted(set(types) - set(MA_ELECTION_TYPES)):
-        msg = f"history has election type(s) {bad} with no MA file; use {sorted(MA_ELECTION_TYPES)}."
+        msg = (
+            f"history has election type(s) {bad} with no MA file; "
+            f"use {sorted(MA_ELECTION_TYPES)}."
+        )
         raise InputError(msg)
     pos = pd.Series(range(n), index=vot["id"].to_numpy())
     h = h.assign(

@@ -46,8 +46,15 @@ import shapely
 from shapely.geometry import Point, Polygon, mapping
 
 from . import schema
-from ._demo_people import ELECTIONS, EXTRACT_DATE, HouseholdAddress, make_population
-from ._demo_streets import Lot, build_lots, build_town, osm_xml, to_lonlat
+from ._demo_people import HouseholdAddress, make_population
+from ._demo_streets import (
+    Lot,
+    build_lots,
+    build_town,
+    osm_xml,
+    to_lonlat,
+    to_lonlat_array,
+)
 from ._ma_writer import write_ma_voter_files
 from .errors import ConfigError
 
@@ -209,6 +216,19 @@ def make_demo_town(
     ]
     voters, history = make_population(addresses, n_voters, rng)
     voters = _misfile_precincts(voters, rng)
+    # clerks list voters street by street, house by house
+    order_key = pd.DataFrame(
+        {
+            "street": voters[schema.STREET_NAME],
+            "number": voters[schema.STREET_NUMBER].astype(int),
+            "unit": voters[schema.UNIT],
+            "last": voters[schema.LAST_NAME],
+            "first": voters[schema.FIRST_NAME],
+        }
+    )
+    voters = voters.iloc[
+        np.lexsort([order_key[c].to_numpy() for c in reversed(order_key.columns)])
+    ]
     used = {homes[int(h)][0] for h in voters["household"].unique()}
     occupied = [b for bi, b in enumerate(buildings) if bi in used]
 
@@ -231,7 +251,7 @@ def make_demo_town(
     config.write_text(_config_toml(seed, files), encoding="utf-8")
 
     logger.info(
-        "Demo town: %s voters in %s households at %s addresses, %s votes cast, %s streets",
+        "Demo town: %s voters in %s households at %s addresses, %s votes, %s streets",
         f"{len(voters):,}",
         f"{voters['household'].nunique():,}",
         f"{len(occupied):,}",
@@ -321,7 +341,9 @@ def _precinct_of(
         pt = Point(b.lot.x, b.lot.y)
         hits = [c for c, p in zip(codes, polys, strict=True) if p.contains(pt)]
         if len(hits) != 1:
-            msg = f"demo door at ({b.lot.x:.1f}, {b.lot.y:.1f}) is in {len(hits)} precincts"
+            msg = (
+                f"demo door at ({b.lot.x:.1f}, {b.lot.y:.1f}) in {len(hits)} precincts"
+            )
             raise RuntimeError(msg)
         out.append((hits[0][0], hits[0][1]))
     return out
@@ -357,9 +379,7 @@ def _round_coords(geom: dict[str, object]) -> dict[str, object]:
 def _precincts_geojson(precincts: dict[str, Polygon]) -> str:
     features = []
     for code, poly in precincts.items():
-        lonlat = shapely.transform(
-            poly, lambda xy: np.column_stack(to_lonlat(xy[:, 0], xy[:, 1]))
-        )
+        lonlat = shapely.transform(poly, to_lonlat_array)
         features.append(
             {
                 "type": "Feature",
