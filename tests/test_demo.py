@@ -106,7 +106,8 @@ def test_files_and_counts(small: DemoTown) -> None:
         *small.voters,
         *small.history,
     ):
-        assert path.is_file() and path.stat().st_size > 0
+        assert path.is_file()
+        assert path.stat().st_size > 0
     assert [p.name for p in small.voters] == ["999VOT_demo.txt"]
     assert [p.name for p in small.history] == ["999ANP_demo.txt", "999ACP_demo.txt"]
     voters = _voters(small)
@@ -140,26 +141,29 @@ def test_osmnx_reads_a_connected_town_with_mixed_classes_and_dead_ends(
     classes = {d["highway"] for _, _, d in G.edges(data=True)}
     assert {"primary", "tertiary", "residential"} <= classes
     assert all(d.get("name") for _, _, d in G.edges(data=True))
-    U = nx.Graph(G.to_undirected())
-    assert nx.is_connected(U)
-    dead_ends = [n for n in U if U.degree(n) == 1]
+    und = nx.Graph(G.to_undirected())
+    assert nx.is_connected(und)
+    dead_ends = [n for n in und if und.degree(n) == 1]
     assert len(dead_ends) >= 5
-    assert sum(1 for n in U if U.degree(n) >= 3) >= 50
+    assert sum(1 for n in und if und.degree(n) >= 3) >= 50
     ids = [int(n) for n in G.nodes]
     assert min(ids) > 0
     lats = [d["y"] for _, d in G.nodes(data=True)]
     lons = [d["x"] for _, d in G.nodes(data=True)]
     width = (max(lons) - min(lons)) * M_PER_DEG_LON
     height = (max(lats) - min(lats)) * M_PER_DEG_LAT
-    assert 1300 < width < 1800 and 1000 < height < 1500
-    assert 42.2 < np.mean(lats) < 42.45 and -72.8 < np.mean(lons) < -72.5
+    assert 1300 < width < 1800
+    assert 1000 < height < 1500
+    assert 42.2 < np.mean(lats) < 42.45
+    assert -72.8 < np.mean(lons) < -72.5
 
 
 def test_precincts_cover_every_address_once(small: DemoTown) -> None:
     precincts = gpd.read_file(small.precincts)
     assert precincts.crs.to_epsg() == 4326
     assert sorted(precincts["WARDPREC"]) == ["1A", "1B", "2A", "2B"]
-    assert set(precincts["WARD"]) == {"1", "2"} and set(precincts["PRECINCT"]) == {
+    assert set(precincts["WARD"]) == {"1", "2"}
+    assert set(precincts["PRECINCT"]) == {
         "A",
         "B",
     }
@@ -173,7 +177,8 @@ def test_precincts_cover_every_address_once(small: DemoTown) -> None:
         crs=4326,
     )
     joined = gpd.sjoin(pts, precincts, predicate="within", how="left")
-    assert joined.index.is_unique and joined["WARDPREC"].notna().all()
+    assert joined.index.is_unique
+    assert joined["WARDPREC"].notna().all()
     # every precinct holds a fair share of the doors
     shares = joined["WARDPREC"].value_counts(normalize=True)
     assert shares.min() > 0.12
@@ -265,12 +270,14 @@ def test_voter_file_layout(small: DemoTown) -> None:
     )
     assert vot[0].startswith("Record Sequence Number|Voter Id Number|Last Name|")
     assert anp[0].startswith("Party Affiliation|Voter Id Number|")
-    assert "|Party Voted|" in acp[0] and "|Party Voted|" not in anp[0]
+    assert "|Party Voted|" in acp[0]
+    assert "|Party Voted|" not in anp[0]
     for lines, n_fields in ((vot, 27), (anp, 25), (acp, 26)):
         assert len(lines) > 1
         for line in lines:
             fields = line.split("|")
-            assert len(fields) == n_fields and fields[-1] == ""
+            assert len(fields) == n_fields
+            assert fields[-1] == ""
     voters = _voters(small)
     date = re.compile(r"^\d\d/\d\d/\d{4}$")
     assert voters["Date of Birth"].str.match(date).all()
@@ -289,9 +296,8 @@ def test_voter_file_layout(small: DemoTown) -> None:
         clerk_street_name(s) for s in _ways(small.streets)
     }
     units = voters["Residential Address - Apartment Number"]
-    assert (units != "").any() and units[units != ""].str.match(
-        r"^\d{1,2}[A-C]?$"
-    ).all()
+    assert (units != "").any()
+    assert units[units != ""].str.match(r"^\d{1,2}[A-C]?$").all()
     history = _history(small)
     assert set(history["Type of Election"]) == {
         "STATE ELECTION",
@@ -314,7 +320,8 @@ def test_population_mix(mid: DemoTown) -> None:
     assert (voters["Voter Status"] == "I").mean() == pytest.approx(0.08, abs=0.03)
     extract = pd.Timestamp("2025-06-30")
     age = (extract - voters["dob"]).dt.days / 365.25
-    assert age.min() >= 18 and age.max() <= 96
+    assert age.min() >= 18
+    assert age.max() <= 96
     assert (voters["reg"] >= voters["dob"] + pd.DateOffset(years=18)).all()
     household = voters.groupby(
         [
@@ -324,7 +331,9 @@ def test_population_mix(mid: DemoTown) -> None:
         ]
     )
     sizes = household.size()
-    assert sizes.max() <= 5 and (sizes == 1).any() and (sizes >= 3).any()
+    assert sizes.max() <= 5
+    assert (sizes == 1).any()
+    assert (sizes >= 3).any()
     # housemates often share a last name
     assert (household["Last Name"].nunique() < sizes).sum() > 0.4 * (sizes > 1).sum()
     new = voters["reg"] > pd.Timestamp("2024-11-05")
@@ -360,7 +369,8 @@ def _turnout(town: DemoTown) -> pd.DataFrame:
 def test_turnout_looks_like_massachusetts(mid: DemoTown) -> None:
     t = _turnout(mid).set_index("date")
     primaries = t[t["kind"] == "STATE PRIMARY"]["turnout"]
-    assert len(primaries) == 6 and primaries.between(0.15, 0.35).all(), primaries
+    assert len(primaries) == 6
+    assert primaries.between(0.15, 0.35).all(), primaries
     governor = t.loc[
         pd.to_datetime(["2014-11-04", "2018-11-06", "2022-11-08"]), "turnout"
     ]
@@ -370,7 +380,8 @@ def test_turnout_looks_like_massachusetts(mid: DemoTown) -> None:
     ]
     assert president.between(0.70, 0.80).all(), president
     city = t[t["kind"] == "CITY ELECTION"]
-    assert len(city) == 5 and (city.index.year % 2 == 1).all()
+    assert len(city) == 5
+    assert (city.index.year % 2 == 1).all()
     assert city["turnout"].max() < governor.min()
     assert len(t[t["kind"] == "PRESIDENTIAL PRIMARY"]) == 3
 
@@ -429,7 +440,8 @@ def test_primary_ballots_follow_enrollment(mid: DemoTown) -> None:
     by_party = acp.groupby("Party Affiliation")["Party Voted"].value_counts(
         normalize=True
     )
-    assert by_party["D"]["D"] == 1.0 and by_party["R"]["R"] == 1.0
+    assert by_party["D"]["D"] == 1.0
+    assert by_party["R"]["R"] == 1.0
     assert 0.6 < by_party["U"]["D"] < 0.95
 
 
@@ -462,7 +474,8 @@ def test_do_not_knock_lists_active_voters(small: DemoTown) -> None:
     dnk = pd.read_csv(small.do_not_knock, dtype=str)
     assert list(dnk.columns) == ["voter_id"]
     voters = _voters(small).set_index("Voter Id Number")
-    assert 5 <= len(dnk) <= 10 and dnk["voter_id"].isin(voters.index).all()
+    assert 5 <= len(dnk) <= 10
+    assert dnk["voter_id"].isin(voters.index).all()
 
 
 def test_refuses_to_overwrite_without_force(small: DemoTown, tmp_path: Path) -> None:
@@ -475,7 +488,8 @@ def test_refuses_to_overwrite_without_force(small: DemoTown, tmp_path: Path) -> 
         make_demo_town(target, n_voters=100)
     assert (target / "notes.txt").read_text() == "keep me"
     town = make_demo_town(target, n_voters=100, force=True)
-    assert not (target / "notes.txt").exists() and town.n_voters == 100
+    assert not (target / "notes.txt").exists()
+    assert town.n_voters == 100
     empty = tmp_path / "empty"
     empty.mkdir()
     assert make_demo_town(empty, n_voters=60).n_voters == 60
@@ -566,7 +580,8 @@ def test_writer_options_and_errors(tmp_path: Path) -> None:
         header=False,
     )
     lines = vot.read_text().splitlines()
-    assert len(lines) == 2 and all(len(line.split("|")) == 26 for line in lines)
+    assert len(lines) == 2
+    assert all(len(line.split("|")) == 26 for line in lines)
     assert len(anp.read_text().splitlines()) == 1
     bad = voters.copy()
     bad.loc["01ABC0001000", schema.LAST_NAME] = "DOE|SMITH"
