@@ -1,0 +1,307 @@
+"""Stage 5: route volunteers door to door inside each turf with OR-Tools.
+
+Per turf: walking costs among its doors and staging point on the real network
+(:mod:`canvass._costs`, crossing penalties by street class), then an OR-Tools routing
+model with one vehicle per volunteer, a time dimension of walking plus minutes per
+door capped at the shift, and every door droppable at a penalty that grows with its
+value, so when time runs short the least valuable doors drop out and are listed.
+Turfs are solved in parallel worker processes. Routes follow the streets, from the
+staging point and back (or open, ending at the last door).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import schema
+from ._costs import Anchors, LocalCosts, StreetIndex
+from ._solver import TurfProblem, solve_turf
+from .config import PlanConfig
+
+__all__ = ["RouteResult", "route_turfs"]
+
+logger = logging.getLogger(__name__)
+
+_STOP_EXTRA = (schema.LEG_S, schema.SIDE)
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    """
+    Volunteer routes.
+
+    Parameters
+    ----------
+    stops
+        One row per door visit in walking order (``schema.STOP_COLUMNS`` plus
+        ``leg_s`` and ``side``).
+    routes
+        One row per volunteer with at least one door: totals and the walked path.
+    left_out
+        Turf doors dropped for time, with their value.
+    report
+        Counts and totals.
+    """
+
+    stops: pd.DataFrame
+    routes: gpd.GeoDataFrame
+    left_out: pd.DataFrame
+    report: dict[str, Any]
+
+
+def _penalties(values: np.ndarray, shift_s: int) -> np.ndarray:
+    """Drop penalties: above any detour saving, ordered by value (least value first)."""
+    vmax = float(values.max()) if len(values) and values.max() > 0 else 1.0
+    return (4 * shift_s + np.rint(shift_s * np.clip(values, 0, None) / vmax)).astype(
+        np.int64
+    )
+
+
+def solve_all(
+    problems: list[TurfProblem],
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, list[list[int]]]:
+    """
+    Solve turf problems, in parallel worker processes when `workers` > 1.
+
+    Parameters
+    ----------
+    problems
+        One problem per turf.
+    workers
+        Worker processes.
+    progress
+        Called with (turfs done, turfs total) after each turf.
+
+    Returns
+    -------
+    solutions
+        Volunteers' door orders by turf id.
+    """
+    total = len(problems)
+    out: dict[str, list[list[int]]] = {}
+    if progress is not None:
+        progress(0, total)
+    if workers <= 1 or total <= 1:
+        for done, p in enumerate(problems, start=1):
+            tid, routes = solve_turf(p)
+            out[tid] = routes
+            if progress is not None:
+                progress(done, total)
+        return out
+    method = (
+        "fork" if sys.platform == "linux" and sys.version_info < (3, 12) else "spawn"
+    )
+    big_first = sorted(problems, key=lambda p: -len(p.service_s))
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp.get_context(method)
+    ) as ex:
+        futures = [ex.submit(solve_turf, p) for p in big_first]
+        for done, fut in enumerate(as_completed(futures), start=1):
+            tid, routes = fut.result()
+            out[tid] = routes
+            if progress is not None:
+                progress(done, total)
+    return out
+
+
+def _line(
+    coords: Iterable[tuple[float, float]], fallback: tuple[float, float]
+) -> shapely.LineString:
+    pts: list[tuple[float, float]] = []
+    for c in coords:
+        if not pts or (abs(pts[-1][0] - c[0]) > 1e-9 or abs(pts[-1][1] - c[1]) > 1e-9):
+            pts.append((float(c[0]), float(c[1])))
+    if len(pts) < 2:
+        pts = [fallback, fallback]
+    return shapely.LineString(pts)
+
+
+def route_turfs(
+    doors: gpd.GeoDataFrame,
+    turfs: gpd.GeoDataFrame,
+    G: nx.MultiDiGraph,
+    config: PlanConfig,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> RouteResult:
+    """
+    Route the volunteers of every turf from its staging point through its doors.
+
+    Parameters
+    ----------
+    doors
+        Doors with ``turf_id`` (from :func:`canvass.turf.cut_turfs`).
+    turfs
+        The turf table (``staging_node``, ``volunteers``).
+    G
+        The walking network.
+    config
+        Run configuration (``walk``, ``turf`` and ``route`` sections).
+    progress
+        Called with (turfs done, turfs total).
+
+    Returns
+    -------
+    RouteResult
+        Stops, routes, doors dropped for time and counts.
+    """
+    schema.validate_doors(doors, also=(schema.TURF_ID, schema.EDGE_U, schema.N_TARGETS))
+    wp, tp, rp = config.walk, config.turf, config.route
+    index = StreetIndex(G)
+    in_turf = doors[doors[schema.TURF_ID].astype(str) != ""]
+    values_all = (
+        in_turf[schema.VALUE].fillna(0).to_numpy(dtype=float)
+        if schema.VALUE in in_turf.columns
+        else in_turf[schema.N_TARGETS].to_numpy(dtype=float)
+    )
+    in_turf = in_turf.assign(**{schema.VALUE: values_all})
+    problems: list[TurfProblem] = []
+    local: dict[str, tuple[pd.DataFrame, LocalCosts, Any, int]] = {}
+    for tid, grp in in_turf.groupby(schema.TURF_ID, sort=True):
+        tid = str(tid)
+        grp = grp.sort_index()
+        staging = turfs.at[tid, schema.STAGING_NODE]
+        vols = int(turfs.at[tid, "volunteers"]) if "volunteers" in turfs.columns else 1
+        anchors = Anchors.build(index, grp, [staging], wp)
+        costs = LocalCosts(index, anchors)
+        local[tid] = (grp, costs, staging, vols)
+        problems.append(
+            TurfProblem(
+                turf_id=tid,
+                walk_s=costs.matrix / wp.speed_m_s,
+                service_s=np.full(len(grp), wp.door_s, dtype=np.int64),
+                penalty=_penalties(grp[schema.VALUE].to_numpy(dtype=float), tp.shift_s),
+                vehicles=vols,
+                shift_s=tp.shift_s,
+                open_routes=rp.open_routes,
+                time_limit_s=rp.time_limit_s,
+                solution_limit=rp.solution_limit,
+            )
+        )
+    solutions = solve_all(problems, rp.workers, progress)
+    stop_rows: list[dict[str, Any]] = []
+    route_rows: list[dict[str, Any]] = []
+    left_rows: list[dict[str, Any]] = []
+    for tid in sorted(local):
+        grp, costs, staging, vols = local[tid]
+        visited: set[int] = set()
+        start_xy = costs.index.node_xy(staging)
+        vol_no = 0
+        for order in solutions[tid]:
+            if not order:
+                continue
+            vol_no += 1
+            rid = f"{tid}-V{vol_no}"
+            seq = [0, *[i + 1 for i in order]]
+            if not rp.open_routes:
+                seq.append(0)
+            coords: list[tuple[float, float]] = [start_xy]
+            clock = 0.0
+            walk_m = 0.0
+            for s_no, (a, b) in enumerate(
+                zip(seq[:-1], seq[1:], strict=False), start=1
+            ):
+                leg_m = costs.path_length(a, b)
+                leg_s = leg_m / wp.speed_m_s
+                coords.extend(costs.leg(a, b))
+                walk_m += leg_m
+                clock += leg_s
+                if b == 0:
+                    break
+                row = grp.iloc[b - 1]
+                stop_rows.append(
+                    {
+                        schema.ROUTE_ID: rid,
+                        schema.TURF_ID: tid,
+                        schema.VOLUNTEER: vol_no,
+                        schema.STOP: s_no,
+                        schema.DOOR_ID: str(grp.index[b - 1]),
+                        schema.ARRIVE_S: round(clock),
+                        schema.LEG_M: round(leg_m, 1),
+                        schema.LEG_S: round(leg_s),
+                        schema.SIDE: str(row[schema.SIDE]),
+                    }
+                )
+                clock += wp.door_s
+                visited.add(b - 1)
+            sub = grp.iloc[order]
+            route_rows.append(
+                {
+                    schema.ROUTE_ID: rid,
+                    schema.TURF_ID: tid,
+                    schema.VOLUNTEER: vol_no,
+                    schema.N_DOORS: len(order),
+                    schema.N_TARGETS: int(sub[schema.N_TARGETS].sum()),
+                    schema.VALUE: float(sub[schema.VALUE].sum()),
+                    schema.WALK_M: round(walk_m, 1),
+                    schema.WALK_S: round(walk_m / wp.speed_m_s),
+                    schema.DOOR_S: len(order) * wp.door_s,
+                    schema.TOTAL_S: round(walk_m / wp.speed_m_s)
+                    + len(order) * wp.door_s,
+                    "start_x": start_xy[0],
+                    "start_y": start_xy[1],
+                    "geometry": _line(coords, start_xy),
+                }
+            )
+        for i in range(len(grp)):
+            if i not in visited:
+                left_rows.append(
+                    {
+                        schema.DOOR_ID: str(grp.index[i]),
+                        schema.REASON: "dropped_for_time",
+                        schema.VALUE: float(grp[schema.VALUE].iloc[i]),
+                        schema.DETAIL: f"turf {tid}: no time left in the shift",
+                    }
+                )
+    stops = pd.DataFrame(stop_rows, columns=[*schema.STOP_COLUMNS, *_STOP_EXTRA])
+    routes = gpd.GeoDataFrame(
+        route_rows,
+        columns=[
+            schema.ROUTE_ID,
+            schema.TURF_ID,
+            schema.VOLUNTEER,
+            schema.N_DOORS,
+            schema.N_TARGETS,
+            schema.VALUE,
+            schema.WALK_M,
+            schema.WALK_S,
+            schema.DOOR_S,
+            schema.TOTAL_S,
+            "start_x",
+            "start_y",
+            "geometry",
+        ],
+        geometry="geometry",
+        crs=doors.crs,
+    ).set_index(schema.ROUTE_ID)
+    left = pd.DataFrame(left_rows, columns=list(schema.LEFT_OUT_COLUMNS))
+    report = {
+        "turfs": len(local),
+        "routes": len(routes),
+        "doors_routed": len(stops),
+        "dropped_for_time": len(left),
+        "walk_m": float(routes[schema.WALK_M].sum()) if len(routes) else 0.0,
+        "max_total_s": int(routes[schema.TOTAL_S].max()) if len(routes) else 0,
+    }
+    logger.info(
+        "Routed %s doors in %s routes over %s turfs (%s dropped for time)",
+        f"{len(stops):,}",
+        f"{len(routes):,}",
+        f"{len(local):,}",
+        f"{len(left):,}",
+    )
+    return RouteResult(stops=stops, routes=routes, left_out=left, report=report)
