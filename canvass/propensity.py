@@ -1,0 +1,363 @@
+"""Scoring stage, part 2: the three propensity scores, fitted and applied.
+
+For one election type, :func:`fit` learns from past elections of that type
+("features as of just before election *t*" -> "voted in *t*") and :func:`predict`
+applies what it learned to the voters as of a later date. Four score columns come
+out, all probabilities in [0, 1]:
+
+``rules``
+    Transparent table: the observed turnout of voters who voted in *v* of the last
+    *e* elections of the type they were eligible for ("voted 1 of 4: 18 %").
+``segment``
+    Observed turnout of the voter's segment: the pattern of the last *k* elections
+    of the type (voted / did not vote / not eligible), a bucket of participation in
+    the other types, status and age group (DOMAIN.md 2.1, the Pennsylvania
+    segment-rate score). Small segments are pulled toward their parent segment.
+``logistic``, ``gbm``
+    scikit-learn logistic regression and histogram gradient boosting on the
+    features of :func:`canvass.features.features_as_of`.
+
+Voters never eligible for any earlier election are *new registrants*: they get a
+prior instead (the turnout of earlier new registrants, by age group) in every
+score column, never a score from a history they do not have.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from . import schema
+from .config import ScoreParams
+from .errors import DataQualityWarning
+from .features import VoteMatrix, age_group, features_as_of, pattern_as_of, window
+
+__all__ = ["SCORE_NAMES", "FittedScores", "fit", "predict"]
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Score names, in the order reports list them.
+SCORE_NAMES: Final = ("rules", "segment", "logistic", "gbm")
+#: Elections whose pattern the rules and segment scores read, per target type: the
+#: state primaries for a primary; for a state election, every November general
+#: (state and presidential), so drop-off voters show as "voted P, skipped SE".
+FAMILY: Final = {
+    schema.STATE_PRIMARY: (schema.STATE_PRIMARY,),
+    schema.STATE_ELECTION: (schema.STATE_ELECTION, schema.PRESIDENTIAL_ELECTION),
+}
+
+
+@dataclass(frozen=True)
+class FittedScores:
+    """
+    Everything learned for one election type.
+
+    Parameters
+    ----------
+    etype
+        The election type predicted.
+    trained_on
+        Column indices of the training elections in the vote matrix.
+    base_rate
+        Turnout over all training rows.
+    rates
+        Observed-turnout tables: ``rules``, ``segment_1..3``, ``new`` (DataFrames
+        indexed by key with ``votes`` and ``n``).
+    models
+        Fitted scikit-learn estimators (``logistic``, ``gbm``); missing when the
+        training labels had a single class.
+    columns
+        Feature columns the models were fitted on.
+    shrink
+        Pseudo-count of the rate shrinkage.
+    k
+        History window of the model features.
+    k_table
+        History window of the rules and segment tables: at most `k`, and no more
+        elections of the family than the latest training election had before it,
+        so that patterns seen at training and at scoring time have the same length.
+    """
+
+    etype: str
+    trained_on: tuple[int, ...]
+    base_rate: float
+    rates: dict[str, pd.DataFrame]
+    models: dict[str, Any]
+    columns: tuple[str, ...]
+    shrink: float
+    k: int
+    k_table: int
+
+
+@dataclass(frozen=True)
+class _Rows:
+    features: pd.DataFrame
+    keys: dict[str, npt.NDArray[np.str_]]
+    new: BoolArray
+
+
+def _rows(
+    mx: VoteMatrix,
+    voters: pd.DataFrame,
+    doors: npt.NDArray[np.int64],
+    when: np.datetime64,
+    etype: str,
+    k: int,
+    k_table: int,
+) -> _Rows:
+    """Features and segment keys of every voter as of just before `when`."""
+    feats = features_as_of(mx, voters, doors, when, etype, k)
+    family = FAMILY.get(etype, (etype,))
+    f_voted, f_elig, _ = window(mx, when, family, k_table)
+    voted, elig = f_voted.astype(int), f_elig.astype(int)
+    other_v = feats["all_voted"].to_numpy() - voted
+    other_e = feats["all_eligible"].to_numpy() - elig
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(other_e > 0, other_v / np.maximum(other_e, 1), -1.0)
+    bucket = np.select(
+        [share < 0, share == 0, share < 0.5, share < 1], ["-", "0", "lo", "hi"], "all"
+    )
+    pattern = pattern_as_of(mx, when, family, k_table)
+    status = np.where(feats["active"].to_numpy() > 0, "A", "I")
+    ages = age_group(feats["age"].to_numpy(dtype=float))
+    level1 = pattern
+    level2 = np.char.add(np.char.add(level1, "|"), bucket)
+    level3 = np.char.add(np.char.add(np.char.add(level2, "|"), status), ages)
+    rules = np.char.add(np.char.add(voted.astype(str), "/"), elig.astype(str))
+    return _Rows(
+        features=feats,
+        keys={
+            "rules": rules,
+            "segment_1": level1,
+            "segment_2": level2,
+            "segment_3": level3,
+            "new": ages,
+        },
+        new=np.asarray(feats["all_eligible"].to_numpy() == 0),
+    )
+
+
+def _table(keys: npt.NDArray[np.str_], y: BoolArray) -> pd.DataFrame:
+    frame = pd.DataFrame({"key": keys, "votes": y.astype(float), "n": 1.0})
+    return frame.groupby("key", sort=True)[["votes", "n"]].sum()
+
+
+def _shrunk(
+    table: pd.DataFrame, keys: npt.NDArray[np.str_], prior: FloatArray, m: float
+) -> FloatArray:
+    hit = table.reindex(pd.Index(keys))
+    votes = hit["votes"].fillna(0.0).to_numpy(dtype=float)
+    n = hit["n"].fillna(0.0).to_numpy(dtype=float)
+    return np.asarray((votes + m * prior) / np.maximum(n + m, 1e-12), dtype=np.float64)
+
+
+def fit(
+    mx: VoteMatrix,
+    voters: pd.DataFrame,
+    doors: npt.NDArray[np.int64],
+    train_cols: list[int],
+    etype: str,
+    params: ScoreParams,
+    seed: int,
+) -> FittedScores:
+    """
+    Learn the scores of one election type from past elections.
+
+    Parameters
+    ----------
+    mx
+        The dense history.
+    voters
+        The voter table aligned with `mx`.
+    doors
+        Household keys (:func:`canvass.features.door_keys`).
+    train_cols
+        Vote-matrix columns of the training elections (all of type `etype`).
+    etype
+        The election type.
+    params
+        Score settings (window, shrinkage, training-row cap).
+    seed
+        Seed for the training sample and the gradient boosting.
+
+    Returns
+    -------
+    fitted
+        Rate tables and models for :func:`predict`.
+    """
+    k = params.window
+    names = ("rules", "segment_1", "segment_2", "segment_3", "new")
+    feats: list[pd.DataFrame] = []
+    keys: dict[str, list[npt.NDArray[np.str_]]] = {
+        n: [np.zeros(0, dtype=str)] for n in names
+    }
+    labels: list[BoolArray] = [np.zeros(0, dtype=bool)]
+    new: list[BoolArray] = [np.zeros(0, dtype=bool)]
+    family = FAMILY.get(etype, (etype,))
+    depth = {c: len(mx.columns_before(mx.dates[c], family)) for c in train_cols}
+    k_table = min([k, *(depth[c] for c in train_cols[-1:])])
+    in_table: list[BoolArray] = [np.zeros(0, dtype=bool)]
+    for col in train_cols:
+        rows = _rows(mx, voters, doors, mx.dates[col], etype, k, k_table)
+        take = mx.eligible[:, col]
+        feats.append(rows.features[take])
+        for name, arr in rows.keys.items():
+            keys[name].append(arr[take])
+        labels.append(mx.voted[take, col])
+        new.append(rows.new[take])
+        in_table.append(np.full(int(take.sum()), depth[col] >= k_table))
+    y = np.concatenate(labels)
+    is_new = np.concatenate(new)
+    tabled = np.concatenate(in_table)
+    base = float(y.mean()) if len(y) else 0.5
+    rates: dict[str, pd.DataFrame] = {}
+    old = ~is_new
+    for name in ("rules", "segment_1", "segment_2", "segment_3"):
+        sel = old & tabled
+        rates[name] = _table(np.concatenate(keys[name])[sel], y[sel])
+    rates["new"] = _table(np.concatenate(keys["new"])[is_new], y[is_new])
+    models: dict[str, Any] = {}
+    columns: tuple[str, ...] = ()
+    y_old = y[old]
+    if feats and len(np.unique(y_old)) == 2:
+        X = pd.concat(feats, ignore_index=True).loc[old]
+        columns = tuple(X.columns)
+        x_np = X.to_numpy(dtype=np.float64)
+        if len(x_np) > params.max_train_rows:
+            rng = np.random.default_rng(seed)
+            pick = np.sort(rng.choice(len(x_np), params.max_train_rows, replace=False))
+            x_np, y_old = x_np[pick], y_old[pick]
+        logit = make_pipeline(
+            SimpleImputer(
+                strategy="median", add_indicator=True, keep_empty_features=True
+            ),
+            StandardScaler(),
+            LogisticRegression(max_iter=2000, C=1.0),
+        )
+        logit.fit(x_np, y_old)
+        gbm = HistGradientBoostingClassifier(
+            max_iter=80,
+            learning_rate=0.1,
+            max_leaf_nodes=15,
+            min_samples_leaf=50,
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=seed,
+        )
+        # OpenMP threads cost more than they save on small training sets
+        with threadpool_limits(limits=1 if len(x_np) < 200_000 else None):
+            gbm.fit(x_np, y_old)
+        models = {"logistic": logit, "gbm": gbm}
+    elif len(y_old):
+        warnings.warn(
+            f"Every training voter for {etype} had the same outcome; the fitted "
+            "models fall back to the segment score.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return FittedScores(
+        etype=etype,
+        trained_on=tuple(train_cols),
+        base_rate=base,
+        rates=rates,
+        models=models,
+        columns=columns,
+        shrink=params.shrink,
+        k=k,
+        k_table=k_table,
+    )
+
+
+def predict(
+    fitted: FittedScores,
+    mx: VoteMatrix,
+    voters: pd.DataFrame,
+    doors: npt.NDArray[np.int64],
+    when: np.datetime64,
+    *,
+    new_since: np.datetime64 | None = None,
+) -> tuple[dict[str, FloatArray], BoolArray]:
+    """
+    Score every voter for an election of the fitted type held on `when`.
+
+    Parameters
+    ----------
+    fitted
+        Output of :func:`fit`.
+    mx, voters, doors
+        As for :func:`fit`.
+    when
+        Date of the election predicted; only earlier elections are looked at.
+    new_since
+        Voters registered on or after this date are new registrants too.
+
+    Returns
+    -------
+    scores
+        One array per name in :data:`SCORE_NAMES`, in [0, 1].
+    is_new
+        Which voters are new registrants (scored by the prior).
+    """
+    rows = _rows(mx, voters, doors, when, fitted.etype, fitted.k, fitted.k_table)
+    n = len(voters)
+    m = fitted.shrink
+    base = np.full(n, fitted.base_rate)
+    new_votes, new_n = (float(x) for x in fitted.rates["new"][["votes", "n"]].sum())
+    new_all = np.full(n, (new_votes + m * fitted.base_rate) / max(new_n + m, 1e-12))
+    prior = _shrunk(fitted.rates["new"], rows.keys["new"], new_all, m)
+    scores: dict[str, FloatArray] = {
+        "rules": _shrunk(fitted.rates["rules"], rows.keys["rules"], base, m)
+    }
+    seg = base
+    for level in ("segment_1", "segment_2", "segment_3"):
+        seg = _shrunk(fitted.rates[level], rows.keys[level], seg, m)
+    scores["segment"] = seg
+    for name in ("logistic", "gbm"):
+        model = fitted.models.get(name)
+        if model is None:
+            scores[name] = seg
+            continue
+        X = rows.features.reindex(columns=list(fitted.columns))
+        scores[name] = np.asarray(
+            model.predict_proba(X.to_numpy(dtype=np.float64))[:, 1], dtype=np.float64
+        )
+    is_new = rows.new.copy()
+    if new_since is not None:
+        is_new |= ~np.isnat(mx.registered) & (mx.registered >= new_since)
+    out = {
+        name: np.round(np.clip(np.where(is_new, prior, arr), 0.0, 1.0), 6)
+        for name, arr in scores.items()
+    }
+    return out, np.asarray(is_new)
+
+
+def rules_table(fitted: FittedScores) -> list[dict[str, Any]]:
+    """Return the transparent rules table: turnout by "voted v of e eligible"."""
+    table = fitted.rates["rules"]
+    rows = []
+    for key, rec in table.iterrows():
+        voted, elig = (int(x) for x in str(key).split("/"))
+        rows.append(
+            {
+                "voted": voted,
+                "eligible": elig,
+                "n": int(rec["n"]),
+                "turnout": round(float(rec["votes"] / rec["n"]), 4),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["eligible"], r["voted"]))
