@@ -1,4 +1,4 @@
-"""Walking costs between snapped doors, computed locally (private to network/turf/route).
+"""Walking costs between snapped doors, computed locally (private helper).
 
 Shortest paths run with ``scipy.sparse.csgraph.dijkstra`` on the part of the walking
 graph around one turf (its bounding box plus a margin), from the end nodes of the
@@ -11,6 +11,7 @@ crossed only at their ends.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,7 @@ class StreetIndex:
         Walking network from :func:`canvass.network.read_walk_graph`.
     """
 
-    def __init__(self, G: nx.MultiDiGraph) -> None:
+    def __init__(self, G: nx.MultiDiGraph[Any]) -> None:
         self.nodes: list[Hashable] = list(G.nodes)
         self.ix: dict[Hashable, int] = {n: i for i, n in enumerate(self.nodes)}
         self.xy = np.array(
@@ -293,7 +294,7 @@ class LocalCosts:
         coords = self._along(i, a.pos[i], x_at)
         nodes = self._node_path(x, y) if x != y else [x]
         coords.append(tuple(self.index.xy[nodes[0]]))
-        for p, q in zip(nodes[:-1], nodes[1:], strict=False):
+        for p, q in itertools.pairwise(nodes):
             coords.extend(
                 tuple(c) for c in shapely.get_coordinates(self.index.geom[(p, q)])
             )
@@ -301,5 +302,5 @@ class LocalCosts:
         return coords
 
     def path_length(self, i: int, j: int) -> float:
-        """Walking cost in metres from anchor `i` to anchor `j`."""
+        """Return the walking cost in metres from anchor `i` to anchor `j`."""
         return float(self.matrix[i, j])

@@ -106,7 +106,7 @@ def _walkable(tags: dict[str, str]) -> bool:
     )
 
 
-def _read_osm(path: Path) -> nx.MultiDiGraph:
+def _read_osm(path: Path) -> nx.MultiDiGraph[Any]:
     """Read walkable ways from an OSM XML/PBF file with pyosmium (WGS 84 graph)."""
     import osmium
 
@@ -119,7 +119,7 @@ def _read_osm(path: Path) -> nx.MultiDiGraph:
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
         for way in fp:
-            if not way.is_way():
+            if not isinstance(way, osmium.osm.Way):
                 continue
             tags = {t.k: t.v for t in way.tags}
             if not _walkable(tags):
@@ -147,7 +147,7 @@ def _read_osm(path: Path) -> nx.MultiDiGraph:
             uses[r] = uses.get(r, 0) + 1
         uses[refs[0]] += 1
         uses[refs[-1]] += 1
-    G = nx.MultiDiGraph(crs="epsg:4326")
+    G: nx.MultiDiGraph[Any] = nx.MultiDiGraph(crs="epsg:4326")
     for wid, refs, tags in ways:
         attrs = {
             "osmid": wid,
@@ -170,7 +170,9 @@ def _read_osm(path: Path) -> nx.MultiDiGraph:
     return G
 
 
-def _project(G: nx.MultiDiGraph, crs: pyproj.CRS | str | None) -> nx.MultiDiGraph:
+def _project(
+    G: nx.MultiDiGraph[Any], crs: pyproj.CRS | str | None
+) -> nx.MultiDiGraph[Any]:
     """Project a WGS 84 graph with lon/lat node attributes and edge ``coords``."""
     lons = np.array([d["lon"] for _, d in G.nodes(data=True)])
     lats = np.array([d["lat"] for _, d in G.nodes(data=True)])
@@ -205,7 +207,9 @@ def _first(value: Any) -> str:
     return str(value)
 
 
-def _from_osmnx(G: nx.MultiDiGraph, crs: pyproj.CRS | str | None) -> nx.MultiDiGraph:
+def _from_osmnx(
+    G: nx.MultiDiGraph[Any], crs: pyproj.CRS | str | None
+) -> nx.MultiDiGraph[Any]:
     """Normalise an osmnx graph (GraphML or download) to canvass's edge attributes."""
     import osmnx as ox
 
@@ -220,7 +224,9 @@ def _from_osmnx(G: nx.MultiDiGraph, crs: pyproj.CRS | str | None) -> nx.MultiDiG
         G = ox.project_graph(G, to_crs=crs)
     elif crs is not None and not src.equals(pyproj.CRS.from_user_input(crs)):
         G = ox.project_graph(G, to_crs=crs)
-    H = nx.MultiDiGraph(crs=pyproj.CRS.from_user_input(G.graph["crs"]).to_string())
+    H: nx.MultiDiGraph[Any] = nx.MultiDiGraph(
+        crs=pyproj.CRS.from_user_input(G.graph["crs"]).to_string()
+    )
     for n, d in G.nodes(data=True):
         H.add_node(
             n,
@@ -276,7 +282,7 @@ def _cache_path(
 
 def read_walk_graph(
     path: Path, params: WalkParams, *, crs: pyproj.CRS | str | None = None
-) -> nx.MultiDiGraph:
+) -> nx.MultiDiGraph[Any]:
     """
     Read a local walking network, project it to metres and cache the result.
 
@@ -309,7 +315,7 @@ def read_walk_graph(
     if cache is not None and cache.is_file():
         try:
             with cache.open("rb") as fh:
-                G: nx.MultiDiGraph = pickle.load(fh)  # noqa: S301 - our own cache
+                G: nx.MultiDiGraph[Any] = pickle.load(fh)
             logger.info("Walking network from cache %s", cache.name)
             return G
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
@@ -357,7 +363,7 @@ def download_walk_graph(  # pragma: no cover - needs internet
     params: WalkParams,
     *,
     crs: pyproj.CRS | str | None = None,
-) -> nx.MultiDiGraph:
+) -> nx.MultiDiGraph[Any]:
     """
     Download a walking network from OpenStreetMap with osmnx (needs internet).
 
@@ -412,7 +418,7 @@ class SnapResult:
     report: dict[str, Any]
 
 
-def _edge_table(G: nx.MultiDiGraph) -> pd.DataFrame:
+def _edge_table(G: nx.MultiDiGraph[Any]) -> pd.DataFrame:
     """One row per undirected edge (the first direction seen), with geometry."""
     rows: list[tuple[Any, Any, int, str, str, shapely.LineString]] = []
     seen: set[tuple[Any, Any, int]] = set()
@@ -433,15 +439,16 @@ def _side(line: shapely.LineString, pos: float, pt: shapely.Point) -> str:
     return "L" if cross >= 0 else "R"
 
 
-def main_component(G: nx.MultiDiGraph) -> set[Any]:
+def main_component(G: nx.MultiDiGraph[Any]) -> set[Any]:
     """Return the nodes of the largest weakly connected component."""
     if G.number_of_nodes() == 0:
         return set()
-    return set(max(nx.weakly_connected_components(G), key=len))
+    comps: list[set[Any]] = list(nx.weakly_connected_components(G))
+    return max(comps, key=len)
 
 
 def snap_doors(
-    doors: gpd.GeoDataFrame, G: nx.MultiDiGraph, params: WalkParams
+    doors: gpd.GeoDataFrame, G: nx.MultiDiGraph[Any], params: WalkParams
 ) -> SnapResult:
     """
     Snap each door to its nearest street edge, with side and position along it.
@@ -507,22 +514,25 @@ def snap_doors(
     klass = np.full(n, "", dtype=object)
     reason = np.full(n, "", dtype=object)
     geoms = edges["geometry"].to_numpy()
+    e_u, e_v = edges["u"].to_numpy(), edges["v"].to_numpy()
+    e_key = edges["key"].to_numpy(dtype=np.int64)
+    e_hw = edges["highway"].to_numpy()
     for i in range(n):
         j = idx[i]
         if j < 0:
             reason[i] = "unreachable"
             continue
         line = geoms[j]
-        klass[i] = edges.at[j, "highway"]
+        klass[i] = e_hw[j]
         if dist[i] > params.max_snap_m:
             reason[i] = "too_far_from_street"
             continue
-        eu, ev = edges.at[j, "u"], edges.at[j, "v"]
+        eu, ev = e_u[j], e_v[j]
         if eu not in main:
             reason[i] = "unreachable"
             continue
         p = float(line.project(pts[i]))
-        u[i], v[i], key[i], pos[i] = eu, ev, int(edges.at[j, "key"]), p
+        u[i], v[i], key[i], pos[i] = eu, ev, int(e_key[j]), p
         side[i] = _side(line, p, pts[i])
     out[schema.EDGE_U] = pd.Series(u, index=out.index, dtype=object)
     out[schema.EDGE_V] = pd.Series(v, index=out.index, dtype=object)

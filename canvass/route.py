@@ -11,6 +11,7 @@ staging point and back (or open, ending at the last door).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing as mp
 import sys
@@ -64,9 +65,8 @@ class RouteResult:
 def _penalties(values: np.ndarray, shift_s: int) -> np.ndarray:
     """Drop penalties: above any detour saving, ordered by value (least value first)."""
     vmax = float(values.max()) if len(values) and values.max() > 0 else 1.0
-    return (4 * shift_s + np.rint(shift_s * np.clip(values, 0, None) / vmax)).astype(
-        np.int64
-    )
+    scaled = np.rint(shift_s * np.clip(values, 0, None) / vmax)
+    return np.asarray(4 * shift_s + scaled, dtype=np.int64)
 
 
 def solve_all(
@@ -133,7 +133,7 @@ def _line(
 def route_turfs(
     doors: gpd.GeoDataFrame,
     turfs: gpd.GeoDataFrame,
-    G: nx.MultiDiGraph,
+    G: nx.MultiDiGraph[Any],
     config: PlanConfig,
     *,
     progress: Callable[[int, int], None] | None = None,
@@ -212,9 +212,7 @@ def route_turfs(
             coords: list[tuple[float, float]] = [start_xy]
             clock = 0.0
             walk_m = 0.0
-            for s_no, (a, b) in enumerate(
-                zip(seq[:-1], seq[1:], strict=False), start=1
-            ):
+            for s_no, (a, b) in enumerate(itertools.pairwise(seq), start=1):
                 leg_m = costs.path_length(a, b)
                 leg_s = leg_m / wp.speed_m_s
                 coords.extend(costs.leg(a, b))

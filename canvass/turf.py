@@ -141,7 +141,7 @@ def _street_order(doors: pd.DataFrame, index: StreetIndex) -> np.ndarray:
 
 
 def _staging_nodes(
-    G: nx.MultiDiGraph, main: set[Any]
+    G: nx.MultiDiGraph[Any], main: set[Any]
 ) -> tuple[list[Any], shapely.STRtree]:
     cands = sorted(
         {
@@ -159,15 +159,12 @@ def _staging_nodes(
 
 def _outline(points: np.ndarray) -> shapely.Polygon:
     """Turf outline: a concave hull of its doors, buffered by a street's width."""
-    geom = shapely.concave_hull(shapely.multipoints(points), ratio=0.4).buffer(30.0)
-    if isinstance(geom, shapely.Polygon):
-        return geom
-    parts = list(getattr(geom, "geoms", []))
-    if parts:
-        hull = shapely.convex_hull(shapely.multipoints(points)).buffer(30.0)
-        if isinstance(hull, shapely.Polygon):
-            return hull
-    return shapely.Point(points[0]).buffer(30.0)
+    mp_ = shapely.multipoints(points)
+    for hull in (shapely.concave_hull(mp_, ratio=0.4), shapely.convex_hull(mp_)):
+        geom = shapely.buffer(hull, 30.0)
+        if isinstance(geom, shapely.Polygon):
+            return geom
+    return shapely.Polygon(shapely.buffer(shapely.Point(points[0]), 30.0))
 
 
 def _cut(est: np.ndarray, k: int, edge: np.ndarray) -> list[np.ndarray]:
@@ -193,7 +190,7 @@ def _cut(est: np.ndarray, k: int, edge: np.ndarray) -> list[np.ndarray]:
 
 
 def cut_turfs(
-    doors: gpd.GeoDataFrame, G: nx.MultiDiGraph, config: PlanConfig
+    doors: gpd.GeoDataFrame, G: nx.MultiDiGraph[Any], config: PlanConfig
 ) -> TurfResult:
     """
     Cut the snapped target doors into balanced turfs, one volunteer shift each.
