@@ -592,3 +592,68 @@ def test_writer_options_and_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="not in the voter table"):
         write_ma_voter_files(voters, stray, tmp_path / "bad", town_id=1, town_name="X")
+
+
+def _features(
+    voters: pd.DataFrame, wide: pd.DataFrame, target: pd.Timestamp
+) -> pd.DataFrame:
+    prior = [d for d in wide.columns if d < target]
+    x = pd.DataFrame(
+        {f"e{i}": wide[d].to_numpy() for i, d in enumerate(reversed(prior))}
+    )
+    x["age"] = ((target - voters["dob"]).dt.days / 365.25).to_numpy()
+    x["years_registered"] = ((target - voters["reg"]).dt.days / 365.25).to_numpy()
+    x["party"] = (
+        voters["Party Affiliation"].map({"D": 0, "R": 1, "U": 2}).fillna(3).to_numpy()
+    )
+    x["inactive"] = (voters["Voter Status"] == "I").astype(int).to_numpy()
+    return x
+
+
+@pytest.mark.parametrize(
+    ("train_day", "test_day", "kind"),
+    [
+        ("2022-09-06", "2024-09-03", "STATE PRIMARY"),
+        ("2018-11-06", "2022-11-08", "STATE ELECTION"),
+    ],
+)
+def test_a_fitted_model_beats_simple_history_rules(
+    mid: DemoTown, train_day: str, test_day: str, kind: str
+) -> None:
+    """The history has structure beyond "voted last time" and "count of last 4"."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+
+    voters = _voters(mid)
+    history = _history(mid)
+    wide = pd.crosstab(history["Voter Id Number"], history["date"]).reindex(
+        voters["Voter Id Number"], fill_value=0
+    )
+    train, test = pd.Timestamp(train_day), pd.Timestamp(test_day)
+
+    def eligible(day: pd.Timestamp) -> np.ndarray:
+        ok = (voters["reg"] <= day - pd.Timedelta(days=20)) & (
+            voters["dob"] + pd.DateOffset(years=18) <= day
+        )
+        return ok.to_numpy()
+
+    x_train, x_test = _features(voters, wide, train), _features(voters, wide, test)
+    columns = [c for c in x_train.columns if c in x_test.columns]
+    fit_rows, test_rows = eligible(train), eligible(test)
+    model = HistGradientBoostingClassifier(
+        max_iter=100, learning_rate=0.05, random_state=0
+    )
+    model.fit(x_train.loc[fit_rows, columns], wide[train].to_numpy()[fit_rows])
+    y = wide[test].to_numpy()[test_rows]
+    score = model.predict_proba(x_test.loc[test_rows, columns])[:, 1]
+    same = sorted(set(history.loc[history["Type of Election"] == kind, "date"]))
+    same = [d for d in same if d < test][-4:]
+    rules = [
+        wide[same].sum(axis=1).to_numpy()[test_rows],
+        wide[same[-1]].to_numpy()[test_rows],
+    ]
+    if kind == "STATE ELECTION":  # also the last gubernatorial election
+        rules.append(wide[pd.Timestamp("2018-11-06")].to_numpy()[test_rows])
+    auc_model = roc_auc_score(y, score)
+    for rule in rules:
+        assert auc_model > roc_auc_score(y, rule) + 0.02
