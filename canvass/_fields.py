@@ -317,9 +317,10 @@ def classify_many(
         day = pd.Timestamp(when).date()
         alias = {"general": "GENERAL", "primary": "PRIMARY"}.get(text, text)
         types.append(_classify(alias, day, state) or "")
-    uniq = uniq.assign(type=types)
+    uniq = uniq.assign(type=pd.Series(types, index=uniq.index, dtype=object))
     merged = key.merge(uniq, on=["raw", "date"], how="left")
-    return pd.Series(merged["type"].fillna("").to_numpy(dtype=object), index=raw.index)
+    kinds = merged["type"].astype(object).fillna("")
+    return pd.Series(kinds.to_numpy(dtype=object), index=raw.index)
 
 
 def birth_year_from_age(age: pd.Series, year: int) -> pd.Series:

@@ -269,11 +269,12 @@ def _voters(
     reg, bad_reg = parse_dates(v[schema.REGISTRATION_DATE], fmt=fmt)
     flags.add("unreadable_registration_date", ids[bad_reg])
     flags.add("registered_in_future", ids[reg > today])
-    flags.add("born_after_registering", ids[birth > reg])
     flags.add("no_street_address", ids[v[schema.STREET_NAME] == ""])
     year = birth.dt.year.astype("Int64")
     year = year.fillna(as_int_year(v[schema.BIRTH_YEAR]))
     year = year.fillna(birth_year_from_age(v[AGE], today.year))
+    born_late = (birth > reg) | (birth.isna() & (year > reg.dt.year)).fillna(False)
+    flags.add("born_after_registering", ids[born_late.astype(bool)])
     v[schema.BIRTH_DATE] = birth
     v[schema.REGISTRATION_DATE] = reg
     v[schema.BIRTH_YEAR] = year
@@ -387,9 +388,9 @@ def _history(
     reg = voters[schema.REGISTRATION_DATE].reindex(h[schema.VOTER_ID]).to_numpy()
     early = pd.Series(h[schema.ELECTION_DATE].to_numpy() < reg, index=h.index)
     flags.add("voted_before_registering", h.loc[early, schema.VOTER_ID])
-    # a party ballot only means something in primaries (and special primaries)
-    partisan = h[schema.ELECTION_TYPE].isin(
-        (schema.STATE_PRIMARY, schema.PRESIDENTIAL_PRIMARY, schema.SPECIAL)
+    # a party ballot means nothing in a general election (Ohio marks those with X)
+    partisan = ~h[schema.ELECTION_TYPE].isin(
+        (schema.STATE_ELECTION, schema.PRESIDENTIAL_ELECTION)
     )
     h[schema.PARTY_VOTED] = h[schema.PARTY_VOTED].str.upper().where(partisan, "")
     city = pd.Series(dtype=str)

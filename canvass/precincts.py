@@ -102,10 +102,9 @@ def local_crs(gdf: gpd.GeoDataFrame) -> pyproj.CRS:
 
 
 def _part(value: str) -> str:
-    text = re.sub(r"[^0-9A-Z]", "", str(value).upper())
-    if text.isdigit():
-        return text.lstrip("0") or "0"
-    return re.sub(r"^0+(?=\d)", "", text)
+    """Upper-case, separators to one hyphen, no leading zeros ("01/07" -> "1-7")."""
+    text = re.sub(r"[^0-9A-Z]+", "-", str(value).upper()).strip("-")
+    return "-".join(re.sub(r"^0+(?=\d)", "", seg) for seg in text.split("-"))
 
 
 def precinct_code(ward: str, precinct: str) -> str:
@@ -139,6 +138,9 @@ _WARD_WORD = re.compile(
 )
 _PRECINCT_WORD = re.compile(
     r"\bP(?:RECINCT|CT|REC)?\s*\.?\s*(?:NO\.?|#)?\s*(?P<precinct>[0-9]+[A-Z]?|[A-Z])\b"
+)
+_GLUED_WP = re.compile(
+    r"^W(?:ARD|D)?(?P<ward>\d+[A-Z]?)-?P(?:RECINCT|CT|REC)?(?P<precinct>\d+|[A-Z])$"
 )
 _SPLIT = re.compile(r"^(?P<ward>[0-9A-Z]+)[\s\-_/.,:]+(?P<precinct>[0-9A-Z]+)$")
 _GLUED = re.compile(r"^(?P<ward>[0-9]+)(?P<precinct>[A-Z]+[0-9]*)$")
@@ -174,6 +176,8 @@ def normalise_precinct_code(code: str, params: PrecinctParams | None = None) -> 
             return _part(text)
         groups = m.groupdict()
         return precinct_code(groups.get("ward") or "", groups.get("precinct") or "")
+    if m := _GLUED_WP.match(text.replace(" ", "")):
+        return precinct_code(m.group("ward"), m.group("precinct"))
     ward = _WARD_WORD.search(text)
     if prec := _PRECINCT_WORD.search(text):
         return precinct_code(ward.group("ward") if ward else "", prec.group("precinct"))
