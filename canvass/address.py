@@ -364,11 +364,28 @@ def display_address(
     )
 
 
+#: Standard abbreviation -> the longest full word for it (``HL`` -> ``HILL``).
+_FULL_SUFFIX: Final[dict[str, str]] = {
+    abbr: max((k for k, v in SUFFIXES.items() if v == abbr), key=len)
+    for abbr in set(SUFFIXES.values())
+}
+
+
 def _strip_suffix(street: str) -> str:
     tokens = street.split()
-    if len(tokens) >= 2 and tokens[-1] in SUFFIXES.values():
+    if len(tokens) >= 2 and tokens[-1] in _FULL_SUFFIX:
         return " ".join(tokens[:-1])
     return street
+
+
+def _spelt_out(street: str) -> str:
+    """Spell the last suffix word in full (``"ROUND HL"`` -> ``"ROUND HILL"``)."""
+    tokens = street.split()
+    for i in range(len(tokens) - 1, 0, -1):
+        if tokens[i] in _FULL_SUFFIX:
+            tokens[i] = _FULL_SUFFIX[tokens[i]]
+            break
+    return " ".join(tokens)
 
 
 def correct_street_names(
@@ -382,8 +399,11 @@ def correct_street_names(
 
     Only names not already known are looked at. A name is corrected when exactly
     one known street has the same name without its suffix (``"MAPLE"`` ->
-    ``"MAPLE ST"``, ``"MAPLE AVE"`` -> ``"MAPLE ST"`` when no Maple Ave exists), or
-    when one known name is at least `cutoff` similar (``"MAPEL ST"`` -> ``"MAPLE ST"``).
+    ``"MAPLE ST"``, ``"MAPLE AVE"`` -> ``"MAPLE ST"`` when no Maple Ave exists, and
+    ``"ROUND HILL"`` -> ``"ROUND HILL RD"``: a name's last word is tried both as a
+    suffix and as part of the name), or when one known name, abbreviated or with its
+    suffix in full, is at least `cutoff` similar (``"MAPEL ST"`` -> ``"MAPLE ST"``,
+    ``"MAIN STERET"`` -> ``"MAIN ST"``).
 
     Parameters
     ----------
@@ -400,23 +420,30 @@ def correct_street_names(
         ``{misspelt: known}`` for each name that could be corrected.
     """
     known_set = set(known)
-    known_sorted = sorted(known_set)
-    by_base: dict[str, list[str]] = {}
-    for k in known_sorted:
-        by_base.setdefault(_strip_suffix(k), []).append(k)
+    by_base: dict[str, set[str]] = {}
+    by_form: dict[str, str] = {}
+    for k in sorted(known_set):
+        by_base.setdefault(_strip_suffix(k), set()).add(k)
+        by_form.setdefault(k, k)
+        by_form.setdefault(_spelt_out(k), k)
+    forms = sorted(by_form)
     out: dict[str, str] = {}
     for s in sorted(set(streets) - known_set):
         if not s:
             continue
-        same_base = by_base.get(_strip_suffix(s), [])
-        if len(same_base) == 1:
-            out[s] = same_base[0]
+        for base in dict.fromkeys((_strip_suffix(s), _spelt_out(s))):
+            same_base = by_base.get(base, set())
+            if len(same_base) == 1:
+                out[s] = next(iter(same_base))
+                break
+        if s in out:
             continue
-        close = difflib.get_close_matches(s, known_sorted, n=2, cutoff=cutoff)
-        if len(close) == 1 or (
-            len(close) == 2
+        close = difflib.get_close_matches(s, forms, n=4, cutoff=cutoff)
+        targets = list(dict.fromkeys(by_form[c] for c in close))
+        if len(targets) == 1 or (
+            len(targets) > 1
             and difflib.SequenceMatcher(None, s, close[0]).ratio()
             > difflib.SequenceMatcher(None, s, close[1]).ratio()
         ):
-            out[s] = close[0]
+            out[s] = by_form[close[0]]
     return out

@@ -297,7 +297,7 @@ def geocode_voters(
         uniq.loc[hit.index, "zip_door"] = pts_parts["zip5"].to_numpy()
 
     todo = usable & (uniq["method"] == NOT_GEOCODED) & (uniq["number"] != "")
-    if todo.any() and not chains.empty:
+    if todo.any() and params.interpolate and (not chains.empty or points is not None):
         known = gpd.GeoDataFrame(
             {"street_name": pd.Series(dtype="str"), "number": pd.Series(dtype="int64")},
             geometry=gpd.GeoSeries([], crs=crs),

@@ -10,6 +10,9 @@ street of that name in the OSM walking network, the way TIGER-style geocoders do
    spread along the longest chain by length, increasing from its start;
 3. odd and even numbers go on their own sides (learnt from the known points, else odd
    on the left of the direction of increasing numbers), set back from the centreline.
+
+A street missing from the network but with known address points (a new development,
+a private way) is ranged between those points directly, by house number.
 """
 
 from __future__ import annotations
@@ -196,10 +199,10 @@ def interpolate_numbers(
     -------
     placed
         Columns ``x`` and ``y`` with the index of `wanted`; NaN where the street is
-        not in the network.
+        neither in the network nor in the known points.
     """
     out = pd.DataFrame({"x": np.nan, "y": np.nan}, index=wanted.index)
-    if wanted.empty or chains.empty:
+    if wanted.empty or (chains.empty and known.empty):
         return out
     chain_groups = {str(k): g for k, g in chains.groupby("street_name", sort=False)}
     known_groups = (
@@ -209,11 +212,15 @@ def interpolate_numbers(
     )
     for street, group in wanted.groupby("street_name", sort=True):
         ch = chain_groups.get(str(street))
-        if ch is None:
-            continue
-        lines = list(ch.geometry)
         numbers = group["number"].to_numpy(dtype=float)
         kn = known_groups.get(str(street))
+        if ch is None:
+            if kn is not None:  # not in the network: range between the known houses
+                xy = _between_points(numbers, kn)
+                out.loc[group.index, "x"] = xy[:, 0]
+                out.loc[group.index, "y"] = xy[:, 1]
+            continue
+        lines = list(ch.geometry)
         # Project known points onto their nearest chain of this street.
         k_chain = np.empty(0, dtype=int)
         k_m = k_n = k_side = np.empty(0)
@@ -264,6 +271,24 @@ def interpolate_numbers(
         out.loc[group.index, "x"] = xy_out[:, 0]
         out.loc[group.index, "y"] = xy_out[:, 1]
     logger.debug("Interpolated %s of %s addresses", out["x"].notna().sum(), len(out))
+    return out
+
+
+def _between_points(numbers: np.ndarray, known: gpd.GeoDataFrame) -> np.ndarray:
+    """Place numbers between the known houses of their street (same parity first)."""
+    k_n = known["number"].to_numpy(dtype=float)
+    k_xy = shapely.get_coordinates(np.asarray(known.geometry.to_numpy()))
+    out = np.empty((len(numbers), 2))
+    for parity in (0, 1):
+        sel = numbers % 2 == parity
+        same = k_n % 2 == parity
+        src = same if same.sum() >= 2 or not (~same).any() else np.ones_like(same)
+        kn, kxy = k_n[src], k_xy[src]
+        uniq, inv = np.unique(kn, return_inverse=True)
+        mean_x = np.bincount(inv, weights=kxy[:, 0]) / np.bincount(inv)
+        mean_y = np.bincount(inv, weights=kxy[:, 1]) / np.bincount(inv)
+        out[sel, 0] = np.interp(numbers[sel], uniq, mean_x)
+        out[sel, 1] = np.interp(numbers[sel], uniq, mean_y)
     return out
 
 
