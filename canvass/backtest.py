@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import io
 import logging
+import re
 from pathlib import Path
 from typing import Any, Final
 
@@ -238,6 +239,7 @@ def _svg(fig: Any) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
     text = buf.getvalue()
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
     return text[text.index("<svg") :]
 
 

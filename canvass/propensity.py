@@ -236,6 +236,7 @@ def fit(
     y_old = y[old]
     if feats and len(np.unique(y_old)) == 2:
         X = pd.concat(feats, ignore_index=True).loc[old]
+        X = X.loc[:, X.notna().any().to_numpy()]  # a feature unknown for everyone
         columns = tuple(X.columns)
         x_np = X.to_numpy(dtype=np.float64)
         if len(x_np) > params.max_train_rows:

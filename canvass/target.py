@@ -13,8 +13,8 @@ Suppressions, in this order (the first that applies is the reason given):
     Voter status ``I``.
 ``moved``
     Status in ``target.moved_statuses`` (default M, MOVED, R, REMOVED), a true
-    ``moved`` column, or a ``status_reason`` mentioning MOVED (NC: "MOVED FROM
-    COUNTY").
+    ``moved`` column, or a ``status_reason`` with the word MOVED (NC: "MOVED
+    FROM COUNTY"; "REMOVED" alone does not count).
 ``deceased``
     Status in ``target.deceased_statuses`` (default D, DECEASED), a true
     ``deceased`` column, or a ``status_reason`` mentioning DECEASED.
@@ -139,7 +139,7 @@ def _suppressions(voters: pd.DataFrame, config: PlanConfig) -> pd.Series:
         "inactive": status.eq(schema.INACTIVE),
         "moved": status.isin(config.target.moved_statuses)
         | _flag(voters, "moved")
-        | reason.str.contains("MOVED", regex=False),
+        | reason.str.contains(r"\bMOVED\b", regex=True),  # not "REMOVED"
         "deceased": status.isin(config.target.deceased_statuses)
         | _flag(voters, "deceased")
         | reason.str.contains("DECEAS", regex=False),
