@@ -7,8 +7,8 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
-
 from _walknet import CRS, make_doors, write_osm
+
 from canvass import network, schema
 from canvass.config import WalkParams
 from canvass.errors import InputError, NetworkError
@@ -59,11 +59,11 @@ def test_local_utm_when_no_crs(osm_file: Path) -> None:
 
 def test_cache_roundtrip(osm_file: Path, tmp_path: Path) -> None:
     params = WalkParams(cache_dir=str(tmp_path / "cache"))
-    G1 = network.read_walk_graph(osm_file, params, crs=CRS)
+    g1 = network.read_walk_graph(osm_file, params, crs=CRS)
     files = list((tmp_path / "cache").glob("*.pickle"))
     assert len(files) == 1
-    G2 = network.read_walk_graph(osm_file, params, crs=CRS)
-    assert nx.utils.edges_equal(G1.edges, G2.edges)
+    g2 = network.read_walk_graph(osm_file, params, crs=CRS)
+    assert nx.utils.edges_equal(g1.edges, g2.edges)
     network.read_walk_graph(osm_file, params, crs="EPSG:32618")  # other CRS, other key
     assert len(list((tmp_path / "cache").glob("*.pickle"))) == 2
 

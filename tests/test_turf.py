@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from _walknet import CRS, grid_doors, lonlat, make_doors, write_osm
+
+from canvass import network, schema, turf
+from canvass.config import PlanConfig, WalkParams
+from canvass.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def G(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
+    path = write_osm(tmp_path_factory.mktemp("turf") / "grid.osm")
+    return network.read_walk_graph(path, WalkParams(cache_dir="none"), crs=CRS)
+
+
+def _snapped(G: nx.MultiDiGraph, **kw: object) -> tuple:
+    xy = grid_doors()
+    precinct = ["1A" if x < 300 else "1B" for x, _ in xy]
+    targets = [0 if i % 7 == 3 else 1 + i % 3 for i in range(len(xy))]
+    doors = make_doors(xy, precinct=precinct, n_targets=targets, **kw)
+    return doors, network.snap_doors(doors, G, WalkParams())
+
+
+def _config(**turf_kw: object) -> PlanConfig:
+    return PlanConfig.from_dict({"turf": {"shift_s": 1800, **turf_kw}})
+
+
+def test_turfs_cover_targets_once_inside_precincts(G: nx.MultiDiGraph) -> None:
+    doors, snapped = _snapped(G)
+    res = turf.cut_turfs(snapped.doors, G, _config())
+    d = res.doors
+    assert d.index.equals(doors.index)  # every door, same order
+    targets = d[schema.N_TARGETS] > 0
+    assert (d.loc[targets, schema.TURF_ID] != "").all()
+    assert (d.loc[~targets, schema.TURF_ID] == "").all()
+    t = res.turfs
+    schema.validate_turfs(t)
+    assert len(t) >= 4
+    assert t[schema.N_DOORS].sum() == targets.sum()
+    for tid, row in t.iterrows():
+        members = d[d[schema.TURF_ID] == tid]
+        assert len(members) == row[schema.N_DOORS]
+        assert set(members[schema.PRECINCT_ID]) == {row[schema.PRECINCT_ID]}
+        assert tid.startswith(row[schema.PRECINCT_ID] + "-T")
+        assert row[schema.STAGING_NODE] in G.nodes
+        assert row.geometry.contains(members.union_all()) or row.geometry.buffer(
+            1
+        ).contains(members.union_all())
+        assert row[schema.EST_S] <= 1800 * 0.9 * 1.05
+
+
+def test_turfs_balanced_within_precinct(G: nx.MultiDiGraph) -> None:
+    _, snapped = _snapped(G)
+    res = turf.cut_turfs(snapped.doors, G, _config())
+    for _, grp in res.turfs.groupby(schema.PRECINCT_ID):
+        est = grp[schema.EST_S].to_numpy(dtype=float)
+        if len(est) > 1:
+            assert np.abs(est / est.mean() - 1).max() <= 0.15, est
+
+
+def test_turfs_deterministic_and_input_untouched(G: nx.MultiDiGraph) -> None:
+    _, snapped = _snapped(G)
+    before = snapped.doors.copy()
+    a = turf.cut_turfs(snapped.doors, G, _config())
+    b = turf.cut_turfs(snapped.doors, G, _config())
+    assert a.doors[schema.TURF_ID].equals(b.doors[schema.TURF_ID])
+    assert a.turfs.drop(columns="geometry").equals(b.turfs.drop(columns="geometry"))
+    assert snapped.doors.equals(before)
+
+
+def test_office_staging_and_cross_precincts(G: nx.MultiDiGraph) -> None:
+    _, snapped = _snapped(G)
+    lon, lat = lonlat(300, 150)  # Main St at B St
+    res = turf.cut_turfs(
+        snapped.doors, G, _config(office=[lat, lon], cross_precincts=True)
+    )
+    nodes = set(res.turfs[schema.STAGING_NODE])
+    assert len(nodes) == 1
+    node = nodes.pop()
+    assert G.nodes[node]["street_count"] >= 4
+
+
+def test_unsnapped_doors_stay_out(G: nx.MultiDiGraph) -> None:
+    doors = make_doors([(225, 12), (225, 900)], n_targets=[1, 1])
+    snapped = network.snap_doors(doors, G, WalkParams())
+    res = turf.cut_turfs(snapped.doors, G, _config())
+    assert res.doors[schema.TURF_ID].tolist() == ["1A-T01", ""]
+    assert len(res.turfs) == 1
+
+
+def test_requires_snapped_doors(G: nx.MultiDiGraph) -> None:
+    doors = make_doors([(225, 12)])
+    with pytest.raises(InputError, match="edge_u"):
+        turf.cut_turfs(doors, G, _config())
+
+
+def test_hilbert_key_locality() -> None:
+    x = np.array([0.0, 1.0, 1000.0, 1001.0])
+    y = np.array([0.0, 0.0, 1000.0, 1000.0])
+    k = turf.hilbert_key(x, y)
+    assert len(set(k.tolist())) == 4
+    assert abs(int(k[0]) - int(k[1])) < abs(int(k[0]) - int(k[2]))
