@@ -15,6 +15,7 @@ one grid street divides each ward into two precincts.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import quoteattr
@@ -209,6 +210,19 @@ def build_town(seed: int) -> Town:
             (str(row_names[j if j < _MAIN_ROW else j - 1]), "residential", nodes)
         )
 
+    # gentle bends: a bowed midpoint between grid nodes on a few streets
+    for ci in (2, 8, _N_COLS + 1, _N_COLS + 6, _N_COLS + 7):
+        name, highway, nodes = chains[ci]
+        vertical = ci < _N_COLS
+        bent = [nodes[0]]
+        for n0, n1 in itertools.pairwise(nodes):
+            (ax, ay), (cx, cy) = b.xy[n0], b.xy[n1]
+            bow = rng.uniform(8.0, 18.0) * (1 if rng.random() < 0.5 else -1)
+            mx, my = (ax + cx) / 2, (ay + cy) / 2
+            bent.append(b.node(mx + bow, my) if vertical else b.node(mx, my + bow))
+            bent.append(n1)
+        chains[ci] = (name, highway, bent)
+
     # dead-end stubs past the north edge on three streets
     for i in (1, 6, 8):
         last = chains[i][2][-1]
@@ -267,7 +281,7 @@ def build_town(seed: int) -> Town:
         seg_len = math.dist(a, c)
         mid = ((a[0] + c[0]) / 2, (a[1] + c[1]) / 2)
         direction = 1.0 if rng.random() < 0.5 else -1.0
-        length = rng.uniform(55, 70)
+        length = rng.uniform(70, 90)
         tip = (mid[0] + rng.uniform(-6, 6), mid[1] + direction * length)
         far = LineString([mid, tip])
         if (
@@ -383,11 +397,10 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
         Every lot, street by street in town order, then by side and distance.
     """
     rng = np.random.default_rng([seed, 202])
-    degree: dict[int, int] = {}
+    streets_at: dict[int, int] = {}  # a junction is a node shared by streets
     for st in town.streets:
-        for k, n in enumerate(st.nodes):
-            inner = 0 < k < len(st.nodes) - 1
-            degree[n] = degree.get(n, 0) + (2 if inner else 1)
+        for n in set(st.nodes):
+            streets_at[n] = streets_at.get(n, 0) + 1
     lines = [town.line(s) for s in town.streets]
     tree = shapely.STRtree(lines)
     placed: list[tuple[float, float]] = []
@@ -398,7 +411,9 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
         length = line.length
         stations = [line.project(Point(town.xy[n])) for n in street.nodes]
         junctions = [
-            st for n, st in zip(street.nodes, stations, strict=True) if degree[n] > 1
+            st
+            for n, st in zip(street.nodes, stations, strict=True)
+            if streets_at[n] > 1
         ]
         lo_step, hi_step = (25.0, 40.0) if street.highway == "primary" else (15.0, 30.0)
         for side, sign in (("L", 1.0), ("R", -1.0)):

@@ -309,8 +309,9 @@ def _occupy(
     while sizes.sum() < n_households:
         small = np.flatnonzero(sizes < 12)
         if small.size == 0:
+            most = int(sizes.sum() * 2.05 / 1.08) // 1000 * 1000
             msg = (
-                f"the demo town holds at most {int(sizes.sum()):,} households; "
+                f"the demo town has homes for about {most:,} voters at most; "
                 "ask for fewer --voters."
             )
             raise ConfigError(msg)
