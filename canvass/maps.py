@@ -36,6 +36,7 @@ from folium.template import Template
 
 from . import schema
 from .pages import LEAFLET_CSS_URL, LEAFLET_JS_URL, write_index, write_route_pages
+from .walklists import volunteer_label
 
 if TYPE_CHECKING:
     from .pipeline import Plan
@@ -154,13 +155,19 @@ def _lonlat(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.ndarray, np.ndarr
 
 
 def _bins(values: pd.Series, n: int = 5) -> list[float]:
-    """Equal-interval class breaks (n + 1 edges) over `values`, rounded for a legend."""
-    lo, hi = float(values.min()), float(values.max())
-    if not np.isfinite(lo) or hi <= lo:
-        return [lo, lo + 1.0]
-    edges = np.linspace(lo, hi, n + 1)
-    digits = 0 if hi - lo >= n * 2 else 2
-    return [round(float(e), digits) for e in edges]
+    """
+    Equal-interval class breaks (n + 1 edges) from 0 to a round maximum.
+
+    Starting at 0 keeps the colours honest: precincts with 300 and 340 targets look
+    alike, as they should, instead of at opposite ends of the scale.
+    """
+    hi = float(values.max()) if len(values) else 0.0
+    if not np.isfinite(hi) or hi <= 0:
+        return [0.0, 1.0]
+    raw = hi / n
+    mag = 10 ** np.floor(np.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    return [round(float(step * i), 6) for i in range(n + 1)]
 
 
 def _classes(values: pd.Series, edges: list[float]) -> pd.Series:
@@ -233,9 +240,11 @@ def _panel(plan: Plan, legends: Iterable[str]) -> str:
 <style>
 .cv-panel {{position:fixed; z-index:1000; background:rgba(255,255,255,.94);
   border-radius:6px; box-shadow:0 1px 5px rgba(0,0,0,.4); padding:8px 10px;
-  font:13px/1.35 system-ui,sans-serif; max-width:320px}}
+  font:12px/1.3 system-ui,sans-serif; max-width:300px}}
 .cv-summary {{left:10px; bottom:24px}}
 .cv-summary th {{text-align:left; font-weight:600; padding-right:8px}}
+.cv-summary th, .cv-summary td {{padding-top:0; padding-bottom:0}}
+@media (max-width: 700px) {{ .cv-panel {{font-size:11px; max-width:46vw}} }}
 .cv-legend {{right:10px; bottom:24px}}
 .cv-legend i {{display:inline-block; width:16px; height:12px; margin-right:6px;
   border:1px solid #999; vertical-align:middle}}
@@ -257,7 +266,7 @@ def _panel(plan: Plan, legends: Iterable[str]) -> str:
 _CHOROPLETH_JS: Final = """
 return L.geoJSON(data, {
   style: function(f) { return {fillColor: f.properties.fill, color: '#555', weight: 1,
-    fillOpacity: 0.55, className: 'precinct-area'}; },
+    fillOpacity: 0.45, className: 'precinct-area'}; },
   onEachFeature: function(f, l) { l.bindTooltip(f.properties.tip, {sticky: true}); }
 });
 """
@@ -441,7 +450,7 @@ def director_map(plan: Plan) -> folium.Map:
         ROUTE_COLOURS[i % len(ROUTE_COLOURS)] for i in range(len(routes))
     ]
     rprops["tip"] = [
-        f"<b>Route {_e(rid)}</b> · {_e(r[schema.VOLUNTEER])}<br>"
+        f"<b>Route {_e(rid)}</b> · {_e(volunteer_label(r[schema.VOLUNTEER]))}<br>"
         f"turf {_e(r[schema.TURF_ID])} · {int(r[schema.N_DOORS])} doors · "
         f"{float(r[schema.WALK_M]) / 1000:.1f} km · "
         f"{float(r[schema.TOTAL_S]) / 60:.0f} min"

@@ -28,7 +28,13 @@ import jinja2
 
 from . import schema
 from .gpx import route_lonlat
-from .walklists import _safe, block_table, door_name, walk_list_table
+from .walklists import (
+    _safe,
+    block_table,
+    door_name,
+    volunteer_label,
+    walk_list_table,
+)
 
 if TYPE_CHECKING:
     from .pipeline import Plan
@@ -90,6 +96,10 @@ def _to_lat_lon(
         [round(float(y), 6), round(float(x), 6)]
         for x, y in zip(pts.x.to_numpy(), pts.y.to_numpy(), strict=True)
     ]
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _map_links(lat: float, lon: float, label: str) -> dict[str, str]:
@@ -168,9 +178,13 @@ def route_page_data(plan: Plan, route_id: str, table: Any = None) -> dict[str, A
                     )
                     people.append({"name": name, "unit": str(t.get(schema.UNIT) or "")})
             n_t = len(people)
-            detail = f"{n_t} to ask for" + (
-                f", {others} other voter(s) here" if others else ""
-            )
+            notes = []
+            if out.door_names == "none" or not n_t:
+                notes.append(f"Ask for the {_plural(n_t, 'voter')} on your list")
+            if others:
+                verb = "lives" if others == 1 else "live"
+                notes.append(f"{_plural(others, 'other voter')} {verb} here")
+            detail = " · ".join(notes)
             number = str(door.get(schema.STREET_NUMBER, ""))
             side = ""
             if number[:1].isdigit():
@@ -193,7 +207,7 @@ def route_page_data(plan: Plan, route_id: str, table: Any = None) -> dict[str, A
         "route": {
             "id": str(route_id),
             "turf": str(route[schema.TURF_ID]),
-            "volunteer": str(route[schema.VOLUNTEER]),
+            "volunteer": volunteer_label(route[schema.VOLUNTEER]),
             "doors": len(stops) if not out.redact else int(route[schema.N_DOORS]),
             "minutes": round(float(route[schema.TOTAL_S]) / 60),
             "km": round(float(route[schema.WALK_M]) / 1000, 1),
@@ -303,7 +317,7 @@ def write_index(
             {
                 "id": str(route_id),
                 "turf": str(r[schema.TURF_ID]),
-                "volunteer": str(r[schema.VOLUNTEER]),
+                "volunteer": volunteer_label(r[schema.VOLUNTEER]),
                 "doors": int(r[schema.N_DOORS]),
                 "targets": int(r[schema.N_TARGETS]) if schema.N_TARGETS in r else None,
                 "minutes": round(float(r[schema.TOTAL_S]) / 60),

@@ -23,7 +23,7 @@ import segno
 from fpdf import FPDF
 
 from . import schema
-from .walklists import RESULT_CODES, _safe
+from .walklists import RESULT_CODES, _safe, volunteer_label
 
 if TYPE_CHECKING:
     from .pipeline import Plan
@@ -37,16 +37,18 @@ _MARGIN: Final = 10.0
 _ROW_H: Final = 6.0
 _BOX: Final = 3.6
 _EPOCH: Final = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-# (header, width mm) of the text columns; the result tick boxes fill the rest.
-_COLS: Final = (
-    ("", 4.0),
-    ("Name", 50.0),
-    ("Unit", 11.0),
-    ("Age", 9.0),
-    ("Sex", 8.0),
-    ("Party", 10.0),
-    ("History", 32.0),
+# (key, header, width mm) of the text columns; the result tick boxes fill the rest.
+# ``sex`` is dropped (and its width given to the history) when the file has none.
+_COLS: Final[tuple[tuple[str, str, float], ...]] = (
+    ("mark", "", 4.0),
+    ("name", "Name", 44.0),
+    ("unit", "Unit", 10.0),
+    ("age", "Age", 8.0),
+    ("sex", "Sex", 7.0),
+    ("party", "Party", 9.0),
+    ("history", "Vote history", 49.0),
 )
+_BOX_W: Final = 7.2  # per result code
 
 
 def route_page_link(plan: Plan, route_id: str) -> str:
@@ -123,9 +125,13 @@ def _qr_png(link: str) -> bytes:
 class _Sheet(FPDF):
     """An FPDF with a running header (route, turf, volunteer) and page numbers."""
 
-    def __init__(self, running: str) -> None:
+    def __init__(self, running: str, *, sex: bool = True) -> None:
         super().__init__(orientation="P", unit="mm", format="Letter")
         self.running = running
+        cols = [c for c in _COLS if sex or c[0] != "sex"]
+        spare = (self.w - 2 * _MARGIN) - sum(w for *_, w in cols)
+        spare -= _BOX_W * len(RESULT_CODES)
+        self.cols = [(k, t, w + spare if k == "history" else w) for k, t, w in cols]
         self.add_font("DejaVu", "", str(_FONT_DIR / "DejaVuSans.ttf"))
         self.add_font("DejaVu", "B", str(_FONT_DIR / "DejaVuSans-Bold.ttf"))
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
@@ -166,11 +172,10 @@ def _table_head(pdf: _Sheet, redact: bool) -> None:
         ):
             pdf.cell(w, 5, text, fill=True)
     else:
-        for text, w in _COLS:
+        for _, text, w in pdf.cols:
             pdf.cell(w, 5, text, fill=True)
-        box_w = (pdf.epw - sum(w for _, w in _COLS)) / len(RESULT_CODES)
         for _, mark, _label in RESULT_CODES:
-            pdf.cell(box_w, 5, mark, align="C", fill=True)
+            pdf.cell(_BOX_W, 5, mark, align="C", fill=True)
     pdf.ln(5)
 
 
@@ -201,7 +206,7 @@ def _first_page(plan: Plan, route_id: str, rows: pd.DataFrame, pdf: _Sheet) -> N
     pdf.set_font("DejaVu", "", 9.5)
     text_w = pdf.epw - 96
     lines = [
-        f"Precinct: {precincts}      Volunteer: {route[schema.VOLUNTEER]}",
+        f"Precinct: {precincts}      {volunteer_label(route[schema.VOLUNTEER])}",
         f"People: {people}      Doors: {n_doors:,}      "
         f"Targets: {int(route.get(schema.N_TARGETS, 0) or 0):,}",
         f"Date: {out.date or '______________'}      "
@@ -227,11 +232,14 @@ def _first_page(plan: Plan, route_id: str, rows: pd.DataFrame, pdf: _Sheet) -> N
         new_y="NEXT",
     )
     pdf.set_font("DejaVu", "", 8)
-    key = "   ".join(f"{mark} = {label}" for _, mark, label in RESULT_CODES)
+    nbsp = "\u00a0"
+    key = "   ".join(
+        f"{mark} = {label}".replace(" ", nbsp) for _, mark, label in RESULT_CODES
+    )
     pdf.multi_cell(
         text_w,
         4.2,
-        key + "   * = target voter (ask for them by name)",
+        key + "   *" + nbsp + "=" + nbsp + "target voter: ask for them by name",
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -248,21 +256,29 @@ def _first_page(plan: Plan, route_id: str, rows: pd.DataFrame, pdf: _Sheet) -> N
     _table_head(pdf, out.redact)
 
 
-def _voter_cells(r: dict[Any, Any]) -> list[str]:
-    last = str(r.get(schema.LAST_NAME) or "")
-    first = str(r.get(schema.FIRST_NAME) or "")
-    middle = str(r.get(schema.MIDDLE_NAME) or "")
+def _blank(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def _text(value: Any) -> str:
+    return "" if _blank(value) else str(value)
+
+
+def _voter_cells(r: dict[Any, Any]) -> dict[str, str]:
+    last = _text(r.get(schema.LAST_NAME))
+    first = _text(r.get(schema.FIRST_NAME))
+    middle = _text(r.get(schema.MIDDLE_NAME))
     name = f"{last.title()}, {first.title()} {middle[:1]}".strip().rstrip(",")
     age = r.get("age")
-    return [
-        "*" if r.get(schema.IS_TARGET) else "",
-        name,
-        str(r.get(schema.UNIT) or ""),
-        "" if age is None or pd.isna(age) else str(int(age)),
-        str(r.get("sex") or ""),
-        str(r.get(schema.PARTY) or ""),
-        str(r.get("history") or ""),
-    ]
+    return {
+        "mark": "*" if r.get(schema.IS_TARGET) else "",
+        "name": name,
+        "unit": _text(r.get(schema.UNIT)),
+        "age": "" if age is None or pd.isna(age) else str(int(age)),
+        "sex": _text(r.get("sex")),
+        "party": _text(r.get(schema.PARTY)),
+        "history": _text(r.get("history")),
+    }
 
 
 def _fit(pdf: _Sheet, text: str, width: float) -> str:
@@ -271,10 +287,10 @@ def _fit(pdf: _Sheet, text: str, width: float) -> str:
     return text
 
 
-def _household(pdf: _Sheet, door: pd.DataFrame) -> None:
+def _household(pdf: _Sheet, door: list[dict[Any, Any]]) -> None:
     """Draw one door: a black rule, the address line, then one row per voter."""
-    first = door.iloc[0]
-    people = door[door[schema.VOTER_ID].notna()]
+    first = door[0]
+    people = [r for r in door if not _blank(r.get(schema.VOTER_ID))]
     height = _ROW_H * (1 + max(len(people), 1))
     if pdf.get_y() + height > pdf.h - 14:
         _new_page(pdf, redact=False)
@@ -290,21 +306,21 @@ def _household(pdf: _Sheet, door: pd.DataFrame) -> None:
     pdf.cell(pdf.epw - 42, _ROW_H, _fit(pdf, where, pdf.epw - 42))
     pdf.set_font("DejaVu", "", 8)
     pdf.cell(30, _ROW_H, tail, align="R", new_x="LMARGIN", new_y="NEXT")
-    box_w = (pdf.epw - sum(w for _, w in _COLS)) / len(RESULT_CODES)
-    for i, r in enumerate(people.to_dict("records")):
+    for i, r in enumerate(people):
         if i:
             pdf.set_draw_color(170, 170, 170)
             pdf.set_line_width(0.2)
             pdf.line(x0 + 4, pdf.get_y(), x1, pdf.get_y())
         y = pdf.get_y()
-        for (_, w), text in zip(_COLS, _voter_cells(r), strict=True):
-            bold = bool(r.get(schema.IS_TARGET)) and w in (4.0, 50.0)
-            pdf.set_font("DejaVu", "B" if bold else "", 8)
-            pdf.cell(w, _ROW_H, _fit(pdf, text, w))
+        cells = _voter_cells(r)
+        for key, _, w in pdf.cols:
+            bold = bool(r.get(schema.IS_TARGET)) and key in ("mark", "name")
+            pdf.set_font("DejaVu", "B" if bold else "", 7 if key == "history" else 8)
+            pdf.cell(w, _ROW_H, _fit(pdf, cells[key], w))
         pdf.set_draw_color(0, 0, 0)
         pdf.set_line_width(0.25)
         for j in range(len(RESULT_CODES)):
-            bx = pdf.get_x() + j * box_w + (box_w - _BOX) / 2
+            bx = pdf.get_x() + j * _BOX_W + (_BOX_W - _BOX) / 2
             pdf.rect(bx, y + (_ROW_H - _BOX) / 2, _BOX, _BOX)
         pdf.set_xy(_MARGIN, y + _ROW_H)
 
@@ -347,14 +363,21 @@ def write_route_pdf(plan: Plan, route_id: str, rows: pd.DataFrame, path: Path) -
     """
     route = plan.routes.loc[route_id]
     running = (
-        f"Route {route_id} · Turf {route[schema.TURF_ID]} · {route[schema.VOLUNTEER]}"
+        f"Route {route_id} · Turf {route[schema.TURF_ID]} · "
+        f"{volunteer_label(route[schema.VOLUNTEER])}"
     )
-    pdf = _Sheet(running)
+    sex = "sex" in rows.columns and bool(
+        rows["sex"].fillna("").astype(str).str.strip().any()
+    )
+    pdf = _Sheet(running, sex=sex)
     _first_page(plan, route_id, rows, pdf)
     if plan.config.output.redact:
         _blocks(pdf, rows)
     else:
-        for _, door in rows.groupby(schema.STOP, sort=True):
-            _household(pdf, door)
+        doors: dict[int, list[dict[Any, Any]]] = {}
+        for r in rows.to_dict("records"):
+            doors.setdefault(int(r[schema.STOP]), []).append(r)
+        for stop in sorted(doors):
+            _household(pdf, doors[stop])
     pdf.output(str(path))
     return Path(path)

@@ -38,6 +38,7 @@ __all__ = [
     "door_name",
     "history_summary",
     "reference_year",
+    "volunteer_label",
     "walk_list_table",
     "write_walk_lists",
 ]
@@ -207,6 +208,14 @@ def door_name(first: object, last: object, mode: str) -> str:
     if mode == "full":
         return f"{f} {la}".strip()
     return f"{f} {la[:1]}.".strip() if la else f
+
+
+def volunteer_label(volunteer: object) -> str:
+    """Return how a route's volunteer is shown: ``3`` becomes ``Volunteer 3``."""
+    text = "" if _blank(volunteer) else str(volunteer).strip()
+    if not text:
+        return "Volunteer"
+    return f"Volunteer {text}" if text.replace(".", "").isdigit() else text
 
 
 def _unit_key(unit: object) -> tuple[int, int, str]:
