@@ -1,0 +1,269 @@
+"""Routing benchmark: canvass vs PyVRP and VROOM on the real Northampton network.
+
+Doors are the real geocoded voter addresses of Northampton, MA; the walking network
+is the 2020 OpenStreetMap walk graph. For each size the script plans the doors with
+canvass (snap, cut turfs, OR-Tools per turf), then gives the *same* doors, the same
+walking-time matrix, the same staging points and fleet, the same shift limit and
+canvass's total wall time to PyVRP and to VROOM on the whole instance. Every plan is
+scored on the same whole-instance matrix. A 1-tree lower bound over each canvass
+route's doors plus its staging point bounds the walking any solver could do for that
+split of doors into routes.
+
+Usage::
+
+    python bench/routing.py [--sizes 2000 8213] [--export DIR] [--turf-time 0.5]
+
+The last line is ``routing: ratio_vs_pyvrp=.. ratio_vs_vroom=.. gap_to_bound=..
+wall_s=..`` for the largest size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.sparse.csgraph import minimum_spanning_tree
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from canvass import network, route, schema, turf  # noqa: E402
+from canvass._costs import Anchors, LocalCosts, StreetIndex  # noqa: E402
+from canvass.config import PlanConfig  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+GRAPH = DATA / "osm_northampton_walk_2020" / "northampton_walk_2020.graphml"
+DOORS = DATA / "northampton_city_gis" / "northampton_voter_address_counts_2026.csv"
+CRS = "EPSG:26986"
+SHIFT_S, SPEED, DOOR_S = 7200, 1.2, 90
+
+
+def load_doors(n: int, seed: int) -> gpd.GeoDataFrame:
+    df = pd.read_csv(DOORS, dtype={"street_number": str, "zip_code": str})
+    if n < len(df):
+        df = df.sample(n, random_state=seed).sort_values("id")
+    pts = gpd.points_from_xy(df["longitude"], df["latitude"], crs="EPSG:4326")
+    counts = df["people_count"].fillna(1).clip(lower=1).astype(int).to_numpy()
+    return gpd.GeoDataFrame(
+        {
+            schema.DOOR_ID: df["id"].astype(str).to_numpy(),
+            schema.ADDRESS: (df["street_number"] + " " + df["street_name"]).to_numpy(),
+            schema.STREET_NAME: df["street_name"].to_numpy(),
+            schema.STREET_NUMBER: df["street_number"].to_numpy(),
+            schema.PRECINCT_ID: "ALL",
+            schema.N_VOTERS: counts,
+            schema.N_TARGETS: np.minimum(counts, 4),
+            schema.VALUE: np.minimum(counts, 4) * 0.02,
+        },
+        geometry=pts,
+    ).to_crs(CRS).set_index(schema.DOOR_ID)
+
+
+def route_cost(T: np.ndarray, depot: int, seq: list[int], closed: bool = True) -> int:
+    if not seq:
+        return 0
+    path = [depot, *seq, depot] if closed else [depot, *seq]
+    return int(sum(T[a, b] for a, b in zip(path[:-1], path[1:], strict=True)))
+
+
+def one_tree(T: np.ndarray, depot: int, seq: list[int]) -> float:
+    """1-tree bound on a closed tour through `seq` from `depot` (symmetrised)."""
+    if not seq:
+        return 0.0
+    sym = np.minimum(T, T.T)
+    d = np.sort(sym[depot, seq])
+    if len(seq) == 1:
+        return float(2 * d[0])
+    sub = sym[np.ix_(seq, seq)].astype(float)
+    sub[sub == 0] = 1e-9  # keep zero-length edges in the sparse graph
+    np.fill_diagonal(sub, 0)
+    return float(minimum_spanning_tree(sub).sum() + d[0] + d[1])
+
+
+def check(T: np.ndarray, routes: list[tuple[int, list[int]]], n_doors: int) -> tuple[int, int, int]:
+    """Walking seconds, doors routed and routes over the shift, on the shared matrix."""
+    seen: set[int] = set()
+    walk = over = 0
+    for depot, seq in routes:
+        assert not seen & set(seq), "a door is visited twice"
+        seen |= set(seq)
+        w = route_cost(T, depot, seq)
+        walk += w
+        over += int(w + DOOR_S * len(seq) > SHIFT_S)
+    assert all(0 <= i < n_doors + 10**9 for i in seen)
+    return walk, len(seen), over
+
+
+def run_pyvrp(T: np.ndarray, depots: list[int], fleet: list[int], n_dep: int, wall: float, seed: int) -> tuple[list[tuple[int, list[int]]], float]:
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    n = len(T)
+    locs = [pyvrp.Location(0, 0) for _ in range(n)]
+    prize = 4 * SHIFT_S
+    clients = [
+        pyvrp.Client(location=i, service_duration=DOOR_S, prize=prize, required=False)
+        for i in range(n_dep, n)
+    ]
+    deps = [pyvrp.Depot(location=i) for i in range(n_dep)]
+    vts = [
+        pyvrp.VehicleType(num_available=k, start_depot=d, end_depot=d, shift_duration=SHIFT_S)
+        for d, k in zip(range(n_dep), fleet, strict=True)
+    ]
+    M = np.asarray(T, dtype=np.int64)
+    data = pyvrp.ProblemData(locs, clients, deps, vts, [M], [M])
+    t0 = time.perf_counter()
+    res = pyvrp.solve(data, stop=MaxRuntime(wall), seed=seed, display=False, collect_stats=False)
+    used = time.perf_counter() - t0
+    out = []
+    for r in res.best.routes():
+        seq = [n_dep + int(a.idx) for a in r.schedule() if a.is_client()]
+        out.append((int(r.start_depot()), seq))
+    if not res.best.is_feasible():
+        print("  pyvrp: best solution is NOT feasible", flush=True)
+    del depots
+    return out, used
+
+
+def run_vroom(T: np.ndarray, fleet: list[int], n_dep: int, wall: float) -> tuple[list[tuple[int, list[int]]], float]:
+    import vroom
+
+    inp = vroom.Input()
+    inp.set_durations_matrix("car", np.asarray(T, dtype=np.uint32))
+    vid = 0
+    for d, k in enumerate(fleet):
+        for _ in range(k):
+            inp.add_vehicle(vroom.Vehicle(vid, start=d, end=d, time_window=vroom.TimeWindow(0, SHIFT_S)))
+            vid += 1
+    for i in range(n_dep, len(T)):
+        inp.add_job(vroom.Job(i, location=i, default_service=DOOR_S))
+    t0 = time.perf_counter()
+    sol = inp.solve(exploration_level=5, nb_threads=2, timeout=timedelta(seconds=wall))
+    used = time.perf_counter() - t0
+    routes = sol.routes
+    out: list[tuple[int, list[int]]] = []
+    for v, grp in routes.groupby("vehicle_id", sort=True):
+        jobs = grp[grp["type"] == "job"]["id"].astype(int).tolist()
+        start_loc = int(grp[grp["type"] == "start"]["location_index"].iloc[0])
+        out.append((start_loc, jobs))
+    return out, used
+
+
+def bench_size(G: Any, index: StreetIndex, n: int, args: argparse.Namespace) -> dict[str, Any]:
+    doors = load_doors(n, args.seed)
+    cfg = PlanConfig.from_dict(
+        {
+            "seed": args.seed,
+            "walk": {"speed_m_s": SPEED, "door_s": DOOR_S},
+            "turf": {"shift_s": SHIFT_S, "cross_precincts": True},
+            "route": {"time_limit_s": args.turf_time, "workers": args.workers},
+        }
+    )
+    t0 = time.perf_counter()
+    snapped = network.snap_doors(doors, G, cfg.walk)
+    cut = turf.cut_turfs(snapped.doors, G, cfg)
+    routed = route.route_turfs(cut.doors, cut.turfs, G, cfg)
+    wall = time.perf_counter() - t0
+    # whole-instance matrix over staging points + every door canvass could route
+    in_turf = cut.doors[cut.doors[schema.TURF_ID] != ""]
+    staging = sorted(set(cut.turfs[schema.STAGING_NODE]), key=str)
+    dep_ix = {s: i for i, s in enumerate(staging)}
+    n_dep = len(staging)
+    t1 = time.perf_counter()
+    anchors = Anchors.build(index, in_turf, staging, cfg.walk)
+    costs = LocalCosts(index, anchors, margin_m=np.inf)
+    T = np.asarray(np.ceil(costs.matrix / SPEED - 1e-9), dtype=np.int64)
+    matrix_s = time.perf_counter() - t1
+    pos = {d: n_dep + i for i, d in enumerate(in_turf.index)}
+    ours: list[tuple[int, list[int]]] = []
+    fleet = [0] * n_dep
+    for rid, grp in routed.stops.groupby(schema.ROUTE_ID, sort=True):
+        tid = grp[schema.TURF_ID].iloc[0]
+        d = dep_ix[cut.turfs.at[tid, schema.STAGING_NODE]]
+        fleet[d] += 1
+        ours.append((d, [pos[x] for x in grp.sort_values(schema.STOP)[schema.DOOR_ID]]))
+    c_walk, c_doors, c_over = check(T, ours, len(in_turf))
+    bound = sum(one_tree(T, d, seq) for d, seq in ours)
+    print(
+        f"[{n} doors] canvass: walk {c_walk / 3600:.1f} h, doors routed {c_doors:,}/"
+        f"{len(in_turf):,} (snapped-out {len(snapped.left_out)}), volunteers "
+        f"{len(ours)}, turfs {len(cut.turfs)}, over shift {c_over}, wall {wall:.1f} s "
+        f"(matrix for the other solvers {matrix_s:.1f} s)",
+        flush=True,
+    )
+    print(f"[{n} doors] lower bound (1-tree per route): {bound / 3600:.1f} h, gap "
+          f"{100 * (c_walk / bound - 1):.1f}%", flush=True)
+    result: dict[str, Any] = {
+        "n": n, "wall_s": wall, "canvass_walk_s": c_walk, "canvass_doors": c_doors,
+        "volunteers": len(ours), "bound_s": bound,
+    }
+    solvers = {"canvass": ours}
+    for name in args.solvers:
+        try:
+            if name == "pyvrp":
+                sol, used = run_pyvrp(T, staging, fleet, n_dep, wall, args.seed)
+            else:
+                sol, used = run_vroom(T, fleet, n_dep, wall)
+        except ImportError as err:
+            print(f"  {name}: not installed ({err}); pip install -e '.[bench]'")
+            continue
+        w, k, over = check(T, sol, len(in_turf))
+        used_routes = sum(1 for _, s in sol if s)
+        print(
+            f"[{n} doors] {name}: walk {w / 3600:.1f} h, doors routed {k:,}, volunteers "
+            f"{used_routes}, over shift {over}, wall {used:.1f} s; canvass/{name} walk "
+            f"ratio {c_walk / max(w, 1):.3f}, per routed door "
+            f"{(c_walk / max(c_doors, 1)) / max(w / max(k, 1), 1e-9):.3f}",
+            flush=True,
+        )
+        result[name] = {"walk_s": w, "doors": k, "wall_s": used, "routes": used_routes}
+        solvers[name] = sol
+    if args.export:
+        out = Path(args.export)
+        out.mkdir(parents=True, exist_ok=True)
+        ids = [str(x) for x in in_turf.index]
+        inst = {
+            "doors": ids, "staging_nodes": [str(s) for s in staging], "fleet": fleet,
+            "index_note": "matrix rows/cols: staging points first, then doors",
+            "walk_s": T.tolist(), "service_s": DOOR_S, "shift_s": SHIFT_S, "speed_m_s": SPEED,
+        }
+        with gzip.open(out / f"instance_{n}.json.gz", "wt") as fh:
+            json.dump(inst, fh)
+        for name, sol in solvers.items():
+            rows = [{"staging": d, "stops": seq, "walk_s": route_cost(T, d, seq)} for d, seq in sol]
+            (out / f"routes_{n}_{name}.json").write_text(json.dumps(rows))
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 9000])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--turf-time", type=float, default=0.5)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--solvers", nargs="*", default=["pyvrp", "vroom"])
+    ap.add_argument("--export", default="")
+    args = ap.parse_args()
+    if not GRAPH.is_file() or not DOORS.is_file():
+        sys.exit(f"shared data not found under {DATA}; this bench needs ../shared/data")
+    G = network.read_walk_graph(GRAPH, PlanConfig().walk, crs=CRS)
+    index = StreetIndex(G)
+    results = [bench_size(G, index, n, args) for n in args.sizes]
+    last = results[-1]
+    rp = last["canvass_walk_s"] / last["pyvrp"]["walk_s"] if "pyvrp" in last else float("nan")
+    rv = last["canvass_walk_s"] / last["vroom"]["walk_s"] if "vroom" in last else float("nan")
+    gap = 100 * (last["canvass_walk_s"] / last["bound_s"] - 1)
+    print(f"routing: ratio_vs_pyvrp={rp:.3f} ratio_vs_vroom={rv:.3f} gap_to_bound={gap:.1f}% wall_s={last['wall_s']:.1f}")
+
+
+if __name__ == "__main__":
+    main()
