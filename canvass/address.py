@@ -36,6 +36,7 @@ __all__ = [
     "parse_address_line",
     "parse_house_number",
     "parse_house_numbers",
+    "split_street_unit",
 ]
 
 #: USPS Publication 28 street suffixes (the common ones) -> standard abbreviation.
@@ -77,10 +78,16 @@ UNIT_WORDS: Final = (
 
 _PUNCT = re.compile(r"[^\w\s/#&-]|_")
 _SPACES = re.compile(r"\s+")
+#: Designators that mark a unit at the end of a street line ("MAIN ST APT 2"); words
+#: that also start street names (FRONT, UPPER...) are left out.
+_TAIL_WORDS: Final = (
+    "APARTMENT|APT|UNIT|SUITE|STE|FLOOR|FL|ROOM|RM|BLDG|BUILDING|LOT|SPC"
+)
 _UNIT_TAIL = re.compile(
-    rf"\s*(?:,\s*)?(?:\b(?:{UNIT_WORDS})\b\.?\s*#?|#)\s*([\w/-]*)\s*$"
+    rf"\s*(?:,\s*)?(?:\b(?:{_TAIL_WORDS})\b\.?\s*#?|#)\s*([\w/-]+)\s*$"
 )
 _NUMBER = re.compile(r"^\s*(\d+)\s*(?:-?\s*([A-Z]|1/2|1/4|3/4|½)\b)?")
+_DIRECTIONAL_AFTER_NUMBER = re.compile(r"^\s*\d+\s+[NSEW]\s+\S")
 _UNIT_DESIGNATOR = re.compile(rf"^(?:\b(?:{UNIT_WORDS})\b\.?\s*#?|#)\s*")
 
 
@@ -145,11 +152,9 @@ def normalize_street(name: object) -> str:
 
 def _map_unique(values: pd.Series, fn: Callable[[object], str]) -> pd.Series:
     """Apply `fn` to each distinct value of `values` once and map the results back."""
-    uniques = pd.unique(values.astype("object"))
-    lookup = {u: fn(u) for u in uniques}
-    return pd.Series(
-        [lookup[v] for v in values.astype("object")], index=values.index, dtype="str"
-    )
+    obj = values.astype("object").where(values.notna(), "")
+    lookup = {u: fn(u) for u in pd.unique(obj)}
+    return obj.map(lookup).astype("str")
 
 
 def normalize_street_names(names: pd.Series) -> pd.Series:
@@ -267,6 +272,27 @@ def normalize_units(units: pd.Series) -> pd.Series:
     return _map_unique(units, normalize_unit)
 
 
+def split_street_unit(street: object) -> tuple[str, str]:
+    """
+    Split a unit written at the end of a street name off it.
+
+    Parameters
+    ----------
+    street
+        ``"MAIN ST APT 2"``, ``"Main Street #3"`` or a plain name.
+
+    Returns
+    -------
+    street, unit
+        ``("MAIN ST", "2")``; the unit is ``""`` when there is none.
+    """
+    text = _clean(street)
+    m = _UNIT_TAIL.search(text)
+    if m and m.start() > 0:
+        return text[: m.start()].strip(), normalize_unit(m.group(0))
+    return text, ""
+
+
 def parse_address_line(line: object) -> dict[str, str]:
     """
     Split a one-line street address into number, suffix, street and unit.
@@ -292,6 +318,9 @@ def parse_address_line(line: object) -> dict[str, str]:
         unit = normalize_unit(m.group(0))
         text = text[: m.start()].strip()
     number, suffix = parse_house_number(text)
+    if number and _DIRECTIONAL_AFTER_NUMBER.match(text):  # "12 N MAIN ST", not 12N
+        street = normalize_street(re.sub(r"^\s*\d+", "", text))
+        return {"number": number, "suffix": "", "street": street, "unit": unit}
     if number:
         rest = _NUMBER.sub("", text.replace("½", " 1/2"), count=1).strip()
         if rest:

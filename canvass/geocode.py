@@ -37,6 +37,7 @@ from .address import (
     normalize_units,
     parse_address_line,
     parse_house_numbers,
+    split_street_unit,
 )
 from .addresspoints import MATCH_KEY, read_address_points
 from .config import GeocodeParams
@@ -116,16 +117,23 @@ def _normalised_addresses(voters: pd.DataFrame) -> pd.DataFrame:
         _text(voters, schema.STREET_NUMBER), _text(voters, schema.STREET_NUMBER_SUFFIX)
     )
     raw_street = _text(voters, schema.STREET_NAME)
+    # Units typed into the street column ("MAIN ST APT 2") are split off first.
+    split = {u: split_street_unit(u) for u in pd.unique(raw_street.astype("object"))}
+    street_part = raw_street.map({k: v[0] for k, v in split.items()}).astype("str")
+    unit_in_street = raw_street.map({k: v[1] for k, v in split.items()}).astype("str")
+    units = normalize_units(_text(voters, schema.UNIT))
     out = pd.DataFrame(
         {
             "number": parsed["number"],
             "suffix": parsed["suffix"],
-            "street": normalize_street_names(raw_street),
-            "unit": normalize_units(_text(voters, schema.UNIT)),
+            "street": normalize_street_names(street_part),
+            "unit": units.where(units != "", unit_in_street),
             "zip5": _text(voters, schema.ZIP5)
-            .str.extract(r"(\d{5})", expand=False)
+            .str.extract(r"^\s*(\d{3,5})", expand=False)
             .fillna("")
-            .astype("str"),
+            .astype("str")
+            .str.zfill(5)
+            .replace("00000", ""),
             "file_precinct": _text(voters, schema.PRECINCT_ID),
         },
         index=voters.index,
@@ -171,8 +179,15 @@ def _fix_streets(
     return streets, int((streets != addrs["street"]).sum())
 
 
-def _match_points(addrs: pd.DataFrame, points: gpd.GeoDataFrame) -> pd.Series:
-    """Return, per address row, the row number of its address point (-1 if none)."""
+def _match_points(
+    addrs: pd.DataFrame, points: gpd.GeoDataFrame
+) -> tuple[pd.Series, pd.Series]:
+    """
+    Find each address's point: on key + zip, then on key alone when unambiguous.
+
+    Returns the point row number per address row (-1 if none) and whether the match
+    dropped the number's suffix (``12A`` found only as ``12``).
+    """
     pts = pd.DataFrame(
         {"key": points[MATCH_KEY], "zip5": points["zip5"], "pt": np.arange(len(points))}
     )
@@ -189,7 +204,9 @@ def _match_points(addrs: pd.DataFrame, points: gpd.GeoDataFrame) -> pd.Series:
         left = pd.DataFrame({"key": addrs[key_col]})[todo]
         hit = left.reset_index().merge(by_key, on="key", how="inner")
         found.loc[hit.iloc[:, 0].to_numpy()] = hit["pt"].to_numpy()
-    return found
+        if key_col == "key":
+            exact = found >= 0
+    return found, (found >= 0) & ~exact
 
 
 def _door_ids(n: int) -> list[str]:
@@ -281,20 +298,23 @@ def geocode_voters(
     usable = uniq["street"] != ""
 
     if points is not None and len(points):
-        pt = _match_points(uniq[usable], points)
+        pt, loose = _match_points(uniq[usable], points)
         hit = pt[pt >= 0]
         xy = points.geometry.get_coordinates().to_numpy()
         uniq.loc[hit.index, ["x", "y"]] = xy[hit.to_numpy()]
         uniq.loc[hit.index, "method"] = ADDRESS_POINT
-        uniq.loc[hit.index, "door_key"] = "P:" + hit.astype("str")
-        pts_parts = points.iloc[hit.to_numpy()]
+        # An exact match is the point's building door, shared by every spelling of
+        # it; "12A" or "12 1/2" found only as "12" is its own door at that point.
+        exact = hit[~loose.loc[hit.index]]
+        uniq.loc[exact.index, "door_key"] = "P:" + exact.astype("str")
+        pts_parts = points.iloc[exact.to_numpy()]
         for col, src in (
             ("number", "street_number"),
             ("suffix", "street_number_suffix"),
             ("street", "street_name"),
         ):
-            uniq.loc[hit.index, col] = pts_parts[src].to_numpy()
-        uniq.loc[hit.index, "zip_door"] = pts_parts["zip5"].to_numpy()
+            uniq.loc[exact.index, col] = pts_parts[src].to_numpy()
+        uniq.loc[exact.index, "zip_door"] = pts_parts["zip5"].to_numpy()
 
     todo = usable & (uniq["method"] == NOT_GEOCODED) & (uniq["number"] != "")
     if todo.any() and params.interpolate and (not chains.empty or points is not None):

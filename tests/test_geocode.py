@@ -362,3 +362,158 @@ def test_street_chains_merge_both_directions(streets) -> None:
         ),
         abs=20,
     )
+
+
+def test_suffix_found_only_as_plain_number_is_its_own_door(result, streets) -> None:
+    door = result.voters.at["V12", schema.DOOR_ID]
+    assert result.doors.at[door, schema.ADDRESS] == "16 1/2 MAPLE ST"
+    assert result.doors.at[door, schema.GEOCODE_METHOD] == "address_point"
+    assert result.doors.at[door, "geometry"].distance(_maple_point(streets, 16)) < 0.01
+
+
+def test_unit_typed_into_the_street_column(precincts, streets, points) -> None:
+    voters = _voters(
+        [
+            ("U1", "12", "MAPLE ST APT 3", "", "01060", "1A"),
+            ("U2", "12", "Maple Street", "3", "01060", "1A"),
+            ("U3", "12", "MAPLE ST", "4", "1060", "1A"),  # zip lost its leading zero
+        ]
+    )
+    res = geocode_voters(
+        voters,
+        precincts,
+        streets=streets,
+        address_points=points,
+        params=GeocodeParams(),
+    )
+    assert res.voters[schema.GEOCODE_METHOD].eq("address_point").all()
+    assert res.voters[schema.DOOR_ID].nunique() == 1
+    assert res.doors[schema.N_UNITS].iloc[0] == 2
+
+
+def test_interpolation_switched_off(precincts, streets, points) -> None:
+    res = geocode_voters(
+        _voters(VOTERS),
+        precincts,
+        streets=streets,
+        address_points=points,
+        params=GeocodeParams(interpolate=False),
+    )
+    assert res.report["voters_by_method"]["interpolated"] == 0
+    assert res.voters.at["V06", schema.GEOCODE_METHOD] == "centroid"
+
+
+def test_read_address_points_from_osm(tmp_path: Path) -> None:
+    osm = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6">
+ <node id="1" version="1" lat="42.3200000" lon="-72.6400000">
+  <tag k="addr:housenumber" v="12A"/><tag k="addr:street" v="Maple Street"/>
+  <tag k="addr:postcode" v="01060"/>
+ </node>
+ <node id="2" version="1" lat="42.3201000" lon="-72.6401000">
+  <tag k="addr:housenumber" v="5"/>
+ </node>
+ <node id="3" version="1" lat="42.3210000" lon="-72.6410000"/>
+ <node id="4" version="1" lat="42.3210000" lon="-72.6408000"/>
+ <node id="5" version="1" lat="42.3212000" lon="-72.6408000"/>
+ <node id="6" version="1" lat="42.3212000" lon="-72.6410000"/>
+ <way id="10" version="1">
+  <nd ref="3"/><nd ref="4"/><nd ref="5"/><nd ref="6"/><nd ref="3"/>
+  <tag k="building" v="house"/><tag k="addr:housenumber" v="7"/>
+  <tag k="addr:street" v="North Elm Street"/><tag k="addr:unit" v="Apt 2"/>
+ </way>
+</osm>
+"""
+    path = tmp_path / "addr.osm"
+    path.write_text(osm)
+    pts = read_address_points(path, CRS)
+    assert sorted(pts["match_key"]) == ["12A|MAPLE ST", "7|N ELM ST"]
+    building = pts[pts["match_key"] == "7|N ELM ST"].to_crs(4326).geometry.iloc[0]
+    assert building.y == pytest.approx(42.3211, abs=1e-4)
+    assert pts.loc[pts["match_key"] == "7|N ELM ST", "unit"].iloc[0] == "2"
+    assert pts.loc[pts["match_key"] == "12A|MAPLE ST", "zip5"].iloc[0] == "01060"
+
+
+def test_read_address_points_missing_file_and_no_crs(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        read_address_points(tmp_path / "nope.csv", CRS)
+    path = tmp_path / "nocrs.gpkg"
+    with pytest.warns(UserWarning, match="crs"):
+        gpd.GeoDataFrame({"address": ["1 Main St"]}, geometry=[Point(0, 0)]).to_file(
+            path
+        )
+    with pytest.raises(InputError, match="has no CRS"):
+        read_address_points(path, CRS)
+
+
+@pytest.mark.slow
+def test_real_northampton_addresses(shared_data: Path, tmp_path: Path) -> None:
+    """A sample of Northampton's real voter addresses, its 2012-2021 precincts and
+    the 2020 OSM walk network: clerk-style voter addresses against a MassGIS-like
+    layer with full street names, 3 % of the sampled addresses left out."""
+    from canvass.config import PrecinctParams
+    from canvass.precincts import read_precincts
+
+    noho = shared_data / "northampton_city_gis"
+    graphml = (
+        shared_data / "osm_northampton_walk_2020" / "northampton_walk_2020.graphml"
+    )
+    for p in (noho / "northampton_voter_address_counts_2026.gpkg", graphml):
+        if not p.is_file():
+            pytest.skip(f"{p} not found")
+    precincts = read_precincts(
+        noho / "northampton_precincts.gpkg",
+        PrecinctParams(),
+        layer="precincts_2012_2021",
+    )
+    ref = gpd.read_file(noho / "northampton_voter_address_counts_2026.gpkg")
+    ref = ref[ref["people_count"].gt(0) & ref["street_number"].str.fullmatch(r"\d+")]
+    rng = np.random.default_rng(5)
+    sample = ref.iloc[np.sort(rng.choice(len(ref), size=1500, replace=False))]
+    dropped = sample[sample["people_count"].eq(1)].iloc[::30]
+    full = {"ST": "Street", "RD": "Road", "AVE": "Avenue", "DR": "Drive", "LN": "Lane"}
+    layer = ref.drop(index=dropped.index)
+    pd.DataFrame(
+        {
+            "ADDRESS_NUMBER": layer["street_number"],
+            "STREET_NAME": [
+                " ".join(
+                    full.get(w, w.title()) if i else w.title()
+                    for i, w in enumerate(s.split())
+                )
+                for s in layer["street_name"]
+            ],
+            "ZIP": layer["zip_code"],
+            "LAT": layer.geometry.y,
+            "LON": layer.geometry.x,
+        }
+    ).to_csv(tmp_path / "points.csv", index=False)
+    points = read_address_points(tmp_path / "points.csv", precincts.crs)
+    voters = _voters(
+        [
+            (
+                f"V{i:05d}",
+                r.street_number,
+                r.street_name,
+                "",
+                r.zip_code,
+                r.precinct_2012_2021,
+            )
+            for i, r in enumerate(sample.itertuples())
+        ]
+    )
+    G = ox.project_graph(ox.load_graphml(graphml), to_crs=precincts.crs)
+    res = geocode_voters(
+        voters, precincts, streets=G, address_points=points, params=GeocodeParams()
+    )
+    rep = res.report
+    assert rep["voters_by_method"]["address_point"] == len(sample) - len(dropped)
+    assert rep["placed_pct"] == 100.0
+    assert rep["precinct_agree_pct"] >= 99.0
+    # every matched door is exactly at its reference point; interpolated ones near it
+    truth = sample.to_crs(precincts.crs).geometry.to_numpy()
+    doors = res.doors.geometry.loc[res.voters[schema.DOOR_ID]].to_numpy()
+    err = shapely.distance(doors, truth)
+    method = res.voters[schema.GEOCODE_METHOD].to_numpy()
+    assert (err[method == "address_point"] < 0.01).all()
+    assert np.median(err[method == "interpolated"]) < 60.0
