@@ -91,20 +91,27 @@ def election_calendar(history: pd.DataFrame, config: PlanConfig) -> pd.DataFrame
         If an override names an election that is not in the history.
     """
     schema.validate_history(history)
-    frame = pd.DataFrame(
-        {
-            schema.ELECTION_ID: history[schema.ELECTION_ID].astype(str),
-            schema.ELECTION_DATE: pd.to_datetime(
-                history[schema.ELECTION_DATE], errors="coerce"
-            ),
-            schema.ELECTION_TYPE: history[schema.ELECTION_TYPE].astype(str),
-        }
+    # one small table of (election, date, type) combinations, then the most common
+    # date and type of each election: fast on tens of millions of history rows
+    combos = (
+        history.groupby(
+            [schema.ELECTION_ID, schema.ELECTION_DATE, schema.ELECTION_TYPE],
+            dropna=False,
+            observed=True,
+        )
+        .size()
+        .rename("n")
+        .reset_index()
     )
-    grouped = frame.groupby(schema.ELECTION_ID, sort=True)
+    combos[schema.ELECTION_ID] = combos[schema.ELECTION_ID].astype(str)
+    combos[schema.ELECTION_DATE] = pd.to_datetime(
+        combos[schema.ELECTION_DATE], errors="coerce"
+    )
+    combos[schema.ELECTION_TYPE] = combos[schema.ELECTION_TYPE].astype("string")
     cal = pd.DataFrame(
         {
-            schema.ELECTION_DATE: grouped[schema.ELECTION_DATE].agg(_mode),
-            schema.ELECTION_TYPE: grouped[schema.ELECTION_TYPE].agg(_mode),
+            schema.ELECTION_DATE: _mode(combos, schema.ELECTION_DATE),
+            schema.ELECTION_TYPE: _mode(combos, schema.ELECTION_TYPE),
         }
     )
     if bad := cal.index[cal[schema.ELECTION_DATE].isna()].tolist():
@@ -113,6 +120,14 @@ def election_calendar(history: pd.DataFrame, config: PlanConfig) -> pd.DataFrame
             "fix the history file's election dates."
         )
         raise InputError(msg)
+    if untyped := cal.index[cal[schema.ELECTION_TYPE].isna()].tolist():
+        warnings.warn(
+            f"Election(s) {untyped[:5]} have no type in the vote history; typed as "
+            "special. Set their type under [elections] in the config.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+        cal[schema.ELECTION_TYPE] = cal[schema.ELECTION_TYPE].fillna(schema.SPECIAL)
     iso = cal[schema.ELECTION_DATE].dt.strftime("%Y-%m-%d")
     for key, etype in config.elections.items():
         hit = (cal.index == key) | (iso == key).to_numpy()
@@ -144,11 +159,19 @@ def election_calendar(history: pd.DataFrame, config: PlanConfig) -> pd.DataFrame
     return cal
 
 
-def _mode(values: pd.Series) -> Any:
-    counts = values.dropna().value_counts(sort=False)
-    if counts.empty:
-        return pd.NaT if values.dtype.kind == "M" else ""
-    return counts.index[int(np.argmax(counts.to_numpy()))]
+def _mode(combos: pd.DataFrame, column: str) -> pd.Series:
+    """Most common non-missing value of `column` per election (ties: the first)."""
+    counts = (
+        combos.dropna(subset=[column])
+        .groupby([schema.ELECTION_ID, column], sort=True)["n"]
+        .sum()
+        .reset_index()
+        .sort_values("n", ascending=False, kind="stable")
+        .drop_duplicates(schema.ELECTION_ID)
+        .set_index(schema.ELECTION_ID)[column]
+    )
+    ids = pd.Index(sorted(combos[schema.ELECTION_ID].unique()), name=schema.ELECTION_ID)
+    return counts.reindex(ids)
 
 
 def _target_dates(config: PlanConfig) -> dict[str, np.datetime64]:

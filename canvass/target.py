@@ -39,10 +39,16 @@ import pandas as pd
 from . import schema
 from .config import PlanConfig, UniverseParams
 from .errors import InputError
-from .features import build_matrix, window
+from .features import build_matrix
 from .targettables import precinct_table
 
-__all__ = ["door_values", "lift_curve", "precinct_table", "select_targets"]
+__all__ = [
+    "door_values",
+    "last_eligible",
+    "lift_curve",
+    "precinct_table",
+    "select_targets",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -166,10 +172,7 @@ def _members(
     elif universe.kind == "drop_off":
         inside = _drop_off(voters, history, elections) & ~new
     elif universe.kind == "low_propensity" and universe.max_voted >= 0:
-        mx = build_matrix(voters, history, elections)
-        voted, elig, _ = window(
-            mx, np.datetime64("9999-12-31"), etype, universe.of_last
-        )
+        voted, elig = last_eligible(voters, history, elections, etype, universe.of_last)
         inside = pd.Series(
             (elig > 0) & (voted <= universe.max_voted), index=voters.index
         )
@@ -183,6 +186,30 @@ def _members(
         parties = {x.strip().upper() for x in universe.parties}
         inside &= _text(voters, schema.PARTY).isin(parties)
     return inside.fillna(False).astype(bool)
+
+
+def last_eligible(
+    voters: pd.DataFrame,
+    history: pd.DataFrame,
+    elections: pd.DataFrame,
+    etype: str,
+    m: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """
+    Votes among the last `m` elections of a type that each voter was eligible for.
+
+    Returns
+    -------
+    voted, eligible
+        Per voter: elections voted in, and how many were counted (at most `m`;
+        fewer when the voter could vote in fewer).
+    """
+    mx = build_matrix(voters, history, elections)
+    cols = np.flatnonzero(mx.types == etype)[::-1]  # newest first
+    elig = mx.eligible[:, cols]
+    counted = elig & (np.cumsum(elig, axis=1) <= m)
+    voted = (mx.voted[:, cols] & counted).sum(axis=1)
+    return np.asarray(voted), np.asarray(counted.sum(axis=1))
 
 
 def _drop_off(

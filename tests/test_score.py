@@ -11,7 +11,7 @@ from synth_people import make_people
 
 from canvass import features, propensity, schema
 from canvass.config import PlanConfig
-from canvass.errors import ConfigError, InputError
+from canvass.errors import ConfigError, DataQualityWarning, InputError
 from canvass.score import HISTORY, election_calendar, score_voters
 
 FAST = PlanConfig.from_dict({"score": {"backtest": False}})
@@ -248,3 +248,17 @@ def test_target_date_must_be_in_the_future(
 def test_bad_score_config_is_explained() -> None:
     with pytest.raises(ConfigError, match=r"score\.next_state_election"):
         PlanConfig.from_dict({"score": {"next_state_election": "Nov 3"}})
+
+
+def test_calendar_uses_the_most_common_date_and_warns_on_untyped() -> None:
+    hist = _history(
+        [("V0", "2018-11-06", SE), ("V1", "2018-11-06", SE), ("V2", "2018-11-07", SE)]
+    )
+    hist[schema.ELECTION_ID] = "E1"
+    extra = _history([("V0", "2019-05-07", SE)])
+    extra[schema.ELECTION_TYPE] = None
+    hist = pd.concat([hist, extra], ignore_index=True)
+    with pytest.warns(DataQualityWarning, match="no type"):
+        cal = election_calendar(hist, PlanConfig())
+    assert cal.loc["E1", schema.ELECTION_DATE] == pd.Timestamp("2018-11-06")
+    assert cal.loc["2019-05-07_state_election", schema.ELECTION_TYPE] == schema.SPECIAL

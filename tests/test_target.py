@@ -291,3 +291,19 @@ def test_select_targets_does_not_mutate() -> None:
     pd.testing.assert_frame_equal(voters, before)
     assert out.index.equals(voters.index)
     assert out[schema.LIFT].iloc[0] > 0
+
+
+def test_rule_counts_only_elections_the_voter_could_vote_in() -> None:
+    voters = _scored(
+        [0.5] * 4,
+        registration_date=[
+            pd.Timestamp("2000-01-01"),
+            pd.Timestamp("2021-01-01"),
+            pd.Timestamp("2023-01-01"),
+            pd.Timestamp("2000-01-01"),
+        ],
+    )
+    votes = {"V0": [0, 2], "V2": [6], "V3": [4]}
+    config = _config({"kind": "low_propensity", "max_voted": 0, "of_last": 2})
+    out = _run(voters, config, votes)
+    assert out[schema.IS_TARGET].tolist() == [True, True, False, False]
