@@ -72,7 +72,7 @@ def _env() -> jinja2.Environment:
 def _inline_leaflet() -> tuple[str, str]:
     """Return Leaflet's (css, js) for inlining, with its images as data URIs."""
     css = (STATIC / "leaflet.css").read_text(encoding="utf-8")
-    for name in ("layers.png", "layers-2x.png"):
+    for name in ("layers.png", "layers-2x.png", "marker-icon.png"):
         data = base64.b64encode((STATIC / name).read_bytes()).decode()
         css = css.replace(f"url(images/{name})", f"url(data:image/png;base64,{data})")
     js = (STATIC / "leaflet.js").read_text(encoding="utf-8")
