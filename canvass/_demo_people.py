@@ -126,6 +126,7 @@ class HouseholdAddress:
 
     street_name: str
     street_number: str
+    street_number_suffix: str
     unit: str
     zip5: str
     ward: str
@@ -325,7 +326,7 @@ def make_population(
             schema.MIDDLE_NAME: middle,
             schema.NAME_SUFFIX: np.where(junior, "JR", ""),
             schema.STREET_NUMBER: [a.street_number for a in addr],
-            schema.STREET_NUMBER_SUFFIX: "",
+            schema.STREET_NUMBER_SUFFIX: [a.street_number_suffix for a in addr],
             schema.STREET_NAME: [a.street_name for a in addr],
             schema.UNIT: [a.unit for a in addr],
             schema.CITY: "",

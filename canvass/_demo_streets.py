@@ -108,6 +108,15 @@ class Lot:
     x: float
     y: float
     highway: str
+    suffix: str = ""  # house-number suffix: "1/2" or "A" for a house squeezed in
+
+    @property
+    def label(self) -> str:
+        """Return the house number as an address layer writes it ("12", "12 1/2")."""
+        if not self.suffix:
+            return str(self.number)
+        sep = " " if "/" in self.suffix else ""
+        return f"{self.number}{sep}{self.suffix}"
 
 
 def to_lonlat(x: float, y: float) -> tuple[float, float]:
@@ -382,7 +391,9 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
     road), never within 20 m of a junction, never within 10 m of another street or of
     another street's door. House numbers grow along the street's direction:
     ``number = 2 * floor(s / 12) + (1 | 2)`` for a door at distance ``s`` metres from
-    the street's start, so numbers on one side never repeat.
+    the street's start, so numbers on one side never repeat; about 1 % of the houses
+    were "squeezed in" and carry the previous house's number with a suffix
+    (``12 1/2`` or ``12A``).
 
     Parameters
     ----------
@@ -397,6 +408,7 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
         Every lot, street by street in town order, then by side and distance.
     """
     rng = np.random.default_rng([seed, 202])
+    squeeze = np.random.default_rng([seed, 203])
     streets_at: dict[int, int] = {}  # a junction is a node shared by streets
     for st in town.streets:
         for n in set(st.nodes):
@@ -418,6 +430,7 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
         lo_step, hi_step = (25.0, 40.0) if street.highway == "primary" else (15.0, 30.0)
         for side, sign in (("L", 1.0), ("R", -1.0)):
             s = rng.uniform(4.0, 12.0)
+            previous: Lot | None = None
             while s < length - 4.0:
                 if any(abs(s - j) < _CLEAR_M for j in junctions):
                     s += rng.uniform(lo_step, hi_step)
@@ -432,7 +445,25 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
                 y = here.y + sign * dx / norm * setback
                 if _fits(x, y, si, lines, tree, placed, placed_street):
                     number = 2 * int(s // 12.0) + (1 if side == "L" else 2)
-                    lots.append(Lot(street.name, number, side, x, y, street.highway))
+                    lot = Lot(street.name, number, side, x, y, street.highway)
+                    if (
+                        previous is not None
+                        and not previous.suffix
+                        and squeeze.random() < 0.01
+                    ):
+                        # a house squeezed in later takes the previous number: "12 1/2"
+                        suffix = "1/2" if squeeze.random() < 0.6 else "A"
+                        lot = Lot(
+                            street.name,
+                            previous.number,
+                            side,
+                            x,
+                            y,
+                            street.highway,
+                            suffix,
+                        )
+                    lots.append(lot)
+                    previous = lot
                     placed.append((x, y))
                     placed_street.append(si)
                 s += rng.uniform(lo_step, hi_step)

@@ -207,6 +207,7 @@ def make_demo_town(
         HouseholdAddress(
             street_name=clerk_street_name(buildings[bi].lot.street),
             street_number=str(buildings[bi].lot.number),
+            street_number_suffix=buildings[bi].lot.suffix,
             unit=unit,
             zip5=DEMO_ZIP,
             ward=precinct_of[bi][0],
@@ -221,6 +222,7 @@ def make_demo_town(
         {
             "street": voters[schema.STREET_NAME],
             "number": voters[schema.STREET_NUMBER].astype(int),
+            "suffix": voters[schema.STREET_NUMBER_SUFFIX],
             "unit": voters[schema.UNIT],
             "last": voters[schema.LAST_NAME],
             "first": voters[schema.FIRST_NAME],
@@ -414,7 +416,7 @@ def _write_address_points(
         if not k:
             continue
         lon, lat = to_lonlat(b.lot.x, b.lot.y)
-        rows.append(f"{b.lot.number},{b.lot.street},,{DEMO_ZIP},{lat:.7f},{lon:.7f}\n")
+        rows.append(f"{b.lot.label},{b.lot.street},,{DEMO_ZIP},{lat:.7f},{lon:.7f}\n")
     path.write_text(
         "street_number,street_name,unit,zip,lat,lon\n" + "".join(rows), encoding="utf-8"
     )

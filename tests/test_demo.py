@@ -55,6 +55,9 @@ def _read(path: Path) -> pd.DataFrame:
 
 def _voters(town: DemoTown) -> pd.DataFrame:
     v = _read(town.voters[0])
+    sfx = v["Residential Address - Street Suffix"]
+    sep = np.where(sfx.str.contains("/"), " ", "")
+    v["house"] = v["Residential Address - Street Number"] + sep + sfx
     v["dob"] = pd.to_datetime(v["Date of Birth"], format="%m/%d/%Y")
     v["reg"] = pd.to_datetime(v["Date of Registration"], format="%m/%d/%Y")
     return v
@@ -112,9 +115,7 @@ def test_files_and_counts(small: DemoTown) -> None:
     assert [p.name for p in small.history] == ["999ANP_demo.txt", "999ACP_demo.txt"]
     voters = _voters(small)
     assert len(voters) == SMALL
-    doors = voters.groupby(
-        ["Residential Address - Street Number", "Residential Address - Street Name"]
-    ).ngroups
+    doors = voters.groupby(["house", "Residential Address - Street Name"]).ngroups
     assert doors == small.n_addresses
     assert b"synthetic" in small.streets.read_bytes()[:300]
     assert not re.search(rb"20\d\d-\d\d-\d\dT", small.streets.read_bytes())
@@ -207,13 +208,15 @@ def _ways(path: Path) -> dict[str, LineString]:
 
 def test_house_numbers_odd_left_even_right_and_increasing(small: DemoTown) -> None:
     ways = _ways(small.streets)
-    points = pd.read_csv(
-        small.address_points,
-        dtype={"street_number": int, "zip": str},
-        keep_default_na=False,
-    )
+    points = pd.read_csv(small.address_points, dtype=str, keep_default_na=False)
+    label = points["street_number"].str.extract(r"^(\d+)(?: ?(1/2|[A-Z]))?$")
+    assert label[0].notna().all()
+    points["number"] = label[0].astype(int)
+    points["suffix"] = label[1].fillna("")
     assert set(points["street_name"]) <= set(ways)
-    xy = _xy(points["lon"].to_numpy(), points["lat"].to_numpy())
+    xy = _xy(
+        points["lon"].astype(float).to_numpy(), points["lat"].astype(float).to_numpy()
+    )
     sides, stations, setbacks = [], [], []
     for (x, y), name in zip(xy, points["street_name"], strict=True):
         line = ways[name]
@@ -225,14 +228,14 @@ def test_house_numbers_odd_left_even_right_and_increasing(small: DemoTown) -> No
         stations.append(s)
         setbacks.append(line.distance(Point(x, y)))
     points["side"], points["s"], points["setback"] = sides, stations, setbacks
-    odd = points["street_number"] % 2 == 1
+    odd = points["number"] % 2 == 1
     assert (points.loc[odd, "side"] == "L").all()
     assert (points.loc[~odd, "side"] == "R").all()
     assert points["setback"].between(7.5, 15.5).all()
     for _, g in points.groupby(["street_name", "side"]):
         g = g.sort_values("s")
-        assert g["street_number"].is_monotonic_increasing
-        assert g["street_number"].is_unique
+        assert g["number"].is_monotonic_increasing
+        assert not g.duplicated(["number", "suffix"]).any()
     # no door on the primary road's centreline, doors not crowded together
     assert points["setback"].min() >= 7.5
 
@@ -336,6 +339,9 @@ def test_population_mix(mid: DemoTown) -> None:
     assert (sizes >= 3).any()
     # housemates often share a last name
     assert (household["Last Name"].nunique() < sizes).sum() > 0.4 * (sizes > 1).sum()
+    suffixes = voters["Residential Address - Street Suffix"]
+    assert set(suffixes) <= {"", "1/2", "A"}
+    assert (suffixes != "").any()
     new = voters["reg"] > pd.Timestamp("2024-11-05")
     assert 0.02 < new.mean() < 0.12
     history = _history(mid)
@@ -459,10 +465,7 @@ def test_some_voters_have_the_wrong_precinct_in_the_file(mid: DemoTown) -> None:
     pts["street"] = pts["street_name"].map(clerk_street_name)
     where = voters.merge(
         pts[["street_number", "street", "WARDPREC"]],
-        left_on=[
-            "Residential Address - Street Number",
-            "Residential Address - Street Name",
-        ],
+        left_on=["house", "Residential Address - Street Name"],
         right_on=["street_number", "street"],
     )
     assert len(where) > 0.85 * len(voters)
