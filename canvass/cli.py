@@ -226,8 +226,6 @@ def run(
     offline: bool | None,
 ) -> None:
     """Score voters, cut turfs, route volunteers, write walk lists and maps."""
-    from . import output, pipeline
-
     config = _load_config(
         config_path,
         inputs={
@@ -242,9 +240,12 @@ def run(
     if seed is not None:
         config = dataclasses.replace(config, seed=seed)
     out = out or Path("maps") / config.run_name
-    with _interruptible(out), _progress(ctx.obj["quiet"]) as progress:
-        plan = pipeline.run(config, progress=progress)
-        output.write_plan(plan, out)
+    with _interruptible(out):
+        from . import output, pipeline  # heavy imports, inside the SIGTERM guard
+
+        with _progress(ctx.obj["quiet"]) as progress:
+            plan = pipeline.run(config, progress=progress)
+            output.write_plan(plan, out)
     _print_summary(plan.summary(), out, quiet=ctx.obj["quiet"])
 
 
