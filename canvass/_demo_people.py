@@ -229,7 +229,7 @@ def make_population(
     n_hh = len(sizes)
     if n_hh > len(addresses):
         msg = f"{n_hh} households need homes but only {len(addresses)} were given"
-        raise ValueError(msg)
+        raise RuntimeError(msg)
     hh = np.repeat(np.arange(n_hh), sizes)
     member = np.concatenate([np.arange(s) for s in sizes])
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +83,17 @@ CLERK_WORDS: Final[dict[str, str]] = {
     "Place": "PL", "Road": "RD", "Square": "SQ", "Street": "ST", "Terrace": "TER",
     "Way": "WAY",
 }  # fmt: skip
+#: Every file the generator writes, relative to the output folder.
+_WRITTEN: Final = (
+    "streets.osm",
+    "precincts.geojson",
+    "address_points.csv",
+    "do_not_knock.csv",
+    "canvass.toml",
+    f"voters/{DEMO_TOWN_ID}VOT_demo.txt",
+    f"voters/{DEMO_TOWN_ID}ANP_demo.txt",
+    f"voters/{DEMO_TOWN_ID}ACP_demo.txt",
+)
 _DIRECTIONALS: Final[dict[str, str]] = {
     "North": "N",
     "South": "S",
@@ -162,7 +172,8 @@ def make_demo_town(
     n_voters
         Number of synthetic voters (at least 50).
     force
-        Replace the contents of a non-empty `out_dir`.
+        Write into a non-empty `out_dir`, replacing the demo files already there
+        (other files in it are left alone).
 
     Returns
     -------
@@ -188,11 +199,9 @@ def make_demo_town(
                 "replace its contents."
             )
             raise ConfigError(msg)
-        for child in sorted(root.iterdir()):
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
+        # replace only what the generator writes; a user's other files stay
+        for name in _WRITTEN:
+            (root / name).unlink(missing_ok=True)
     root.mkdir(parents=True, exist_ok=True)
 
     town = build_town(seed)

@@ -491,8 +491,11 @@ def test_refuses_to_overwrite_without_force(small: DemoTown, tmp_path: Path) -> 
         make_demo_town(target, n_voters=100)
     assert (target / "notes.txt").read_text() == "keep me"
     town = make_demo_town(target, n_voters=100, force=True)
-    assert not (target / "notes.txt").exists()
+    assert (target / "notes.txt").read_text() == "keep me"  # not ours: kept
+    assert (target / "canvass.toml").is_file()
     assert town.n_voters == 100
+    again = make_demo_town(target, n_voters=120, force=True)
+    assert len(again.voters[0].read_text().splitlines()) == 121
     empty = tmp_path / "empty"
     empty.mkdir()
     assert make_demo_town(empty, n_voters=60).n_voters == 60
