@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from canvass import output, schema
+from canvass.pipeline import run
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -75,12 +76,13 @@ def test_manifest_records_inputs_versions_and_seed(demo_outputs, demo_plan):
     assert manifest["config"]["turf"]["shift_s"] == demo_plan.config.turf.shift_s
 
 
-def test_same_plan_writes_identical_bytes(demo_plan, tmp_path):
-    a = tmp_path / "a"
-    b = tmp_path / "b"
-    output.write_plan(demo_plan, a)
-    output.write_plan(demo_plan, b)
-    assert _hashes(a) == _hashes(b)
+def test_same_inputs_config_and_seed_give_identical_bytes(
+    demo_config, demo_outputs, tmp_path
+):
+    """Plan the town a second time from scratch: every output file is identical."""
+    again = tmp_path / "again"
+    output.write_plan(run(demo_config), again)
+    assert _hashes(again) == _hashes(demo_outputs)
 
 
 def test_outputs_are_owner_only(demo_outputs):
