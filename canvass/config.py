@@ -543,6 +543,10 @@ class TurfParams:
         Empty = each turf gets its own staging point on a street reachable by car.
     fill
         Share of the shift a turf is sized to (the rest is slack for the router).
+    tour_time_s
+        Guided-local-search seconds for the street tour that orders each block of
+        up to 900 doors before cutting; 0 = local search to a local optimum
+        (deterministic).
     """
 
     shift_s: int = 7200
@@ -551,6 +555,7 @@ class TurfParams:
     cross_precincts: bool = False
     office: tuple[float, ...] = ()
     fill: float = 0.9
+    tour_time_s: float = 0.0
 
     def __post_init__(self) -> None:
         _positive("turf", "shift_s", self.shift_s)
@@ -564,6 +569,7 @@ class TurfParams:
         if not 0.1 <= self.fill <= 1.0:
             msg = f"`turf.fill` must be between 0.1 and 1, got {self.fill}."
             raise ConfigError(msg)
+        _positive("turf", "tour_time_s", self.tour_time_s, allow_zero=True)
         if self.volunteers_per_turf < 1:
             msg = (
                 "`turf.volunteers_per_turf` must be at least 1, "
@@ -757,7 +763,8 @@ class PlanConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the configuration as plain data (for ``manifest.json``)."""
-        return _plain(dataclasses.asdict(self))
+        plain: dict[str, Any] = _plain(dataclasses.asdict(self))
+        return plain
 
 
 def _plain(obj: Any) -> Any:

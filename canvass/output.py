@@ -178,7 +178,7 @@ def manifest(plan: Plan) -> dict[str, Any]:
         except ValueError:
             key = path.resolve().as_posix()
         files[key] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             versions[name] = version(name)

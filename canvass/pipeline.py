@@ -15,7 +15,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from . import geocode, load, network, route, schema, score, target, turf
+from . import geocode, guards, load, network, route, schema, score, target, turf
 from .config import PlanConfig
 from .errors import InputError
 
@@ -144,6 +144,7 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
     if not inputs.voters:
         msg = "`inputs.voters` is empty; list the voter file(s) in the config or CLI."
         raise InputError(msg)
+    guards.preflight(config)
 
     def step(name: str, i: int) -> None:
         if progress is not None:
