@@ -115,7 +115,8 @@ def run(seed: int, work: Path) -> dict[str, float]:
     print(f"voters by method: {rep['voters_by_method']}")
     print(
         f"doors: {rep['doors']:,} by method {rep['doors_by_method']}; street names "
-        f"corrected: {rep['street_names_corrected']:,}; doors outside precincts: "
+        f"corrected for {rep['voters_street_corrected']:,} voters "
+        f"({len(rep['street_corrections'])} spellings); doors outside precincts: "
         f"{rep['doors_outside_precincts']['count']}"
     )
 

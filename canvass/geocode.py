@@ -159,8 +159,8 @@ def _normalised_addresses(voters: pd.DataFrame) -> pd.DataFrame:
 
 def _fix_streets(
     addrs: pd.DataFrame, points: gpd.GeoDataFrame | None, chain_names: set[str]
-) -> tuple[pd.Series, int]:
-    """Correct misspelt street names (within the zip first); return names and count."""
+) -> tuple[pd.Series, dict[str, str]]:
+    """Correct misspelt street names (within the zip first); return names and fixes."""
     known = set(chain_names)
     by_zip: dict[str, set[str]] = {}
     if points is not None:
@@ -169,14 +169,15 @@ def _fix_streets(
             by_zip[str(z)] = set(g["street_name"])
     streets = addrs["street"].copy()
     unknown = addrs[~addrs["street"].isin(known) & (addrs["street"] != "")]
+    applied: dict[str, str] = {}
     for z, g in unknown.groupby("zip5", sort=True):
         local = by_zip.get(str(z), set()) | chain_names
         fix = correct_street_names(set(g["street"]), local) if z and local else {}
-        rest = set(g["street"]) - set(fix)
-        fix |= correct_street_names(rest, known)
+        fix |= correct_street_names(set(g["street"]) - set(fix), known)
         sel = g.index[g["street"].isin(list(fix))]
         streets.loc[sel] = g.loc[sel, "street"].map(fix)
-    return streets, int((streets != addrs["street"]).sum())
+        applied.update(fix)
+    return streets, dict(sorted(applied.items()))
 
 
 def _match_points(
@@ -269,7 +270,8 @@ def geocode_voters(
         if streets is not None and params.interpolate
         else street_chains(nx.MultiDiGraph(), crs)
     )
-    fixed, n_fixed = _fix_streets(addrs, points, set(chains["street_name"]))
+    fixed, fixes = _fix_streets(addrs, points, set(chains["street_name"]))
+    n_fixed = int((fixed != addrs["street"]).sum())
     addrs["street"] = fixed
     addrs["key"] = address_key(addrs["number"], addrs["suffix"], addrs["street"])
     no_suffix = pd.Series("", index=addrs.index, dtype="str")
@@ -346,7 +348,12 @@ def geocode_voters(
     ].to_numpy()
     uniq.loc[centroid, "method"] = CENTROID
 
-    return _assemble(voters, addrs, uniq, precincts, n_fixed)
+    result = _assemble(voters, addrs, uniq, precincts)
+    result.report["voters_street_corrected"] = n_fixed
+    # Street names alone are public map data, not personal data: listed for review.
+    result.report["street_corrections"] = fixes
+    _log(result)
+    return result
 
 
 def _assemble(
@@ -354,7 +361,6 @@ def _assemble(
     addrs: pd.DataFrame,
     uniq: pd.DataFrame,
     precincts: gpd.GeoDataFrame,
-    n_fixed: int,
 ) -> GeocodeResult:
     """Build doors from placed addresses, join them to precincts, write the report."""
     placed = uniq[uniq["method"] != NOT_GEOCODED].copy()
@@ -459,20 +465,26 @@ def _assemble(
     v[schema.GEOCODE_PRECINCT_ID] = (
         out[schema.PRECINCT_ID].reindex(v_door).fillna("").astype("str").to_numpy()
     )
-    report = _report(v, out, per_voter, n_fixed)
+    return GeocodeResult(voters=v, doors=out, report=_report(v, out, per_voter))
+
+
+def _log(result: GeocodeResult) -> None:
+    """Log the stage's one summary line (counts and percentages only)."""
+    report = result.report
     logger.info(
         "Geocoded %s voters to %s doors: %s%% at address points, %s%% interpolated, "
-        "%s%% at precinct centroids, %s not placed; %s doors disagree with the file "
-        "precinct",
-        f"{len(v):,}",
-        f"{len(out):,}",
+        "%s%% at precinct centroids, %s not placed; %s street spellings corrected; "
+        "%s doors outside the precincts; %s doors disagree with the file precinct",
+        f"{report['voters']:,}",
+        f"{report['doors']:,}",
         report["voters_pct"][ADDRESS_POINT],
         report["voters_pct"][INTERPOLATED],
         report["voters_pct"][CENTROID],
         f"{report['voters_by_method'][NOT_GEOCODED]:,}",
+        f"{len(report['street_corrections']):,}",
+        f"{report['doors_outside_precincts']['count']:,}",
         f"{report['precinct_disagreements']['doors']:,}",
     )
-    return GeocodeResult(voters=v, doors=out, report=report)
 
 
 def _spatial_precinct(
@@ -496,23 +508,48 @@ def _pct(n: int, total: int) -> float:
 
 
 def _report(
-    voters: pd.DataFrame, doors: gpd.GeoDataFrame, per_voter: pd.DataFrame, n_fixed: int
+    voters: pd.DataFrame, doors: gpd.GeoDataFrame, per_voter: pd.DataFrame
 ) -> dict[str, Any]:
     n = len(voters)
-    by_method = voters[schema.GEOCODE_METHOD].value_counts()
+    method = voters[schema.GEOCODE_METHOD]
+    by_method = method.value_counts()
     doors_by = doors[schema.GEOCODE_METHOD].value_counts()
-    outside = doors.index[doors[schema.PRECINCT_ID] == ""].tolist()
+    outside = doors.index[doors[schema.PRECINCT_ID] == ""].astype("str").tolist()
     geo = voters[schema.GEOCODE_PRECINCT_ID]
     file = per_voter["file"]
-    differs = (geo != "") & (file != "") & (geo != file)
-    bad = voters.index[differs]
-    bad_doors = sorted(set(per_voter.loc[differs, "door"]))
-    door_files = (
-        per_voter[differs].groupby("door")["file"].agg(lambda s: sorted(set(s)))
-        if len(bad_doors)
-        else pd.Series(dtype="object")
+    compared = (geo != "") & (file != "")
+    differs = compared & (geo != file)
+    bad = pd.DataFrame(
+        {
+            "voter_id": voters.index[differs].astype("str"),
+            "door_id": per_voter.loc[differs, "door"].astype("str").to_numpy(),
+            "file_precinct_id": file[differs].astype("str").to_numpy(),
+            "geocoded_precinct_id": geo[differs].astype("str").to_numpy(),
+        }
     )
-    compared = int(((geo != "") & (file != "")).sum())
+    door_files = (
+        bad[["door_id", "file_precinct_id"]]
+        .drop_duplicates()
+        .sort_values(["door_id", "file_precinct_id"])
+        .groupby("door_id", sort=True)["file_precinct_id"]
+        .agg(list)
+    )
+    door_list = pd.DataFrame(
+        {
+            "door_id": door_files.index.astype("str"),
+            "file_precinct_ids": door_files.to_numpy(),
+            "geocoded_precinct_id": doors[schema.PRECINCT_ID]
+            .reindex(door_files.index)
+            .astype("str")
+            .to_numpy(),
+        }
+    )
+    pairs = (
+        bad.groupby(["file_precinct_id", "geocoded_precinct_id"])
+        .size()
+        .rename("voters")
+    )
+    centroid = file[method == CENTROID].value_counts().sort_index()
     return {
         "voters": n,
         "voters_by_method": {m: int(by_method.get(m, 0)) for m in METHODS},
@@ -521,34 +558,27 @@ def _report(
         "placed_pct": _pct(n - int(by_method.get(NOT_GEOCODED, 0)), n),
         "doors": len(doors),
         "doors_by_method": {m: int(doors_by.get(m, 0)) for m in METHODS[:3]},
-        "street_names_corrected": n_fixed,
+        "centroid_voters_by_precinct": {str(k): int(v) for k, v in centroid.items()},
         "doors_outside_precincts": {"count": len(outside), "door_ids": outside},
-        "precinct_agree_pct": _pct(compared - int(differs.sum()), compared),
+        "precinct_agree_pct": _pct(
+            int(compared.sum() - differs.sum()), int(compared.sum())
+        ),
         "precinct_disagreements": {
-            "doors": len(bad_doors),
-            "voters": int(differs.sum()),
-            "door_list": [
+            "doors": len(door_list),
+            "voters": len(bad),
+            "by_precincts": [
                 {
-                    "door_id": d,
-                    "file_precinct_ids": door_files[d],
-                    "geocoded_precinct_id": str(doors.at[d, schema.PRECINCT_ID]),
+                    "file_precinct_id": str(f),
+                    "geocoded_precinct_id": str(g),
+                    "voters": int(c),
                 }
-                for d in bad_doors
+                for f, g, c in pairs.reset_index().itertuples(index=False)
             ],
-            "voter_list": [
-                {
-                    "voter_id": str(i),
-                    "door_id": str(per_voter.at[i, "door"]),
-                    "file_precinct_id": str(file[i]),
-                    "geocoded_precinct_id": str(geo[i]),
-                }
-                for i in bad[:MAX_LISTED_VOTERS]
-            ],
+            "door_list": door_list.to_dict("records"),
+            "voter_list": bad.head(MAX_LISTED_VOTERS).to_dict("records"),
             "voter_list_truncated": len(bad) > MAX_LISTED_VOTERS,
         },
-        "not_geocoded_voter_ids": voters.index[
-            voters[schema.GEOCODE_METHOD] == NOT_GEOCODED
-        ]
+        "not_geocoded_voter_ids": voters.index[method == NOT_GEOCODED]
         .astype("str")
         .tolist()[:MAX_LISTED_VOTERS],
     }

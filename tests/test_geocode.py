@@ -214,7 +214,8 @@ def test_apartments_share_a_door_and_keep_units(result) -> None:
     assert (
         result.voters.loc["V04", schema.UNIT] == "#2"
     )  # the voter keeps the file's unit
-    assert result.report["street_names_corrected"] >= 1
+    assert result.report["voters_street_corrected"] == 1
+    assert result.report["street_corrections"] == {"MAPEL ST": "MAPLE ST"}
 
 
 def test_interpolation_orders_numbers_and_sides(result, streets) -> None:
@@ -266,6 +267,17 @@ def test_precinct_disagreement_listed(result) -> None:
         }
     ]
     assert result.voters.at["V11", schema.GEOCODE_PRECINCT_ID] == "1B"
+    assert dis["by_precincts"] == [
+        {"file_precinct_id": "1A", "geocoded_precinct_id": "1B", "voters": 1}
+    ]
+    assert dis["door_list"] == [
+        {
+            "door_id": result.voters.at["V11", schema.DOOR_ID],
+            "file_precinct_ids": ["1A"],
+            "geocoded_precinct_id": "1B",
+        }
+    ]
+    assert result.report["precinct_agree_pct"] == pytest.approx(100 * 11 / 12, abs=0.01)
 
 
 def test_doors_schema_and_ids(result) -> None:
