@@ -387,7 +387,7 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
     """
     Place house lots along every street, odd numbers on the left, even on the right.
 
-    Doors stand 8-15 m from the centreline, 15-30 m apart (25-40 m on the primary
+    Doors stand 8-15 m from the centreline, 14-26 m apart (25-40 m on the primary
     road), never within 20 m of a junction, never within 10 m of another street or of
     another street's door. House numbers grow along the street's direction:
     ``number = 2 * floor(s / 12) + (1 | 2)`` for a door at distance ``s`` metres from
@@ -415,8 +415,8 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
             streets_at[n] = streets_at.get(n, 0) + 1
     lines = [town.line(s) for s in town.streets]
     tree = shapely.STRtree(lines)
-    placed: list[tuple[float, float]] = []
-    placed_street: list[int] = []
+    # doors placed so far, hashed by 10 m cell, to keep other streets' doors apart
+    placed: dict[tuple[int, int], list[tuple[float, float, int]]] = {}
     lots: list[Lot] = []
     for si, street in enumerate(town.streets):
         line = lines[si]
@@ -427,7 +427,7 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
             for n, st in zip(street.nodes, stations, strict=True)
             if streets_at[n] > 1
         ]
-        lo_step, hi_step = (25.0, 40.0) if street.highway == "primary" else (15.0, 30.0)
+        lo_step, hi_step = (25.0, 40.0) if street.highway == "primary" else (14.0, 26.0)
         for side, sign in (("L", 1.0), ("R", -1.0)):
             s = rng.uniform(4.0, 12.0)
             previous: Lot | None = None
@@ -443,7 +443,7 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
                 setback = rng.uniform(8.0, 15.0)
                 x = here.x - sign * dy / norm * setback
                 y = here.y + sign * dx / norm * setback
-                if _fits(x, y, si, lines, tree, placed, placed_street):
+                if _fits(x, y, si, lines, tree, placed):
                     number = 2 * int(s // 12.0) + (1 if side == "L" else 2)
                     lot = Lot(street.name, number, side, x, y, street.highway)
                     if (
@@ -464,8 +464,8 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
                         )
                     lots.append(lot)
                     previous = lot
-                    placed.append((x, y))
-                    placed_street.append(si)
+                    cell = (int(x // _MIN_DOOR_GAP_M), int(y // _MIN_DOOR_GAP_M))
+                    placed.setdefault(cell, []).append((x, y, si))
                 s += rng.uniform(lo_step, hi_step)
     return lots
 
@@ -476,24 +476,19 @@ def _fits(
     street: int,
     lines: list[LineString],
     tree: shapely.STRtree,
-    placed: list[tuple[float, float]],
-    placed_street: list[int],
+    placed: dict[tuple[int, int], list[tuple[float, float, int]]],
 ) -> bool:
+    """Check that a door is clear of other streets and of other streets' doors."""
     pt = Point(x, y)
-    near = tree.query(pt.buffer(_MIN_OTHER_STREET_M))
-    if any(
-        int(k) != street and lines[int(k)].distance(pt) < _MIN_OTHER_STREET_M
-        for k in near
-    ):
+    near = tree.query(pt, predicate="dwithin", distance=_MIN_OTHER_STREET_M)
+    if any(int(k) != street for k in near):
         return False
-    # doors of other streets near a corner: checked against recent doors only is not
-    # enough at corners reached later, so scan all (a few thousand points, cheap)
-    if placed:
-        arr = np.asarray(placed)
-        d2 = (arr[:, 0] - x) ** 2 + (arr[:, 1] - y) ** 2
-        other = np.asarray(placed_street) != street
-        if bool(np.any((d2 < _MIN_DOOR_GAP_M**2) & other)):
-            return False
+    cx, cy = int(x // _MIN_DOOR_GAP_M), int(y // _MIN_DOOR_GAP_M)
+    for i in (cx - 1, cx, cx + 1):
+        for j in (cy - 1, cy, cy + 1):
+            for px, py, ps in placed.get((i, j), ()):
+                if ps != street and (px - x) ** 2 + (py - y) ** 2 < _MIN_DOOR_GAP_M**2:
+                    return False
     return True
 
 

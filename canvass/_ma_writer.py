@@ -115,7 +115,8 @@ def _dates(values: pd.Series) -> pd.Series:
 
 
 def _lines(frame: pd.DataFrame, header: Iterable[str] | None) -> str:
-    rows = ["|".join(row) + "|\n" for row in frame.itertuples(index=False, name=None)]
+    columns = [frame[c].astype(object).tolist() for c in frame.columns]
+    rows = ["|".join(row) + "|\n" for row in zip(*columns, strict=True)]
     head = ["|".join(header) + "|\n"] if header is not None else []
     return "".join(head + rows)
 

@@ -301,32 +301,40 @@ def _unit_labels(n: int, rng: np.random.Generator) -> tuple[str, ...]:
         return ("",)
     if n <= 3 or rng.random() < 0.5:
         return tuple(str(i) for i in range(1, n + 1))
-    per_floor = 2 if n <= 8 else 3
-    return tuple(f"{1 + i // per_floor}{'ABC'[i % per_floor]}" for i in range(n))
+    per_floor = 2 if n <= 8 else 3 if n <= 12 else 4
+    return tuple(f"{1 + i // per_floor}{'ABCD'[i % per_floor]}" for i in range(n))
 
 
 def _occupy(
     lots: list[Lot], n_households: int, rng: np.random.Generator
 ) -> list[_Building]:
     """Build houses, two-families, triple-deckers and apartments; fill enough units."""
+    # shares as in an older New England town: mostly one-family houses, some
+    # two-families and triple-deckers, a few small apartment buildings, larger ones
+    # only on the main roads
     kinds = rng.random(len(lots))
-    sizes = np.where(
-        kinds < 0.76, 1, np.where(kinds < 0.87, 2, np.where(kinds < 0.94, 3, 0))
+    sizes = np.select(
+        [kinds < 0.78, kinds < 0.90, kinds < 0.96],
+        [1, 2, 3],
+        default=rng.integers(4, 9, len(lots)),
     )
-    big = rng.integers(4, 13, len(lots))
-    sizes = np.where(sizes == 0, big, sizes)
     main_road = np.array([lot.highway != "residential" for lot in lots])
-    sizes = np.where(main_road & (rng.random(len(lots)) < 0.25), big, sizes)
+    block = main_road & (rng.random(len(lots)) < 0.12)
+    sizes = np.where(block, rng.integers(8, 25, len(lots)), sizes)
+    # a bigger population densifies the town: the smallest buildings grow first
+    steps = {1: 2, 2: 3, 3: 6, 6: 12}
     while sizes.sum() < n_households:
-        small = np.flatnonzero(sizes < 12)
-        if small.size == 0:
+        growable = np.flatnonzero(np.isin(sizes, list(steps)))
+        if growable.size == 0:
             most = int(sizes.sum() * 2.05 / 1.08) // 1000 * 1000
             msg = (
                 f"the demo town has homes for about {most:,} voters at most; "
                 "ask for fewer --voters."
             )
             raise ConfigError(msg)
-        sizes[rng.choice(small, size=min(small.size, 50), replace=False)] = 12
+        smallest = growable[sizes[growable] == sizes[growable].min()]
+        pick = rng.choice(smallest, size=min(smallest.size, 50), replace=False)
+        sizes[pick] = [steps[int(v)] for v in sizes[pick]]
     slots = [(li, u) for li, s in enumerate(sizes) for u in range(int(s))]
     take = rng.choice(len(slots), size=n_households, replace=False)
     filled: dict[int, set[int]] = {}

@@ -300,7 +300,7 @@ def test_voter_file_layout(small: DemoTown) -> None:
     }
     units = voters["Residential Address - Apartment Number"]
     assert (units != "").any()
-    assert units[units != ""].str.match(r"^\d{1,2}[A-C]?$").all()
+    assert units[units != ""].str.match(r"^\d{1,2}[A-D]?$").all()
     history = _history(small)
     assert set(history["Type of Election"]) == {
         "STATE ELECTION",
