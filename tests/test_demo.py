@@ -607,11 +607,14 @@ def _features(
     x = pd.DataFrame(
         {f"e{i}": wide[d].to_numpy() for i, d in enumerate(reversed(prior))}
     )
-    x["age"] = ((target - voters["dob"]).dt.days / 365.25).to_numpy()
-    x["years_registered"] = ((target - voters["reg"]).dt.days / 365.25).to_numpy()
-    x["party"] = (
-        voters["Party Affiliation"].map({"D": 0, "R": 1, "U": 2}).fillna(3).to_numpy()
-    )
+    age = ((target - voters["dob"]).dt.days / 365.25).to_numpy()
+    x["young"] = np.clip((35 - age) / 17, 0, 1)
+    x["age"] = age / 100
+    x["old"] = np.clip((age - 80) / 10, 0, 1)
+    years = ((target - voters["reg"]).dt.days / 365.25).to_numpy()
+    x["recent"] = (years < 1.2).astype(int)
+    for party in ("D", "R", "U"):
+        x[party] = (voters["Party Affiliation"] == party).astype(int).to_numpy()
     x["inactive"] = (voters["Voter Status"] == "I").astype(int).to_numpy()
     return x
 
@@ -627,7 +630,7 @@ def test_a_fitted_model_beats_simple_history_rules(
     mid: DemoTown, train_day: str, test_day: str, kind: str
 ) -> None:
     """The history has structure beyond "voted last time" and "count of last 4"."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
     voters = _voters(mid)
@@ -646,9 +649,7 @@ def test_a_fitted_model_beats_simple_history_rules(
     x_train, x_test = _features(voters, wide, train), _features(voters, wide, test)
     columns = [c for c in x_train.columns if c in x_test.columns]
     fit_rows, test_rows = eligible(train), eligible(test)
-    model = HistGradientBoostingClassifier(
-        max_iter=100, learning_rate=0.05, random_state=0
-    )
+    model = LogisticRegression(C=1.0, max_iter=2000)
     model.fit(x_train.loc[fit_rows, columns], wide[train].to_numpy()[fit_rows])
     y = wide[test].to_numpy()[test_rows]
     score = model.predict_proba(x_test.loc[test_rows, columns])[:, 1]
