@@ -1,9 +1,9 @@
-"""Demo town geometry: street layout, precinct shapes and house lots (private).
+"""Demo town geometry: street layout, precinct shapes and the OSM XML writer (private).
 
 Used by :mod:`canvass.demo`. Everything here works in local metres (``x`` east, ``y``
 north, origin at the town's south-west corner) and is converted to WGS84 only when
 written, with a fixed equirectangular mapping around :data:`ORIGIN_LATLON` (a made-up
-place in western Massachusetts; at 1.5 km the mapping is exact to a few centimetres).
+place in western Massachusetts; over 1.5 km its scale error is below 0.1 %).
 
 The town is a jittered grid of named residential streets crossed by one tertiary
 north-south street (South/North Main Street, split where it meets the primary road), one
@@ -21,16 +21,13 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
-import shapely
-from shapely.geometry import LineString, Point, Polygon, box
+from shapely.geometry import LineString, Polygon, box
 from shapely.ops import split
 
 __all__ = [
     "ORIGIN_LATLON",
-    "Lot",
     "Street",
     "Town",
-    "build_lots",
     "build_town",
     "osm_xml",
     "to_lonlat",
@@ -48,9 +45,6 @@ _WIDTH_M = 1500.0
 _HEIGHT_M = 1200.0
 _MARGIN_M = 45.0  # town outline beyond the outermost street
 _JITTER_M = 12.0
-_CLEAR_M = 20.0  # no door this close (along the street) to a junction
-_MIN_OTHER_STREET_M = 10.0  # no door this close to another street's centreline
-_MIN_DOOR_GAP_M = 10.0
 
 # Street names in full, mixed case, as an address-point layer spells them.
 _COL_NAMES = (
@@ -96,27 +90,6 @@ class Town:
     def line(self, street: Street) -> LineString:
         """Return the street's centreline in metres."""
         return LineString([self.xy[n] for n in street.nodes])
-
-
-@dataclass(frozen=True)
-class Lot:
-    """One house lot: a door point set back from its street, with its number."""
-
-    street: str
-    number: int
-    side: str  # "L" (odd numbers) or "R" (even numbers) of the street direction
-    x: float
-    y: float
-    highway: str
-    suffix: str = ""  # house-number suffix: "1/2" or "A" for a house squeezed in
-
-    @property
-    def label(self) -> str:
-        """Return the house number as an address layer writes it ("12", "12 1/2")."""
-        if not self.suffix:
-            return str(self.number)
-        sep = " " if "/" in self.suffix else ""
-        return f"{self.number}{sep}{self.suffix}"
 
 
 def to_lonlat(x: float, y: float) -> tuple[float, float]:
@@ -381,115 +354,6 @@ def _precincts(
     west, east = sorted(_halves(ward1, col_line), key=lambda p: p.centroid.x)
     south, north = sorted(_halves(ward2, row_line), key=lambda p: p.centroid.y)
     return {"1A": west, "1B": east, "2A": north, "2B": south}
-
-
-def build_lots(town: Town, seed: int) -> list[Lot]:
-    """
-    Place house lots along every street, odd numbers on the left, even on the right.
-
-    Doors stand 8-15 m from the centreline, 14-26 m apart (25-40 m on the primary
-    road), never within 20 m of a junction, never within 10 m of another street or of
-    another street's door. House numbers grow along the street's direction:
-    ``number = 2 * floor(s / 12) + (1 | 2)`` for a door at distance ``s`` metres from
-    the street's start, so numbers on one side never repeat; about 1 % of the houses
-    were "squeezed in" and carry the previous house's number with a suffix
-    (``12 1/2`` or ``12A``).
-
-    Parameters
-    ----------
-    town
-        The town from :func:`build_town`.
-    seed
-        Random seed.
-
-    Returns
-    -------
-    lots
-        Every lot, street by street in town order, then by side and distance.
-    """
-    rng = np.random.default_rng([seed, 202])
-    squeeze = np.random.default_rng([seed, 203])
-    streets_at: dict[int, int] = {}  # a junction is a node shared by streets
-    for st in town.streets:
-        for n in set(st.nodes):
-            streets_at[n] = streets_at.get(n, 0) + 1
-    lines = [town.line(s) for s in town.streets]
-    tree = shapely.STRtree(lines)
-    # doors placed so far, hashed by 10 m cell, to keep other streets' doors apart
-    placed: dict[tuple[int, int], list[tuple[float, float, int]]] = {}
-    lots: list[Lot] = []
-    for si, street in enumerate(town.streets):
-        line = lines[si]
-        length = line.length
-        stations = [line.project(Point(town.xy[n])) for n in street.nodes]
-        junctions = [
-            st
-            for n, st in zip(street.nodes, stations, strict=True)
-            if streets_at[n] > 1
-        ]
-        lo_step, hi_step = (25.0, 40.0) if street.highway == "primary" else (14.0, 26.0)
-        for side, sign in (("L", 1.0), ("R", -1.0)):
-            s = rng.uniform(4.0, 12.0)
-            previous: Lot | None = None
-            while s < length - 4.0:
-                if any(abs(s - j) < _CLEAR_M for j in junctions):
-                    s += rng.uniform(lo_step, hi_step)
-                    continue
-                here = line.interpolate(s)
-                ahead = line.interpolate(min(s + 1.0, length))
-                behind = line.interpolate(max(s - 1.0, 0.0))
-                dx, dy = ahead.x - behind.x, ahead.y - behind.y
-                norm = math.hypot(dx, dy)
-                setback = rng.uniform(8.0, 15.0)
-                x = here.x - sign * dy / norm * setback
-                y = here.y + sign * dx / norm * setback
-                if _fits(x, y, si, lines, tree, placed):
-                    number = 2 * int(s // 12.0) + (1 if side == "L" else 2)
-                    lot = Lot(street.name, number, side, x, y, street.highway)
-                    if (
-                        previous is not None
-                        and not previous.suffix
-                        and squeeze.random() < 0.01
-                    ):
-                        # a house squeezed in later takes the previous number: "12 1/2"
-                        suffix = "1/2" if squeeze.random() < 0.6 else "A"
-                        lot = Lot(
-                            street.name,
-                            previous.number,
-                            side,
-                            x,
-                            y,
-                            street.highway,
-                            suffix,
-                        )
-                    lots.append(lot)
-                    previous = lot
-                    cell = (int(x // _MIN_DOOR_GAP_M), int(y // _MIN_DOOR_GAP_M))
-                    placed.setdefault(cell, []).append((x, y, si))
-                s += rng.uniform(lo_step, hi_step)
-    return lots
-
-
-def _fits(
-    x: float,
-    y: float,
-    street: int,
-    lines: list[LineString],
-    tree: shapely.STRtree,
-    placed: dict[tuple[int, int], list[tuple[float, float, int]]],
-) -> bool:
-    """Check that a door is clear of other streets and of other streets' doors."""
-    pt = Point(x, y)
-    near = tree.query(pt, predicate="dwithin", distance=_MIN_OTHER_STREET_M)
-    if any(int(k) != street for k in near):
-        return False
-    cx, cy = int(x // _MIN_DOOR_GAP_M), int(y // _MIN_DOOR_GAP_M)
-    for i in (cx - 1, cx, cx + 1):
-        for j in (cy - 1, cy, cy + 1):
-            for px, py, ps in placed.get((i, j), ()):
-                if ps != street and (px - x) ** 2 + (py - y) ** 2 < _MIN_DOOR_GAP_M**2:
-                    return False
-    return True
 
 
 def osm_xml(town: Town, *, generator: str) -> str:

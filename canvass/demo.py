@@ -45,10 +45,9 @@ import shapely
 from shapely.geometry import Point, Polygon, mapping
 
 from . import schema
+from ._demo_lots import Lot, build_lots
 from ._demo_people import HouseholdAddress, make_population
 from ._demo_streets import (
-    Lot,
-    build_lots,
     build_town,
     osm_xml,
     to_lonlat,
