@@ -32,6 +32,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 # Run as a script from a checkout: find canvass (repo root) and the bench helpers.
 sys.path[:0] = [
@@ -44,11 +45,12 @@ import northampton as noho  # noqa: E402
 from canvass import geocode, load, network, schema  # noqa: E402
 from canvass.config import PlanConfig  # noqa: E402
 from canvass.demo import write_ma_voter_files  # noqa: E402
+from canvass.interpolate import street_chains  # noqa: E402
 
 GOALS = {"matched": 98.0, "placed": 100.0, "precinct_agree": 99.0}
 
 
-def run(seed: int, work: Path) -> dict[str, float]:
+def run(seed: int, work: Path, drop_share: float) -> dict[str, float]:
     t0 = time.perf_counter()
     voters, history = noho.make_northampton_voters(seed)
     truth = voters["address_id"]
@@ -60,7 +62,9 @@ def run(seed: int, work: Path) -> dict[str, float]:
         town_id=noho.TOWN_ID,
         town_name=noho.TOWN_NAME,
     )
-    layer, dropped = noho.write_address_layer(work / "address_points.csv", seed=seed)
+    layer, dropped = noho.write_address_layer(
+        work / "address_points.csv", drop_share=drop_share, seed=seed
+    )
     t_make = time.perf_counter() - t0
     print(
         f"synthetic file: {len(voters):,} voters, {len(history):,} history rows, "
@@ -121,7 +125,7 @@ def run(seed: int, work: Path) -> dict[str, float]:
     )
 
     # Accuracy against the truth (the reference location of each voter's address).
-    ref = noho.reference_addresses().set_index(ref_key := "id")
+    ref = noho.reference_addresses().set_index("id")
     ref.index = ref.index.astype("str")
     ref = ref.to_crs(precincts.crs)
     v = result.voters.join(truth.rename("address_id"))
@@ -143,11 +147,14 @@ def run(seed: int, work: Path) -> dict[str, float]:
         ).sum()
     )
     print(f"  voters matched to a wrong address point: {wrong_point:,}")
+    interp = (placed[schema.GEOCODE_METHOD] == "interpolated").to_numpy()
+    if interp.any():
+        same = _same_side(door_xy[interp], true_xy[interp], G, precincts.crs)
+        print(f"  interpolated doors on the true side of their street: {same:.1f}%")
     n_v = len(v)
     by = rep["voters_by_method"]
     file_pid = v[schema.PRECINCT_ID]
     agree = (v[schema.GEOCODE_PRECINCT_ID] == file_pid).sum()
-    del ref_key
     return {
         "matched": 100.0 * by["address_point"] / n_v,
         "placed": 100.0 * (n_v - by["none"]) / n_v,
@@ -155,10 +162,33 @@ def run(seed: int, work: Path) -> dict[str, float]:
     }
 
 
+def _same_side(doors: np.ndarray, truth: np.ndarray, G: object, crs: object) -> float:
+    """Percent of doors on the same side of the nearest street line as the truth."""
+    chains = street_chains(G, crs)  # type: ignore[arg-type]
+    tree = shapely.STRtree(chains.geometry.to_numpy())
+    nearest = tree.nearest(truth)
+    lines = chains.geometry.to_numpy()[nearest]
+    sides = []
+    for pts in (doors, truth):
+        m = shapely.line_locate_point(lines, pts)
+        a = shapely.get_coordinates(shapely.line_interpolate_point(lines, m - 1.0))
+        b = shapely.get_coordinates(shapely.line_interpolate_point(lines, m + 1.0))
+        d = shapely.get_coordinates(pts) - a
+        t = b - a
+        sides.append(np.sign(t[:, 0] * d[:, 1] - t[:, 1] * d[:, 0]))
+    return 100.0 * float(np.mean(sides[0] == sides[1]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="write the files here and keep them")
+    parser.add_argument(
+        "--drop-share",
+        type=float,
+        default=0.025,
+        help="share of addresses left out of the address layer (default 0.025)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(
@@ -170,10 +200,10 @@ def main() -> int:
         return 2
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        scores = run(args.seed, args.keep)
+        scores = run(args.seed, args.keep, args.drop_share)
     else:
         with tempfile.TemporaryDirectory(prefix="canvass-noho-") as tmp:
-            scores = run(args.seed, Path(tmp))
+            scores = run(args.seed, Path(tmp), args.drop_share)
     ok = all(scores[k] >= goal for k, goal in GOALS.items())
     print(
         f"geocode: matched={scores['matched']:.2f} placed={scores['placed']:.2f} "

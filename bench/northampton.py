@@ -21,6 +21,7 @@ only the addresses and the number of registered voters at each
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Final
@@ -198,7 +199,9 @@ def make_northampton_voters(
     rng = np.random.default_rng(seed)
     ref = reference_addresses()
     n = int(ref["people_count"].sum())
-    dummy = [HouseholdAddress("", "", "", "", "", "")] * n
+    # The model's own addresses are replaced below; any placeholder will do.
+    blank = {f.name: "" for f in dataclasses.fields(HouseholdAddress)}
+    dummy = [HouseholdAddress(**blank)] * n
     voters, history = make_population(dummy, n, rng)
 
     # Voter slots: people_count per address, addresses in a shuffled order so that a
