@@ -195,6 +195,13 @@ def _read_table(path: Path) -> gpd.GeoDataFrame:
         )
     keep = x.notna() & y.notna()
     frame, x, y = frame[keep], x[keep], y[keep]
+    if len(x) and (y.abs().max() > 90 or x.abs().max() > 180):
+        msg = (
+            f"{path}: columns `{lat}`/`{lon}` are not latitude/longitude in degrees "
+            "(values beyond 90/180); give WGS84 degrees, or save the layer as a "
+            "GeoPackage/Shapefile with its CRS."
+        )
+        raise InputError(msg)
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(x, y), crs="EPSG:4326")
 
 

@@ -529,3 +529,10 @@ def test_real_northampton_addresses(shared_data: Path, tmp_path: Path) -> None:
     method = res.voters[schema.GEOCODE_METHOD].to_numpy()
     assert (err[method == "address_point"] < 0.01).all()
     assert np.median(err[method == "interpolated"]) < 60.0
+
+
+def test_read_address_points_projected_xy_in_a_table_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "stateplane.csv"
+    path.write_text("ADDR_NUM,STREETNAME,X,Y\n12,MAIN ST,105000.5,897000.2\n")
+    with pytest.raises(InputError, match="not latitude/longitude"):
+        read_address_points(path, CRS)
