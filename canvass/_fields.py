@@ -34,6 +34,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from . import schema
@@ -85,8 +86,8 @@ def parse_dates(values: pd.Series, *, fmt: str = "") -> tuple[pd.Series, pd.Seri
         the non-blank values that could not be read. Two-digit years that would land
         in the future are taken as 19xx.
     """
-    s = values.astype(str).str.strip()
-    uniq = pd.Series(pd.unique(s), dtype=object)
+    codes, uniques = pd.factorize(values.astype(str).str.strip())
+    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
     clean = uniq.str.replace(_TIME, "", regex=True).str.upper()
     parsed = pd.Series(pd.NaT, index=uniq.index, dtype="datetime64[us]")
     todo = ~clean.isin(_EMPTY_DATES)
@@ -104,13 +105,19 @@ def parse_dates(values: pd.Series, *, fmt: str = "") -> tuple[pd.Series, pd.Seri
         ok = got.notna()
         parsed[ok[ok].index] = got[ok]
         todo[ok[ok].index] = False
-    lookup_dates = pd.Series(parsed.to_numpy(), index=uniq.to_numpy())
-    lookup_bad = pd.Series((todo & ~blank).to_numpy(), index=uniq.to_numpy())
-    dates = pd.Series(lookup_dates.reindex(s.to_numpy()).to_numpy(), index=s.index)
+    dates = pd.Series(_take(parsed.to_numpy(), codes), index=values.index)
     bad = pd.Series(
-        lookup_bad.reindex(s.to_numpy()).to_numpy(dtype=bool), index=s.index
+        _take((todo & ~blank).to_numpy(dtype=bool), codes), index=values.index
     )
     return dates, bad
+
+
+def _take(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``values[codes]`` with factorize's -1 (missing) mapped to NaT/False."""
+    if len(values) == 0:
+        return np.zeros(len(codes), dtype=values.dtype)
+    out: np.ndarray = values[np.maximum(codes, 0)]
+    return out
 
 
 def normalise_zip(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -189,7 +196,8 @@ def split_street_line(values: pd.Series) -> pd.DataFrame:
         ``unit``, all strings, aligned with `values`.
     """
     s = values.astype(str).str.strip().str.replace(r"\s+", " ", regex=True)
-    uniq = pd.Series(pd.unique(s), dtype=object)
+    codes, uniques = pd.factorize(s)
+    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
     parts = uniq.str.extract(_STREET_LINE)
     parts = parts.fillna("")
     out = pd.DataFrame(
@@ -202,10 +210,9 @@ def split_street_line(values: pd.Series) -> pd.DataFrame:
             schema.UNIT: parts["unit"] + parts["unit2"],
         }
     )
-    out.index = uniq.to_numpy()
-    result = out.reindex(s.to_numpy())
+    result = out.iloc[np.maximum(codes, 0)].astype(str)
     result.index = s.index
-    return result.astype(str)
+    return result
 
 
 _MUNICIPAL = re.compile(
@@ -306,21 +313,28 @@ def classify_many(
         Canonical types, ``""`` where the code is unknown.
     """
     over = {k.strip().upper(): v for k, v in (overrides or {}).items()}
-    key = pd.DataFrame({"raw": raw.astype(str).str.strip().str.upper(), "date": dates})
-    uniq = key.drop_duplicates().dropna(subset=["date"])
+    raw_codes, raw_uniq = pd.factorize(raw.astype(str).str.strip().str.upper())
+    date_codes, date_uniq = pd.factorize(dates)  # NaT -> -1
+    pair = raw_codes.astype(np.int64) * (len(date_uniq) + 1) + date_codes + 1
+    pair_codes, pair_uniq = pd.factorize(pair)
     types: list[str] = []
-    for code, when in zip(uniq["raw"].tolist(), uniq["date"].tolist(), strict=True):
+    for key in np.asarray(pair_uniq).tolist():
+        code = str(raw_uniq[key // (len(date_uniq) + 1)])
+        d = key % (len(date_uniq) + 1) - 1
+        if d < 0:
+            types.append("")
+            continue
         text = over.get(code, code)
         if text in schema.ELECTION_TYPES:
             types.append(text)
             continue
-        day = pd.Timestamp(when).date()
+        day = pd.Timestamp(date_uniq[d]).date()
         alias = {"general": "GENERAL", "primary": "PRIMARY"}.get(text, text)
         types.append(_classify(alias, day, state) or "")
-    uniq = uniq.assign(type=pd.Series(types, index=uniq.index, dtype=object))
-    merged = key.merge(uniq, on=["raw", "date"], how="left")
-    kinds = merged["type"].astype(object).fillna("")
-    return pd.Series(kinds.to_numpy(dtype=object), index=raw.index)
+    kinds = (
+        np.asarray(types, dtype=object)[pair_codes] if types else np.array([], object)
+    )
+    return pd.Series(kinds, index=raw.index, dtype=object)
 
 
 def birth_year_from_age(age: pd.Series, year: int) -> pd.Series:

@@ -34,11 +34,15 @@ import datetime as dt
 import glob
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import schema
 from ._fields import (
@@ -216,8 +220,8 @@ def _finish(parsed: Parsed, config: PlanConfig, *, fmt: str, state: str) -> Load
     flags = _Flags()
     voters, vot_ok = _voters(parsed, config, rejects, flags)
     history = _history(parsed, config, voters, rejects, flags, state=state)
-    if vot_ok and (voters[schema.CITY] == "").all() and len(history.city):
-        voters[schema.CITY] = history.city.reindex(voters.index).fillna("").to_numpy()
+    if vot_ok and (voters[schema.CITY] == "").all():
+        voters[schema.CITY] = pd.Series(history.city, index=voters.index, dtype=str)
     rej = rejects.frame()
     report = _report(parsed, voters, history.table, rej, flags, fmt=fmt, state=state)
     return LoadResult(voters=voters, history=history.table, rejects=rej, report=report)
@@ -278,16 +282,10 @@ def _voters(
     v[schema.BIRTH_DATE] = birth
     v[schema.REGISTRATION_DATE] = reg
     v[schema.BIRTH_YEAR] = year
-    pairs = v[[schema.WARD, schema.PRECINCT]].drop_duplicates()
-    codes = {
-        (w, p): precinct_code(w, p)
-        for w, p in zip(pairs[schema.WARD], pairs[schema.PRECINCT], strict=True)
-    }
+    pair_codes, pairs = pd.factorize(v[schema.WARD] + "\x1f" + v[schema.PRECINCT])
+    per_pair = [precinct_code(*str(p).split("\x1f", 1)) for p in pairs]
     built = pd.Series(
-        [
-            codes[(w, p)]
-            for w, p in zip(v[schema.WARD], v[schema.PRECINCT], strict=True)
-        ],
+        np.asarray(per_pair, dtype=object)[pair_codes] if per_pair else [],
         index=v.index,
         dtype=object,
     )
@@ -318,7 +316,34 @@ def _voters(
 @dataclass(frozen=True)
 class _History:
     table: pd.DataFrame
-    city: pd.Series
+    city: np.ndarray  # per voter (voters' order): town from the latest vote, or ""
+
+
+def _index_in(values: pd.Series, keys: pd.Index) -> np.ndarray:
+    """Position of each value in `keys` (-1 when absent), hashed in Arrow."""
+    found = pc.index_in(
+        pa.array(values.astype(str), type=pa.string()),
+        value_set=pa.array(pd.Series(keys, dtype=str), type=pa.string()),
+    )
+    return np.asarray(
+        found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
+
+
+def _empty_history(n_voters: int) -> _History:
+    empty = pd.DataFrame(
+        {
+            schema.VOTER_ID: pd.Series(dtype=str),
+            schema.ELECTION_ID: pd.Series(dtype=str),
+            schema.ELECTION_DATE: pd.Series(dtype="datetime64[us]"),
+            schema.ELECTION_TYPE: pd.Series(dtype=str),
+            schema.PARTY_VOTED: pd.Series(dtype=str),
+        }
+    )
+    return _History(empty, np.full(n_voters, "", dtype=object))
+
+
+Reason = str | Callable[[pd.Series], pd.Series]
 
 
 def _history(
@@ -338,71 +363,78 @@ def _history(
     )
     h = _concat(parsed.history, cols).fillna("")
     if h.empty:
-        empty = pd.DataFrame(
-            {
-                schema.VOTER_ID: pd.Series(dtype=str),
-                schema.ELECTION_ID: pd.Series(dtype=str),
-                schema.ELECTION_DATE: pd.Series(dtype="datetime64[us]"),
-                schema.ELECTION_TYPE: pd.Series(dtype=str),
-                schema.PARTY_VOTED: pd.Series(dtype=str),
-            }
-        )
-        return _History(empty, pd.Series(dtype=str))
+        return _empty_history(len(voters))
     for c in (*cols, schema.SOURCE):
         h[c] = h[c].astype(str).str.strip()
     fmt = config.mapping.date_format if config.inputs.voter_format == "mapped" else ""
     date, bad_date = parse_dates(h[schema.ELECTION_DATE], fmt=fmt)
     today = pd.Timestamp(dt.date.today())
-    checks: list[tuple[pd.Series, str | pd.Series]] = [
+    types = classify_many(
+        h[ELECTION_TYPE_RAW], date, state=state, overrides=config.mapping.election_types
+    )
+    unknown = (types == "") & date.notna()
+    vcode = _index_in(h[schema.VOTER_ID], voters.index)
+    raw_date, raw_type = h[schema.ELECTION_DATE], h[ELECTION_TYPE_RAW]
+    checks: list[tuple[pd.Series, Reason]] = [
         (h[schema.VOTER_ID] == "", "missing voter id"),
-        (bad_date, "unreadable election date '" + h[schema.ELECTION_DATE] + "'"),
+        (bad_date, lambda m: "unreadable election date '" + raw_date[m] + "'"),
         (date.isna() & ~bad_date, "missing election date"),
         (date > today, "election date in the future"),
+        (unknown, lambda m: "unknown election code '" + raw_type[m] + "'"),
+        (pd.Series(vcode < 0, index=h.index), "voter id not in the voter file"),
     ]
-    overrides = config.mapping.election_types
-    types = classify_many(h[ELECTION_TYPE_RAW], date, state=state, overrides=overrides)
-    unknown = (types == "") & date.notna()
-    checks.append((unknown, "unknown election code '" + h[ELECTION_TYPE_RAW] + "'"))
-    checks.append(
-        (~h[schema.VOTER_ID].isin(voters.index), "voter id not in the voter file")
-    )
     bad = pd.Series(False, index=h.index)
     for mask, reason in checks:
-        rejects.add(h, mask & ~bad, reason)
+        new = mask & ~bad
+        if bool(new.any()):
+            rejects.add(h, new, reason if isinstance(reason, str) else reason(new))
         bad |= mask
     if unknown.any():
-        codes = h.loc[unknown, ELECTION_TYPE_RAW].value_counts()
+        counts = raw_type[unknown].value_counts()
         flags.flags["unknown_election_codes"] = {
             "count": int(unknown.sum()),
-            "codes": {str(k): int(n) for k, n in codes.items()},
+            "codes": {str(k): int(n) for k, n in counts.items()},
         }
-    h = h[~bad].copy()
-    h[schema.ELECTION_DATE] = date[~bad]
-    h[schema.ELECTION_TYPE] = types[~bad]
-    h[schema.ELECTION_ID] = (
-        h[schema.ELECTION_DATE].dt.strftime("%Y-%m-%d") + "_" + h[schema.ELECTION_TYPE]
+    keep = ~bad.to_numpy()
+    h = h[keep].copy()
+    vcode = vcode[keep]
+    h[schema.ELECTION_DATE] = date[keep]
+    h[schema.ELECTION_TYPE] = types[keep]
+    e_codes, e_pairs = pd.factorize(
+        h[schema.ELECTION_DATE].astype("int64").astype(str)
+        + "_"
+        + h[schema.ELECTION_TYPE]
     )
-    dup = h.duplicated([schema.VOTER_ID, schema.ELECTION_ID], keep="first")
-    rejects.add(h, dup, "duplicate vote record for election " + h[schema.ELECTION_ID])
-    h = h[~dup]
-    reg = voters[schema.REGISTRATION_DATE].reindex(h[schema.VOTER_ID]).to_numpy()
-    early = pd.Series(h[schema.ELECTION_DATE].to_numpy() < reg, index=h.index)
+    ids = []
+    for pair in e_pairs:
+        micros, kind = str(pair).split("_", 1)
+        ids.append(f"{pd.Timestamp(int(micros), unit='us'):%Y-%m-%d}_{kind}")
+    h[schema.ELECTION_ID] = np.asarray(ids, dtype=object)[e_codes] if ids else ""
+    dup = pd.DataFrame({"v": vcode, "e": e_codes}).duplicated().to_numpy()
+    if dup.any():
+        eid = h[schema.ELECTION_ID]
+        dup_s = pd.Series(dup, index=h.index)
+        rejects.add(h, dup_s, "duplicate vote record for election " + eid[dup_s])
+        h, vcode = h[~dup], vcode[~dup]
+    reg = voters[schema.REGISTRATION_DATE].to_numpy()[vcode]
+    early = h[schema.ELECTION_DATE].to_numpy() < reg
     flags.add("voted_before_registering", h.loc[early, schema.VOTER_ID])
     # a party ballot means nothing in a general election (Ohio marks those with X)
     partisan = ~h[schema.ELECTION_TYPE].isin(
         (schema.STATE_ELECTION, schema.PRESIDENTIAL_ELECTION)
     )
     h[schema.PARTY_VOTED] = h[schema.PARTY_VOTED].str.upper().where(partisan, "")
-    city = pd.Series(dtype=str)
+    order = np.lexsort((h[schema.ELECTION_DATE].to_numpy(), vcode))
+    h, vcode = h.iloc[order], vcode[order]
+    city = np.full(len(voters), "", dtype=object)
     if schema.CITY in h.columns:
-        latest = h[h[schema.CITY] != ""].sort_values(schema.ELECTION_DATE)
-        city = latest.drop_duplicates(schema.VOTER_ID, keep="last").set_index(
-            schema.VOTER_ID
-        )[schema.CITY]
-    table = h[list(HISTORY_OUT)].sort_values(
-        [schema.VOTER_ID, schema.ELECTION_DATE], kind="stable"
-    )
-    table = table.reset_index(drop=True)
+        towns = h[schema.CITY].to_numpy(dtype=object)
+        has = towns != ""
+        v_has, t_has = vcode[has], towns[has]
+        if len(v_has):
+            last = np.flatnonzero(np.r_[v_has[1:] != v_has[:-1], True])
+            city[v_has[last]] = t_has[last]
+    table = h[list(HISTORY_OUT)].reset_index(drop=True)
     for c in (
         schema.VOTER_ID,
         schema.ELECTION_ID,

@@ -424,3 +424,18 @@ def test_classify_election() -> None:
     assert c("GENERAL", dt.date(2017, 11, 7), state="VA") == "state_election"
     with pytest.raises(InputError, match="unknown election code 'BINGO NIGHT'"):
         c("BINGO NIGHT", dt.date(2020, 1, 1))
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "voter-files.md"
+
+
+def test_documented_configs_are_valid() -> None:
+    import re
+    import tomllib
+
+    from canvass.config import PlanConfig
+
+    blocks = re.findall(r"```toml\n(.*?)```", DOCS.read_text(), flags=re.S)
+    assert len(blocks) >= 3
+    for block in blocks:
+        PlanConfig.from_dict(tomllib.loads(block))
