@@ -301,12 +301,20 @@ data.features.forEach(function(f) {
 return g;
 """
 _DOORS_JS: Final = """
-var g = L.markerClusterGroup({disableClusteringAtZoom: 18, maxClusterRadius: 50,
-  chunkedLoading: true});
+var ent = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'};
+var esc = function(t) {
+  return String(t).replace(/[&<>"']/g, function(c) { return ent[c]; }); };
+var g = L.markerClusterGroup({disableClusteringAtZoom: 18, maxClusterRadius: 50});
 var icon = L.divIcon({className: 'door-dot', iconSize: [12, 12]});
-data.forEach(function(r) {
-  g.addLayer(L.marker([r[0], r[1]], {icon: icon}).bindPopup(r[2]));
-});
+g.addLayers(data.rows.map(function(r) {
+  var rt = data.routes[r[3]];
+  return L.marker([r[0], r[1]], {icon: icon}).bindPopup(function() {
+    return '<b>' + esc(r[2]) + '</b><br>Route ' + esc(rt[0]) + ', ' +
+      (data.redact ? 'block ' : 'stop ') + r[4] + ' · turf ' + esc(rt[1]) + '<br>' +
+      (data.redact ? r[6] + ' doors, ' + r[5] + ' targets'
+                   : r[5] + ' target(s) of ' + r[6] + ' voter(s)');
+  });
+}));
 return g;
 """
 _LEFT_JS: Final = """
@@ -323,39 +331,48 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _door_points(plan: Plan) -> list[list[Any]]:
-    """Routed doors (or, redacted, blocks) as [lat, lon, popup html]."""
-    if plan.config.output.redact:
+def _door_points(plan: Plan) -> dict[str, Any]:
+    """
+    Routed doors (or, redacted, blocks) in a compact form for the clustered layer.
+
+    Returns ``{"routes": [[route_id, turf_id], ...], "redact": bool, "rows": [[lat,
+    lon, address or block, route index, stop or block number, targets, voters or
+    doors], ...]}``; the popups are built in the browser when opened.
+    """
+    redact = plan.config.output.redact
+    if redact:
         from .walklists import block_table
 
-        blocks = block_table(plan)
+        table = block_table(plan)
         pts = gpd.GeoSeries(
-            gpd.points_from_xy(blocks["x"], blocks["y"]), crs=plan.doors.crs
+            gpd.points_from_xy(table["x"], table["y"]), crs=plan.doors.crs
         )
-        lat, lon = _lonlat(pts)
-        return [
-            [
-                float(la), float(lo),
-                f"<b>{_e(r['block'])}</b><br>Route {_e(r[schema.ROUTE_ID])}, "
-                f"block {r[schema.STOP]}<br>{r['doors']} doors, {r['targets']} targets",
-            ]
-            for la, lo, r in zip(lat, lon, blocks.to_dict("records"), strict=True)
-        ]  # fmt: skip
-    stops = plan.stops.sort_values([schema.ROUTE_ID, schema.STOP], kind="stable")
-    doors = plan.doors.loc[stops[schema.DOOR_ID]]
-    lat, lon = _lonlat(doors)
-    out = []
-    for la, lo, (_, s), (_, d) in zip(
-        lat, lon, stops.iterrows(), doors.iterrows(), strict=True
-    ):
-        tip = (
-            f"<b>{_e(d[schema.ADDRESS])}</b><br>Route {_e(s[schema.ROUTE_ID])}, "
-            f"stop {int(s[schema.STOP])} · turf {_e(s[schema.TURF_ID])}<br>"
-            f"{int(d[schema.N_TARGETS])} target(s) of "
-            f"{int(d[schema.N_VOTERS])} voter(s)"
+        label, targets, people = table["block"], table["targets"], table["doors"]
+    else:
+        table = plan.stops.sort_values([schema.ROUTE_ID, schema.STOP], kind="stable")
+        doors = plan.doors.loc[table[schema.DOOR_ID]]
+        pts = gpd.GeoSeries(doors.geometry, crs=plan.doors.crs)
+        label = doors[schema.ADDRESS]
+        targets, people = doors[schema.N_TARGETS], doors[schema.N_VOTERS]
+    lat, lon = _lonlat(pts)
+    turf_of = plan.routes[schema.TURF_ID].astype(str)
+    route_ids = sorted(str(r) for r in table[schema.ROUTE_ID].unique())
+    index = {r: i for i, r in enumerate(route_ids)}
+    rows = [
+        [float(la), float(lo), str(lb), index[str(r)], int(n), int(t), int(v)]
+        for la, lo, lb, r, n, t, v in zip(
+            lat,
+            lon,
+            label,
+            table[schema.ROUTE_ID],
+            table[schema.STOP],
+            targets.fillna(0),
+            people.fillna(0),
+            strict=True,
         )
-        out.append([float(la), float(lo), tip])
-    return out
+    ]
+    routes = [[r, turf_of.get(r, "")] for r in route_ids]
+    return {"routes": routes, "redact": redact, "rows": rows}
 
 
 def _left_points(plan: Plan) -> list[list[Any]]:

@@ -55,7 +55,11 @@ def test_director_map_has_every_layer_and_no_names(plan, run_dir):
     # routes follow the street path, not straight lines between doors
     for f in routes["features"]:
         assert len(f["geometry"]["coordinates"]) >= 4
-    assert len(_layer_data(page, "routed_target_doors")) == len(plan.stops)
+    doors = _layer_data(page, "routed_target_doors")
+    assert len(doors["rows"]) == len(plan.stops)
+    assert sorted(r[2] for r in doors["rows"]) == sorted(
+        plan.doors.loc[plan.stops[schema.DOOR_ID], schema.ADDRESS]
+    )
     assert len(_layer_data(page, "turfs")["features"]) == len(plan.turfs)
     assert len(_layer_data(page, "turf_labels")) == len(plan.turfs)
     assert len(_layer_data(page, "targets_per_precinct")["features"]) == len(
