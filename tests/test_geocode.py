@@ -536,3 +536,52 @@ def test_read_address_points_projected_xy_in_a_table_is_refused(tmp_path: Path) 
     path.write_text("ADDR_NUM,STREETNAME,X,Y\n12,MAIN ST,105000.5,897000.2\n")
     with pytest.raises(InputError, match="not latitude/longitude"):
         read_address_points(path, CRS)
+
+
+def _line_chains(*lines: tuple[str, list[tuple[float, float]]]) -> gpd.GeoDataFrame:
+    from shapely.geometry import LineString
+
+    chains = gpd.GeoDataFrame(
+        {"street_name": [n for n, _ in lines]},
+        geometry=[LineString(c) for _, c in lines],
+        crs=CRS,
+    )
+    chains["length_m"] = chains.length
+    return chains
+
+
+def test_interpolation_follows_numbers_running_against_the_line() -> None:
+    from canvass.interpolate import interpolate_numbers
+
+    # numbers fall along the line's direction; even numbers are north (left) here
+    chains = _line_chains(("BIRCH ST", [(0.0, 0.0), (1000.0, 0.0)]))
+    known = gpd.GeoDataFrame(
+        {"street_name": ["BIRCH ST"] * 4, "number": [200, 100, 201, 101]},
+        geometry=[Point(100, 20), Point(900, 20), Point(100, -20), Point(900, -20)],
+        crs=CRS,
+    )
+    wanted = pd.DataFrame({"street_name": ["BIRCH ST"] * 3, "number": [150, 151, 250]})
+    out = interpolate_numbers(wanted, chains, known, setback_m=10.0)
+    assert out.loc[0, "x"] == pytest.approx(500.0, abs=1.0)
+    assert out.loc[0, "y"] == pytest.approx(10.0)
+    assert out.loc[1, "y"] == pytest.approx(-10.0)
+    assert out.loc[2, "x"] == pytest.approx(
+        0.0, abs=1.0
+    )  # beyond the known range: clamped
+
+
+def test_interpolation_between_known_points_off_the_network() -> None:
+    from canvass.interpolate import interpolate_numbers
+
+    chains = _line_chains(("BIRCH ST", [(0.0, 0.0), (1000.0, 0.0)]))
+    known = gpd.GeoDataFrame(
+        {"street_name": ["HATHAWAY FRMS"] * 2, "number": [10, 30]},
+        geometry=[Point(5000, 0), Point(5200, 100)],
+        crs=CRS,
+    )
+    wanted = pd.DataFrame(
+        {"street_name": ["HATHAWAY FRMS", "NOWHERE RD"], "number": [20, 5]}
+    )
+    out = interpolate_numbers(wanted, chains, known, setback_m=10.0)
+    assert (out.loc[0, "x"], out.loc[0, "y"]) == pytest.approx((5100.0, 50.0))
+    assert np.isnan(out.loc[1, "x"])
