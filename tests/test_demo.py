@@ -664,3 +664,37 @@ def test_a_fitted_model_beats_simple_history_rules(
     auc_model = roc_auc_score(y, score)
     for rule in rules:
         assert auc_model > roc_auc_score(y, rule) + 0.02
+
+
+SHARED_LAYOUT = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "data"
+    / "voter_file_layouts"
+    / "MA_voter_files_layout.md"
+)
+
+
+def _layout_columns(text: str, heading: str) -> list[str]:
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    names = []
+    for line in section.splitlines():
+        m = re.match(r"^\d+\. (.+)$", line.strip())
+        if m:
+            name = m.group(1).replace("**", "").split(" — ")[0]
+            names.append(re.sub(r"\s*\(.*\)$", "", name).strip())
+    return names
+
+
+def test_column_names_follow_the_shared_ma_layout() -> None:
+    """The headers are the layout document's column names, in its order."""
+    from canvass._ma_writer import ACP_COLUMNS, VOT_COLUMNS
+
+    if not SHARED_LAYOUT.is_file():
+        pytest.skip(f"shared MA layout document not found at {SHARED_LAYOUT}")
+    text = SHARED_LAYOUT.read_text(encoding="utf-8")
+    vot = _layout_columns(text, "## 1. Registered voters")
+    assert vot[-1] == ""  # "(empty trailing field)"
+    assert tuple(vot[:-1]) == VOT_COLUMNS
+    acp = _layout_columns(text, "## 2. Voting activity")
+    assert tuple(acp) == ACP_COLUMNS
