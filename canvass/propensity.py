@@ -152,6 +152,15 @@ def _rows(
     )
 
 
+def _threads(n_rows: int) -> Any:
+    """
+    Limit BLAS/OpenMP to one thread below 500,000 rows.
+
+    Threads cost more than they save there, and far more on a busy machine.
+    """
+    return threadpool_limits(limits=1 if n_rows < 500_000 else None)
+
+
 def _table(keys: npt.NDArray[np.str_], y: BoolArray) -> pd.DataFrame:
     frame = pd.DataFrame({"key": keys, "votes": y.astype(float), "n": 1.0})
     return frame.groupby("key", sort=True)[["votes", "n"]].sum()
@@ -250,7 +259,8 @@ def fit(
             StandardScaler(),
             LogisticRegression(max_iter=2000, C=1.0),
         )
-        logit.fit(x_np, y_old)
+        with _threads(len(x_np)):
+            logit.fit(x_np, y_old)
         gbm = HistGradientBoostingClassifier(
             max_iter=80,
             learning_rate=0.1,
@@ -260,8 +270,7 @@ def fit(
             early_stopping=False,
             random_state=seed,
         )
-        # OpenMP threads cost more than they save on small training sets
-        with threadpool_limits(limits=1 if len(x_np) < 200_000 else None):
+        with _threads(len(x_np)):
             gbm.fit(x_np, y_old)
         models = {"logistic": logit, "gbm": gbm}
     elif len(y_old):
@@ -334,9 +343,9 @@ def predict(
             scores[name] = seg
             continue
         X = rows.features.reindex(columns=list(fitted.columns))
-        scores[name] = np.asarray(
-            model.predict_proba(X.to_numpy(dtype=np.float64))[:, 1], dtype=np.float64
-        )
+        with _threads(len(X)):
+            proba = model.predict_proba(X.to_numpy(dtype=np.float64))[:, 1]
+        scores[name] = np.asarray(proba, dtype=np.float64)
     is_new = rows.new.copy()
     if new_since is not None:
         is_new |= ~np.isnat(mx.registered) & (mx.registered >= new_since)
