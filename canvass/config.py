@@ -375,6 +375,11 @@ class ScoreParams:
         Fit the models on at most this many voter-election rows (a seeded sample).
     shrink
         Pseudo-count pulling small segments' turnout toward their parent segment.
+    expected_turnout
+        Optional turnout you expect in the target election, by type (for example
+        ``{state_primary = 0.28}``): every score is shifted on the log-odds scale so
+        that its mean over the eligible voters equals it (ranking unchanged). Empty
+        = the level learned from the training elections.
     """
 
     method: Literal["gbm", "logistic", "segment", "rules"] = "gbm"
@@ -386,8 +391,22 @@ class ScoreParams:
     new_registrant_since: str = ""
     max_train_rows: int = 400_000
     shrink: float = 20.0
+    expected_turnout: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for key, value in self.expected_turnout.items():
+            if key not in ("state_primary", "state_election"):
+                msg = (
+                    f"`score.expected_turnout` key {key!r} must be state_primary or "
+                    "state_election."
+                )
+                raise ConfigError(msg)
+            if not 0.0 < value < 1.0:
+                msg = (
+                    f"`score.expected_turnout.{key}` must be between 0 and 1 "
+                    f"(exclusive), got {value}."
+                )
+                raise ConfigError(msg)
         if self.window < 1:
             msg = f"`score.window` must be at least 1, got {self.window}."
             raise ConfigError(msg)
