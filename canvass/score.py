@@ -24,7 +24,13 @@ from . import features, propensity, schema
 from .config import PlanConfig
 from .errors import ConfigError, DataQualityWarning, InputError
 
-__all__ = ["HISTORY", "ScoreResult", "election_calendar", "score_voters"]
+__all__ = [
+    "HISTORY",
+    "ScoreResult",
+    "election_calendar",
+    "score_voters",
+    "shift_to_level",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -250,6 +256,11 @@ def score_voters(
             scores, is_new = propensity.predict(
                 fitted, mx, voters, doors, when, new_since=since
             )
+        if etype in params.expected_turnout:
+            age_on = _target_dates(config)[schema.STATE_ELECTION]
+            eligible = mx.eligible_on(when, age_on=max(when, age_on))
+            level = params.expected_turnout[etype]
+            scores = {k: shift_to_level(v, eligible, level) for k, v in scores.items()}
         for name in propensity.SCORE_NAMES:
             out[f"p_{etype}_{name}"] = scores[name]
         out[f"p_{etype}"] = scores[params.method]
@@ -270,6 +281,39 @@ def score_voters(
         ),
     )
     return ScoreResult(voters=out, backtest=result_bt)
+
+
+def shift_to_level(
+    p: np.ndarray[Any, Any], eligible: np.ndarray[Any, Any], level: float
+) -> np.ndarray[Any, Any]:
+    """
+    Shift probabilities on the log-odds scale so their mean over `eligible` is `level`.
+
+    Parameters
+    ----------
+    p
+        Probabilities in [0, 1].
+    eligible
+        Boolean mask of the voters the mean is taken over.
+    level
+        Wanted mean turnout, in (0, 1).
+
+    Returns
+    -------
+    shifted
+        Same ranking, new level (rounded to 6 decimals).
+    """
+    if not eligible.any():
+        return p
+    clipped = np.clip(p, 1e-6, 1 - 1e-6)
+    logit = np.log(clipped / (1 - clipped))
+    lo, hi = -15.0, 15.0
+    for _ in range(60):  # bisection: the mean is increasing in the shift
+        mid = (lo + hi) / 2
+        mean = float((1 / (1 + np.exp(-(logit[eligible] + mid)))).mean())
+        lo, hi = (mid, hi) if mean < level else (lo, mid)
+    shifted = 1 / (1 + np.exp(-(logit + (lo + hi) / 2)))
+    return np.asarray(np.round(shifted, 6))
 
 
 def _fallback(

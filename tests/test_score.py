@@ -262,3 +262,20 @@ def test_calendar_uses_the_most_common_date_and_warns_on_untyped() -> None:
         cal = election_calendar(hist, PlanConfig())
     assert cal.loc["E1", schema.ELECTION_DATE] == pd.Timestamp("2018-11-06")
     assert cal.loc["2019-05-07_state_election", schema.ELECTION_TYPE] == schema.SPECIAL
+
+
+def test_expected_turnout_shifts_level_not_ranking(
+    small: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    voters, history = small
+    cal = election_calendar(history, FAST)
+    base = score_voters(voters, history, cal, FAST).voters
+    config = PlanConfig.from_dict(
+        {"score": {"backtest": False, "expected_turnout": {"state_primary": 0.4}}}
+    )
+    out = score_voters(voters, history, cal, config).voters
+    for name in propensity.SCORE_NAMES:
+        col = f"p_state_primary_{name}"
+        assert out[col].mean() == pytest.approx(0.4, abs=0.01)
+        assert out[col].rank().corr(base[col].rank()) > 0.999
+    pd.testing.assert_series_equal(out["p_state_election"], base["p_state_election"])
