@@ -279,3 +279,20 @@ def test_expected_turnout_shifts_level_not_ranking(
         assert out[col].mean() == pytest.approx(0.4, abs=0.01)
         assert out[col].rank().corr(base[col].rank()) > 0.999
     pd.testing.assert_series_equal(out["p_state_election"], base["p_state_election"])
+
+
+def test_new_registrant_since_date(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    voters, history = small
+    config = PlanConfig.from_dict(
+        {"score": {"backtest": False, "new_registrant_since": "2023-01-01"}}
+    )
+    out = score_voters(
+        voters, history, election_calendar(history, config), config
+    ).voters
+    recent = pd.to_datetime(voters[schema.REGISTRATION_DATE]) >= "2023-01-01"
+    assert recent.any()
+    assert out.loc[recent, schema.IS_NEW_REGISTRANT].all()
+    assert not out.loc[
+        pd.to_datetime(voters[schema.REGISTRATION_DATE]) < "2010-01-01",
+        schema.IS_NEW_REGISTRANT,
+    ].any()
