@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,40 @@ def test_director_map_draws_every_route_and_door(browser, synthetic_run):
     page.screenshot(path=str(OUTPUT / "director_map_synthetic.png"))
     assert errors == []
     _check_director(page, plan)
+
+
+POPUP = """() => new Promise((done) => {
+  for (const k of Object.keys(window)) {
+    const v = window[k];
+    if (v && window.L && L.MarkerClusterGroup && v instanceof L.MarkerClusterGroup) {
+      const m = v.getLayers()[0];
+      v.zoomToShowLayer(m, () => { m.openPopup(); done(true); });
+      return;
+    }
+  }
+  done(false);
+})"""
+
+
+def test_director_map_door_popup_has_counts_not_names(browser, synthetic_run):
+    plan, out = synthetic_run
+    page, errors = _open(browser, out / "turf_map.html")
+    assert page.evaluate(POPUP)
+    page.wait_for_selector(".leaflet-popup-content")
+    text = page.inner_text(".leaflet-popup-content")
+    m = re.search(r"Route (\S+), stop (\d+)", text)
+    assert m, text
+    stops = plan.stops
+    hit = stops[
+        (stops[schema.ROUTE_ID] == m.group(1)) & (stops[schema.STOP] == int(m.group(2)))
+    ]
+    door = plan.doors.loc[hit[schema.DOOR_ID].iloc[0]]
+    assert text.startswith(door[schema.ADDRESS])
+    assert (
+        f"{door[schema.N_TARGETS]} target(s) of {door[schema.N_VOTERS]} voter(s)"
+        in text
+    )
+    assert errors == []
 
 
 def test_route_page_shows_its_stops_on_a_phone(browser, synthetic_run):
