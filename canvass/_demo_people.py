@@ -237,7 +237,7 @@ def make_population(
     anchor_age = np.clip(rng.gamma(6.0, 8.5, n_hh) + 16.0, 19.0, 94.0)
     hh_surname = rng.integers(len(_SURNAMES), size=n_hh)
     hh_party = rng.choice(len(_PARTIES), size=n_hh, p=_PARTY_SHARE)
-    hh_z = rng.normal(0.0, 0.9, n_hh)
+    hh_z = rng.normal(0.0, 1.1, n_hh)
     years_here = rng.exponential(15.0, n_hh)
     anchor_female = rng.random(n_hh) < 0.54
 
@@ -293,7 +293,7 @@ def make_population(
     own_type = (u[:, None] > np.cumsum(_TYPE_BY_AGE[age_band], axis=1)).sum(axis=1)
     own_type = np.minimum(own_type, len(_TYPES) - 1)
     anchor_type = own_type[np.searchsorted(hh, np.arange(n_hh))][hh]
-    shared = (member > 0) & (rng.random(n_voters) < 0.5)
+    shared = (member > 0) & (rng.random(n_voters) < 0.6)
     vtype = np.where(shared, anchor_type, own_type)
     inactive = rng.random(n_voters) < np.where(age < 30, 0.12, 0.07)
     people = _People(
