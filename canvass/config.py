@@ -24,6 +24,7 @@ from typing import Any, Literal
 from .errors import ConfigError
 
 __all__ = [
+    "ClusterParams",
     "GeocodeParams",
     "InputParams",
     "LiftParams",
@@ -682,6 +683,46 @@ class OutputParams:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterParams:
+    """
+    Where the heavy pieces of a run are computed (see :mod:`canvass.cluster`).
+
+    Parameters
+    ----------
+    scheduler
+        ``""`` = this machine (a process pool), ``"local"`` = a Dask LocalCluster on
+        this machine, or a Dask scheduler address such as ``tcp://10.0.0.5:8786``.
+    workers
+        Worker processes for ``""`` and ``"local"``.
+    processes
+        Dask LocalCluster workers are processes (false = threads in this process).
+    partitions
+        Partitions of the door layer in a Dask spatial join (0 = two per worker).
+    timeout_s
+        Seconds to wait for a remote scheduler.
+    """
+
+    scheduler: str = ""
+    workers: int = 2
+    processes: bool = True
+    partitions: int = 0
+    timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        s = self.scheduler
+        address = re.match(r"^(tcp|tls|ucx|inproc)://\S+$", s)
+        if s not in ("", "local") and not address:
+            msg = (
+                f'`cluster.scheduler` must be "", "local" or an address like '
+                f"tcp://10.0.0.5:8786, got {s!r}."
+            )
+            raise ConfigError(msg)
+        _positive("cluster", "workers", self.workers)
+        _positive("cluster", "partitions", self.partitions, allow_zero=True)
+        _positive("cluster", "timeout_s", self.timeout_s)
+
+
+@dataclass(frozen=True, slots=True)
 class PlanConfig:
     """All parameters of one planning run (see ``canvass.example.toml``)."""
 
@@ -702,6 +743,7 @@ class PlanConfig:
     turf: TurfParams = field(default_factory=TurfParams)
     route: RouteParams = field(default_factory=RouteParams)
     output: OutputParams = field(default_factory=OutputParams)
+    cluster: ClusterParams = field(default_factory=ClusterParams)
     base_dir: str = "."
 
     def __post_init__(self) -> None:
