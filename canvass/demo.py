@@ -197,17 +197,12 @@ def make_demo_town(
     if root.exists() and not root.is_dir():
         msg = f"{root} is a file, not a folder; pick another --out folder."
         raise ConfigError(msg)
-    if root.is_dir() and any(root.iterdir()):
-        if not force:
-            msg = (
-                f"{root} is not empty; pick an empty --out folder or pass --force to "
-                "replace its contents."
-            )
-            raise ConfigError(msg)
-        # replace only what the generator writes; a user's other files stay
-        for name in _WRITTEN:
-            (root / name).unlink(missing_ok=True)
-    root.mkdir(parents=True, exist_ok=True)
+    if root.is_dir() and any(root.iterdir()) and not force:
+        msg = (
+            f"{root} is not empty; pick an empty --out folder or pass --force to "
+            "replace its contents."
+        )
+        raise ConfigError(msg)
 
     town = build_town(seed)
     lots = build_lots(town, seed)
@@ -248,6 +243,11 @@ def make_demo_town(
     used = {homes[int(h)][0] for h in voters["household"].unique()}
     occupied = [b for bi, b in enumerate(buildings) if bi in used]
 
+    # everything is computed; only now touch the folder. --force replaces only what
+    # the generator writes, a user's other files stay
+    root.mkdir(parents=True, exist_ok=True)
+    for name in _WRITTEN:
+        (root / name).unlink(missing_ok=True)
     streets = root / "streets.osm"
     streets.write_text(osm_xml(town, generator=GENERATOR), encoding="utf-8")
     precincts = root / "precincts.geojson"

@@ -501,6 +501,11 @@ def test_refuses_to_overwrite_without_force(small: DemoTown, tmp_path: Path) -> 
     assert make_demo_town(empty, n_voters=60).n_voters == 60
     with pytest.raises(ConfigError, match="at least 50"):
         make_demo_town(tmp_path / "tiny", n_voters=10)
+    with pytest.raises(ConfigError, match="is a file"):
+        make_demo_town(target / "notes.txt", n_voters=100)
+    with pytest.raises(ConfigError, match="fewer --voters"):
+        make_demo_town(tmp_path / "huge", n_voters=200_000)
+    assert not (tmp_path / "huge").exists()  # nothing written when it fails
 
 
 def _canonical() -> tuple[pd.DataFrame, pd.DataFrame]:
