@@ -10,11 +10,11 @@ older New England residential neighbourhood.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Point
+from shapely.geometry import Point
 
 from ._demo_streets import Town
 
@@ -62,7 +62,7 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
     Parameters
     ----------
     town
-        The town from :func:`build_town`.
+        The town from :func:`canvass._demo_streets.build_town`.
     seed
         Random seed.
 
@@ -107,7 +107,7 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
                 setback = rng.uniform(8.0, 15.0)
                 x = here.x - sign * dy / norm * setback
                 y = here.y + sign * dx / norm * setback
-                if _fits(x, y, si, lines, tree, placed):
+                if _fits(x, y, si, tree, placed):
                     number = 2 * int(s // 12.0) + (1 if side == "L" else 2)
                     lot = Lot(street.name, number, side, x, y, street.highway)
                     if (
@@ -117,15 +117,7 @@ def build_lots(town: Town, seed: int) -> list[Lot]:
                     ):
                         # a house squeezed in later takes the previous number: "12 1/2"
                         suffix = "1/2" if squeeze.random() < 0.6 else "A"
-                        lot = Lot(
-                            street.name,
-                            previous.number,
-                            side,
-                            x,
-                            y,
-                            street.highway,
-                            suffix,
-                        )
+                        lot = replace(lot, number=previous.number, suffix=suffix)
                     lots.append(lot)
                     previous = lot
                     cell = (int(x // _MIN_DOOR_GAP_M), int(y // _MIN_DOOR_GAP_M))
@@ -138,7 +130,6 @@ def _fits(
     x: float,
     y: float,
     street: int,
-    lines: list[LineString],
     tree: shapely.STRtree,
     placed: dict[tuple[int, int], list[tuple[float, float, int]]],
 ) -> bool:
