@@ -393,6 +393,10 @@ def display_address(
     )
 
 
+#: Street *types* a clerk may confuse with one another (ST for AVE) or leave out.
+TYPE_SUFFIXES: Final = frozenset(
+    {"ST", "AVE", "RD", "DR", "LN", "CT", "PL", "TER", "CIR", "WAY", "BLVD", "PKWY"}
+)
 #: Standard abbreviation -> the longest full word for it (``HL`` -> ``HILL``).
 _FULL_SUFFIX: Final[dict[str, str]] = {
     abbr: max((k for k, v in SUFFIXES.items() if v == abbr), key=len)
@@ -460,19 +464,59 @@ def correct_street_names(
     for s in sorted(set(streets) - known_set):
         if not s:
             continue
-        for base in dict.fromkeys((_strip_suffix(s), _spelt_out(s))):
-            same_base = by_base.get(base, set())
-            if len(same_base) == 1:
-                out[s] = next(iter(same_base))
-                break
-        if s in out:
+        if (fixed := _same_name(s, by_base)) is not None:
+            out[s] = fixed
             continue
         close = difflib.get_close_matches(s, forms, n=4, cutoff=cutoff)
-        targets = list(dict.fromkeys(by_form[c] for c in close))
-        if len(targets) == 1 or (
-            len(targets) > 1
-            and difflib.SequenceMatcher(None, s, close[0]).ratio()
-            > difflib.SequenceMatcher(None, s, close[1]).ratio()
-        ):
-            out[s] = by_form[close[0]]
+        # The fewest keying errors wins (a swap of two letters is one); a tie is
+        # left alone rather than guessed.
+        best: dict[str, int] = {}
+        for c in close:
+            d = _edits(s, c)
+            best[by_form[c]] = min(d, best.get(by_form[c], d))
+        ranked = sorted(best.items(), key=lambda kv: kv[1])
+        if ranked and (len(ranked) == 1 or ranked[0][1] < ranked[1][1]):
+            out[s] = ranked[0][0]
     return out
+
+
+def _same_name(street: str, by_base: dict[str, set[str]]) -> str | None:
+    """
+    Find the one known street of the same name with another or no street type.
+
+    ``"MAPLE"`` (type left out) and ``"MAPLE AVE"`` (type confused) may be
+    ``"MAPLE ST"``; ``"ROUND HL"`` may be ``"ROUND HILL RD"``; but ``"PARK HL"`` is
+    never ``"PARK ST"``: words such as HILL or FARMS are part of a name.
+    """
+    last = street.split()[-1]
+    if last not in _FULL_SUFFIX:
+        bases = [(street, False)]
+    elif last in TYPE_SUFFIXES:
+        bases = [(_strip_suffix(street), True)]
+    else:
+        bases = []
+    if (spelt := _spelt_out(street)) != street:
+        bases.append((spelt, False))
+    for base, typed_only in bases:
+        same = {
+            k
+            for k in by_base.get(base, set())
+            if not typed_only or k.split()[-1] in TYPE_SUFFIXES
+        }
+        if len(same) == 1:
+            return next(iter(same))
+    return None
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: inserts, deletes, changes, swaps."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]

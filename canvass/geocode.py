@@ -171,7 +171,9 @@ def _fix_streets(
     unknown = addrs[~addrs["street"].isin(known) & (addrs["street"] != "")]
     applied: dict[str, str] = {}
     for z, g in unknown.groupby("zip5", sort=True):
-        local = by_zip.get(str(z), set()) | chain_names
+        # The zip's own streets first: "VERON ST" is Vernon St in one zip and
+        # Verona St in another.
+        local = by_zip.get(str(z), set())
         fix = correct_street_names(set(g["street"]), local) if z and local else {}
         fix |= correct_street_names(set(g["street"]) - set(fix), known)
         sel = g.index[g["street"].isin(list(fix))]
@@ -321,21 +323,33 @@ def geocode_voters(
     todo = usable & (uniq["method"] == NOT_GEOCODED) & (uniq["number"] != "")
     if todo.any() and params.interpolate and (not chains.empty or points is not None):
         known = gpd.GeoDataFrame(
-            {"street_name": pd.Series(dtype="str"), "number": pd.Series(dtype="int64")},
+            {
+                "street_name": pd.Series(dtype="str"),
+                "number": pd.Series(dtype="int64"),
+                "zip5": pd.Series(dtype="str"),
+            },
             geometry=gpd.GeoSeries([], crs=crs),
         )
         if points is not None:
             num = points["street_number"].str.fullmatch(r"\d+")
-            known = points.loc[num, ["street_name", "geometry"]].assign(
+            known = points.loc[num, ["street_name", "zip5", "geometry"]].assign(
                 number=points.loc[num, "street_number"].astype("int64")
             )
         wanted = pd.DataFrame(
             {
                 "street_name": uniq.loc[todo, "street"],
                 "number": uniq.loc[todo, "number"].astype("int64"),
+                "zip5": uniq.loc[todo, "zip5"],
+                "area": uniq.loc[todo, "file_precinct"],
             }
         )
-        placed = interpolate_numbers(wanted, chains, known, setback_m=params.setback_m)
+        placed = interpolate_numbers(
+            wanted,
+            chains,
+            known,
+            setback_m=params.setback_m,
+            areas=precincts.geometry.set_axis(precincts.index.astype("str")),
+        )
         placed = placed.dropna()
         uniq.loc[placed.index, ["x", "y"]] = placed[["x", "y"]].to_numpy()
         uniq.loc[placed.index, "method"] = INTERPOLATED

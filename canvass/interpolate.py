@@ -45,6 +45,9 @@ STREET_CLASSES: Final = frozenset(
 )  # fmt: skip
 #: Known points farther than this from their street are not used for ranging.
 MAX_KNOWN_OFFSET_M: Final = 150.0
+#: Chains of a street farther than this from the address's area (its file precinct)
+#: belong to another place of the same street name.
+AREA_REACH_M: Final = 1000.0
 #: Metres per house number when only one known point is on the street.
 METRES_PER_NUMBER: Final = 4.0
 
@@ -179,6 +182,7 @@ def interpolate_numbers(
     known: gpd.GeoDataFrame,
     *,
     setback_m: float,
+    areas: gpd.GeoSeries | None = None,
 ) -> pd.DataFrame:
     """
     Place house numbers along their named street.
@@ -186,14 +190,19 @@ def interpolate_numbers(
     Parameters
     ----------
     wanted
-        Addresses to place: ``street_name`` (normalised) and integer ``number``.
+        Addresses to place: ``street_name`` (normalised), integer ``number`` and,
+        optionally, ``zip5`` and ``area`` (a key of `areas`, e.g. the file precinct).
     chains
         Street chains from :func:`street_chains`.
     known
         Known address points (same CRS as `chains`): ``street_name``, integer
-        ``number`` and Point geometry; may be empty.
+        ``number``, optional ``zip5`` and Point geometry; may be empty.
     setback_m
         Distance of the door from the street centreline.
+    areas
+        Optional polygons by key. Streets of one name in several towns are told apart
+        by the known points of the address's zip code; when there are none, by the
+        chain nearest the address's area (its file precinct).
 
     Returns
     -------
@@ -201,77 +210,141 @@ def interpolate_numbers(
         Columns ``x`` and ``y`` with the index of `wanted`; NaN where the street is
         neither in the network nor in the known points.
     """
-    out = pd.DataFrame({"x": np.nan, "y": np.nan}, index=wanted.index)
+    xy_all = np.full((len(wanted), 2), np.nan)
     if wanted.empty or (chains.empty and known.empty):
-        return out
+        return pd.DataFrame(xy_all, index=wanted.index, columns=["x", "y"])
+    w = pd.DataFrame(
+        {
+            "street_name": wanted["street_name"].to_numpy(),
+            "number": wanted["number"].to_numpy(dtype=float),
+            "zip5": wanted["zip5"].to_numpy() if "zip5" in wanted else "",
+            "area": wanted["area"].to_numpy() if "area" in wanted else "",
+            "row": np.arange(len(wanted)),
+        }
+    )
     chain_groups = {str(k): g for k, g in chains.groupby("street_name", sort=False)}
     known_groups = (
         {str(k): g for k, g in known.groupby("street_name", sort=False)}
         if not known.empty
         else {}
     )
-    for street, group in wanted.groupby("street_name", sort=True):
+    for street, group in w.groupby("street_name", sort=True):
         ch = chain_groups.get(str(street))
-        numbers = group["number"].to_numpy(dtype=float)
         kn = known_groups.get(str(street))
-        if ch is None:
-            if kn is not None:  # not in the network: range between the known houses
-                xy = _between_points(numbers, kn)
-                out.loc[group.index, "x"] = xy[:, 0]
-                out.loc[group.index, "y"] = xy[:, 1]
-            continue
-        lines = list(ch.geometry)
-        # Project known points onto their nearest chain of this street.
-        k_chain = np.empty(0, dtype=int)
-        k_m = k_n = k_side = np.empty(0)
-        if kn is not None:
-            pts = np.asarray(kn.geometry.to_numpy())
-            dist = shapely.distance(np.asarray(lines)[:, None], pts[None, :])
-            k_chain = dist.argmin(axis=0)
-            ok = dist.min(axis=0) <= MAX_KNOWN_OFFSET_M
-            k_chain, pts = k_chain[ok], pts[ok]
-            k_n = kn["number"].to_numpy(dtype=float)[ok]
-            k_m = np.array(
-                [lines[c].project(p) for c, p in zip(k_chain, pts, strict=True)]
-            )
-            xy = shapely.get_coordinates(pts)
-            k_side = np.array(
-                [
-                    _side(lines[c], np.array([m]), xy[i : i + 1])[0]
-                    for i, (c, m) in enumerate(zip(k_chain, k_m, strict=True))
-                ]
-            )
-        if len(k_n):
-            # Each number goes to the chain of the known number closest to it.
-            nearest = np.abs(numbers[:, None] - k_n[None, :]).argmin(axis=1)
-            target = k_chain[nearest]
-        else:
-            target = np.zeros(len(numbers), dtype=int)
-        xy_out = np.full((len(numbers), 2), np.nan)
-        for c in np.unique(target):
-            sel = target == c
-            line = lines[int(c)]
-            nums = numbers[sel]
-            on_c = k_chain == c
-            if on_c.any():
-                m = np.empty(len(nums))
-                for parity in (0, 1):
-                    psel = nums % 2 == parity
-                    same = on_c & (k_n % 2 == parity)
-                    src = same if same.sum() >= 2 else on_c
-                    m[psel] = _measures(nums[psel], k_n[src], k_m[src])
-                odd_side = _odd_side(k_n[on_c], k_side[on_c])
+        proj = _project_known(list(ch.geometry), kn) if ch is not None else None
+        for (zip_key, area), sub in group.groupby(["zip5", "area"], sort=True):
+            zip5 = str(zip_key)
+            numbers = sub["number"].to_numpy()
+            rows = sub["row"].to_numpy()
+            if ch is None or proj is None:
+                if kn is not None:  # not in the network: range between the known houses
+                    xy_all[rows] = _between_points(numbers, kn[_zip_mask(kn, zip5)])
+                continue
+            lines = list(ch.geometry)
+            k_chain, k_m, k_n, k_side, k_zip = proj
+            same_zip = k_zip == zip5
+            if zip5 and same_zip.any():
+                use = same_zip
+            else:  # no known house in this zip: the chains near the area's
+                use = np.isin(k_chain, _chains_near(ch, areas, area))
+            k_chain, k_m, k_n, k_side = k_chain[use], k_m[use], k_n[use], k_side[use]
+            if len(k_n):
+                # Each number goes to the chain of the known number closest to it.
+                nearest = np.abs(numbers[:, None] - k_n[None, :]).argmin(axis=1)
+                target = k_chain[nearest]
             else:
-                lo, hi = nums.min(), nums.max()
-                span = hi - lo if hi > lo else 1.0
-                m = line.length * (0.05 + 0.9 * (nums - lo) / span)
-                odd_side = 1.0
-            side = np.where(nums % 2 == 1, odd_side, -odd_side)
-            xy_out[sel] = _offset_points(line, m, side, setback_m)
-        out.loc[group.index, "x"] = xy_out[:, 0]
-        out.loc[group.index, "y"] = xy_out[:, 1]
+                target = np.full(len(numbers), _chains_near(ch, areas, area)[0])
+            xy_out = np.full((len(numbers), 2), np.nan)
+            for c in np.unique(target):
+                sel = target == c
+                on_c = k_chain == c
+                xy_out[sel] = _place_on_chain(
+                    lines[int(c)], numbers[sel], k_n[on_c], k_m[on_c], k_side[on_c],
+                    setback_m,
+                )  # fmt: skip
+            xy_all[rows] = xy_out
+    out = pd.DataFrame(xy_all, index=wanted.index, columns=["x", "y"])
     logger.debug("Interpolated %s of %s addresses", out["x"].notna().sum(), len(out))
     return out
+
+
+def _zip_mask(known: gpd.GeoDataFrame, zip5: str) -> np.ndarray:
+    """Known points of this zip code, or all of them when the zip has none."""
+    same: np.ndarray = np.ones(len(known), dtype=bool)
+    if zip5 and "zip5" in known:
+        in_zip = (known["zip5"] == zip5).to_numpy()
+        if in_zip.any():
+            same = in_zip
+    return same
+
+
+def _project_known(
+    lines: list[LineString], kn: gpd.GeoDataFrame | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Chain, measure, number, side and zip of the known points near the chains."""
+    if kn is None or kn.empty:
+        e = np.empty(0)
+        return np.empty(0, dtype=int), e, e, e, np.empty(0, dtype=object)
+    pts = np.asarray(kn.geometry.to_numpy())
+    dist = shapely.distance(np.asarray(lines)[:, None], pts[None, :])
+    k_chain = dist.argmin(axis=0)
+    ok = dist.min(axis=0) <= MAX_KNOWN_OFFSET_M
+    k_chain, pts = k_chain[ok], pts[ok]
+    k_n = kn["number"].to_numpy(dtype=float)[ok]
+    zips = kn["zip5"].to_numpy(dtype=object) if "zip5" in kn else np.full(len(kn), "")
+    chain_geoms = np.asarray(lines)[k_chain]
+    k_m = shapely.line_locate_point(chain_geoms, pts)
+    xy = shapely.get_coordinates(pts)
+    k_side = np.array(
+        [
+            _side(lines[c], np.array([m]), xy[i : i + 1])[0]
+            for i, (c, m) in enumerate(zip(k_chain, k_m, strict=True))
+        ]
+    )
+    return k_chain, k_m, k_n, k_side, zips[ok]
+
+
+def _chains_near(
+    ch: gpd.GeoDataFrame, areas: gpd.GeoSeries | None, area: object
+) -> np.ndarray:
+    """
+    Positions in `ch` of the chains within reach of the area, nearest first.
+
+    All chains (longest first) when the area is unknown; the nearest one when none
+    is within :data:`AREA_REACH_M`.
+    """
+    if areas is None or area not in areas.index or len(ch) == 1:
+        return np.arange(len(ch))
+    dist = np.round(ch.geometry.distance(areas.loc[area]).to_numpy(), 0)
+    order = np.argsort(dist, kind="stable")  # chains are longest first: ties go long
+    near: np.ndarray = order[dist[order] <= AREA_REACH_M]
+    return near if len(near) else order[:1]
+
+
+def _place_on_chain(
+    line: LineString,
+    nums: np.ndarray,
+    k_n: np.ndarray,
+    k_m: np.ndarray,
+    k_side: np.ndarray,
+    setback_m: float,
+) -> np.ndarray:
+    """Points for house numbers `nums` along `line`, given the known houses on it."""
+    if len(k_n):
+        m = np.empty(len(nums))
+        for parity in (0, 1):
+            psel = nums % 2 == parity
+            same = k_n % 2 == parity
+            src = same if same.sum() >= 2 else np.ones(len(k_n), dtype=bool)
+            m[psel] = _measures(nums[psel], k_n[src], k_m[src])
+        odd_side = _odd_side(k_n, k_side)
+    else:
+        lo, hi = nums.min(), nums.max()
+        frac = (nums - lo) / (hi - lo) if hi > lo else np.full(len(nums), 0.5)
+        m = line.length * (0.05 + 0.9 * frac)
+        odd_side = 1.0
+    side = np.where(nums % 2 == 1, odd_side, -odd_side)
+    return _offset_points(line, m, side, setback_m)
 
 
 def _between_points(numbers: np.ndarray, known: gpd.GeoDataFrame) -> np.ndarray:

@@ -231,3 +231,13 @@ def test_correct_street_names() -> None:
 def test_correct_street_names_refuses_ambiguous_bases() -> None:
     # "MAPLE" could be Maple St or Maple Ave: no guess
     assert correct_street_names(["MAPLE"], ["MAPLE ST", "MAPLE AVE"]) == {}
+    # HILL is part of the name, not a street type: Park Hill is not Park St
+    assert correct_street_names(["PARK HL"], ["PARK ST"]) == {}
+    # one letter from Verona St and from Vernon St: a tie is not guessed
+    assert correct_street_names(["VERON ST"], ["VERONA ST", "VERNON ST"]) == {}
+
+
+def test_correct_street_names_fewest_keying_errors_win() -> None:
+    # a swapped pair of letters is one error from Eastern, two from Western
+    fixes = correct_street_names(["ESATERN AVE"], ["EASTERN AVE", "WESTERN AVE"])
+    assert fixes == {"ESATERN AVE": "EASTERN AVE"}

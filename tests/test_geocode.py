@@ -585,3 +585,35 @@ def test_interpolation_between_known_points_off_the_network() -> None:
     out = interpolate_numbers(wanted, chains, known, setback_m=10.0)
     assert (out.loc[0, "x"], out.loc[0, "y"]) == pytest.approx((5100.0, 50.0))
     assert np.isnan(out.loc[1, "x"])
+
+
+def test_same_street_name_in_two_towns() -> None:
+    from canvass.interpolate import interpolate_numbers
+
+    chains = _line_chains(
+        ("MAIN ST", [(0.0, 0.0), (1000.0, 0.0)]),  # town A, zip 01060
+        ("MAIN ST", [(0.0, 9000.0), (800.0, 9000.0)]),  # town B, zip 01062
+    )
+    known = gpd.GeoDataFrame(
+        {"street_name": ["MAIN ST"] * 2, "number": [2, 98], "zip5": ["01060"] * 2},
+        geometry=[Point(10, -20), Point(990, -20)],
+        crs=CRS,
+    )
+    areas = gpd.GeoSeries(
+        [box(-100, -500, 1100, 500), box(-100, 8500, 1100, 9500)],
+        index=["A1", "B1"],
+        crs=CRS,
+    )
+    wanted = pd.DataFrame(
+        {
+            "street_name": ["MAIN ST"] * 3,
+            "number": [50, 50, 51],
+            "zip5": ["01060", "01062", "01062"],
+            "area": ["A1", "B1", "B1"],
+        }
+    )
+    out = interpolate_numbers(wanted, chains, known, setback_m=10.0, areas=areas)
+    assert out.loc[0, "y"] == pytest.approx(-10.0)  # zip 01060: between 2 and 98
+    assert out.loc[0, "x"] == pytest.approx(500.0, abs=15.0)
+    assert out.loc[1, "y"] > 8000  # town B's Main St
+    assert out.loc[2, "y"] > 8000
