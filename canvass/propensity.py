@@ -53,6 +53,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Score names, in the order reports list them.
 SCORE_NAMES: Final = ("rules", "segment", "logistic", "gbm")
+_CHUNK: Final = 500_000
 #: Elections whose pattern the rules and segment scores read, per target type: the
 #: state primaries for a primary; for a state election, every November general
 #: (state and presidential), so drop-off voters show as "voted P, skipped SE".
@@ -152,6 +153,30 @@ def _rows(
     )
 
 
+def _model_rows(
+    mx: VoteMatrix, train_cols: list[int], cap: int, seed: int
+) -> dict[int, BoolArray]:
+    """
+    Pick the rows the models are fitted on, per training election.
+
+    Eligible voters with an earlier election to learn from; a seeded sample of
+    `cap` rows in all when there are more.
+    """
+    masks = {}
+    for col in train_cols:
+        before = mx.columns_before(mx.dates[col])
+        masks[col] = mx.eligible[:, col] & mx.eligible[:, before].any(axis=1)
+    total = sum(int(m.sum()) for m in masks.values())
+    if total > cap:
+        rng = np.random.default_rng(seed)
+        for col, mask in masks.items():
+            idx = np.flatnonzero(mask)
+            keep = rng.choice(idx, size=round(len(idx) * cap / total), replace=False)
+            masks[col] = np.zeros_like(mask)
+            masks[col][keep] = True
+    return masks
+
+
 def _threads(n_rows: int) -> Any:
     """
     Limit BLAS/OpenMP to one thread below 500,000 rows.
@@ -221,10 +246,13 @@ def fit(
     depth = {c: len(mx.columns_before(mx.dates[c], family)) for c in train_cols}
     k_table = min([k, *(depth[c] for c in train_cols[-1:])])
     in_table: list[BoolArray] = [np.zeros(0, dtype=bool)]
+    model_rows = _model_rows(mx, train_cols, params.max_train_rows, seed)
+    model_labels: list[BoolArray] = [np.zeros(0, dtype=bool)]
     for col in train_cols:
         rows = _rows(mx, voters, doors, mx.dates[col], etype, k, k_table)
         take = mx.eligible[:, col]
-        feats.append(rows.features[take])
+        feats.append(rows.features[model_rows[col]])
+        model_labels.append(mx.voted[model_rows[col], col])
         for name, arr in rows.keys.items():
             keys[name].append(arr[take])
         labels.append(mx.voted[take, col])
@@ -242,16 +270,13 @@ def fit(
     rates["new"] = _table(np.concatenate(keys["new"])[is_new], y[is_new])
     models: dict[str, Any] = {}
     columns: tuple[str, ...] = ()
-    y_old = y[old]
+    y_old = np.concatenate(model_labels)
     if feats and len(np.unique(y_old)) == 2:
-        X = pd.concat(feats, ignore_index=True).loc[old]
+        X = pd.concat(feats, ignore_index=True)
         X = X.loc[:, X.notna().any().to_numpy()]  # a feature unknown for everyone
         columns = tuple(X.columns)
         x_np = X.to_numpy(dtype=np.float64)
-        if len(x_np) > params.max_train_rows:
-            rng = np.random.default_rng(seed)
-            pick = np.sort(rng.choice(len(x_np), params.max_train_rows, replace=False))
-            x_np, y_old = x_np[pick], y_old[pick]
+        del X
         logit = make_pipeline(
             SimpleImputer(
                 strategy="median", add_indicator=True, keep_empty_features=True
@@ -343,9 +368,12 @@ def predict(
             scores[name] = seg
             continue
         X = rows.features.reindex(columns=list(fitted.columns))
-        with _threads(len(X)):
-            proba = model.predict_proba(X.to_numpy(dtype=np.float64))[:, 1]
-        scores[name] = np.asarray(proba, dtype=np.float64)
+        proba = np.empty(n, dtype=np.float64)
+        with _threads(n):
+            for start in range(0, n, _CHUNK):  # bounded memory on big files
+                part = X.iloc[start : start + _CHUNK].to_numpy(dtype=np.float64)
+                proba[start : start + _CHUNK] = model.predict_proba(part)[:, 1]
+        scores[name] = proba
     is_new = rows.new.copy()
     if new_since is not None:
         is_new |= ~np.isnat(mx.registered) & (mx.registered >= new_since)
