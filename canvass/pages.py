@@ -148,7 +148,8 @@ def route_page_data(plan: Plan, route_id: str, table: Any = None) -> dict[str, A
                     "lat": lat,
                     "lon": lon,
                     "title": str(r["block"]),
-                    "detail": f"{r['doors']} doors, {r['targets']} targeted voters",
+                    "detail": f"{_plural(int(r['doors']), 'door')}, "
+                    f"{_plural(int(r['targets']), 'targeted voter')}",
                     "people": [],
                     "links": _map_links(lat, lon, f"Block {n}"),
                 }
@@ -208,7 +209,8 @@ def route_page_data(plan: Plan, route_id: str, table: Any = None) -> dict[str, A
             "id": str(route_id),
             "turf": str(route[schema.TURF_ID]),
             "volunteer": volunteer_label(route[schema.VOLUNTEER]),
-            "doors": len(stops) if not out.redact else int(route[schema.N_DOORS]),
+            "doors": int(route[schema.N_DOORS]) if out.redact else len(stops),
+            "blocks": len(stops) if out.redact else None,
             "minutes": round(float(route[schema.TOTAL_S]) / 60),
             "km": round(float(route[schema.WALK_M]) / 1000, 1),
         },
@@ -344,6 +346,12 @@ def write_index(
         if key in summary
     ]
     counts.append(("Doors left out", len(left) if isinstance(left, list) else left))
+    backtest: list[tuple[str, dict[str, Any]]] = []
+    scores: list[str] = []
+    for kind, row in sorted(dict(summary.get("backtest") or {}).items()):
+        row = row if isinstance(row, Mapping) else {"auc": row}
+        backtest.append((str(kind), dict(row)))
+        scores += [str(s) for s in row if str(s) not in scores]
     other = {
         kind: paths
         for kind, paths in rel.items()
@@ -364,7 +372,11 @@ def write_index(
             redact=plan.config.output.redact,
             target_election=str(summary.get("target_election", "")).replace("_", " "),
             universe=str(summary.get("universe", "")).replace("_", " "),
-            backtest=dict(summary.get("backtest") or {}),
+            backtest=backtest,
+            backtest_scores=scores,
+            backtest_pages=[
+                p for p in present if "backtest" in p and p.endswith(".html")
+            ],
         )
     )
     path = root / "index.html"
