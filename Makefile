@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_SEED ?= 7
 PYTEST_ARGS ?=
 
-.PHONY: install demo test check lint format typecheck browser bench clean
+.PHONY: install demo test check lint format typecheck browser bench clean example-config
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/geocode_northampton.py
+
+# canvass.example.toml is generated from the parameter classes (a test checks it).
+example-config: $(STAMP)
+	$(BIN)/python -c "from canvass._toml import example_toml; from canvass.config import PlanConfig; print(example_toml(PlanConfig()), end='')" > canvass.example.toml
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .coverage build data/demo maps/demo

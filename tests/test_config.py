@@ -26,6 +26,15 @@ def test_example_file_loads_and_equals_defaults():
     assert config.universes == default.universes
 
 
+def test_example_file_is_generated_from_the_code():
+    """`make example-config` rewrites it; a new setting must show up there."""
+    from canvass._toml import example_toml
+
+    assert EXAMPLE.read_text(encoding="utf-8") == example_toml(PlanConfig()), (
+        "canvass.example.toml is out of date: run `make example-config`"
+    )
+
+
 def test_omitted_keys_keep_defaults(tmp_path):
     path = tmp_path / "canvass.toml"
     path.write_text(
