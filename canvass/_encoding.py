@@ -30,12 +30,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .errors import InputError
 
-__all__ = ["RawTable", "decode", "read_delimited"]
+__all__ = ["RawTable", "Sample", "decode", "read_delimited"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +73,20 @@ class RawTable:
     bad: pd.DataFrame
     header: list[str] | None
     encoding: str
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The first rows of a file, for adapters to recognise its layout."""
+
+    path: Path
+    header: list[str] | None
+    width: int
+    rows: list[list[str]]
+
+    def column(self, i: int) -> pd.Series:
+        """Field `i` of the sampled rows."""
+        return pd.Series([r[i] for r in self.rows], dtype=object)
 
 
 def _read_bytes(path: Path, what: str) -> bytes:
@@ -230,6 +243,7 @@ def read_delimited(
     encoding: str = "auto",
     what: str = "voter file",
     quoting: bool = True,
+    pick: Callable[[Sample], list[int]] | None = None,
 ) -> RawTable:
     """
     Read one delimited text file into strings, keeping each row's line number.
@@ -258,11 +272,15 @@ def read_delimited(
     quoting
         Honour double quotes around fields (CSV); off for pipe files, whose fields
         may hold bare quote characters.
+    pick
+        Given a :class:`Sample` of the file (header, width, first rows), return the
+        positions of the columns to keep; the others are not parsed (saves memory
+        on statewide files). The function may raise :class:`InputError`.
 
     Returns
     -------
     RawTable
-        Good rows and bad lines with reasons.
+        Good rows (columns labelled by their position in the file) and bad lines.
 
     Raises
     ------
@@ -296,8 +314,8 @@ def read_delimited(
         msg = f"{path}: the {what} has a header but no rows; export it again."
         raise InputError(msg)
     sep_label = {"\t": "tab", "|": "pipe (|)", ",": "comma"}.get(sep, repr(sep))
-    sample = [len(_fields(x, sep, quoting)) for x in text_lines[1 if hdr else 0 :]]
-    counts = pd.Series(sample or [len(first)])
+    rows = [_fields(x, sep, quoting) for x in text_lines[1 if hdr else 0 :]]
+    counts = pd.Series([len(r) for r in rows] or [len(first)])
     if widths:
         in_layout = counts[counts.isin(widths)]
         width = int(in_layout.mode().iloc[0]) if len(in_layout) else max(widths)
@@ -309,7 +327,12 @@ def read_delimited(
             f"{sep_label}-delimited (check the export settings or inputs.voter_format)."
         )
         raise InputError(msg)
-    table, invalid = _arrow_read(buf, sep, width, quoting)
+    keep = list(range(width))
+    if pick is not None:
+        keep = sorted(
+            set(pick(Sample(path, hdr, width, [r for r in rows if len(r) == width])))
+        )
+    table, invalid = _arrow_read(buf, sep, width, quoting, keep)
     n_rows = len(numbers)
     good = np.ones(n_rows, dtype=bool)
     bad_reasons: dict[int, str] = {}
@@ -341,8 +364,11 @@ def read_delimited(
         )
         raise InputError(msg)
     line_index = pd.Index(numbers[good], name="line")
-    frame = table.to_pandas()
-    frame.columns = list(range(width))
+    replaced = b"\xef\xbf\xbd" in buf  # U+FFFD: bytes invalid in the encoding
+    del buf  # the parsed table replaces the bytes
+    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
+    frame.columns = keep
     frame.index = line_index
     bad = pd.DataFrame(
         {
@@ -350,10 +376,10 @@ def read_delimited(
             "reason": list(bad_reasons.values()),
         }
     )
-    if b"\xef\xbf\xbd" in buf:  # U+FFFD: bytes that were invalid in the encoding
+    if replaced:
         hit = np.zeros(len(frame), dtype=bool)
-        for col in table.columns:
-            hit |= np.asarray(pc.match_substring(col, _REPLACEMENT).to_numpy(False))
+        for c in frame.columns:
+            hit |= frame[c].str.contains(_REPLACEMENT, regex=False).to_numpy(dtype=bool)
         if hit.any():
             extra = pd.DataFrame(
                 {"line": frame.index[hit], "reason": f"bytes not valid in {enc}"}
@@ -368,7 +394,7 @@ def read_delimited(
 
 
 def _arrow_read(
-    buf: bytes, sep: str, width: int, quoting: bool
+    buf: bytes, sep: str, width: int, quoting: bool, keep: list[int]
 ) -> tuple[pa.Table, list[tuple[int, int]]]:
     """Parse with Arrow: every column a string; wrong-width rows reported, not kept."""
     invalid: list[tuple[int, int]] = []
@@ -392,6 +418,7 @@ def _arrow_read(
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
+                include_columns=[names[i] for i in keep],
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 null_values=[],

@@ -34,23 +34,24 @@ Layouts
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from . import schema
-from ._encoding import RawTable, read_delimited
+from ._encoding import RawTable, Sample, read_delimited
 from ._fields import split_street_line
 from .errors import InputError
 
 __all__ = [
     "AGE",
     "ELECTION_TYPE_RAW",
+    "HeaderPick",
     "Parsed",
-    "by_header",
     "from_street_line",
+    "match_header",
     "read_ma",
     "read_nc",
     "read_van",
@@ -147,53 +148,57 @@ def _looks(series: pd.Series, pattern: str) -> float:
     return float(s.str.match(pattern).mean()) if len(s) else 0.0
 
 
-def _trailing(frame: pd.DataFrame) -> bool:
-    return bool((frame[frame.columns[-1]].str.strip() == "").all())
-
-
-def _ma_vot(raw: RawTable, parsed: Parsed, state: str) -> None:
-    f = raw.frame
-    width = f.shape[1] - (1 if f.shape[1] > 25 and _trailing(f) else 0)
+def _vot_layout(sample: Sample) -> tuple[bool, dict[str, int]]:
+    """Gender column or not, and the positions of the fields canvass uses."""
+    rows = sample.rows
+    trailing = sample.width > 25 and all(r[-1].strip() == "" for r in rows)
+    width = sample.width - trailing
     if width not in (25, 26):
         msg = (
-            f"{raw.path}: {f.shape[1]} pipe-delimited fields, expected 25-27 for a "
-            "Massachusetts VOT file; check inputs.voter_format and the file."
+            f"{sample.path}: {sample.width} pipe-delimited fields, expected 25-27 for "
+            "a Massachusetts VOT file; check inputs.voter_format and the file."
         )
         raise InputError(msg)
-    if raw.header is not None:
-        has_gender = any(h.upper().strip() in ("GENDER", "SEX") for h in raw.header)
+    if sample.header is not None:
+        has_gender = any(h.upper().strip() in ("GENDER", "SEX") for h in sample.header)
     else:  # field 18 is Gender (M/F/X) with it, Date of Birth without it
-        has_gender = width == 26 and _looks(f[17], _DATE_LIKE) < 0.5
+        has_gender = width == 26 and _looks(sample.column(17), _DATE_LIKE) < 0.5
     pos = {k: (v if v < 17 or has_gender else v - 1) for k, v in _MA_VOT.items()}
-    layout = "ma_vot" if has_gender else "ma_vot_no_gender"
-    source = parsed.add_file(raw, "voters", layout)
-    voters = _frame(raw, source, {k: f[i] for k, i in pos.items()})
-    voters[schema.STATE] = state or "MA"
-    voters[schema.CITY] = ""
-    parsed.voters.append(voters)
+    return has_gender, pos
 
 
-def _ma_history(raw: RawTable, parsed: Parsed) -> None:
-    f = raw.frame
-    name = raw.path.name.upper()
-    if f.shape[1] not in (24, 25, 26):
+def _history_layout(sample: Sample) -> tuple[bool, dict[str, int]]:
+    """ACP (with Party Voted) or ANP, and the positions of the fields used."""
+    name = sample.path.name.upper()
+    if sample.width not in (24, 25, 26):
         msg = (
-            f"{raw.path}: {f.shape[1]} pipe-delimited fields, expected 24-26 for a "
-            "Massachusetts ANP/ACP history file; check inputs.history and the file."
+            f"{sample.path}: {sample.width} pipe-delimited fields, expected 24-26 for "
+            "a Massachusetts ANP/ACP history file; check inputs.history and the file."
         )
         raise InputError(msg)
-    if raw.header is not None:
-        acp = any("PARTY VOTED" in h.upper() for h in raw.header)
+    if sample.header is not None:
+        acp = any("PARTY VOTED" in h.upper() for h in sample.header)
     elif ("ACP" in name) != ("ANP" in name):
         acp = "ACP" in name
     else:  # field 13 is Party Voted (short or blank) in ACP, the town name in ANP
-        acp = float(f[12].str.strip().str.len().le(3).mean()) > 0.8
+        acp = float(sample.column(12).str.strip().str.len().le(3).mean()) > 0.8
     pos = {k: (v if v < 12 or acp else v - 1) for k, v in _MA_HIST.items()}
-    source = parsed.add_file(raw, "history", "ma_acp" if acp else "ma_anp")
-    cols = {k: f[i] for k, i in pos.items() if k != schema.PARTY_VOTED}
-    hist = _frame(raw, source, cols)
-    hist[schema.PARTY_VOTED] = f[pos[schema.PARTY_VOTED]].to_numpy() if acp else ""
-    parsed.history.append(hist)
+    if not acp:
+        del pos[schema.PARTY_VOTED]
+    return acp, pos
+
+
+class _Layout:
+    """Remembers what a layout function decided while the file was sampled."""
+
+    def __init__(self, decide: Callable[[Sample], tuple[bool, dict[str, int]]]) -> None:
+        self.decide = decide
+        self.flag = False
+        self.pos: dict[str, int] = {}
+
+    def __call__(self, sample: Sample) -> list[int]:
+        self.flag, self.pos = self.decide(sample)
+        return list(self.pos.values())
 
 
 def read_ma(
@@ -205,6 +210,9 @@ def read_ma(
 ) -> Parsed:
     """
     Read Massachusetts VOT files and ANP/ACP history files.
+
+    Only the fields canvass uses are parsed (16 of 27 VOT fields, 6 of 25 history
+    fields), which keeps a statewide load within memory.
 
     Parameters
     ----------
@@ -222,6 +230,7 @@ def read_ma(
     """
     parsed = Parsed()
     for path in voters:
+        layout = _Layout(_vot_layout)
         raw = read_delimited(
             path,
             sep="|",
@@ -230,9 +239,17 @@ def read_ma(
             encoding=encoding,
             what="Massachusetts VOT voter file",
             quoting=False,
+            pick=layout,
         )
-        _ma_vot(raw, parsed, state)
+        kind = "ma_vot" if layout.flag else "ma_vot_no_gender"
+        source = parsed.add_file(raw, "voters", kind)
+        f = raw.frame
+        frame = _frame(raw, source, {k: f[i] for k, i in layout.pos.items()})
+        frame[schema.STATE] = state or "MA"
+        frame[schema.CITY] = ""
+        parsed.voters.append(frame)
     for path in history:
+        layout = _Layout(_history_layout)
         raw = read_delimited(
             path,
             sep="|",
@@ -241,8 +258,14 @@ def read_ma(
             encoding=encoding,
             what="Massachusetts ANP/ACP history file",
             quoting=False,
+            pick=layout,
         )
-        _ma_history(raw, parsed)
+        source = parsed.add_file(raw, "history", "ma_acp" if layout.flag else "ma_anp")
+        f = raw.frame
+        hist = _frame(raw, source, {k: f[i] for k, i in layout.pos.items()})
+        if not layout.flag:
+            hist[schema.PARTY_VOTED] = ""
+        parsed.history.append(hist)
     return parsed
 
 
@@ -264,16 +287,16 @@ def sniff_delimiter(path: Path, encoding: str = "auto") -> str:
     return best if counts[best] else ","
 
 
-def by_header(
-    raw: RawTable, wanted: Mapping[str, tuple[str, ...]], *, what: str
-) -> dict[str, pd.Series]:
+def match_header(
+    sample: Sample, wanted: Mapping[str, tuple[str, ...]], *, what: str
+) -> dict[str, int]:
     """
-    Pick columns by header name.
+    Find columns by header name.
 
     Parameters
     ----------
-    raw
-        A table read with a header.
+    sample
+        The file's sample (its header row).
     wanted
         canvass column -> accepted header names (compared lower-case, without
         spaces or punctuation); the first present wins. Names starting with ``!``
@@ -284,39 +307,51 @@ def by_header(
     Returns
     -------
     dict
-        canvass column -> the file's column (only those found).
+        canvass column -> position of the file's column (only those found).
 
     Raises
     ------
     InputError
         Naming every required column that is missing.
     """
-    header = raw.header or [str(c + 1) for c in range(raw.frame.shape[1])]
+    header = sample.header or [str(c + 1) for c in range(sample.width)]
     index: dict[str, int] = {}
     for i, h in enumerate(header):
         index.setdefault(_norm(h), i)
-    out: dict[str, pd.Series] = {}
+    out: dict[str, int] = {}
     missing: list[str] = []
     for key, names in wanted.items():
-        hit = next(
-            (
-                index[_norm(n.lstrip("!"))]
-                for n in names
-                if _norm(n.lstrip("!")) in index
-            ),
-            None,
-        )
+        plain = [_norm(n.lstrip("!")) for n in names]
+        hit = next((index[n] for n in plain if n in index), None)
         if hit is not None:
-            out[key] = raw.frame[hit]
+            out[key] = hit
         elif any(n.startswith("!") for n in names):
             missing.append(names[0].lstrip("!"))
     if missing:
         msg = (
-            f"{raw.path}: missing required column(s) {missing} for a {what}; "
+            f"{sample.path}: missing required column(s) {missing} for a {what}; "
             f"the header has {header[:8]}{'...' if len(header) > 8 else ''}."
         )
         raise InputError(msg)
     return out
+
+
+class HeaderPick:
+    """A ``pick`` for :func:`read_delimited` that keeps the named columns only."""
+
+    def __init__(self, wanted: Mapping[str, tuple[str, ...]], what: str) -> None:
+        self.wanted = wanted
+        self.what = what
+        self.pos: dict[str, int] = {}
+
+    def __call__(self, sample: Sample) -> list[int]:
+        """Find the wanted columns in the sample's header; return their positions."""
+        self.pos = match_header(sample, self.wanted, what=self.what)
+        return list(self.pos.values())
+
+    def columns(self, raw: RawTable) -> dict[str, pd.Series]:
+        """Return the picked columns of the table read, by canvass name."""
+        return {k: raw.frame[i] for k, i in self.pos.items()}
 
 
 def from_street_line(
@@ -381,6 +416,7 @@ def read_nc(
     """
     parsed = Parsed()
     for path in voters:
+        pick = HeaderPick(_NC_VOTER, "North Carolina ncvoter file")
         raw = read_delimited(
             path,
             sep="\t",
@@ -388,14 +424,16 @@ def read_nc(
             encoding=encoding,
             what="North Carolina ncvoter file",
             quoting=False,
+            pick=pick,
         )
-        cols = by_header(raw, _NC_VOTER, what="North Carolina ncvoter file")
+        cols = pick.columns(raw)
         from_street_line(cols, cols.pop("street_line"), None)
         source = parsed.add_file(raw, "voters", "nc_ncvoter")
         frame = _frame(raw, source, cols)
         frame[schema.PRECINCT_ID] = frame[schema.PRECINCT].map(lambda p: _nc_code(p))
         parsed.voters.append(frame)
     for path in history:
+        pick = HeaderPick(_NC_HISTORY, "North Carolina ncvhis history file")
         raw = read_delimited(
             path,
             sep="\t",
@@ -403,8 +441,9 @@ def read_nc(
             encoding=encoding,
             what="North Carolina ncvhis history file",
             quoting=False,
+            pick=pick,
         )
-        cols = by_header(raw, _NC_HISTORY, what="North Carolina ncvhis history file")
+        cols = pick.columns(raw)
         source = parsed.add_file(raw, "history", "nc_ncvhis")
         parsed.history.append(_frame(raw, source, cols))
     return parsed
@@ -449,10 +488,16 @@ def read_van(voters: list[Path], *, encoding: str = "auto") -> Parsed:
     parsed = Parsed()
     for path in voters:
         sep = sniff_delimiter(path, encoding)
+        pick = HeaderPick(_VAN, "VAN list export")
         raw = read_delimited(
-            path, sep=sep, header=True, encoding=encoding, what="VAN list export"
+            path,
+            sep=sep,
+            header=True,
+            encoding=encoding,
+            what="VAN list export",
+            pick=pick,
         )
-        cols = by_header(raw, _VAN, what="VAN list export")
+        cols = pick.columns(raw)
         from_street_line(cols, cols.pop("street_line"), cols.pop("unit2", None))
         source = parsed.add_file(raw, "voters", "van_export")
         parsed.voters.append(_frame(raw, source, cols))

@@ -231,10 +231,7 @@ def _voters(
     parsed: Parsed, config: PlanConfig, rejects: _Rejects, flags: _Flags
 ) -> tuple[pd.DataFrame, bool]:
     v = _concat(parsed.voters, (*schema.VOTER_COLUMNS, schema.VOTER_ID, AGE))
-    v = v.fillna("")
-    for c in v.columns:
-        if c != schema.LINE:
-            v[c] = v[c].astype(str).str.strip()
+    v = v.fillna("")  # adapters strip every field already
     no_id = v[schema.VOTER_ID] == ""
     rejects.add(v, no_id, "missing voter id")
     v = v[~no_id]
@@ -364,8 +361,6 @@ def _history(
     h = _concat(parsed.history, cols).fillna("")
     if h.empty:
         return _empty_history(len(voters))
-    for c in (*cols, schema.SOURCE):
-        h[c] = h[c].astype(str).str.strip()
     fmt = config.mapping.date_format if config.inputs.voter_format == "mapped" else ""
     date, bad_date = parse_dates(h[schema.ELECTION_DATE], fmt=fmt)
     today = pd.Timestamp(dt.date.today())

@@ -22,11 +22,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import schema
-from ._encoding import RawTable, read_delimited
-from .adapters import ELECTION_TYPE_RAW, Parsed, by_header, from_street_line
+from ._encoding import RawTable, Sample, read_delimited
+from .adapters import ELECTION_TYPE_RAW, Parsed, from_street_line, match_header
 from .adapters import sniff_delimiter as _sniff
 from .config import MappingParams, PlanConfig
 from .errors import InputError
@@ -38,72 +39,91 @@ _VOTED_MARKS = frozenset({"X", "Y", "YES", "V", "VOTED", "1", "TRUE", "T"})
 _DATE_IN_LABEL = re.compile(r"(\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|\d{8})")
 
 
-def _columns(
-    raw: RawTable, mapping: dict[str, str], setting: str, what: str
-) -> dict[str, pd.Series]:
-    wanted = {key: (f"!{col}",) for key, col in mapping.items() if col}
-    if raw.header is None:  # columns are named by 1-based number
-        out: dict[str, pd.Series] = {}
-        for key, col in mapping.items():
-            if not col:
-                continue
-            if not col.isdigit() or not 1 <= int(col) <= raw.frame.shape[1]:
-                msg = (
-                    f"{raw.path}: `{setting}.{key}` = {col!r} must be a column number "
-                    f"1-{raw.frame.shape[1]} because mapping header = false."
-                )
-                raise InputError(msg)
-            out[key] = raw.frame[int(col) - 1]
-        return out
-    try:
-        return by_header(raw, wanted, what=what)
-    except InputError as err:
-        msg = f"{err} Fix [{setting}] in the config to name the file's columns."
-        raise InputError(msg) from None
+class _Pick:
+    """A ``pick`` keeping the mapped columns (by name, or number without header)."""
+
+    def __init__(self, mapping: dict[str, str], setting: str, what: str) -> None:
+        self.mapping = {k: v for k, v in mapping.items() if v}
+        self.setting = setting
+        self.what = what
+        self.pos: dict[str, int] = {}
+        self.extra: list[int] = []
+        self.wide: re.Pattern[str] | None = None
+
+    def __call__(self, sample: Sample) -> list[int]:
+        if sample.header is None:  # columns are named by 1-based number
+            for key, col in self.mapping.items():
+                if not col.isdigit() or not 1 <= int(col) <= sample.width:
+                    msg = (
+                        f"{sample.path}: `{self.setting}.{key}` = {col!r} must be a "
+                        f"column number 1-{sample.width} because the file has no "
+                        "header (mapping header = false)."
+                    )
+                    raise InputError(msg)
+                self.pos[key] = int(col) - 1
+        else:
+            wanted = {key: (f"!{col}",) for key, col in self.mapping.items()}
+            try:
+                self.pos = match_header(sample, wanted, what=self.what)
+            except InputError as err:
+                msg = f"{err} Fix [{self.setting}] in the config to name its columns."
+                raise InputError(msg) from None
+        if self.wide is not None:
+            header = sample.header or []
+            self.extra = [i for i, h in enumerate(header) if self.wide.match(h.strip())]
+        return [*self.pos.values(), *self.extra]
+
+    def columns(self, raw: RawTable) -> dict[str, pd.Series]:
+        """Return the mapped columns of the table read, by canvass name."""
+        return {k: raw.frame[i] for k, i in self.pos.items()}
 
 
 def _wide(
-    raw: RawTable, ids: pd.Series, params: MappingParams, source: str, parsed: Parsed
+    raw: RawTable,
+    ids: pd.Series,
+    params: MappingParams,
+    positions: list[int],
+    source: str,
+    parsed: Parsed,
 ) -> None:
     pattern = re.compile(params.wide_pattern)
     header = raw.header or []
-    hits = [(i, m) for i, h in enumerate(header) if (m := pattern.match(h.strip()))]
     name = f"{source} (history columns)"
-    if not hits:
+    if not positions:
         msg = (
             f"{raw.path}: no column name matches mapping.wide_pattern "
             f"{params.wide_pattern!r}; check the pattern against the header."
         )
         raise InputError(msg)
-    cells = raw.frame[[i for i, _ in hits]].copy()
-    cells.index = raw.frame.index
-    long = cells.stack()
-    long = long[long.astype(str).str.strip() != ""]
-    values = long.astype(str).str.strip().str.upper()
-    not_voted = values.isin({v.upper() for v in params.not_voted})
-    meta = pd.DataFrame(
-        {
-            "date": [m.group("date") for _, m in hits],
-            "type": [
-                (m.groupdict().get("type") or params.wide_type).strip() for _, m in hits
-            ],
-        },
-        index=[i for i, _ in hits],
-    )
-    voted = values[~not_voted]
-    lines = voted.index.get_level_values(0)
-    cols = voted.index.get_level_values(1)
-    id_by_line = pd.Series(ids.to_numpy(), index=raw.frame.index)
-    hist = pd.DataFrame(
-        {
-            schema.VOTER_ID: id_by_line.reindex(lines).to_numpy(),
-            schema.ELECTION_DATE: meta["date"].reindex(cols).to_numpy(),
-            ELECTION_TYPE_RAW: meta["type"].reindex(cols).to_numpy(),
-            schema.PARTY_VOTED: voted.where(~voted.isin(_VOTED_MARKS), "").to_numpy(),
-            schema.SOURCE: name,
-            schema.LINE: lines.to_numpy(),
-        }
-    )
+    not_voted_codes = {v.upper() for v in params.not_voted}
+    parts: list[pd.DataFrame] = []
+    n_cells = n_not_voted = 0
+    for i in positions:  # one vectorised pass per election column
+        m = pattern.match(header[i].strip())
+        if m is None:  # pragma: no cover - positions come from the same pattern
+            continue
+        kind = (m.groupdict().get("type") or params.wide_type).strip()
+        cell = raw.frame[i].astype(str).str.strip().str.upper()
+        filled = cell != ""
+        not_voted = filled & cell.isin(not_voted_codes)
+        voted = filled & ~not_voted
+        n_cells += int(filled.sum())
+        n_not_voted += int(not_voted.sum())
+        mark = cell[voted]
+        parts.append(
+            pd.DataFrame(
+                {
+                    schema.VOTER_ID: ids[voted].to_numpy(),
+                    schema.ELECTION_DATE: m.group("date"),
+                    ELECTION_TYPE_RAW: kind,
+                    schema.PARTY_VOTED: mark.where(
+                        ~mark.isin(_VOTED_MARKS), ""
+                    ).to_numpy(),
+                    schema.SOURCE: name,
+                    schema.LINE: raw.frame.index[voted.to_numpy()].to_numpy(),
+                }
+            )
+        )
     parsed.files.append(
         {
             "file": name,
@@ -111,23 +131,16 @@ def _wide(
             "layout": "mapped_wide",
             "encoding": raw.encoding,
             "header": True,
-            "rows_in": len(values),
-            "rows_did_not_vote": int(not_voted.sum()),
+            "rows_in": n_cells,
+            "rows_did_not_vote": n_not_voted,
         }
     )
-    parsed.history.append(hist)
+    parsed.history.extend(parts)
 
 
 def _long(path: Path, config: PlanConfig, parsed: Parsed) -> None:
     params = config.mapping
     sep = params.history_delimiter or _sniff(path, config.inputs.encoding)
-    raw = read_delimited(
-        path,
-        sep=sep,
-        header=params.history_header,
-        encoding=config.inputs.encoding,
-        what="vote-history file",
-    )
     hc = dict(params.history_columns)
     if "voter_id" not in hc or not ({"election_date", "election"} & set(hc)):
         msg = (
@@ -135,7 +148,16 @@ def _long(path: Path, config: PlanConfig, parsed: Parsed) -> None:
             'combined election label) for history = "long".'
         )
         raise InputError(msg)
-    cols = _columns(raw, hc, "mapping.history_columns", "vote-history file")
+    pick = _Pick(hc, "mapping.history_columns", "vote-history file")
+    raw = read_delimited(
+        path,
+        sep=sep,
+        header=params.history_header,
+        encoding=config.inputs.encoding,
+        what="vote-history file",
+        pick=pick,
+    )
+    cols = {k: v.astype(str).str.strip() for k, v in pick.columns(raw).items()}
     source = parsed.add_file(raw, "history", "mapped_long")
     label = cols.get("election", pd.Series("", index=raw.frame.index))
     date = cols.get("election_date", label.str.extract(_DATE_IN_LABEL)[0].fillna(""))
@@ -200,22 +222,28 @@ def read_mapped(voters: list[Path], history: list[Path], config: PlanConfig) -> 
     parsed = Parsed()
     for path in voters:
         sep = params.delimiter or _sniff(path, config.inputs.encoding)
+        pick = _Pick(dict(params.columns), "mapping.columns", "voter file")
+        if params.history == "wide":
+            pick.wide = re.compile(params.wide_pattern)
         raw = read_delimited(
             path,
             sep=sep,
             header=params.header,
             encoding=config.inputs.encoding,
             what="voter file",
+            pick=pick,
         )
-        cols = _columns(raw, dict(params.columns), "mapping.columns", "voter file")
+        cols = pick.columns(raw)
         if "address" in cols:
             from_street_line(cols, cols.pop("address"), cols.pop(schema.UNIT, None))
         if "precinct_code" in cols:
-            code = cols.pop("precinct_code")
-            uniq = {
-                c: normalise_precinct_code(c, config.precincts) for c in pd.unique(code)
-            }
-            cols[schema.PRECINCT_ID] = code.map(uniq)
+            codes, uniq = pd.factorize(cols.pop("precinct_code").astype(str))
+            norm = [normalise_precinct_code(str(c), config.precincts) for c in uniq]
+            cols[schema.PRECINCT_ID] = pd.Series(
+                np.asarray(norm, dtype=object)[codes] if norm else [],
+                index=raw.frame.index,
+                dtype=object,
+            )
         source = parsed.add_file(raw, "voters", "mapped")
         frame = pd.DataFrame({k: v.astype(str).str.strip() for k, v in cols.items()})
         frame[schema.SOURCE] = source
@@ -224,7 +252,8 @@ def read_mapped(voters: list[Path], history: list[Path], config: PlanConfig) -> 
             frame[schema.STATE] = params.state.upper()
         parsed.voters.append(frame.reset_index(drop=True))
         if params.history == "wide":
-            _wide(raw, cols["voter_id"].str.strip(), params, source, parsed)
+            ids = cols["voter_id"].astype(str).str.strip()
+            _wide(raw, ids, params, pick.extra, source, parsed)
     for path in history:
         _long(path, config, parsed)
     return parsed
