@@ -31,28 +31,15 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import northampton
 from northampton import (
     make_northampton_voters,
     real_2018_turnout,
     shared_data_missing,
 )
 
-from canvass import _demo_people
-
-
-def _blank_address(*fields: str) -> _demo_people.HouseholdAddress:
-    """Build an empty address whatever the number of fields the demo model has."""
-    n = len(_demo_people.HouseholdAddress.__dataclass_fields__)
-    return _demo_people.HouseholdAddress(*fields[:n], *[""] * (n - len(fields)))
-
-
-# northampton.py only needs blank addresses; keep it working across field changes
-northampton.HouseholdAddress = _blank_address  # type: ignore[assignment,misc]
-
-from canvass import features, propensity, schema  # noqa: E402
-from canvass.config import PlanConfig  # noqa: E402
-from canvass.score import election_calendar  # noqa: E402
+from canvass import features, propensity, schema
+from canvass.config import PlanConfig
+from canvass.score import election_calendar
 
 SE_2018 = np.datetime64("2018-11-06")
 
