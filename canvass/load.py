@@ -34,6 +34,7 @@ import datetime as dt
 import glob
 import json
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,14 +57,21 @@ from ._fields import (
 )
 from .adapters import AGE, ELECTION_TYPE_RAW, Parsed, read_ma, read_nc, read_van
 from .config import PlanConfig
-from .errors import InputError
-from .precincts import local_crs, normalise_precinct_code, precinct_code, read_precincts
+from .errors import DataQualityWarning, InputError
+from .precincts import (
+    local_crs,
+    match_precincts,
+    normalise_precinct_code,
+    precinct_code,
+    read_precincts,
+)
 
 __all__ = [
     "LoadResult",
     "classify_election",
     "load_voter_file",
     "local_crs",
+    "match_precincts",
     "normalise_precinct_code",
     "precinct_code",
     "read_precincts",
@@ -162,7 +170,24 @@ def load_voter_file(config: PlanConfig) -> LoadResult:
         from .mapped import read_mapped
 
         parsed = read_mapped(voters, history, config)
-    return _finish(parsed, config, fmt=fmt, state=state)
+    result = _finish(parsed, config, fmt=fmt, state=state)
+    if inputs.precincts:
+        result.report["precinct_match"] = _precinct_match(config, result.voters)
+    return result
+
+
+def _precinct_match(config: PlanConfig, voters: pd.DataFrame) -> dict[str, object]:
+    """Match the voters' precinct codes against the configured precinct shapes."""
+    path = config.resolve(config.inputs.precincts)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)  # reported by the run
+            shapes = read_precincts(
+                path, config.precincts, layer=config.inputs.precinct_layer
+            )
+    except InputError as err:
+        return {"error": str(err)}
+    return match_precincts(voters, shapes)
 
 
 class _Rejects:

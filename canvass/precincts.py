@@ -36,7 +36,13 @@ from . import schema
 from .config import PrecinctParams
 from .errors import DataQualityWarning, InputError
 
-__all__ = ["local_crs", "normalise_precinct_code", "precinct_code", "read_precincts"]
+__all__ = [
+    "local_crs",
+    "match_precincts",
+    "normalise_precinct_code",
+    "precinct_code",
+    "read_precincts",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -413,3 +419,41 @@ def _polygonal(geom: object) -> object:
                 parts.extend(g.geoms)
         return MultiPolygon(parts) if parts else geom
     return geom
+
+
+def match_precincts(voters: pd.DataFrame, precincts: pd.DataFrame) -> dict[str, object]:
+    """
+    Compare the voter file's precinct codes with the precinct shapes' codes.
+
+    Parameters
+    ----------
+    voters
+        Canonical voters (column ``precinct_id``).
+    precincts
+        Canonical precincts (index ``precinct_id``).
+
+    Returns
+    -------
+    dict
+        PII-free counts: ``shapes``, ``voter_codes``, ``voters_matched``,
+        ``voters_unmatched``, ``voter_codes_without_shape`` (code -> voters) and
+        ``shapes_without_voters`` (codes). A blank code counts as unmatched.
+    """
+    counts = voters[schema.PRECINCT_ID].astype(str).value_counts()
+    shapes = {str(c) for c in precincts.index}
+    missing = counts[~counts.index.isin(shapes)]
+    result: dict[str, object] = {
+        "shapes": len(shapes),
+        "voter_codes": len(counts),
+        "voters_matched": int(counts[counts.index.isin(shapes)].sum()),
+        "voters_unmatched": int(missing.sum()),
+        "voter_codes_without_shape": {str(k): int(n) for k, n in missing.items()},
+        "shapes_without_voters": sorted(shapes - set(counts.index.astype(str))),
+    }
+    if len(missing):
+        logger.warning(
+            "%s voters have precinct codes with no precinct shape: %s",
+            f"{int(missing.sum()):,}",
+            ", ".join(f"{k!r} ({n:,})" for k, n in list(missing.items())[:8]),
+        )
+    return result

@@ -439,3 +439,36 @@ def test_documented_configs_are_valid() -> None:
     assert len(blocks) >= 3
     for block in blocks:
         PlanConfig.from_dict(tomllib.loads(block))
+
+
+def test_precinct_mismatches_are_listed(
+    ma_files: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    vot, anp, acp = ma_files
+    shapes = gpd.GeoDataFrame(
+        {"WARDPREC": ["1A", "1B", "2A", "3A"]},
+        geometry=[
+            box(-72.64 + i * 0.01, 42.32, -72.63 + i * 0.01, 42.33) for i in range(4)
+        ],
+        crs="EPSG:4326",
+    )
+    shapes.to_file(tmp_path / "precincts.geojson")
+    result = load.load_voter_file(
+        config(
+            voters=[vot],
+            history=[anp, acp],
+            precincts=str(tmp_path / "precincts.geojson"),
+        )
+    )
+    match = result.report["precinct_match"]
+    per_code = result.voters[schema.PRECINCT_ID].value_counts()
+    assert match["voter_codes_without_shape"] == {"2B": int(per_code["2B"])}
+    assert match["shapes_without_voters"] == ["3A"]
+    assert match["voters_matched"] + match["voters_unmatched"] == len(result.voters)
+    bad = load.load_voter_file(
+        config(voters=[vot], precincts=str(tmp_path / "missing.gpkg"))
+    )
+    assert "not found" in bad.report["precinct_match"]["error"]
