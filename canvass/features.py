@@ -17,6 +17,7 @@ rows (features before the next election).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -285,6 +286,8 @@ def features_as_of(
     when: np.datetime64,
     target_type: str,
     k: int,
+    windows: Mapping[str, int] | None = None,
+    n_all: int | None = None,
 ) -> pd.DataFrame:
     """
     Model features of every voter as of just before `when`.
@@ -303,6 +306,12 @@ def features_as_of(
         Election type being predicted (its window is also used for the door rate).
     k
         Number of past elections of each type looked at.
+    windows
+        Per election type, a smaller window than `k` (so that features built at
+        different dates have the same scale: a model fitted when only two state
+        elections had happened sees at most two when it scores).
+    n_all
+        Count participation over the last `n_all` elections only (all by default).
 
     Returns
     -------
@@ -311,7 +320,8 @@ def features_as_of(
     """
     out: dict[str, FloatArray] = {}
     for etype in TYPE_CODES:
-        voted, elig, cols = window(mx, when, etype, k)
+        k_type = k if windows is None else min(k, windows.get(etype, k))
+        voted, elig, cols = window(mx, when, etype, k_type)
         if not cols and etype != target_type:
             continue
         tag = TYPE_CODES[etype]
@@ -325,9 +335,10 @@ def features_as_of(
             out[f"{tag}_last_voted"] = mx.voted[:, cols[-1]].astype(float)
             out[f"{tag}_last_eligible"] = mx.eligible[:, cols[-1]].astype(float)
     before = mx.columns_before(when)
-    v_all, e_all = mx.voted[:, before], mx.eligible[:, before]
-    out["all_voted"] = v_all.sum(axis=1).astype(float)
-    out["all_eligible"] = e_all.sum(axis=1).astype(float)
+    recent = before[-n_all:] if n_all else before
+    out["all_voted"] = mx.voted[:, recent].sum(axis=1).astype(float)
+    out["all_eligible"] = mx.eligible[:, recent].sum(axis=1).astype(float)
+    v_all = mx.voted[:, before]
     years = (when - mx.dates[before]).astype(float) / 365.25
     last_vote = np.where(v_all, years[None, :], np.inf).min(axis=1, initial=np.inf)
     out["never_voted"] = (~np.isfinite(last_vote)).astype(float)
@@ -349,7 +360,8 @@ def features_as_of(
     reg = (when - mx.registered).astype(float) / 365.25
     out["years_registered"] = np.where(np.isnat(mx.registered), np.nan, reg)
     # turnout of the others at the same door, same type and overall
-    t_voted, t_elig, _ = window(mx, when, target_type, k)
+    k_target = k if windows is None else min(k, windows.get(target_type, k))
+    t_voted, t_elig, _ = window(mx, when, target_type, k_target)
     out["door_same_type"] = _loo_rate(keys, t_voted, t_elig)
     out["door_all"] = _loo_rate(keys, out["all_voted"], out["all_eligible"])
     ones = np.ones(len(voters))

@@ -42,7 +42,14 @@ from threadpoolctl import threadpool_limits
 from . import schema
 from .config import ScoreParams
 from .errors import DataQualityWarning
-from .features import VoteMatrix, age_group, features_as_of, pattern_as_of, window
+from .features import (
+    TYPE_CODES,
+    VoteMatrix,
+    age_group,
+    features_as_of,
+    pattern_as_of,
+    window,
+)
 
 __all__ = ["SCORE_NAMES", "FittedScores", "fit", "predict"]
 
@@ -92,6 +99,9 @@ class FittedScores:
         History window of the rules and segment tables: at most `k`, and no more
         elections of the family than the latest training election had before it,
         so that patterns seen at training and at scoring time have the same length.
+    windows, n_all
+        The same idea for the model features: per-type windows and the number of
+        past elections counted in the overall participation.
     """
 
     etype: str
@@ -103,6 +113,8 @@ class FittedScores:
     shrink: float
     k: int
     k_table: int
+    windows: dict[str, int]
+    n_all: int
 
 
 @dataclass(frozen=True)
@@ -120,14 +132,16 @@ def _rows(
     etype: str,
     k: int,
     k_table: int,
+    windows: dict[str, int],
+    n_all: int,
 ) -> _Rows:
     """Features and segment keys of every voter as of just before `when`."""
-    feats = features_as_of(mx, voters, doors, when, etype, k)
+    feats = features_as_of(mx, voters, doors, when, etype, k, windows, n_all)
     family = FAMILY.get(etype, (etype,))
     f_voted, f_elig, _ = window(mx, when, family, k_table)
     voted, elig = f_voted.astype(int), f_elig.astype(int)
-    other_v = feats["all_voted"].to_numpy() - voted
-    other_e = feats["all_eligible"].to_numpy() - elig
+    other_v = np.maximum(feats["all_voted"].to_numpy() - voted, 0)
+    other_e = np.maximum(feats["all_eligible"].to_numpy() - elig, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(other_e > 0, other_v / np.maximum(other_e, 1), -1.0)
     bucket = np.select(
@@ -149,7 +163,7 @@ def _rows(
             "segment_3": level3,
             "new": ages,
         },
-        new=np.asarray(feats["all_eligible"].to_numpy() == 0),
+        new=np.asarray(~mx.eligible[:, mx.columns_before(when)].any(axis=1)),
     )
 
 
@@ -245,11 +259,16 @@ def fit(
     family = FAMILY.get(etype, (etype,))
     depth = {c: len(mx.columns_before(mx.dates[c], family)) for c in train_cols}
     k_table = min([k, *(depth[c] for c in train_cols[-1:])])
+    last = mx.dates[train_cols[-1]] if train_cols else np.datetime64("9999-12-31")
+    windows = {t: len(mx.columns_before(last, t)) for t in TYPE_CODES}
+    n_all = len(mx.columns_before(last))
     in_table: list[BoolArray] = [np.zeros(0, dtype=bool)]
     model_rows = _model_rows(mx, train_cols, params.max_train_rows, seed)
     model_labels: list[BoolArray] = [np.zeros(0, dtype=bool)]
     for col in train_cols:
-        rows = _rows(mx, voters, doors, mx.dates[col], etype, k, k_table)
+        rows = _rows(
+            mx, voters, doors, mx.dates[col], etype, k, k_table, windows, n_all
+        )
         take = mx.eligible[:, col]
         feats.append(rows.features[model_rows[col]])
         model_labels.append(mx.voted[model_rows[col], col])
@@ -315,6 +334,8 @@ def fit(
         shrink=params.shrink,
         k=k,
         k_table=k_table,
+        windows=windows,
+        n_all=n_all,
     )
 
 
@@ -348,7 +369,17 @@ def predict(
     is_new
         Which voters are new registrants (scored by the prior).
     """
-    rows = _rows(mx, voters, doors, when, fitted.etype, fitted.k, fitted.k_table)
+    rows = _rows(
+        mx,
+        voters,
+        doors,
+        when,
+        fitted.etype,
+        fitted.k,
+        fitted.k_table,
+        fitted.windows,
+        fitted.n_all,
+    )
     n = len(voters)
     m = fitted.shrink
     base = np.full(n, fitted.base_rate)
