@@ -34,7 +34,8 @@ Layouts
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,25 @@ class Parsed:
     history: list[pd.DataFrame] = field(default_factory=list)
     rejects: list[pd.DataFrame] = field(default_factory=list)
     files: list[dict[str, object]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def problem(self) -> Iterator[None]:
+        """Collect a file's :class:`InputError` so that every file gets checked."""
+        try:
+            yield
+        except InputError as err:
+            self.errors.append(str(err))
+
+    def raise_errors(self) -> None:
+        """Raise one error listing every unusable file, if there is any."""
+        if len(self.errors) == 1:
+            raise InputError(self.errors[0])
+        if self.errors:
+            msg = f"{len(self.errors)} input files are unusable: " + " | ".join(
+                self.errors
+            )
+            raise InputError(msg)
 
     def add_file(self, raw: RawTable, kind: str, layout: str) -> str:
         """Record a file read; return the name its rows carry in ``source``."""
@@ -230,42 +250,46 @@ def read_ma(
     """
     parsed = Parsed()
     for path in voters:
-        layout = _Layout(_vot_layout)
-        raw = read_delimited(
-            path,
-            sep="|",
-            widths=(25, 26, 27),
-            header=_ma_header,
-            encoding=encoding,
-            what="Massachusetts VOT voter file",
-            quoting=False,
-            pick=layout,
-        )
-        kind = "ma_vot" if layout.flag else "ma_vot_no_gender"
-        source = parsed.add_file(raw, "voters", kind)
-        f = raw.frame
-        frame = _frame(raw, source, {k: f[i] for k, i in layout.pos.items()})
-        frame[schema.STATE] = state or "MA"
-        frame[schema.CITY] = ""
-        parsed.voters.append(frame)
+        with parsed.problem():
+            layout = _Layout(_vot_layout)
+            raw = read_delimited(
+                path,
+                sep="|",
+                widths=(25, 26, 27),
+                header=_ma_header,
+                encoding=encoding,
+                what="Massachusetts VOT voter file",
+                quoting=False,
+                pick=layout,
+            )
+            kind = "ma_vot" if layout.flag else "ma_vot_no_gender"
+            source = parsed.add_file(raw, "voters", kind)
+            f = raw.frame
+            frame = _frame(raw, source, {k: f[i] for k, i in layout.pos.items()})
+            frame[schema.STATE] = state or "MA"
+            frame[schema.CITY] = ""
+            parsed.voters.append(frame)
     for path in history:
-        layout = _Layout(_history_layout)
-        raw = read_delimited(
-            path,
-            sep="|",
-            widths=(24, 25, 26),
-            header=_ma_header,
-            encoding=encoding,
-            what="Massachusetts ANP/ACP history file",
-            quoting=False,
-            pick=layout,
-        )
-        source = parsed.add_file(raw, "history", "ma_acp" if layout.flag else "ma_anp")
-        f = raw.frame
-        hist = _frame(raw, source, {k: f[i] for k, i in layout.pos.items()})
-        if not layout.flag:
-            hist[schema.PARTY_VOTED] = ""
-        parsed.history.append(hist)
+        with parsed.problem():
+            layout = _Layout(_history_layout)
+            raw = read_delimited(
+                path,
+                sep="|",
+                widths=(24, 25, 26),
+                header=_ma_header,
+                encoding=encoding,
+                what="Massachusetts ANP/ACP history file",
+                quoting=False,
+                pick=layout,
+            )
+            source = parsed.add_file(
+                raw, "history", "ma_acp" if layout.flag else "ma_anp"
+            )
+            f = raw.frame
+            hist = _frame(raw, source, {k: f[i] for k, i in layout.pos.items()})
+            if not layout.flag:
+                hist[schema.PARTY_VOTED] = ""
+            parsed.history.append(hist)
     return parsed
 
 
@@ -416,36 +440,40 @@ def read_nc(
     """
     parsed = Parsed()
     for path in voters:
-        pick = HeaderPick(_NC_VOTER, "North Carolina ncvoter file")
-        raw = read_delimited(
-            path,
-            sep="\t",
-            header=True,
-            encoding=encoding,
-            what="North Carolina ncvoter file",
-            quoting=False,
-            pick=pick,
-        )
-        cols = pick.columns(raw)
-        from_street_line(cols, cols.pop("street_line"), None)
-        source = parsed.add_file(raw, "voters", "nc_ncvoter")
-        frame = _frame(raw, source, cols)
-        frame[schema.PRECINCT_ID] = frame[schema.PRECINCT].map(lambda p: _nc_code(p))
-        parsed.voters.append(frame)
+        with parsed.problem():
+            pick = HeaderPick(_NC_VOTER, "North Carolina ncvoter file")
+            raw = read_delimited(
+                path,
+                sep="\t",
+                header=True,
+                encoding=encoding,
+                what="North Carolina ncvoter file",
+                quoting=False,
+                pick=pick,
+            )
+            cols = pick.columns(raw)
+            from_street_line(cols, cols.pop("street_line"), None)
+            source = parsed.add_file(raw, "voters", "nc_ncvoter")
+            frame = _frame(raw, source, cols)
+            frame[schema.PRECINCT_ID] = frame[schema.PRECINCT].map(
+                lambda p: _nc_code(p)
+            )
+            parsed.voters.append(frame)
     for path in history:
-        pick = HeaderPick(_NC_HISTORY, "North Carolina ncvhis history file")
-        raw = read_delimited(
-            path,
-            sep="\t",
-            header=True,
-            encoding=encoding,
-            what="North Carolina ncvhis history file",
-            quoting=False,
-            pick=pick,
-        )
-        cols = pick.columns(raw)
-        source = parsed.add_file(raw, "history", "nc_ncvhis")
-        parsed.history.append(_frame(raw, source, cols))
+        with parsed.problem():
+            pick = HeaderPick(_NC_HISTORY, "North Carolina ncvhis history file")
+            raw = read_delimited(
+                path,
+                sep="\t",
+                header=True,
+                encoding=encoding,
+                what="North Carolina ncvhis history file",
+                quoting=False,
+                pick=pick,
+            )
+            cols = pick.columns(raw)
+            source = parsed.add_file(raw, "history", "nc_ncvhis")
+            parsed.history.append(_frame(raw, source, cols))
     return parsed
 
 
@@ -487,18 +515,19 @@ def read_van(voters: list[Path], *, encoding: str = "auto") -> Parsed:
     """
     parsed = Parsed()
     for path in voters:
-        sep = sniff_delimiter(path, encoding)
-        pick = HeaderPick(_VAN, "VAN list export")
-        raw = read_delimited(
-            path,
-            sep=sep,
-            header=True,
-            encoding=encoding,
-            what="VAN list export",
-            pick=pick,
-        )
-        cols = pick.columns(raw)
-        from_street_line(cols, cols.pop("street_line"), cols.pop("unit2", None))
-        source = parsed.add_file(raw, "voters", "van_export")
-        parsed.voters.append(_frame(raw, source, cols))
+        with parsed.problem():
+            sep = sniff_delimiter(path, encoding)
+            pick = HeaderPick(_VAN, "VAN list export")
+            raw = read_delimited(
+                path,
+                sep=sep,
+                header=True,
+                encoding=encoding,
+                what="VAN list export",
+                pick=pick,
+            )
+            cols = pick.columns(raw)
+            from_street_line(cols, cols.pop("street_line"), cols.pop("unit2", None))
+            source = parsed.add_file(raw, "voters", "van_export")
+            parsed.voters.append(_frame(raw, source, cols))
     return parsed

@@ -170,6 +170,7 @@ def load_voter_file(config: PlanConfig) -> LoadResult:
         from .mapped import read_mapped
 
         parsed = read_mapped(voters, history, config)
+    parsed.raise_errors()
     result = _finish(parsed, config, fmt=fmt, state=state)
     if inputs.precincts:
         result.report["precinct_match"] = _precinct_match(config, result.voters)

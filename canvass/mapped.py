@@ -221,39 +221,43 @@ def read_mapped(voters: list[Path], history: list[Path], config: PlanConfig) -> 
         raise InputError(msg)
     parsed = Parsed()
     for path in voters:
-        sep = params.delimiter or _sniff(path, config.inputs.encoding)
-        pick = _Pick(dict(params.columns), "mapping.columns", "voter file")
-        if params.history == "wide":
-            pick.wide = re.compile(params.wide_pattern)
-        raw = read_delimited(
-            path,
-            sep=sep,
-            header=params.header,
-            encoding=config.inputs.encoding,
-            what="voter file",
-            pick=pick,
-        )
-        cols = pick.columns(raw)
-        if "address" in cols:
-            from_street_line(cols, cols.pop("address"), cols.pop(schema.UNIT, None))
-        if "precinct_code" in cols:
-            codes, uniq = pd.factorize(cols.pop("precinct_code").astype(str))
-            norm = [normalise_precinct_code(str(c), config.precincts) for c in uniq]
-            cols[schema.PRECINCT_ID] = pd.Series(
-                np.asarray(norm, dtype=object)[codes] if norm else [],
-                index=raw.frame.index,
-                dtype=object,
+        with parsed.problem():
+            sep = params.delimiter or _sniff(path, config.inputs.encoding)
+            pick = _Pick(dict(params.columns), "mapping.columns", "voter file")
+            if params.history == "wide":
+                pick.wide = re.compile(params.wide_pattern)
+            raw = read_delimited(
+                path,
+                sep=sep,
+                header=params.header,
+                encoding=config.inputs.encoding,
+                what="voter file",
+                pick=pick,
             )
-        source = parsed.add_file(raw, "voters", "mapped")
-        frame = pd.DataFrame({k: v.astype(str).str.strip() for k, v in cols.items()})
-        frame[schema.SOURCE] = source
-        frame[schema.LINE] = raw.frame.index.to_numpy()
-        if schema.STATE not in frame.columns and params.state:
-            frame[schema.STATE] = params.state.upper()
-        parsed.voters.append(frame.reset_index(drop=True))
-        if params.history == "wide":
-            ids = cols["voter_id"].astype(str).str.strip()
-            _wide(raw, ids, params, pick.extra, source, parsed)
+            cols = pick.columns(raw)
+            if "address" in cols:
+                from_street_line(cols, cols.pop("address"), cols.pop(schema.UNIT, None))
+            if "precinct_code" in cols:
+                codes, uniq = pd.factorize(cols.pop("precinct_code").astype(str))
+                norm = [normalise_precinct_code(str(c), config.precincts) for c in uniq]
+                cols[schema.PRECINCT_ID] = pd.Series(
+                    np.asarray(norm, dtype=object)[codes] if norm else [],
+                    index=raw.frame.index,
+                    dtype=object,
+                )
+            source = parsed.add_file(raw, "voters", "mapped")
+            frame = pd.DataFrame(
+                {k: v.astype(str).str.strip() for k, v in cols.items()}
+            )
+            frame[schema.SOURCE] = source
+            frame[schema.LINE] = raw.frame.index.to_numpy()
+            if schema.STATE not in frame.columns and params.state:
+                frame[schema.STATE] = params.state.upper()
+            parsed.voters.append(frame.reset_index(drop=True))
+            if params.history == "wide":
+                ids = cols["voter_id"].astype(str).str.strip()
+                _wide(raw, ids, params, pick.extra, source, parsed)
     for path in history:
-        _long(path, config, parsed)
+        with parsed.problem():
+            _long(path, config, parsed)
     return parsed

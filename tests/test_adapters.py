@@ -411,3 +411,16 @@ def test_history_dates_against_today(tmp_path: Path) -> None:
     )
     result = load.load_voter_file(config(voters=voters, history=hist))
     assert len(result.history) == 1  # today is not the future
+
+
+def test_every_unusable_file_is_reported_at_once(tmp_path: Path) -> None:
+    vot, anp, acp = write_ma(tmp_path, 4)
+    anp.write_text("")
+    acp.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" * 20)
+    with pytest.raises(InputError) as info:
+        load.load_voter_file(config(voters=[vot], history=[anp, acp]))
+    msg = str(info.value)
+    assert msg.startswith("2 input files are unusable")
+    assert anp.name in msg
+    assert acp.name in msg
+    assert "\n" not in msg
