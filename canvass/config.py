@@ -223,7 +223,10 @@ class MappingParams:
     columns: dict[str, str] = field(default_factory=dict)
     status_values: dict[str, str] = field(default_factory=dict)
     history: Literal["none", "wide", "long"] = "none"
-    wide_pattern: str = r"^(?P<type>[A-Za-z ]+)[-_ ](?P<date>\d{1,2}/\d{1,2}/\d{2,4})$"
+    wide_pattern: str = (
+        r"^(?P<type>[A-Za-z ]+)[-_ ]"
+        r"(?P<date>\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2})$"
+    )
     wide_type: str = "general"
     history_delimiter: str = ""
     history_header: bool = True
@@ -365,7 +368,8 @@ class ScoreParams:
     next_state_primary, next_state_election
         ISO dates of the target elections scored (the next state primary and the
         next gubernatorial state election); used for age and registration
-        eligibility. Check the real dates with the Secretary of the Commonwealth.
+        eligibility. Defaults: Massachusetts 2026 (primary moved to 1 September by
+        St. 2025, c. 34; state election 3 November).
     train_elections
         Number of latest past elections of each type the scores are fitted on.
     new_registrant_since
