@@ -65,7 +65,9 @@ DATE_FORMATS = (
 _EMPTY_DATES = frozenset(
     {"", "0", "00/00/0000", "00000000", "0000-00-00", "NULL", "NA"}
 )
-_TIME = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?[AP]M)?$", re.IGNORECASE)
+_TIME = re.compile(
+    r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?[AP]M)?(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE
+)
 
 
 def parse_dates(values: pd.Series, *, fmt: str = "") -> tuple[pd.Series, pd.Series]:

@@ -21,7 +21,8 @@ Layouts
     by field 13 holding short party codes (ACP) rather than town names (ANP).
 ``nc``
     ``ncvoter`` and ``ncvhis`` (tab-delimited, header, any column order, 2012 or
-    2022 layout), joined on ``ncid``. NC precincts are county precincts, not ward
+    2022 layout, values bare or in double quotes as newer files have them), joined
+    on ``ncid``. NC precincts are county precincts, not ward
     subdivisions, so ``precinct_id`` is the precinct abbreviation alone; the ward
     abbreviation is kept in ``ward``.
 ``van``
@@ -448,7 +449,6 @@ def read_nc(
                 header=True,
                 encoding=encoding,
                 what="North Carolina ncvoter file",
-                quoting=False,
                 pick=pick,
             )
             cols = pick.columns(raw)
@@ -468,7 +468,6 @@ def read_nc(
                 header=True,
                 encoding=encoding,
                 what="North Carolina ncvhis history file",
-                quoting=False,
                 pick=pick,
             )
             cols = pick.columns(raw)

@@ -35,7 +35,11 @@ from .precincts import normalise_precinct_code
 
 __all__ = ["read_mapped"]
 
-_VOTED_MARKS = frozenset({"X", "Y", "YES", "V", "VOTED", "1", "TRUE", "T"})
+#: Wide-history cells that say "voted" (or how), not which party's ballot was taken.
+_VOTED_MARKS = frozenset(
+    {"X", "Y", "YES", "V", "VOTED", "1", "TRUE", "T", "A", "AB", "ABS", "E", "EV",
+     "EARLY", "P", "POLL", "POLLS", "M", "MAIL", "IP", "PROV"}
+)  # fmt: skip
 _DATE_IN_LABEL = re.compile(r"(\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|\d{8})")
 
 

@@ -472,3 +472,62 @@ def test_precinct_mismatches_are_listed(
         config(voters=[vot], precincts=str(tmp_path / "missing.gpkg"))
     )
     assert "not found" in bad.report["precinct_match"]["error"]
+
+
+def test_nc_quoted_fields(tmp_path: Path) -> None:
+    cols = ["county_id", "ncid", "last_name", "first_name", "res_street_address",
+            "res_city_desc", "state_cd", "zip_code", "party_cd", "status_cd",
+            "birth_year", "registr_dt", "precinct_abbrv", "ward_abbrv"]  # fmt: skip
+    row = ["32", "EH12345", "SMITH", 'JOHN "JACK"', "12 OAK ST APT 2", "DURHAM",
+           "NC", "27701", "UNA", "A", "1980", "03/04/2008", "01", ""]  # fmt: skip
+    voters = tmp_path / "ncvoter32.txt"
+    quoted = ['"' + c.replace('"', '""') + '"' for c in row]
+    voters.write_text(
+        "\t".join(f'"{c}"' for c in cols) + "\n" + "\t".join(quoted) + "\n"
+    )
+    hist = tmp_path / "ncvhis32.txt"
+    hist.write_text(
+        '"ncid"\t"election_lbl"\t"election_desc"\t"voted_party_cd"\n'
+        '"EH12345"\t"03/03/2020"\t"03/03/2020 PRIMARY"\t"DEM"\n'
+        '"EH12345"\t"11/08/2022"\t"11/08/2022 GENERAL"\t""\n'
+    )
+    result = load.load_voter_file(
+        config(voter_format="nc", voters=[voters], history=[hist])
+    )
+    v = result.voters.loc["EH12345"]
+    assert v[schema.FIRST_NAME] == 'JOHN "JACK"'
+    assert v[schema.UNIT] == "2"
+    assert v[schema.BIRTH_YEAR] == 1980
+    assert v[schema.PRECINCT_ID] == "1"
+    assert set(result.history[schema.ELECTION_ID]) == {
+        "2020-03-03_presidential_primary",
+        "2022-11-08_state_election",
+    }
+
+
+def test_mapped_wide_iso_dates_and_vote_methods(tmp_path: Path) -> None:
+    path = tmp_path / "county.csv"
+    path.write_text(
+        "id,zip,General 2020-11-03,Primary 2022-06-07,General 2022-11-08\n"
+        "007,02139,A,D,E\n"
+        "008,02139,,N,P\n"
+    )
+    mapping = {
+        "state": "MI",
+        "history": "wide",
+        "columns": {"voter_id": "id", "zip5": "zip"},
+    }
+    result = load.load_voter_file(
+        config(voter_format="mapped", voters=[path], mapping=mapping)
+    )
+    h = result.history
+    assert sorted(
+        zip(h[schema.VOTER_ID], h[schema.ELECTION_ID], h[schema.PARTY_VOTED])
+    ) == [
+        ("007", "2020-11-03_presidential_election", ""),
+        ("007", "2022-06-07_state_primary", "D"),
+        ("007", "2022-11-08_state_election", ""),
+        ("008", "2022-11-08_state_election", ""),
+    ]
+    wide = next(f for f in result.report["files"] if f["layout"] == "mapped_wide")
+    assert (wide["rows_in"], wide["rows_did_not_vote"]) == (5, 1)
