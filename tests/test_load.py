@@ -522,7 +522,12 @@ def test_mapped_wide_iso_dates_and_vote_methods(tmp_path: Path) -> None:
     )
     h = result.history
     assert sorted(
-        zip(h[schema.VOTER_ID], h[schema.ELECTION_ID], h[schema.PARTY_VOTED])
+        zip(
+            h[schema.VOTER_ID],
+            h[schema.ELECTION_ID],
+            h[schema.PARTY_VOTED],
+            strict=True,
+        )
     ) == [
         ("007", "2020-11-03_presidential_election", ""),
         ("007", "2022-06-07_state_primary", "D"),
