@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyproj
 
@@ -259,6 +260,19 @@ def read_address_points(path: Path, crs: pyproj.CRS | str) -> gpd.GeoDataFrame:
     return _normalise(raw, path).to_crs(crs)
 
 
+def _add_range_ends(out: gpd.GeoDataFrame, numbers: pd.Series) -> gpd.GeoDataFrame:
+    """Let a ranged point (``12-14``, a double house) answer to its last number too."""
+    ends = numbers.astype("str").str.extract(r"^\s*(\d+)\s*-\s*(\d+)\s*$", expand=True)
+    first = pd.to_numeric(ends[0], errors="coerce")
+    last = pd.to_numeric(ends[1], errors="coerce")
+    ranged = (last > first) & (last - first <= 20) & ((last - first) % 2 == 0)
+    if not ranged.any():
+        return out
+    extra = out[ranged.to_numpy()].copy()
+    extra["street_number"] = last[ranged].astype("int64").astype("str").to_numpy()
+    return pd.concat([out, extra], ignore_index=True)
+
+
 def _normalise(raw: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     cols = raw.columns.drop(raw.geometry.name)
     number, street = _find(cols, _NUMBER), _find(cols, _STREET)
@@ -331,11 +345,16 @@ def _normalise(raw: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
         geometry=raw.geometry,
         crs=raw.crs,
     )
+    if number is not None:
+        out = _add_range_ends(out, raw[number])
     out[MATCH_KEY] = address_key(
         out["street_number"], out["street_number_suffix"], out["street_name"]
     )
     dropped = int((out["street_name"] == "").sum())
-    out = out[out["street_name"] != ""].reset_index(drop=True)
+    out = out[out["street_name"] != ""]
+    # Building-level points (no unit) first, so a building's door is its main point.
+    order = np.argsort((out["unit"] != "").to_numpy(), kind="stable")
+    out = out.iloc[order].reset_index(drop=True)
     logger.info(
         "Read %s address points from %s (%s without a street name skipped)",
         f"{len(out):,}",

@@ -180,8 +180,8 @@ def test_read_address_points_one_line_and_geopackage(tmp_path: Path) -> None:
     path = tmp_path / "pts.gpkg"
     g.to_file(path)
     pts = read_address_points(path, CRS)
-    assert pts["match_key"].tolist() == ["12 1/2|N MAIN ST", "7A|ELM ST"]
-    assert pts["unit"].tolist() == ["3", ""]
+    assert pts["match_key"].tolist() == ["7A|ELM ST", "12 1/2|N MAIN ST"]  # units last
+    assert pts["unit"].tolist() == ["", "3"]
 
 
 def test_methods_per_voter(result) -> None:
@@ -617,3 +617,23 @@ def test_same_street_name_in_two_towns() -> None:
     assert out.loc[0, "x"] == pytest.approx(500.0, abs=15.0)
     assert out.loc[1, "y"] > 8000  # town B's Main St
     assert out.loc[2, "y"] > 8000
+
+
+def test_read_address_points_ranges_and_unit_points(tmp_path: Path) -> None:
+    path = tmp_path / "massgis.csv"
+    path.write_text(
+        "ADDRESS_NUMBER,STREET_NAME,UNIT,POSTCODE,LATITUDE,LONGITUDE\n"
+        "12-14,Maple Street,,01060,42.32,-72.64\n"
+        "20,Maple Street,2,01060,42.3203,-72.6403\n"
+        "20,Maple Street,,01060,42.3202,-72.6402\n"
+    )
+    pts = read_address_points(path, CRS)
+    assert sorted(pts["match_key"]) == [
+        "12|MAPLE ST",
+        "14|MAPLE ST",
+        "20|MAPLE ST",
+        "20|MAPLE ST",
+    ]
+    # the building's own point comes before its unit points
+    first20 = pts[pts["match_key"] == "20|MAPLE ST"].iloc[0]
+    assert first20["unit"] == ""
