@@ -250,6 +250,7 @@ def _panel(plan: Plan, legends: Iterable[str]) -> str:
   border:1px solid #999; vertical-align:middle}}
 .cv-legend b {{display:block; margin-top:4px}}
 .turf-label {{background:none; border:none}}
+.cv-far .turf-label, .cv-far path.route-start {{display:none}}
 .turf-label div {{font:11px/1.2 system-ui,sans-serif; color:#222; text-align:center;
   text-shadow:0 0 3px #fff,0 0 3px #fff; white-space:nowrap;
   transform:translate(-50%,-50%)}}
@@ -257,6 +258,18 @@ def _panel(plan: Plan, legends: Iterable[str]) -> str:
   box-shadow:0 0 2px #000}}
 .left-out-dot {{background:#6c757d; border:2px solid #fff; border-radius:2px}}
 </style>
+<script>
+// Below street level (zoom < 14) hide turf labels and route starts: at county zoom
+// hundreds of them would overlap.
+function cvFar(map) {{
+  if (map._cvFar) {{ return; }}
+  map._cvFar = true;
+  var update = function() {{
+    map.getContainer().classList.toggle('cv-far', map.getZoom() < 14); }};
+  map.on('zoomend', update);
+  update();
+}}
+</script>
 <details class="cv-panel cv-summary" open><summary><b>{title}</b></summary>
 {redacted}<table>{body}</table></details>
 <div class="cv-panel cv-legend">{"".join(legends)}</div>
@@ -279,6 +292,7 @@ return L.geoJSON(data, {
 """
 _LABELS_JS: Final = """
 var g = L.layerGroup();
+g.on('add', function() { cvFar(g._map); });
 data.forEach(function(r) {
   L.marker([r[0], r[1]], {interactive: false, keyboard: false, icon: L.divIcon({
     className: 'turf-label', iconSize: null, html: '<div>' + r[2] + '</div>'})})
@@ -288,6 +302,7 @@ return g;
 """
 _ROUTES_JS: Final = """
 var g = L.featureGroup();
+g.on('add', function() { cvFar(g._map); });
 L.geoJSON(data, {
   style: function(f) { return {color: f.properties.colour, weight: 4, opacity: 0.85,
     className: 'route-line'}; },
