@@ -37,6 +37,7 @@ high- and low-turnout precincts stay so across elections. Deterministic from
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import multiprocessing as mp
@@ -380,12 +381,7 @@ def write_town(job: TownJob) -> dict[str, Any]:
     ]
     n_voters = int(sum(job.voters))
     voters, history = make_population(addresses, n_voters, rng)
-    codes = np.array(
-        [
-            precinct_code(w, p)
-            for w, p in zip(voters[schema.WARD], voters[schema.PRECINCT], strict=True)
-        ]
-    )
+    codes = _codes(voters[schema.WARD], voters[schema.PRECINCT])
     targets = dict(zip(job.codes, job.ballots, strict=True))
     history = _adjust_turnout(voters, history, codes, targets, rng)
     voters, history = _unique_ids(voters, history, job.town_id)
@@ -413,6 +409,17 @@ def write_town(job: TownJob) -> dict[str, Any]:
         "ballots_2022": int(g.sum()),
         "cells": [shapely.to_wkb(c) for c in cells],
     }
+
+
+def _codes(wards: pd.Series, pcts: pd.Series) -> np.ndarray:
+    """Canonical precinct codes, computed once per distinct ward/precinct pair."""
+    pairs = pd.MultiIndex.from_arrays([wards.astype(str), pcts.astype(str)])
+    uniq, inverse = np.unique(
+        pairs.codes[0].astype(np.int64) * 100_000 + pairs.codes[1], return_inverse=True
+    )
+    lv0, lv1 = pairs.levels
+    code = [precinct_code(lv0[u // 100_000], lv1[u % 100_000]) for u in uniq]
+    return np.asarray(code, dtype=object)[inverse]
 
 
 def _unique_ids(
@@ -446,7 +453,7 @@ def _misfile(
     p = out[schema.PRECINCT].to_numpy(dtype=object)
     w[pick], p[pick] = wards, pcts
     out[schema.WARD], out[schema.PRECINCT] = w, p
-    out[schema.PRECINCT_ID] = [precinct_code(a, b) for a, b in zip(w, p, strict=True)]
+    out[schema.PRECINCT_ID] = _codes(pd.Series(w), pd.Series(p))
     return out
 
 
@@ -515,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make_state: {out} is not empty; pass --force to replace it.")
             return 2
         shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     towns, p = plan_state(args.scale, args.voters, args.seed, args.towns)
     n_voters = int(p["voters"].sum())
@@ -538,9 +545,13 @@ def main(argv: list[str] | None = None) -> int:
         f" -> {out}"
     )
     done: list[dict[str, Any]] = []
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(max(args.jobs, 1)) as pool:
-        for i, r in enumerate(pool.imap_unordered(write_town, jobs), start=1):
+    with contextlib.ExitStack() as stack:
+        if args.jobs > 1:
+            pool = stack.enter_context(mp.get_context("spawn").Pool(args.jobs))
+            results = pool.imap_unordered(write_town, jobs)
+        else:
+            results = map(write_town, jobs)
+        for i, r in enumerate(results, start=1):
             done.append(r)
             if i % 10 == 0 or i == len(jobs):
                 n = sum(d["voters"] for d in done)

@@ -24,7 +24,7 @@ id), so a plan does not depend on where it was computed.
 
 Intended call sites (the stage owners adopt them; nothing else changes):
 
-- :func:`canvass.geocode._spatial_precinct` -> ``executor.precinct_of(doors,
+- ``canvass._doors._spatial_precinct`` (used by geocoding) -> ``executor.precinct_of(doors,
   precincts)`` (same contract: precinct id per door, ``""`` outside all precincts);
 - :func:`canvass.route.route_turfs`, where it calls ``solve_all(problems, workers,
   progress)`` -> :func:`solve_turfs` ``(executor, problems, progress)``;
@@ -372,12 +372,15 @@ def make_executor(params: ClusterParams) -> Executor:
         )
         raise ConfigError(msg) from exc
     if params.scheduler == "local":
+        # thread workers talk in-process (no socket); process workers over TCP on
+        # the loopback interface only
+        where = {"host": "127.0.0.1"} if params.processes else {}
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=params.workers,
             threads_per_worker=1,
             processes=params.processes,
-            host="127.0.0.1",
             dashboard_address=None,
+            **where,
         )
         client = Client(cluster)  # type: ignore[no-untyped-call]
         ex = DaskExecutor(client, partitions=params.partitions, cluster=cluster)
