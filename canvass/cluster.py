@@ -24,8 +24,9 @@ id), so a plan does not depend on where it was computed.
 
 Intended call sites (the stage owners adopt them; nothing else changes):
 
-- ``canvass._doors._spatial_precinct`` (used by geocoding) -> ``executor.precinct_of(doors,
-  precincts)`` (same contract: precinct id per door, ``""`` outside all precincts);
+- ``canvass._doors._spatial_precinct`` (used by geocoding) ->
+  ``executor.precinct_of(doors, precincts)`` (same contract: precinct id per door,
+  ``""`` outside all precincts);
 - :func:`canvass.route.route_turfs`, where it calls ``solve_all(problems, workers,
   progress)`` -> :func:`solve_turfs` ``(executor, problems, progress)``;
 - :func:`canvass.statewide.run_state` -> ``executor.map(target_town, towns)``.
