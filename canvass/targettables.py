@@ -75,7 +75,9 @@ def precinct_table(
     -------
     table
         Index ``precinct_id``: ``name``, ``voters``, ``targets``,
-        ``expected_extra_votes``, ``area_km2``, ``targets_per_km2``, one
+        ``expected_extra_votes``, ``area_km2``, ``targets_per_km2``,
+        ``expected_p_state_primary``/``expected_p_state_election`` (mean P(vote)
+        of the precinct's voters in the next election of each type), one
         ``turnout_<type>`` column per election type (the latest election of that
         type; ``attrs["turnout_elections"]`` names it) and ``rank`` (1 = most
         expected extra votes; ties broken by precinct id).
@@ -108,6 +110,12 @@ def precinct_table(
     with np.errstate(divide="ignore", invalid="ignore"):
         density = np.where(area > 0, table[TARGETS].to_numpy() / area, np.nan)
     table[PER_KM2] = np.round(density, 2)
+    for etype in schema.TARGET_TYPES:  # expected turnout in the target elections
+        col = f"p_{etype}"
+        if col in voters:
+            p = voters[col].astype(float).to_numpy()[known]
+            mean = pd.Series(p).groupby(frame["p"].to_numpy()).mean()
+            table[f"expected_{col}"] = mean.reindex(index).round(4).to_numpy()
     labels: dict[str, str] = {}
     if len(elections):
         mx = build_matrix(voters, history, elections)

@@ -282,6 +282,11 @@ def test_door_values_sum_targets_lift() -> None:
     assert table.loc["1A", "turnout_state_primary"] == pytest.approx(1 / 3, abs=1e-3)
     assert table.loc["1B", "turnout_state_primary"] == pytest.approx(0.0)
     assert table.attrs["turnout_elections"][PE] == "2024 Presidential Election"
+    # mean P(vote) of the precinct's voters (V0, V1, V2 in 1A; V3 in 1B)
+    assert table.loc["1A", "expected_p_state_primary"] == pytest.approx(
+        (0.3 + 0.5 + 0.9) / 3, abs=1e-3
+    )
+    assert table.loc["1B", "expected_p_state_election"] == pytest.approx(0.4)
 
 
 def test_select_targets_does_not_mutate() -> None:
