@@ -123,7 +123,7 @@ def run_backtest(
     labels = cal[schema.LABEL].astype(str).tolist()
     params = config.score
     for etype in schema.TARGET_TYPES:
-        cols = [i for i, t in enumerate(mx.types) if t == etype]
+        cols = mx.elections_of(np.datetime64("9999-12-31"), etype)
         if len(cols) < 2:
             bt["skipped"][etype] = (
                 f"needs two or more past {etype} elections, the history has {len(cols)}"

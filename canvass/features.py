@@ -76,6 +76,8 @@ class VoteMatrix:
         Party ballot taken in primaries: 0 none/unknown, 1 D, 2 R, 3 other.
     registered, adult
         Registration date and the date the voter turns 18 (``NaT`` = unknown).
+    gubernatorial
+        Which elections are gubernatorial (from the calendar), when known.
     """
 
     voted: BoolArray
@@ -85,6 +87,22 @@ class VoteMatrix:
     ballot: npt.NDArray[np.int8]
     registered: npt.NDArray[np.datetime64]
     adult: npt.NDArray[np.datetime64]
+    gubernatorial: BoolArray | None = None
+
+    def elections_of(self, when: np.datetime64, etype: str) -> list[int]:
+        """
+        Return the past elections a score for `etype` learns from, by date.
+
+        For a state election these are the gubernatorial ones when the calendar
+        flags any (so a state whose November elections are all typed
+        ``state_election`` still learns a governor's race from governors' races).
+        """
+        cols = self.columns_before(when, etype)
+        if etype == schema.STATE_ELECTION and self.gubernatorial is not None:
+            gub = [c for c in cols if self.gubernatorial[c]]
+            if gub:
+                return gub
+        return cols
 
     def columns_before(
         self, when: np.datetime64, etype: str | tuple[str, ...] | None = None
@@ -221,6 +239,11 @@ def build_matrix(
         ballot=ballot,
         registered=registered,
         adult=adult,
+        gubernatorial=(
+            cal[schema.IS_GUBERNATORIAL].to_numpy(dtype=bool)
+            if schema.IS_GUBERNATORIAL in cal
+            else None
+        ),
     )
 
 

@@ -240,7 +240,7 @@ def score_voters(
                 f"history ({mx.dates.max()}); set it to the upcoming election's date."
             )
             raise InputError(msg)
-        train = mx.columns_before(when, etype)[-params.train_elections :]
+        train = mx.elections_of(when, etype)[-params.train_elections :]
         if not train:
             warnings.warn(
                 f"The vote history has no {etype} election; P(vote) in the next one "

@@ -296,3 +296,17 @@ def test_new_registrant_since_date(small: tuple[pd.DataFrame, pd.DataFrame]) -> 
         pd.to_datetime(voters[schema.REGISTRATION_DATE]) < "2010-01-01",
         schema.IS_NEW_REGISTRANT,
     ].any()
+
+
+def test_state_election_scores_learn_from_gubernatorial_years() -> None:
+    hist = _history(
+        [
+            ("V0", d, SE)
+            for d in ("2014-11-04", "2016-11-08", "2018-11-06", "2020-11-03")
+        ]
+    )
+    cal = election_calendar(hist, PlanConfig())
+    assert cal[schema.IS_GUBERNATORIAL].tolist() == [True, False, True, False]
+    mx = features.build_matrix(_voters(party=["D"]), hist, cal)
+    cols = mx.elections_of(np.datetime64("2026-11-03"), SE)
+    assert [str(mx.dates[c]) for c in cols] == ["2014-11-04", "2018-11-06"]
