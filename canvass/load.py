@@ -30,32 +30,20 @@ Kept and flagged in ``report["flags"]`` (count and up to 20 voter ids):
 
 from __future__ import annotations
 
-import datetime as dt
 import glob
 import json
 import logging
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import schema
-from ._fields import (
-    as_int_year,
-    birth_year_from_age,
-    classify_election,
-    classify_many,
-    normalise_status,
-    normalise_zip,
-    parse_dates,
-)
-from .adapters import AGE, ELECTION_TYPE_RAW, Parsed, read_ma, read_nc, read_van
+from ._fields import classify_election
+from ._validate import Flags, Rejects, check_history, check_voters
+from .adapters import Parsed, read_ma, read_nc, read_van
 from .config import PlanConfig
 from .errors import DataQualityWarning, InputError
 from .precincts import (
@@ -79,10 +67,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-REJECT_COLUMNS = ("file", "line", "reason")
-HISTORY_OUT = (*schema.HISTORY_COLUMNS, schema.PARTY_VOTED)
-_EXAMPLES = 20
 
 
 @dataclass(frozen=True)
@@ -191,61 +175,11 @@ def _precinct_match(config: PlanConfig, voters: pd.DataFrame) -> dict[str, objec
     return match_precincts(voters, shapes)
 
 
-class _Rejects:
-    def __init__(self, parsed: Parsed) -> None:
-        self.parts = list(parsed.rejects)
-
-    def add(
-        self, frame: pd.DataFrame, mask: pd.Series, reason: str | pd.Series
-    ) -> None:
-        if bool(mask.any()):
-            why = reason[mask] if isinstance(reason, pd.Series) else reason
-            part = pd.DataFrame(
-                {
-                    "file": frame.loc[mask, schema.SOURCE],
-                    "line": frame.loc[mask, schema.LINE],
-                    "reason": why,
-                }
-            )
-            self.parts.append(part)
-
-    def frame(self) -> pd.DataFrame:
-        if not self.parts:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
-        out = pd.concat(self.parts, ignore_index=True)[list(REJECT_COLUMNS)]
-        out["line"] = out["line"].astype(int)
-        out["file"] = out["file"].astype(str)
-        out["reason"] = out["reason"].astype(str)
-        return out.sort_values(["file", "line"], kind="stable").reset_index(drop=True)
-
-
-class _Flags:
-    def __init__(self) -> None:
-        self.flags: dict[str, dict[str, Any]] = {}
-
-    def add(self, name: str, ids: pd.Series) -> None:
-        if len(ids):
-            uniq = ids.astype(str).unique()
-            self.flags[name] = {
-                "count": len(ids),
-                "voter_ids": [str(i) for i in uniq[:_EXAMPLES]],
-            }
-
-
-def _concat(parts: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
-    frames = [p for p in parts if len(p.columns)]
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    for c in columns:
-        if c not in out.columns:
-            out[c] = ""
-    return out
-
-
 def _finish(parsed: Parsed, config: PlanConfig, *, fmt: str, state: str) -> LoadResult:
-    rejects = _Rejects(parsed)
-    flags = _Flags()
-    voters, vot_ok = _voters(parsed, config, rejects, flags)
-    history = _history(parsed, config, voters, rejects, flags, state=state)
+    rejects = Rejects(parsed)
+    flags = Flags()
+    voters, vot_ok = check_voters(parsed, config, rejects, flags)
+    history = check_history(parsed, config, voters, rejects, flags, state=state)
     if vot_ok and (voters[schema.CITY] == "").all():
         voters[schema.CITY] = pd.Series(history.city, index=voters.index, dtype=str)
     rej = rejects.frame()
@@ -253,227 +187,12 @@ def _finish(parsed: Parsed, config: PlanConfig, *, fmt: str, state: str) -> Load
     return LoadResult(voters=voters, history=history.table, rejects=rej, report=report)
 
 
-def _voters(
-    parsed: Parsed, config: PlanConfig, rejects: _Rejects, flags: _Flags
-) -> tuple[pd.DataFrame, bool]:
-    v = _concat(parsed.voters, (*schema.VOTER_COLUMNS, schema.VOTER_ID, AGE))
-    v = v.fillna("")  # adapters strip every field already
-    no_id = v[schema.VOTER_ID] == ""
-    rejects.add(v, no_id, "missing voter id")
-    v = v[~no_id]
-    dup = v[schema.VOTER_ID].duplicated(keep="first")
-    if dup.any():
-        first = v[~dup].set_index(schema.VOTER_ID)
-        where = first.loc[v.loc[dup, schema.VOTER_ID], [schema.SOURCE, schema.LINE]]
-        reason = pd.Series(
-            (
-                "duplicate voter id (first at "
-                + where[schema.SOURCE]
-                + " line "
-                + where[schema.LINE].astype(str)
-                + ")"
-            ).to_numpy(),
-            index=v.index[dup],
-        )
-        rejects.add(v, dup, reason)
-        flags.add("duplicate_voter_ids", v.loc[dup, schema.VOTER_ID])
-    v = v[~dup].copy()
-    ids = v[schema.VOTER_ID]
-    v[schema.ZIP5], padded = normalise_zip(v[schema.ZIP5])
-    flags.add("zip_leading_zero_restored", ids[padded])
-    extra = (
-        config.mapping.status_values if config.inputs.voter_format == "mapped" else {}
-    )
-    v[schema.STATUS] = normalise_status(v[schema.STATUS], extra)
-    v[schema.PARTY] = v[schema.PARTY].str.upper()
-    fmt = config.mapping.date_format if config.inputs.voter_format == "mapped" else ""
-    birth, bad_birth = parse_dates(v[schema.BIRTH_DATE], fmt=fmt)
-    flags.add("unreadable_birth_date", ids[bad_birth])
-    today = pd.Timestamp(dt.date.today())
-    impossible = (birth > today) | (birth < pd.Timestamp(1890, 1, 1))
-    flags.add("impossible_birth_date", ids[impossible])
-    birth = birth.mask(impossible)
-    reg, bad_reg = parse_dates(v[schema.REGISTRATION_DATE], fmt=fmt)
-    flags.add("unreadable_registration_date", ids[bad_reg])
-    flags.add("registered_in_future", ids[reg > today])
-    flags.add("no_street_address", ids[v[schema.STREET_NAME] == ""])
-    year = birth.dt.year.astype("Int64")
-    year = year.fillna(as_int_year(v[schema.BIRTH_YEAR]))
-    year = year.fillna(birth_year_from_age(v[AGE], today.year))
-    born_late = (birth > reg) | (birth.isna() & (year > reg.dt.year)).fillna(False)
-    flags.add("born_after_registering", ids[born_late.astype(bool)])
-    v[schema.BIRTH_DATE] = birth
-    v[schema.REGISTRATION_DATE] = reg
-    v[schema.BIRTH_YEAR] = year
-    pair_codes, pairs = pd.factorize(v[schema.WARD] + "\x1f" + v[schema.PRECINCT])
-    per_pair = [precinct_code(*str(p).split("\x1f", 1)) for p in pairs]
-    built = pd.Series(
-        np.asarray(per_pair, dtype=object)[pair_codes] if per_pair else [],
-        index=v.index,
-        dtype=object,
-    )
-    v[schema.PRECINCT_ID] = v[schema.PRECINCT_ID].where(
-        v[schema.PRECINCT_ID] != "", built
-    )
-    v[schema.LINE] = v[schema.LINE].astype(int)
-    out = v.set_index(schema.VOTER_ID)[
-        [*schema.VOTER_COLUMNS, schema.SOURCE, schema.LINE]
-    ]
-    str_cols = [
-        c
-        for c in out.columns
-        if c
-        not in (
-            schema.BIRTH_DATE,
-            schema.REGISTRATION_DATE,
-            schema.BIRTH_YEAR,
-            schema.LINE,
-        )
-    ]
-    out[str_cols] = out[str_cols].astype(str)
-    out.index = out.index.astype(str)
-    schema.validate_voters(out)
-    return out, True
-
-
-@dataclass(frozen=True)
-class _History:
-    table: pd.DataFrame
-    city: np.ndarray  # per voter (voters' order): town from the latest vote, or ""
-
-
-def _index_in(values: pd.Series, keys: pd.Index) -> np.ndarray:
-    """Position of each value in `keys` (-1 when absent), hashed in Arrow."""
-    found = pc.index_in(
-        pa.array(values.astype(str), type=pa.string()),
-        value_set=pa.array(pd.Series(keys, dtype=str), type=pa.string()),
-    )
-    return np.asarray(
-        found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64
-    )
-
-
-def _empty_history(n_voters: int) -> _History:
-    empty = pd.DataFrame(
-        {
-            schema.VOTER_ID: pd.Series(dtype=str),
-            schema.ELECTION_ID: pd.Series(dtype=str),
-            schema.ELECTION_DATE: pd.Series(dtype="datetime64[us]"),
-            schema.ELECTION_TYPE: pd.Series(dtype=str),
-            schema.PARTY_VOTED: pd.Series(dtype=str),
-        }
-    )
-    return _History(empty, np.full(n_voters, "", dtype=object))
-
-
-Reason = str | Callable[[pd.Series], pd.Series]
-
-
-def _history(
-    parsed: Parsed,
-    config: PlanConfig,
-    voters: pd.DataFrame,
-    rejects: _Rejects,
-    flags: _Flags,
-    *,
-    state: str,
-) -> _History:
-    cols = (
-        schema.VOTER_ID,
-        schema.ELECTION_DATE,
-        ELECTION_TYPE_RAW,
-        schema.PARTY_VOTED,
-    )
-    h = _concat(parsed.history, cols).fillna("")
-    if h.empty:
-        return _empty_history(len(voters))
-    fmt = config.mapping.date_format if config.inputs.voter_format == "mapped" else ""
-    date, bad_date = parse_dates(h[schema.ELECTION_DATE], fmt=fmt)
-    today = pd.Timestamp(dt.date.today())
-    types = classify_many(
-        h[ELECTION_TYPE_RAW], date, state=state, overrides=config.mapping.election_types
-    )
-    unknown = (types == "") & date.notna()
-    vcode = _index_in(h[schema.VOTER_ID], voters.index)
-    raw_date, raw_type = h[schema.ELECTION_DATE], h[ELECTION_TYPE_RAW]
-    checks: list[tuple[pd.Series, Reason]] = [
-        (h[schema.VOTER_ID] == "", "missing voter id"),
-        (bad_date, lambda m: "unreadable election date '" + raw_date[m] + "'"),
-        (date.isna() & ~bad_date, "missing election date"),
-        (date > today, "election date in the future"),
-        (unknown, lambda m: "unknown election code '" + raw_type[m] + "'"),
-        (pd.Series(vcode < 0, index=h.index), "voter id not in the voter file"),
-    ]
-    bad = pd.Series(False, index=h.index)
-    for mask, reason in checks:
-        new = mask & ~bad
-        if bool(new.any()):
-            rejects.add(h, new, reason if isinstance(reason, str) else reason(new))
-        bad |= mask
-    if unknown.any():
-        counts = raw_type[unknown].value_counts()
-        flags.flags["unknown_election_codes"] = {
-            "count": int(unknown.sum()),
-            "codes": {str(k): int(n) for k, n in counts.items()},
-        }
-    keep = ~bad.to_numpy()
-    h = h[keep].copy()
-    vcode = vcode[keep]
-    h[schema.ELECTION_DATE] = date[keep]
-    h[schema.ELECTION_TYPE] = types[keep]
-    e_codes, e_pairs = pd.factorize(
-        h[schema.ELECTION_DATE].astype("int64").astype(str)
-        + "_"
-        + h[schema.ELECTION_TYPE]
-    )
-    ids = []
-    for pair in e_pairs:
-        micros, kind = str(pair).split("_", 1)
-        ids.append(f"{pd.Timestamp(int(micros), unit='us'):%Y-%m-%d}_{kind}")
-    h[schema.ELECTION_ID] = np.asarray(ids, dtype=object)[e_codes] if ids else ""
-    dup = pd.DataFrame({"v": vcode, "e": e_codes}).duplicated().to_numpy()
-    if dup.any():
-        eid = h[schema.ELECTION_ID]
-        dup_s = pd.Series(dup, index=h.index)
-        rejects.add(h, dup_s, "duplicate vote record for election " + eid[dup_s])
-        h, vcode = h[~dup], vcode[~dup]
-    reg = voters[schema.REGISTRATION_DATE].to_numpy()[vcode]
-    early = h[schema.ELECTION_DATE].to_numpy() < reg
-    flags.add("voted_before_registering", h.loc[early, schema.VOTER_ID])
-    # a party ballot means nothing in a general election (Ohio marks those with X)
-    partisan = ~h[schema.ELECTION_TYPE].isin(
-        (schema.STATE_ELECTION, schema.PRESIDENTIAL_ELECTION)
-    )
-    h[schema.PARTY_VOTED] = h[schema.PARTY_VOTED].str.upper().where(partisan, "")
-    order = np.lexsort((h[schema.ELECTION_DATE].to_numpy(), vcode))
-    h, vcode = h.iloc[order], vcode[order]
-    city = np.full(len(voters), "", dtype=object)
-    if schema.CITY in h.columns:
-        towns = h[schema.CITY].to_numpy(dtype=object)
-        has = towns != ""
-        v_has, t_has = vcode[has], towns[has]
-        if len(v_has):
-            last = np.flatnonzero(np.r_[v_has[1:] != v_has[:-1], True])
-            city[v_has[last]] = t_has[last]
-    table = h[list(HISTORY_OUT)].reset_index(drop=True)
-    for c in (
-        schema.VOTER_ID,
-        schema.ELECTION_ID,
-        schema.ELECTION_TYPE,
-        schema.PARTY_VOTED,
-    ):
-        table[c] = table[c].astype(str)
-    table[schema.ELECTION_DATE] = table[schema.ELECTION_DATE].astype("datetime64[us]")
-    schema.validate_history(table)
-    return _History(table, city)
-
-
 def _report(
     parsed: Parsed,
     voters: pd.DataFrame,
     history: pd.DataFrame,
     rejects: pd.DataFrame,
-    flags: _Flags,
+    flags: Flags,
     *,
     fmt: str,
     state: str,
