@@ -22,6 +22,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,7 +36,14 @@ from folium.map import Layer
 from folium.template import Template
 
 from . import schema
-from .pages import LEAFLET_CSS_URL, LEAFLET_JS_URL, write_index, write_route_pages
+from .pages import (
+    LEAFLET_CSS_URL,
+    LEAFLET_JS_URL,
+    TEMPLATES,
+    _env,
+    write_index,
+    write_route_pages,
+)
 from .walklists import volunteer_label
 
 if TYPE_CHECKING:
@@ -227,119 +235,24 @@ def _panel(plan: Plan, legends: Iterable[str]) -> str:
         ("Expected extra votes", f"{s['expected_extra_votes']:,.1f}"),
         ("Walking", f"{s['walk_km']:,.1f} km, mean {mean_min:.0f} min a route"),
     ]
-    body = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
+    return (
+        _env()
+        .get_template("director_panel.html")
+        .render(
+            title=f"{plan.config.run_name}: canvass plan",
+            redacted=plan.config.output.redact,
+            rows=rows,
+            legends=list(legends),
+        )
     )
-    title = html.escape(f"{plan.config.run_name}: canvass plan")
-    redacted = (
-        "<p><i>Redacted: doors shown as street blocks.</i></p>"
-        if (plan.config.output.redact)
-        else ""
-    )
-    return f"""
-<style>
-.cv-panel {{position:fixed; z-index:1000; background:rgba(255,255,255,.94);
-  border-radius:6px; box-shadow:0 1px 5px rgba(0,0,0,.4); padding:8px 10px;
-  font:12px/1.3 system-ui,sans-serif; max-width:300px}}
-.cv-summary {{left:10px; bottom:24px}}
-.cv-summary th {{text-align:left; font-weight:600; padding-right:8px}}
-.cv-summary th, .cv-summary td {{padding-top:0; padding-bottom:0}}
-@media (max-width: 700px) {{ .cv-panel {{font-size:11px; max-width:46vw}} }}
-.cv-legend {{right:10px; bottom:24px}}
-.cv-legend i {{display:inline-block; width:16px; height:12px; margin-right:6px;
-  border:1px solid #999; vertical-align:middle}}
-.cv-legend b {{display:block; margin-top:4px}}
-.turf-label {{background:none; border:none}}
-.cv-far .turf-label, .cv-far path.route-start {{display:none}}
-.turf-label div {{font:11px/1.2 system-ui,sans-serif; color:#222; text-align:center;
-  text-shadow:0 0 3px #fff,0 0 3px #fff; white-space:nowrap;
-  transform:translate(-50%,-50%)}}
-.door-dot {{background:#d9480f; border:2px solid #fff; border-radius:50%;
-  box-shadow:0 0 2px #000}}
-.left-out-dot {{background:#6c757d; border:2px solid #fff; border-radius:2px}}
-</style>
-<script>
-// Below street level (zoom < 14) hide turf labels and route starts: at county zoom
-// hundreds of them would overlap.
-function cvFar(map) {{
-  if (map._cvFar) {{ return; }}
-  map._cvFar = true;
-  var update = function() {{
-    map.getContainer().classList.toggle('cv-far', map.getZoom() < 14); }};
-  map.on('zoomend', update);
-  update();
-}}
-</script>
-<details class="cv-panel cv-summary" open><summary><b>{title}</b></summary>
-{redacted}<table>{body}</table></details>
-<div class="cv-panel cv-legend">{"".join(legends)}</div>
-"""
 
 
-_CHOROPLETH_JS: Final = """
-return L.geoJSON(data, {
-  style: function(f) { return {fillColor: f.properties.fill, color: '#555', weight: 1,
-    fillOpacity: 0.45, className: 'precinct-area'}; },
-  onEachFeature: function(f, l) { l.bindTooltip(f.properties.tip, {sticky: true}); }
-});
-"""
-_TURFS_JS: Final = """
-return L.geoJSON(data, {
-  style: function(f) { return {color: '#333', weight: 2, dashArray: '4 3',
-    fill: true, fillOpacity: 0.03, className: 'turf-area'}; },
-  onEachFeature: function(f, l) { l.bindPopup(f.properties.tip); }
-});
-"""
-_LABELS_JS: Final = """
-var g = L.layerGroup();
-g.on('add', function() { cvFar(g._map); });
-data.forEach(function(r) {
-  L.marker([r[0], r[1]], {interactive: false, keyboard: false, icon: L.divIcon({
-    className: 'turf-label', iconSize: null, html: '<div>' + r[2] + '</div>'})})
-    .addTo(g);
-});
-return g;
-"""
-_ROUTES_JS: Final = """
-var g = L.featureGroup();
-g.on('add', function() { cvFar(g._map); });
-L.geoJSON(data, {
-  style: function(f) { return {color: f.properties.colour, weight: 4, opacity: 0.85,
-    className: 'route-line'}; },
-  onEachFeature: function(f, l) { l.bindTooltip(f.properties.tip, {sticky: true}); }
-}).addTo(g);
-data.features.forEach(function(f) {
-  L.circleMarker(f.properties.start, {radius: 6, color: '#fff', weight: 2,
-    fillColor: '#2b8a3e', fillOpacity: 1, className: 'route-start'})
-    .bindTooltip('Start of route ' + f.properties.route_id).addTo(g);
-});
-return g;
-"""
-_DOORS_JS: Final = """
-var ent = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'};
-var esc = function(t) {
-  return String(t).replace(/[&<>"']/g, function(c) { return ent[c]; }); };
-var g = L.markerClusterGroup({disableClusteringAtZoom: 18, maxClusterRadius: 50});
-var icon = L.divIcon({className: 'door-dot', iconSize: [12, 12]});
-g.addLayers(data.rows.map(function(r) {
-  var rt = data.routes[r[3]];
-  return L.marker([r[0], r[1]], {icon: icon}).bindPopup(function() {
-    return '<b>' + esc(r[2]) + '</b><br>Route ' + esc(rt[0]) + ', ' +
-      (data.redact ? 'block ' : 'stop ') + r[4] + ' · turf ' + esc(rt[1]) + '<br>' +
-      (data.redact ? r[6] + ' doors, ' + r[5] + ' targets'
-                   : r[5] + ' target(s) of ' + r[6] + ' voter(s)');
-  });
-}));
-return g;
-"""
-_LEFT_JS: Final = """
-var g = L.layerGroup();
-var icon = L.divIcon({className: 'left-out-dot', iconSize: [10, 10]});
-data.forEach(function(r) {
-  L.marker([r[0], r[1]], {icon: icon}).bindPopup(r[2]).addTo(g);
-});
-return g;
-"""
+@cache
+def _layer_js() -> dict[str, str]:
+    """Read the layers' JavaScript bodies from ``templates/director_layers.js``."""
+    text = (TEMPLATES / "director_layers.js").read_text(encoding="utf-8")
+    parts = re.split(r"^// == (\w+) ==\n", text, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 def _e(value: Any) -> str:
@@ -451,7 +364,7 @@ def director_map(plan: Plan) -> folium.Map:
             )
         ]
         data = _geojson(precincts, props, 5.0)
-        _ScriptLayer(title, data, _CHOROPLETH_JS, show=show).add_to(m)
+        _ScriptLayer(title, data, _layer_js()["choropleth"], show=show).add_to(m)
         legends.append(_legend_html(title, edges, colours))
 
     turfs = plan.turfs
@@ -464,7 +377,9 @@ def director_map(plan: Plan) -> folium.Map:
         f"{int(n_routes.get(t, 0))} volunteer route(s)"
         for t, r in turfs.iterrows()
     ]
-    _ScriptLayer("Turfs", _geojson(turfs, tprops, _SIMPLIFY_M), _TURFS_JS).add_to(m)
+    _ScriptLayer(
+        "Turfs", _geojson(turfs, tprops, _SIMPLIFY_M), _layer_js()["turfs"]
+    ).add_to(m)
     centre = turfs.geometry.representative_point()
     lat, lon = _lonlat(gpd.GeoSeries(centre, crs=turfs.crs))
     labels = [
@@ -473,7 +388,7 @@ def director_map(plan: Plan) -> folium.Map:
          f"{int(r[schema.N_TARGETS])} tgt · {float(r[schema.EST_S]) / 60:.0f} min"]
         for la, lo, (t, r) in zip(lat, lon, turfs.iterrows(), strict=True)
     ]  # fmt: skip
-    _ScriptLayer("Turf labels", labels, _LABELS_JS).add_to(m)
+    _ScriptLayer("Turf labels", labels, _layer_js()["labels"]).add_to(m)
 
     routes = plan.routes.sort_index()
     rprops = pd.DataFrame(index=routes.index)
@@ -495,14 +410,18 @@ def director_map(plan: Plan) -> folium.Map:
             round(float(first[1]), _ROUND),
             round(float(first[0]), _ROUND),
         ]
-    _ScriptLayer("Routes", rdata, _ROUTES_JS).add_to(m)
+    _ScriptLayer("Routes", rdata, _layer_js()["routes"]).add_to(m)
     label = (
         "Routed doors (blocks)" if plan.config.output.redact else "Routed target doors"
     )
-    _ScriptLayer(label, _door_points(plan), _DOORS_JS, cluster=True).add_to(m)
+    _ScriptLayer(label, _door_points(plan), _layer_js()["doors"], cluster=True).add_to(
+        m
+    )
     left = _left_points(plan)
     if left:
-        _ScriptLayer("Left-out target doors", left, _LEFT_JS, show=False).add_to(m)
+        _ScriptLayer(
+            "Left-out target doors", left, _layer_js()["left"], show=False
+        ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     root: Any = m.get_root()
