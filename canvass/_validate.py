@@ -108,7 +108,7 @@ def concat(parts: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
 
 def check_voters(
     parsed: Parsed, config: PlanConfig, rejects: Rejects, flags: Flags
-) -> tuple[pd.DataFrame, bool]:
+) -> pd.DataFrame:
     """
     Type and check the voter rows; return the canonical voters table.
 
@@ -117,8 +117,8 @@ def check_voters(
 
     Returns
     -------
-    voters, ok
-        The table (index ``voter_id``) and whether it was built.
+    DataFrame
+        The voters table, index ``voter_id``.
     """
     v = concat(parsed.voters, (*schema.VOTER_COLUMNS, schema.VOTER_ID, AGE))
     v = v.fillna("")  # adapters strip every field already
@@ -197,7 +197,7 @@ def check_voters(
     out[str_cols] = out[str_cols].astype(str)
     out.index = out.index.astype(str)
     schema.validate_voters(out)
-    return out, True
+    return out
 
 
 @dataclass(frozen=True)

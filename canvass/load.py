@@ -178,9 +178,9 @@ def _precinct_match(config: PlanConfig, voters: pd.DataFrame) -> dict[str, objec
 def _finish(parsed: Parsed, config: PlanConfig, *, fmt: str, state: str) -> LoadResult:
     rejects = Rejects(parsed)
     flags = Flags()
-    voters, vot_ok = check_voters(parsed, config, rejects, flags)
+    voters = check_voters(parsed, config, rejects, flags)
     history = check_history(parsed, config, voters, rejects, flags, state=state)
-    if vot_ok and (voters[schema.CITY] == "").all():
+    if (voters[schema.CITY] == "").all():  # MA: the town from the history files
         voters[schema.CITY] = pd.Series(history.city, index=voters.index, dtype=str)
     rej = rejects.frame()
     report = _report(parsed, voters, history.table, rej, flags, fmt=fmt, state=state)
