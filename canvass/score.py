@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -192,6 +193,8 @@ def score_voters(
     history: pd.DataFrame,
     elections: pd.DataFrame,
     config: PlanConfig,
+    *,
+    fitted: Mapping[str, propensity.FittedScores] | None = None,
 ) -> ScoreResult:
     """
     Score every voter's turnout in the next state primary and state election.
@@ -207,6 +210,10 @@ def score_voters(
         The calendar from :func:`election_calendar`.
     config
         Run configuration (``[score]`` and ``seed``).
+    fitted
+        Models already fitted per election type (e.g. once on a statewide sample by
+        :mod:`canvass.statewide`, with the same `elections` calendar); those types
+        are only predicted, not refitted.
 
     Returns
     -------
@@ -250,11 +257,15 @@ def score_voters(
             )
             scores, is_new = _fallback(mx, when)
         else:
-            fitted = propensity.fit(
-                mx, voters, doors, train, etype, params, config.seed
+            model = (
+                fitted[etype]
+                if fitted is not None and etype in fitted
+                else propensity.fit(
+                    mx, voters, doors, train, etype, params, config.seed
+                )
             )
             scores, is_new = propensity.predict(
-                fitted, mx, voters, doors, when, new_since=since
+                model, mx, voters, doors, when, new_since=since
             )
         if etype in params.expected_turnout:
             age_on = _target_dates(config)[schema.STATE_ELECTION]
