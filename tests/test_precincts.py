@@ -8,6 +8,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
 from canvass import load, schema
@@ -276,3 +278,23 @@ def test_dra_county_file_one_town() -> None:
         load.read_precincts(DRA, PrecinctParams())
     result = load.read_precincts(DRA, PrecinctParams(town="Northampton"))
     assert list(result.index) == [f"{w}{p}" for w in range(1, 8) for p in "AB"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ward=st.integers(min_value=1, max_value=30),
+    precinct=st.one_of(
+        st.sampled_from(list("ABCDEFGH")), st.integers(min_value=1, max_value=12)
+    ),
+    pad=st.booleans(),
+)
+def test_code_spellings_meet_property(ward: int, precinct: object, pad: bool) -> None:
+    p = str(precinct)
+    w = f"{ward:02d}" if pad else str(ward)
+    canonical = load.precinct_code(str(ward), p)
+    spellings = [f"Ward {w} Precinct {p}", f"W{w} P{p}", f"{w}-{p}", f"{w} {p}",
+                 f"Town of X Ward {w} Pct. {p}", f"WARD {w}, PRECINCT {p}"]  # fmt: skip
+    if not p.isdigit():
+        spellings.append(f"{w}{p}")
+    for text in spellings:
+        assert load.normalise_precinct_code(text) == canonical, text
