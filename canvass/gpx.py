@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 from pyproj import Transformer
 
@@ -67,17 +68,20 @@ def _points_lonlat(
     ]
 
 
-def route_waypoints(plan: Plan, route_id: str) -> list[tuple[str, float, float]]:
+def route_waypoints(
+    plan: Plan, route_id: str, blocks: pd.DataFrame | None = None
+) -> list[tuple[str, float, float]]:
     """
     Return a route's numbered waypoints (stop label, lon, lat) in walking order.
 
     Doors are numbered by stop; with ``output.redact`` the waypoints are the route's
-    street blocks, numbered in walking order.
+    street blocks, numbered in walking order (from `blocks`, the plan's
+    :func:`~canvass.walklists.block_table`, computed when None).
     """
     if plan.config.output.redact:
         from .walklists import block_table
 
-        blocks = block_table(plan)
+        blocks = block_table(plan) if blocks is None else blocks
         blocks = blocks[blocks[schema.ROUTE_ID] == route_id]
         pts = _points_lonlat(plan, blocks["x"].tolist(), blocks["y"].tolist())
         return [
@@ -144,7 +148,9 @@ def gpx_text(
     return "".join(parts)
 
 
-def write_route_gpx(plan: Plan, route_id: str, path: Path) -> Path:
+def write_route_gpx(
+    plan: Plan, route_id: str, path: Path, *, blocks: pd.DataFrame | None = None
+) -> Path:
     """
     Write one route's GPX file (track along the streets, numbered door waypoints).
 
@@ -156,6 +162,8 @@ def write_route_gpx(plan: Plan, route_id: str, path: Path) -> Path:
         The route to write.
     path
         Destination file.
+    blocks
+        With ``output.redact``: the plan's block table (computed when None).
 
     Returns
     -------
@@ -171,7 +179,7 @@ def write_route_gpx(plan: Plan, route_id: str, path: Path) -> Path:
     text = gpx_text(
         str(route_id),
         route_lonlat(plan, route_id),
-        route_waypoints(plan, route_id),
+        route_waypoints(plan, route_id, blocks),
         description=desc,
     )
     Path(path).write_text(text, encoding="utf-8")

@@ -123,7 +123,9 @@ def route_page_data(plan: Plan, route_id: str, table: Any = None) -> dict[str, A
     route_id
         The route.
     table
-        The plan's :func:`~canvass.walklists.walk_list_table` (computed when None).
+        The plan's :func:`~canvass.walklists.walk_list_table`, or with
+        ``output.redact`` its :func:`~canvass.walklists.block_table` (computed
+        when None).
 
     Returns
     -------
@@ -137,7 +139,7 @@ def route_page_data(plan: Plan, route_id: str, table: Any = None) -> dict[str, A
     path = [[lat, lon] for lon, lat in route_lonlat(plan, route_id)]
     stops: list[dict[str, Any]] = []
     if out.redact:
-        blocks = block_table(plan)
+        blocks = block_table(plan) if table is None else table
         blocks = blocks[blocks[schema.ROUTE_ID] == route_id]
         pos = _to_lat_lon(plan, blocks["x"].tolist(), blocks["y"].tolist())
         for (lat, lon), r in zip(pos, blocks.to_dict("records"), strict=True):
@@ -241,7 +243,7 @@ def write_route_pages(plan: Plan, out_dir: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     template = _env().get_template("route_page.html")
     css, js = _inline_leaflet() if out.offline_pages else ("", "")
-    table = None if out.redact else walk_list_table(plan)
+    table = block_table(plan) if out.redact else walk_list_table(plan)
     paths = []
     for route_id in sorted(str(r) for r in plan.routes.index):
         data = route_page_data(plan, route_id, table)

@@ -57,7 +57,13 @@ def route_page_link(plan: Plan, route_id: str) -> str:
     return plan.config.output.page_base_url + rel
 
 
-def route_map_png(plan: Plan, route_id: str, *, size_in: float = 2.8) -> bytes:
+def route_map_png(
+    plan: Plan,
+    route_id: str,
+    *,
+    size_in: float = 2.8,
+    blocks: pd.DataFrame | None = None,
+) -> bytes:
     """
     Draw a small map of one route: the turf outline, the path, numbered stops, start.
 
@@ -85,7 +91,7 @@ def route_map_png(plan: Plan, route_id: str, *, size_in: float = 2.8) -> bytes:
     if plan.config.output.redact:
         from .walklists import block_table
 
-        blocks = block_table(plan)
+        blocks = block_table(plan) if blocks is None else blocks
         blocks = blocks[blocks[schema.ROUTE_ID] == route_id]
         pts = list(zip(blocks["x"], blocks["y"], blocks[schema.STOP], strict=True))
     else:
@@ -246,7 +252,8 @@ def _first_page(plan: Plan, route_id: str, rows: pd.DataFrame, pdf: _Sheet) -> N
     text_bottom = pdf.get_y()
     # map and QR code on the right
     map_x = pdf.w - _MARGIN - 62
-    pdf.image(io.BytesIO(route_map_png(plan, route_id)), x=map_x, y=top, w=62, h=62)
+    png = route_map_png(plan, route_id, blocks=rows if out.redact else None)
+    pdf.image(io.BytesIO(png), x=map_x, y=top, w=62, h=62)
     link = route_page_link(plan, route_id)
     pdf.image(io.BytesIO(_qr_png(link)), x=map_x - 32, y=top + 8, w=30, h=30)
     pdf.set_xy(map_x - 33, top + 39)

@@ -450,15 +450,15 @@ def write_walk_lists(
     if redact:
         table = block_table(plan)
         rename = {schema.STOP: "block_no", "block": "street_block"}
-        table = table.drop(columns=["x", "y"])
     else:
         table = walk_list_table(plan)
         rename = dict(CSV_COLUMNS)
     files: dict[str, list[Path]] = {"csv": [], "pdf": [], "gpx": []}
-    for turf_id, rows in table.groupby(schema.TURF_ID, sort=True):
+    listed = table.drop(columns=["x", "y"]) if redact else table
+    for turf_id, rows in listed.groupby(schema.TURF_ID, sort=True):
         path = lists / f"{_safe(str(turf_id))}.csv"
         files["csv"].append(_write_csv(rows, path, rename))
-    files["csv"].append(_write_csv(table, lists / "all.csv", rename))
+    files["csv"].append(_write_csv(listed, lists / "all.csv", rename))
 
     route_ids = sorted(str(r) for r in plan.routes.index)
     by_route = dict(iter(table.groupby(schema.ROUTE_ID, sort=False)))
@@ -468,9 +468,19 @@ def write_walk_lists(
         files["pdf"].append(
             pdf.write_route_pdf(plan, route_id, rows, lists / f"{name}.pdf")
         )
-        files["gpx"].append(gpx.write_route_gpx(plan, route_id, tracks / f"{name}.gpx"))
+        files["gpx"].append(
+            gpx.write_route_gpx(
+                plan, route_id, tracks / f"{name}.gpx", blocks=table if redact else None
+            )
+        )
         if progress is not None:
             progress(i + 1, len(route_ids))
+    if route_ids and not plan.config.output.page_base_url:
+        logger.info(
+            "QR codes on the walk lists hold the relative path routes/<route>.html; "
+            "set output.page_base_url to where the pages are published so phones "
+            "can open them"
+        )
     people = 0 if redact else int(table[schema.VOTER_ID].notna().sum())
     logger.info(
         "Wrote walk lists for %s routes in %s turfs (%s doors, %s people%s)",
