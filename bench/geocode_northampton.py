@@ -123,6 +123,11 @@ def run(seed: int, work: Path, drop_share: float) -> dict[str, float]:
         f"({len(rep['street_corrections'])} spellings); doors outside precincts: "
         f"{rep['doors_outside_precincts']['count']}"
     )
+    dis = rep["precinct_disagreements"]
+    print(
+        f"precinct disagreements: {dis['voters']:,} voters at {dis['doors']:,} doors "
+        f"{dis['by_precincts']}"
+    )
 
     # Accuracy against the truth (the reference location of each voter's address).
     ref = noho.reference_addresses().set_index("id")
