@@ -10,8 +10,9 @@ timestamps are written, so the same plan gives the same bytes.
 from __future__ import annotations
 
 import logging
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 import geopandas as gpd
@@ -25,7 +26,13 @@ from .errors import InputError
 if TYPE_CHECKING:
     from .pipeline import Plan
 
-__all__ = ["gpx_text", "route_lonlat", "route_waypoints", "write_route_gpx"]
+__all__ = [
+    "gpx_text",
+    "route_lonlat",
+    "route_waypoints",
+    "to_wgs84",
+    "write_route_gpx",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +40,12 @@ _HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<gpx version="1.1" creator="canvass" xmlns="http://www.topografix.com/GPX/1/1">\n'
 )
+
+
+@cache
+def to_wgs84(crs: Any) -> Transformer:
+    """Return a (cached) transformer from `crs` to WGS 84 longitude/latitude."""
+    return Transformer.from_crs(crs, 4326, always_xy=True)
 
 
 def route_lonlat(plan: Plan, route_id: str) -> list[tuple[float, float]]:
@@ -51,8 +64,7 @@ def route_lonlat(plan: Plan, route_id: str) -> list[tuple[float, float]]:
     if geom is None or geom.is_empty:
         return []
     coords = shapely.get_coordinates(geom)  # parts in walking order, not merged
-    to_wgs = Transformer.from_crs(plan.routes.crs, 4326, always_xy=True)
-    lon, lat = to_wgs.transform(coords[:, 0], coords[:, 1])
+    lon, lat = to_wgs84(plan.routes.crs).transform(coords[:, 0], coords[:, 1])
     return [
         (round(float(x), 6), round(float(y), 6)) for x, y in zip(lon, lat, strict=True)
     ]
@@ -61,8 +73,7 @@ def route_lonlat(plan: Plan, route_id: str) -> list[tuple[float, float]]:
 def _points_lonlat(
     plan: Plan, xs: list[float], ys: list[float]
 ) -> list[tuple[float, float]]:
-    to_wgs = Transformer.from_crs(plan.doors.crs, 4326, always_xy=True)
-    lon, lat = to_wgs.transform(xs, ys)
+    lon, lat = to_wgs84(plan.doors.crs).transform(xs, ys)
     return [
         (round(float(x), 6), round(float(y), 6)) for x, y in zip(lon, lat, strict=True)
     ]

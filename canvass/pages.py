@@ -18,17 +18,20 @@ import base64
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
-import geopandas as gpd
 import jinja2
+import numpy as np
+import pandas as pd
 
 from . import schema
-from .gpx import route_lonlat
+from .gpx import route_lonlat, to_wgs84
 from .walklists import (
+    _blank,
     _safe,
     block_table,
     door_name,
@@ -91,10 +94,10 @@ def _json(data: Any) -> str:
 def _to_lat_lon(
     plan: Plan, xs: Sequence[float], ys: Sequence[float]
 ) -> list[list[float]]:
-    pts = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=plan.doors.crs).to_crs(4326)
+    lon, lat = to_wgs84(plan.doors.crs).transform(np.asarray(xs), np.asarray(ys))
     return [
         [round(float(y), 6), round(float(x), 6)]
-        for x, y in zip(pts.x.to_numpy(), pts.y.to_numpy(), strict=True)
+        for x, y in zip(np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
     ]
 
 
@@ -112,7 +115,74 @@ def _map_links(lat: float, lon: float, label: str) -> dict[str, str]:
     }
 
 
-def route_page_data(plan: Plan, route_id: str, table: Any = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Doors:
+    """Per-door lookups built once per run (pandas row access is slow per stop)."""
+
+    voters: dict[str, list[dict[Any, Any]]]
+    info: dict[str, tuple[str, str]]
+    latlon: dict[str, list[float]]
+
+
+def _door_lookups(plan: Plan, table: pd.DataFrame) -> _Doors:
+    voters: dict[str, list[dict[Any, Any]]] = {}
+    for r in table[table[schema.VOTER_ID].notna()].to_dict("records"):
+        voters.setdefault(str(r[schema.DOOR_ID]), []).append(r)
+    doors = plan.doors.loc[plan.doors.index.isin(plan.stops[schema.DOOR_ID])]
+    number = (
+        doors[schema.STREET_NUMBER].astype("string").fillna("")
+        if schema.STREET_NUMBER in doors.columns
+        else pd.Series("", index=doors.index)
+    )
+    info = {
+        str(d): (str(a), str(n))
+        for d, a, n in zip(doors.index, doors[schema.ADDRESS], number, strict=True)
+    }
+    pos = _to_lat_lon(plan, doors.geometry.x.tolist(), doors.geometry.y.tolist())
+    return _Doors(voters, info, dict(zip(map(str, doors.index), pos, strict=True)))
+
+
+def _side(number: str) -> str:
+    digits = "".join(ch for ch in number.split("-")[0] if ch.isdigit())
+    if not number[:1].isdigit() or not digits:
+        return ""
+    return "odd side" if int(digits) % 2 else "even side"
+
+
+def _door_stop(n: int, door_id: str, lookups: _Doors, mode: str) -> dict[str, Any]:
+    lat, lon = lookups.latlon[door_id]
+    address, number = lookups.info[door_id]
+    listed = lookups.voters.get(door_id, [])
+    targets = [r for r in listed if r[schema.IS_TARGET]]
+    people = [
+        {
+            "name": door_name(t[schema.FIRST_NAME], t[schema.LAST_NAME], mode),
+            "unit": "" if _blank(t.get(schema.UNIT)) else str(t[schema.UNIT]),
+        }
+        for t in targets
+    ]
+    others = len(listed) - len(targets)
+    notes = []
+    if mode == "none" or not people:
+        notes.append(f"Ask for the {_plural(len(targets), 'voter')} on your list")
+    if others:
+        verb = "lives" if others == 1 else "live"
+        notes.append(f"{_plural(others, 'other voter')} {verb} here")
+    return {
+        "n": n,
+        "lat": lat,
+        "lon": lon,
+        "title": address,
+        "side": _side(number),
+        "detail": " · ".join(notes),
+        "people": people if mode != "none" else [],
+        "links": _map_links(lat, lon, f"Stop {n}"),
+    }
+
+
+def route_page_data(
+    plan: Plan, route_id: str, table: Any = None, *, lookups: _Doors | None = None
+) -> dict[str, Any]:
     """
     Collect what one route page shows: the path, the start and the stops.
 
@@ -126,6 +196,8 @@ def route_page_data(plan: Plan, route_id: str, table: Any = None) -> dict[str, A
         The plan's :func:`~canvass.walklists.walk_list_table`, or with
         ``output.redact`` its :func:`~canvass.walklists.block_table` (computed
         when None).
+    lookups
+        Per-door lookups shared by all routes of a run (built when None).
 
     Returns
     -------
@@ -157,54 +229,16 @@ def route_page_data(plan: Plan, route_id: str, table: Any = None) -> dict[str, A
                 }
             )
     else:
-        table = walk_list_table(plan) if table is None else table
-        rows = table[table[schema.ROUTE_ID] == route_id]
-        rstops = plan.stops[plan.stops[schema.ROUTE_ID] == route_id].sort_values(
+        if lookups is None:
+            table = walk_list_table(plan) if table is None else table
+            lookups = _door_lookups(plan, table)
+        mine = plan.stops[plan.stops[schema.ROUTE_ID] == route_id].sort_values(
             schema.STOP, kind="stable"
         )
-        geoms = plan.doors.geometry.loc[rstops[schema.DOOR_ID]]
-        pos = _to_lat_lon(plan, geoms.x.tolist(), geoms.y.tolist())
-        by_door = dict(iter(rows.groupby(schema.DOOR_ID, sort=False)))
-        for (lat, lon), s in zip(pos, rstops.to_dict("records"), strict=True):
-            n = int(s[schema.STOP])
-            door = plan.doors.loc[s[schema.DOOR_ID]]
-            here = by_door.get(s[schema.DOOR_ID])
-            people: list[dict[str, str]] = []
-            others = 0
-            if here is not None:
-                listed = here[here[schema.VOTER_ID].notna()]
-                targets = listed[listed[schema.IS_TARGET]]
-                others = len(listed) - len(targets)
-                for t in targets.to_dict("records"):
-                    name = door_name(
-                        t[schema.FIRST_NAME], t[schema.LAST_NAME], out.door_names
-                    )
-                    people.append({"name": name, "unit": str(t.get(schema.UNIT) or "")})
-            n_t = len(people)
-            notes = []
-            if out.door_names == "none" or not n_t:
-                notes.append(f"Ask for the {_plural(n_t, 'voter')} on your list")
-            if others:
-                verb = "lives" if others == 1 else "live"
-                notes.append(f"{_plural(others, 'other voter')} {verb} here")
-            detail = " · ".join(notes)
-            number = str(door.get(schema.STREET_NUMBER, ""))
-            side = ""
-            if number[:1].isdigit():
-                digits = "".join(ch for ch in number if ch.isdigit())
-                side = "odd side" if int(digits) % 2 else "even side"
-            stops.append(
-                {
-                    "n": n,
-                    "lat": lat,
-                    "lon": lon,
-                    "title": str(door[schema.ADDRESS]),
-                    "side": side,
-                    "detail": detail,
-                    "people": people if out.door_names != "none" else [],
-                    "links": _map_links(lat, lon, f"Stop {n}"),
-                }
-            )
+        stops = [
+            _door_stop(int(n), str(d), lookups, out.door_names)
+            for n, d in zip(mine[schema.STOP], mine[schema.DOOR_ID], strict=True)
+        ]
     start = path[0] if path else ([stops[0]["lat"], stops[0]["lon"]] if stops else None)
     return {
         "route": {
@@ -244,9 +278,10 @@ def write_route_pages(plan: Plan, out_dir: Path) -> list[Path]:
     template = _env().get_template("route_page.html")
     css, js = _inline_leaflet() if out.offline_pages else ("", "")
     table = block_table(plan) if out.redact else walk_list_table(plan)
+    lookups = None if out.redact else _door_lookups(plan, table)
     paths = []
     for route_id in sorted(str(r) for r in plan.routes.index):
-        data = route_page_data(plan, route_id, table)
+        data = route_page_data(plan, route_id, table, lookups=lookups)
         page = template.render(
             data=data,
             data_json=_json({k: data[k] for k in ("path", "start", "stops")}),
