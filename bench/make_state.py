@@ -142,7 +142,7 @@ def plan_state(
     scale = n_voters / (STATE_VOTERS * share_sel)
     rng = np.random.default_rng([seed, 0])
     turnout = np.clip(rng.normal(MEAN_TURNOUT_2022, 0.08, len(p)), 0.25, 0.78)
-    p["voters"] = _largest_remainder(real / turnout, n_voters, floor=8)
+    p["voters"] = _largest_remainder(real / turnout, n_voters, floor=20)
     ballots = np.round(real * scale).astype(np.int64)
     p["ballots"] = np.minimum(ballots, np.floor(p["voters"] * 0.85)).astype(np.int64)
     p["ward"] = p["Ward"].where(p["Ward"] != "-", "")

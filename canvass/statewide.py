@@ -6,7 +6,13 @@ statewide run is the targeting half of :func:`canvass.pipeline.run` (load, geoco
 address-point match, join to precincts, score for the next state primary and state
 election, universes for both, door values, precinct table) done town by town, each
 town an independent piece handed to an :class:`canvass.cluster.Executor` (a local
-process pool or a Dask cluster), then put together:
+process pool or a Dask cluster), then put together. Turnout models are fitted once,
+not per town: :func:`fit_state_models` loads a seeded random set of "training
+towns" holding at least ``score.max_train_rows`` voters, fits both election types on
+them with one statewide election calendar, and every town is then only predicted
+with those models (``score.score_voters(..., fitted=models)``). Fitting per town
+would cost two model fits per town (most of the run) and learn from small samples.
+The results are:
 
 - one statewide precinct table (``town`` + ``precinct_id``), ranked statewide;
 - target counts per universe;
@@ -24,6 +30,7 @@ import dataclasses
 import logging
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +38,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import geocode, load, schema, score, target
+from . import features, geocode, load, propensity, schema, score, target
 from .cluster import Executor, Progress
 from .config import PlanConfig
 
@@ -40,6 +47,7 @@ __all__ = [
     "StateResult",
     "TownJob",
     "TownResult",
+    "fit_state_models",
     "read_state_precincts",
     "run_state",
     "target_town",
@@ -64,10 +72,15 @@ class TownJob:
         Path of the town's ``canvass.toml``.
     keep_voters
         Return the scored voters (for tests and exports; costs memory).
+    models, elections
+        Statewide models and calendar from :func:`fit_state_models`; None fits the
+        town's own models on its own calendar.
     """
 
     config: str
     keep_voters: bool = False
+    models: dict[str, propensity.FittedScores] | None = None
+    elections: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +167,6 @@ def target_town(job: TownJob) -> TownResult:
         Any stage's error for this town's files.
     """
     config = PlanConfig.from_toml(Path(job.config))
-    inputs = config.inputs
     clock: dict[str, float] = {}
     t = time.perf_counter()
 
@@ -164,28 +176,14 @@ def target_town(job: TownJob) -> TownResult:
         clock[name] = now - t
         t = now
 
-    precincts = load.read_precincts(
-        config.resolve(inputs.precincts), config.precincts, layer=inputs.precinct_layer
+    precincts, loaded, geo = _load_and_geocode(config, lap)
+    if job.models is not None and job.elections is not None:
+        elections = job.elections
+    else:
+        elections = score.election_calendar(loaded.history, config)
+    scored = score.score_voters(
+        geo.voters, loaded.history, elections, config, fitted=job.models
     )
-    loaded = load.load_voter_file(config)
-    lap("load")
-    points = (
-        geocode.read_address_points(
-            config.resolve(inputs.address_points), precincts.crs
-        )
-        if inputs.address_points and config.geocode.address_points
-        else None
-    )
-    geo = geocode.geocode_voters(
-        loaded.voters,
-        precincts,
-        streets=None,
-        address_points=points,
-        params=config.geocode,
-    )
-    lap("geocode")
-    elections = score.election_calendar(loaded.history, config)
-    scored = score.score_voters(geo.voters, loaded.history, elections, config)
     lap("score")
     targeted = target.select_targets(scored.voters, loaded.history, elections, config)
     general = dataclasses.replace(
@@ -235,6 +233,109 @@ def target_town(job: TownJob) -> TownResult:
         peak_rss_mb=_peak_rss_mb(),
         voters=keep,
     )
+
+
+def _load_and_geocode(
+    config: PlanConfig, lap: Callable[[str], None]
+) -> tuple[gpd.GeoDataFrame, load.LoadResult, geocode.GeocodeResult]:
+    """Read the town's precincts and voter file; place voters at address points."""
+    inputs = config.inputs
+    precincts = load.read_precincts(
+        config.resolve(inputs.precincts), config.precincts, layer=inputs.precinct_layer
+    )
+    loaded = load.load_voter_file(config)
+    lap("load")
+    points = (
+        geocode.read_address_points(
+            config.resolve(inputs.address_points), precincts.crs
+        )
+        if inputs.address_points and config.geocode.address_points
+        else None
+    )
+    geo = geocode.geocode_voters(
+        loaded.voters,
+        precincts,
+        streets=None,
+        address_points=points,
+        params=config.geocode,
+    )
+    lap("geocode")
+    return precincts, loaded, geo
+
+
+def _training_town(path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load and geocode one training town; door ids made unique by the town."""
+    config = PlanConfig.from_toml(Path(path))
+    _, loaded, geo = _load_and_geocode(config, lambda _: None)
+    voters = geo.voters.copy()
+    town = config.precincts.town or config.run_name
+    voters[schema.DOOR_ID] = town + "|" + voters[schema.DOOR_ID].astype(str)
+    return voters, loaded.history
+
+
+def _sample_towns(configs: list[Path], n_voters: int, seed: int) -> list[Path]:
+    """Pick a seeded random set of towns with about `n_voters` voters (file size)."""
+    order = np.random.default_rng([seed, 1776]).permutation(len(configs))
+    picked: list[Path] = []
+    size = 0
+    for i in order:
+        picked.append(configs[int(i)])
+        config = PlanConfig.from_toml(configs[int(i)])
+        for pattern in config.inputs.voters:
+            full = config.resolve(pattern)
+            size += sum(p.stat().st_size for p in full.parent.glob(full.name))
+        if size / 180 >= n_voters:  # a VOT line is about 180 bytes
+            break
+    return sorted(picked)
+
+
+def fit_state_models(
+    configs: list[Path], executor: Executor
+) -> tuple[dict[str, propensity.FittedScores], pd.DataFrame]:
+    """
+    Fit the turnout models of both election types once, on training towns.
+
+    Parameters
+    ----------
+    configs
+        Every town's ``canvass.toml`` (the first one's ``[score]`` and ``seed`` are
+        used).
+    executor
+        Loads the training towns in parallel.
+
+    Returns
+    -------
+    models, elections
+        The fitted scores per election type and the statewide election calendar
+        (pass both to every town).
+    """
+    config = PlanConfig.from_toml(configs[0])
+    params = config.score
+    towns = _sample_towns(configs, params.max_train_rows, config.seed)
+    loaded = executor.map(_training_town, [str(c) for c in towns])
+    voters = pd.concat([v for v, _ in loaded])
+    history = pd.concat([h for _, h in loaded], ignore_index=True)
+    elections = score.election_calendar(history, config)
+    mx = features.build_matrix(voters, history, elections)
+    doors = features.door_keys(voters)
+    models: dict[str, propensity.FittedScores] = {}
+    targets = {
+        schema.STATE_PRIMARY: np.datetime64(params.next_state_primary, "D"),
+        schema.STATE_ELECTION: np.datetime64(params.next_state_election, "D"),
+    }
+    for etype, when in targets.items():
+        train = mx.elections_of(when, etype)[-params.train_elections :]
+        if train:
+            models[etype] = propensity.fit(
+                mx, voters, doors, train, etype, params, config.seed
+            )
+    logger.info(
+        "Fitted statewide models (%s) on %s towns, %s voters",
+        ", ".join(models),
+        f"{len(towns):,}",
+        f"{len(voters):,}",
+    )
+    return models, elections
 
 
 def _door_check(
@@ -293,7 +394,11 @@ def run_state(
     StateResult
         Per-town results, the statewide precinct table, counts and the door check.
     """
-    jobs = [TownJob(str(c), keep_voters=keep_voters) for c in configs]
+    models, elections = fit_state_models(configs, executor)
+    jobs = [
+        TownJob(str(c), keep_voters=keep_voters, models=models, elections=elections)
+        for c in configs
+    ]
     towns = executor.map(target_town, jobs, progress=progress)
     table = pd.concat([r.precinct_table for r in towns])
     table = table.rename_axis(schema.PRECINCT_ID).reset_index()
