@@ -53,19 +53,25 @@ def load_doors(n: int, seed: int) -> gpd.GeoDataFrame:
         df = df.sample(n, random_state=seed).sort_values("id")
     pts = gpd.points_from_xy(df["longitude"], df["latitude"], crs="EPSG:4326")
     counts = df["people_count"].fillna(1).clip(lower=1).astype(int).to_numpy()
-    return gpd.GeoDataFrame(
-        {
-            schema.DOOR_ID: df["id"].astype(str).to_numpy(),
-            schema.ADDRESS: (df["street_number"] + " " + df["street_name"]).to_numpy(),
-            schema.STREET_NAME: df["street_name"].to_numpy(),
-            schema.STREET_NUMBER: df["street_number"].to_numpy(),
-            schema.PRECINCT_ID: "ALL",
-            schema.N_VOTERS: counts,
-            schema.N_TARGETS: np.minimum(counts, 4),
-            schema.VALUE: np.minimum(counts, 4) * 0.02,
-        },
-        geometry=pts,
-    ).to_crs(CRS).set_index(schema.DOOR_ID)
+    return (
+        gpd.GeoDataFrame(
+            {
+                schema.DOOR_ID: df["id"].astype(str).to_numpy(),
+                schema.ADDRESS: (
+                    df["street_number"] + " " + df["street_name"]
+                ).to_numpy(),
+                schema.STREET_NAME: df["street_name"].to_numpy(),
+                schema.STREET_NUMBER: df["street_number"].to_numpy(),
+                schema.PRECINCT_ID: "ALL",
+                schema.N_VOTERS: counts,
+                schema.N_TARGETS: np.minimum(counts, 4),
+                schema.VALUE: np.minimum(counts, 4) * 0.02,
+            },
+            geometry=pts,
+        )
+        .to_crs(CRS)
+        .set_index(schema.DOOR_ID)
+    )
 
 
 def route_cost(T: np.ndarray, depot: int, seq: list[int], closed: bool = True) -> int:
@@ -89,7 +95,9 @@ def one_tree(T: np.ndarray, depot: int, seq: list[int]) -> float:
     return float(minimum_spanning_tree(sub).sum() + d[0] + d[1])
 
 
-def check(T: np.ndarray, routes: list[tuple[int, list[int]]], n_doors: int) -> tuple[int, int, int]:
+def check(
+    T: np.ndarray, routes: list[tuple[int, list[int]]], n_doors: int
+) -> tuple[int, int, int]:
     """Walking seconds, doors routed and routes over the shift, on the shared matrix."""
     seen: set[int] = set()
     walk = over = 0
@@ -103,7 +111,14 @@ def check(T: np.ndarray, routes: list[tuple[int, list[int]]], n_doors: int) -> t
     return walk, len(seen), over
 
 
-def run_pyvrp(T: np.ndarray, depots: list[int], fleet: list[int], n_dep: int, wall: float, seed: int) -> tuple[list[tuple[int, list[int]]], float]:
+def run_pyvrp(
+    T: np.ndarray,
+    depots: list[int],
+    fleet: list[int],
+    n_dep: int,
+    wall: float,
+    seed: int,
+) -> tuple[list[tuple[int, list[int]]], float]:
     import pyvrp
     from pyvrp.stop import MaxRuntime
 
@@ -116,13 +131,17 @@ def run_pyvrp(T: np.ndarray, depots: list[int], fleet: list[int], n_dep: int, wa
     ]
     deps = [pyvrp.Depot(location=i) for i in range(n_dep)]
     vts = [
-        pyvrp.VehicleType(num_available=k, start_depot=d, end_depot=d, shift_duration=SHIFT_S)
+        pyvrp.VehicleType(
+            num_available=k, start_depot=d, end_depot=d, shift_duration=SHIFT_S
+        )
         for d, k in zip(range(n_dep), fleet, strict=True)
     ]
     M = np.asarray(T, dtype=np.int64)
     data = pyvrp.ProblemData(locs, clients, deps, vts, [M], [M])
     t0 = time.perf_counter()
-    res = pyvrp.solve(data, stop=MaxRuntime(wall), seed=seed, display=False, collect_stats=False)
+    res = pyvrp.solve(
+        data, stop=MaxRuntime(wall), seed=seed, display=False, collect_stats=False
+    )
     used = time.perf_counter() - t0
     out = []
     for r in res.best.routes():
@@ -134,7 +153,9 @@ def run_pyvrp(T: np.ndarray, depots: list[int], fleet: list[int], n_dep: int, wa
     return out, used
 
 
-def run_vroom(T: np.ndarray, fleet: list[int], n_dep: int, wall: float) -> tuple[list[tuple[int, list[int]]], float]:
+def run_vroom(
+    T: np.ndarray, fleet: list[int], n_dep: int, wall: float
+) -> tuple[list[tuple[int, list[int]]], float]:
     import vroom
 
     inp = vroom.Input()
@@ -142,7 +163,11 @@ def run_vroom(T: np.ndarray, fleet: list[int], n_dep: int, wall: float) -> tuple
     vid = 0
     for d, k in enumerate(fleet):
         for _ in range(k):
-            inp.add_vehicle(vroom.Vehicle(vid, start=d, end=d, time_window=vroom.TimeWindow(0, SHIFT_S)))
+            inp.add_vehicle(
+                vroom.Vehicle(
+                    vid, start=d, end=d, time_window=vroom.TimeWindow(0, SHIFT_S)
+                )
+            )
             vid += 1
     for i in range(n_dep, len(T)):
         inp.add_job(vroom.Job(i, location=i, default_service=DOOR_S))
@@ -158,13 +183,20 @@ def run_vroom(T: np.ndarray, fleet: list[int], n_dep: int, wall: float) -> tuple
     return out, used
 
 
-def bench_size(G: Any, index: StreetIndex, n: int, args: argparse.Namespace) -> dict[str, Any]:
+def bench_size(
+    G: Any, index: StreetIndex, n: int, args: argparse.Namespace
+) -> dict[str, Any]:
     doors = load_doors(n, args.seed)
     cfg = PlanConfig.from_dict(
         {
             "seed": args.seed,
             "walk": {"speed_m_s": SPEED, "door_s": DOOR_S},
-            "turf": {"shift_s": SHIFT_S, "cross_precincts": True},
+            "turf": {
+                "shift_s": SHIFT_S,
+                "cross_precincts": True,
+                "fill": args.fill,
+                "tour_time_s": args.block_time,
+            },
             "route": {"time_limit_s": args.turf_time, "workers": args.workers},
         }
     )
@@ -200,11 +232,18 @@ def bench_size(G: Any, index: StreetIndex, n: int, args: argparse.Namespace) -> 
         f"(matrix for the other solvers {matrix_s:.1f} s)",
         flush=True,
     )
-    print(f"[{n} doors] lower bound (1-tree per route): {bound / 3600:.1f} h, gap "
-          f"{100 * (c_walk / bound - 1):.1f}%", flush=True)
+    print(
+        f"[{n} doors] lower bound (1-tree per route): {bound / 3600:.1f} h, gap "
+        f"{100 * (c_walk / bound - 1):.1f}%",
+        flush=True,
+    )
     result: dict[str, Any] = {
-        "n": n, "wall_s": wall, "canvass_walk_s": c_walk, "canvass_doors": c_doors,
-        "volunteers": len(ours), "bound_s": bound,
+        "n": n,
+        "wall_s": wall,
+        "canvass_walk_s": c_walk,
+        "canvass_doors": c_doors,
+        "volunteers": len(ours),
+        "bound_s": bound,
     }
     solvers = {"canvass": ours}
     for name in args.solvers:
@@ -232,14 +271,22 @@ def bench_size(G: Any, index: StreetIndex, n: int, args: argparse.Namespace) -> 
         out.mkdir(parents=True, exist_ok=True)
         ids = [str(x) for x in in_turf.index]
         inst = {
-            "doors": ids, "staging_nodes": [str(s) for s in staging], "fleet": fleet,
+            "doors": ids,
+            "staging_nodes": [str(s) for s in staging],
+            "fleet": fleet,
             "index_note": "matrix rows/cols: staging points first, then doors",
-            "walk_s": T.tolist(), "service_s": DOOR_S, "shift_s": SHIFT_S, "speed_m_s": SPEED,
+            "walk_s": T.tolist(),
+            "service_s": DOOR_S,
+            "shift_s": SHIFT_S,
+            "speed_m_s": SPEED,
         }
         with gzip.open(out / f"instance_{n}.json.gz", "wt") as fh:
             json.dump(inst, fh)
         for name, sol in solvers.items():
-            rows = [{"staging": d, "stops": seq, "walk_s": route_cost(T, d, seq)} for d, seq in sol]
+            rows = [
+                {"staging": d, "stops": seq, "walk_s": route_cost(T, d, seq)}
+                for d, seq in sol
+            ]
             (out / f"routes_{n}_{name}.json").write_text(json.dumps(rows))
     return result
 
@@ -248,7 +295,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 9000])
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--turf-time", type=float, default=0.5)
+    ap.add_argument("--turf-time", type=float, default=0.3, help="GLS s per turf")
+    ap.add_argument("--block-time", type=float, default=2.0, help="GLS s per block")
+    ap.add_argument("--fill", type=float, default=0.98)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--solvers", nargs="*", default=["pyvrp", "vroom"])
     ap.add_argument("--export", default="")
@@ -259,10 +308,20 @@ def main() -> None:
     index = StreetIndex(G)
     results = [bench_size(G, index, n, args) for n in args.sizes]
     last = results[-1]
-    rp = last["canvass_walk_s"] / last["pyvrp"]["walk_s"] if "pyvrp" in last else float("nan")
-    rv = last["canvass_walk_s"] / last["vroom"]["walk_s"] if "vroom" in last else float("nan")
+    rp = (
+        last["canvass_walk_s"] / last["pyvrp"]["walk_s"]
+        if "pyvrp" in last
+        else float("nan")
+    )
+    rv = (
+        last["canvass_walk_s"] / last["vroom"]["walk_s"]
+        if "vroom" in last
+        else float("nan")
+    )
     gap = 100 * (last["canvass_walk_s"] / last["bound_s"] - 1)
-    print(f"routing: ratio_vs_pyvrp={rp:.3f} ratio_vs_vroom={rv:.3f} gap_to_bound={gap:.1f}% wall_s={last['wall_s']:.1f}")
+    print(
+        f"routing: ratio_vs_pyvrp={rp:.3f} ratio_vs_vroom={rv:.3f} gap_to_bound={gap:.1f}% wall_s={last['wall_s']:.1f}"
+    )
 
 
 if __name__ == "__main__":

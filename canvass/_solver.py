@@ -6,11 +6,15 @@ Kept free of geopandas and networkx so worker processes start fast and the paylo
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TurfProblem", "solve_turf"]
+__all__ = ["TurfProblem", "solve_all", "solve_turf"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,18 @@ class TurfProblem:
         Guided-local-search time; 0 keeps the first solution.
     solution_limit
         Stop after this many solutions (0 = no limit).
+    starts
+        Staging node of each volunteer (indexes below `n_depots`); empty = all 0.
+    n_depots
+        Number of staging nodes at the start of `walk_s` (doors follow them).
+    fixed_cost
+        Cost of sending out one more volunteer (in walking seconds).
+    min_end_s
+        Soft lower bound on each used route's time (balance); 0 = none.
+    first_solution
+        OR-Tools first-solution strategy (``PATH_CHEAPEST_ARC``, ``SAVINGS``, ...).
+    initial
+        Optional starting routes (door positions per volunteer) to improve on.
     """
 
     turf_id: str
@@ -49,6 +65,12 @@ class TurfProblem:
     open_routes: bool
     time_limit_s: float
     solution_limit: int
+    starts: tuple[int, ...] = ()
+    n_depots: int = 1
+    fixed_cost: int = 0
+    min_end_s: int = 0
+    first_solution: str = "PATH_CHEAPEST_ARC"
+    initial: tuple[tuple[int, ...], ...] = ()
 
 
 def solve_turf(p: TurfProblem) -> tuple[str, list[list[int]]]:
@@ -69,25 +91,33 @@ def solve_turf(p: TurfProblem) -> tuple[str, list[list[int]]]:
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
     n = len(p.service_s)
+    nd = p.n_depots
     if n == 0:
         return p.turf_id, [[] for _ in range(p.vehicles)]
     walk = np.asarray(np.ceil(p.walk_s - 1e-9), dtype=np.int64)
     if p.open_routes:
-        walk[:, 0] = 0
-    service = np.concatenate([[0], np.asarray(p.service_s, dtype=np.int64)])
+        walk[:, :nd] = 0
+    service = np.concatenate([np.zeros(nd), np.asarray(p.service_s)]).astype(np.int64)
     timed = walk + service[:, None]
     np.fill_diagonal(timed, 0)
-    manager = pywrapcp.RoutingIndexManager(n + 1, p.vehicles, 0)
+    starts = list(p.starts) if p.starts else [0] * p.vehicles
+    manager = pywrapcp.RoutingIndexManager(n + nd, p.vehicles, starts, starts)
     routing = pywrapcp.RoutingModel(manager)
     cost_cb = routing.RegisterTransitMatrix(walk.tolist())
     time_cb = routing.RegisterTransitMatrix(timed.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
     routing.AddDimension(time_cb, 0, int(p.shift_s), True, "time")
+    if p.fixed_cost:
+        routing.SetFixedCostOfAllVehicles(int(p.fixed_cost))
+    if p.min_end_s:
+        dim = routing.GetDimensionOrDie("time")
+        for v in range(p.vehicles):
+            dim.SetCumulVarSoftLowerBound(routing.End(v), int(p.min_end_s), 1)
     for i in range(n):
-        routing.AddDisjunction([manager.NodeToIndex(i + 1)], int(p.penalty[i]))
+        routing.AddDisjunction([manager.NodeToIndex(i + nd)], int(p.penalty[i]))
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    params.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, p.first_solution
     )
     if p.time_limit_s > 0:
         params.local_search_metaheuristic = (
@@ -96,7 +126,16 @@ def solve_turf(p: TurfProblem) -> tuple[str, list[list[int]]]:
         params.time_limit.FromMilliseconds(max(1, round(p.time_limit_s * 1000)))
     if p.solution_limit > 0:
         params.solution_limit = p.solution_limit
-    solution = routing.SolveWithParameters(params)
+    solution = None
+    if p.initial:
+        routing.CloseModelWithParameters(params)
+        start = routing.ReadAssignmentFromRoutes(
+            [[x + nd for x in r] for r in p.initial], True
+        )
+        if start is not None:
+            solution = routing.SolveFromAssignmentWithParameters(start, params)
+    if solution is None:
+        solution = routing.SolveWithParameters(params)
     routes: list[list[int]] = []
     for vehicle in range(p.vehicles):
         order: list[int] = []
@@ -104,8 +143,57 @@ def solve_turf(p: TurfProblem) -> tuple[str, list[list[int]]]:
             index = routing.Start(vehicle)
             while not routing.IsEnd(index):
                 node = manager.IndexToNode(index)
-                if node:
-                    order.append(node - 1)
+                if node >= nd:
+                    order.append(node - nd)
                 index = solution.Value(routing.NextVar(index))
         routes.append(order)
     return p.turf_id, routes
+
+
+def solve_all(
+    problems: list[TurfProblem],
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, list[list[int]]]:
+    """
+    Solve turf problems, in parallel worker processes when `workers` > 1.
+
+    Parameters
+    ----------
+    problems
+        One problem per turf.
+    workers
+        Worker processes.
+    progress
+        Called with (turfs done, turfs total) after each turf.
+
+    Returns
+    -------
+    solutions
+        Volunteers' door orders by turf id.
+    """
+    total = len(problems)
+    out: dict[str, list[list[int]]] = {}
+    if progress is not None:
+        progress(0, total)
+    if workers <= 1 or total <= 1:
+        for done, p in enumerate(problems, start=1):
+            tid, routes = solve_turf(p)
+            out[tid] = routes
+            if progress is not None:
+                progress(done, total)
+        return out
+    method = (
+        "fork" if sys.platform == "linux" and sys.version_info < (3, 12) else "spawn"
+    )
+    big_first = sorted(problems, key=lambda p: -len(p.service_s))
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp.get_context(method)
+    ) as ex:
+        futures = [ex.submit(solve_turf, p) for p in big_first]
+        for done, fut in enumerate(as_completed(futures), start=1):
+            tid, routes = fut.result()
+            out[tid] = routes
+            if progress is not None:
+                progress(done, total)
+    return out

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing as mp
-import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +25,7 @@ import shapely
 
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
-from ._solver import TurfProblem, solve_turf
+from ._solver import TurfProblem, solve_all
 from .config import PlanConfig
 
 __all__ = ["RouteResult", "route_turfs"]
@@ -67,55 +64,6 @@ def _penalties(values: np.ndarray, shift_s: int) -> np.ndarray:
     vmax = float(values.max()) if len(values) and values.max() > 0 else 1.0
     scaled = np.rint(shift_s * np.clip(values, 0, None) / vmax)
     return np.asarray(4 * shift_s + scaled, dtype=np.int64)
-
-
-def solve_all(
-    problems: list[TurfProblem],
-    workers: int,
-    progress: Callable[[int, int], None] | None = None,
-) -> dict[str, list[list[int]]]:
-    """
-    Solve turf problems, in parallel worker processes when `workers` > 1.
-
-    Parameters
-    ----------
-    problems
-        One problem per turf.
-    workers
-        Worker processes.
-    progress
-        Called with (turfs done, turfs total) after each turf.
-
-    Returns
-    -------
-    solutions
-        Volunteers' door orders by turf id.
-    """
-    total = len(problems)
-    out: dict[str, list[list[int]]] = {}
-    if progress is not None:
-        progress(0, total)
-    if workers <= 1 or total <= 1:
-        for done, p in enumerate(problems, start=1):
-            tid, routes = solve_turf(p)
-            out[tid] = routes
-            if progress is not None:
-                progress(done, total)
-        return out
-    method = (
-        "fork" if sys.platform == "linux" and sys.version_info < (3, 12) else "spawn"
-    )
-    big_first = sorted(problems, key=lambda p: -len(p.service_s))
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=mp.get_context(method)
-    ) as ex:
-        futures = [ex.submit(solve_turf, p) for p in big_first]
-        for done, fut in enumerate(as_completed(futures), start=1):
-            tid, routes = fut.result()
-            out[tid] = routes
-            if progress is not None:
-                progress(done, total)
-    return out
 
 
 def _line(

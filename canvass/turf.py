@@ -1,18 +1,25 @@
 """Stage 3: cut target doors into turfs sized for one volunteer shift.
 
-Doors are first ordered along the streets: a Hilbert space-filling curve over the
-street edges keeps neighbouring blocks together, and doors on one edge stay together
-in the order they stand along it, so a block face is never split when it can be
-avoided. The order is then cut into runs of equal estimated time (walking along the
-order on the real network plus minutes per door), one run per turf, so the turfs of a
-precinct are balanced, contiguous and inside the precinct. Each turf gets a staging
-point: the office from the config, or the nearest street node reachable by car.
+Route first, cut second. The doors of each precinct are put in a Hilbert space-
+filling-curve order over their street edges and cut into blocks of a few hundred
+doors; OR-Tools finds a short walk through each block on the real network (blocks
+solved in parallel). A dynamic programme (Prins' split) then cuts the precinct's walk
+into loops that each fit in one shift (walking plus minutes per door), at the places
+where cutting costs least, with a balance term that keeps the turfs of a precinct
+even. Finally windows of neighbouring turfs are re-routed together by OR-Tools,
+starting from the cut, so doors move to whichever neighbouring turf walks them most
+cheaply; a soft lower bound on each turf's time keeps them balanced. Turfs never
+cross precinct lines unless ``turf.cross_precincts`` is set. Each turf gets a staging
+point: the office from the config, or the street node nearest its centre that a car
+can reach.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +32,8 @@ import shapely
 
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
-from .config import PlanConfig
+from ._solver import TurfProblem, solve_all
+from .config import PlanConfig, WalkParams
 from .network import main_component
 
 __all__ = ["TurfResult", "cut_turfs", "hilbert_key"]
@@ -50,6 +58,11 @@ DRIVABLE = frozenset(
         "trunk_link",
     }
 )
+#: Doors per street-tour block: tours are solved block by block, so the cost of cutting
+#: grows with the number of doors, not with its square.
+_BLOCK = 300
+#: Neighbouring turfs re-routed together after the split.
+_WINDOW = 4
 _SNAP_COLUMNS = (
     schema.EDGE_U,
     schema.EDGE_V,
@@ -135,7 +148,6 @@ def _street_order(doors: pd.DataFrame, index: StreetIndex) -> np.ndarray:
     v = np.array([index.ix[n] for n in doors[schema.EDGE_V]], dtype=np.int64)
     mid = (index.xy[u] + index.xy[v]) / 2
     key = hilbert_key(mid[:, 0], mid[:, 1])
-    # walk each edge from the end nearer the previous edge: alternate direction by key
     pos = doors[schema.EDGE_POS_M].to_numpy(dtype=float)
     return np.lexsort((pos, np.minimum(u, v), key))
 
@@ -235,55 +247,34 @@ def cut_turfs(
         else work[schema.N_TARGETS].to_numpy(dtype=float)
     )
     work = work.assign(**{schema.VALUE: values})
-    capacity = tp.shift_s * tp.volunteers_per_turf * tp.fill
+    staging = _stager(index, office_node, cands, tree, wp.speed_m_s)
     groups = (
         [("ALL", work)]
         if tp.cross_precincts
         else [(str(p), g) for p, g in work.groupby(schema.PRECINCT_ID, sort=True)]
     )
+    plans, dropped = _block_turfs(index, groups, config, staging)
     rows: list[dict[str, Any]] = []
-    for pid, grp in groups:
-        order = _street_order(grp, index)
-        g = grp.iloc[order]
-        anchors = Anchors.build(index, g, [], wp)
-        costs = LocalCosts(index, anchors)
-        gaps = np.diag(costs.matrix, 1) / wp.speed_m_s
-        gaps = np.minimum(gaps, np.quantile(gaps, 0.95) if len(gaps) else 0.0)
-        gaps_in = np.concatenate([[0.0], gaps])
-        est = gaps_in + wp.door_s
-        k = max(1, math.ceil(est.sum() / capacity))
-        edge = anchors.edge
-        while True:
-            pieces = _cut(est, min(k, len(g)), edge)
-            ests = [
-                est[p].sum()
-                - gaps_in[p[0]]
-                + _approach(index, g.iloc[p], office_node, cands, tree, wp)[1]
-                for p in pieces
-            ]
-            if max(ests) <= capacity or k >= len(g):
-                break
-            k += 1
-        for t, (p, e) in enumerate(zip(pieces, ests, strict=True), start=1):
-            members = g.iloc[p]
-            node, _ = _approach(index, members, office_node, cands, tree, wp)
+    for pid, turf_list in plans:
+        for t, (members, est_s, node) in enumerate(turf_list, start=1):
             tid = f"{pid}-T{t:02d}" if not tp.cross_precincts else f"T{t:03d}"
             out.loc[members.index, schema.TURF_ID] = tid
             pts = shapely.get_coordinates(members.geometry.to_numpy())
+            precinct = (
+                pid
+                if not tp.cross_precincts
+                else ",".join(sorted(members[schema.PRECINCT_ID].astype(str).unique()))
+            )
             rows.append(
                 {
                     schema.TURF_ID: tid,
-                    schema.PRECINCT_ID: pid
-                    if not tp.cross_precincts
-                    else ",".join(
-                        sorted(members[schema.PRECINCT_ID].astype(str).unique())
-                    ),
+                    schema.PRECINCT_ID: precinct,
                     schema.N_DOORS: len(members),
                     schema.N_TARGETS: int(members[schema.N_TARGETS].sum()),
                     schema.VALUE: float(members[schema.VALUE].sum()),
-                    schema.EST_S: round(float(e)),
+                    schema.EST_S: round(est_s),
                     schema.STAGING_NODE: node,
-                    schema.VOLUNTEER + "s": tp.volunteers_per_turf,
+                    "volunteers": tp.volunteers_per_turf,
                     "geometry": _outline(pts),
                 }
             )
@@ -303,7 +294,15 @@ def cut_turfs(
         geometry="geometry",
         crs=doors.crs,
     ).set_index(schema.TURF_ID)
-    left = pd.DataFrame(columns=list(schema.LEFT_OUT_COLUMNS))
+    left = pd.DataFrame(
+        {
+            schema.DOOR_ID: dropped.index.astype(str),
+            schema.REASON: "dropped_for_time",
+            schema.VALUE: dropped[schema.VALUE].to_numpy(dtype=float),
+            schema.DETAIL: "cannot be walked to and worked within one shift",
+        },
+        columns=list(schema.LEFT_OUT_COLUMNS),
+    )
     report = {
         "turfs": len(turfs),
         "doors_in_turfs": int((out[schema.TURF_ID] != "").sum()),
@@ -318,21 +317,233 @@ def cut_turfs(
     return TurfResult(doors=out, turfs=turfs, left_out=left, report=report)
 
 
-def _approach(
+def _block_turfs(
     index: StreetIndex,
-    members: pd.DataFrame,
+    groups: list[tuple[str, pd.DataFrame]],
+    config: PlanConfig,
+    staging: Callable[[pd.DataFrame], tuple[Any, float]],
+) -> tuple[list[tuple[str, list[tuple[pd.DataFrame, float, Any]]]], pd.DataFrame]:
+    """
+    Cut each group's doors into turfs: a street tour first, then an optimal split.
+
+    Each group (precinct) is cut into blocks of at most ``_BLOCK`` doors along the
+    Hilbert street order; OR-Tools finds a short open walk through each block's doors
+    (blocks solved in parallel), and :func:`_split_tour` cuts that walk into
+    shift-sized loops at the cheapest places, preferring turfs of even length.
+    """
+    tp, wp, rp = config.turf, config.walk, config.route
+    capacity = tp.shift_s * tp.volunteers_per_turf * tp.fill
+    blocks: list[tuple[int, pd.DataFrame, np.ndarray]] = []
+    problems: list[TurfProblem] = []
+    for gi, (_, grp) in enumerate(groups):
+        g = grp.iloc[_street_order(grp, index)]
+        edge = pd.factorize(
+            pd.Series(list(zip(g[schema.EDGE_U], g[schema.EDGE_V], strict=True)))
+        )[0]
+        nb = max(1, math.ceil(len(g) / _BLOCK))
+        for piece in _cut(np.ones(len(g)), nb, edge):
+            blk = g.iloc[piece]
+            m = LocalCosts(index, Anchors.build(index, blk, [], wp)).matrix
+            walk = np.zeros((len(blk) + 1, len(blk) + 1))
+            walk[1:, 1:] = m / wp.speed_m_s  # node 0 is free to leave and reach
+            problems.append(
+                TurfProblem(
+                    turf_id=str(len(blocks)),
+                    walk_s=walk,
+                    service_s=np.zeros(len(blk), dtype=np.int64),
+                    penalty=np.full(len(blk), 10**12, dtype=np.int64),
+                    vehicles=1,
+                    shift_s=2**40,
+                    open_routes=False,
+                    time_limit_s=tp.tour_time_s,
+                    solution_limit=rp.solution_limit,
+                )
+            )
+            blocks.append((gi, blk, m))
+    tours = solve_all(problems, rp.workers)
+    plans: list[tuple[str, list[tuple[pd.DataFrame, float, Any]]]] = []
+    dropped: list[pd.DataFrame] = []
+    for gi, (pid, _) in enumerate(groups):
+        parts: list[pd.DataFrame] = []
+        steps: list[np.ndarray] = []
+        for bi, (bgi, blk, m) in enumerate(blocks):
+            if bgi != gi:
+                continue
+            order = np.asarray(tours[str(bi)][0], dtype=np.int64)
+            steps.append(np.concatenate([[np.nan], m[order[:-1], order[1:]]]))
+            parts.append(blk.iloc[order])
+        g = pd.concat(parts)
+        xy = shapely.get_coordinates(g.geometry.to_numpy())
+        step = np.concatenate(steps)
+        crow = 1.3 * np.hypot(*(xy[1:] - xy[:-1]).T)  # between blocks: no graph path
+        step[1:] = np.where(np.isnan(step[1:]), crow, step[1:])
+        step[0] = 0.0
+        step_s = step / wp.speed_m_s
+        first = _split_tour(step_s, xy, wp, capacity, capacity, 1.0)[0]
+        mean = float(np.mean([t for _, _, t in first])) if first else capacity
+        segments = _split_tour(step_s, xy, wp, capacity, mean, 4.0)[0]
+        turfs = []
+        for i, j, t in segments:
+            members = g.iloc[i:j]
+            turfs.append((members, t, staging(members)[0]))
+        plans.append((pid, turfs))
+    for offset in (0, _WINDOW // 2):
+        plans = _improve(index, plans, config, offset)
+    gone = pd.concat(dropped) if dropped else pd.DataFrame(columns=[schema.VALUE])
+    return plans, gone
+
+
+def _improve(
+    index: StreetIndex,
+    plans: list[tuple[str, list[tuple[pd.DataFrame, float, Any]]]],
+    config: PlanConfig,
+    offset: int,
+) -> list[tuple[str, list[tuple[pd.DataFrame, float, Any]]]]:
+    """
+    Re-route windows of neighbouring turfs together, starting from the current cut.
+
+    OR-Tools moves doors between the turfs of a window (each keeps its staging point)
+    where that shortens the walks, with a soft lower bound on each turf's time to
+    keep them even. Windows are solved in parallel.
+    """
+    tp, wp, rp = config.turf, config.walk, config.route
+    capacity = int(tp.shift_s * tp.volunteers_per_turf * tp.fill)
+    problems: list[TurfProblem] = []
+    windows: list[tuple[int, int, int, pd.DataFrame, list[Any]]] = []
+    for gi, (_, turfs) in enumerate(plans):
+        cuts = [0, *range(offset or _WINDOW, len(turfs), _WINDOW), len(turfs)]
+        for a, b in itertools.pairwise(sorted(set(cuts))):
+            if b - a < 2:
+                continue
+            members = [turfs[t][0] for t in range(a, b)]
+            nodes = [turfs[t][2] for t in range(a, b)]
+            doors = pd.concat(members)
+            costs = LocalCosts(index, Anchors.build(index, doors, nodes, wp))
+            sizes = np.cumsum([0, *[len(m) for m in members]])
+            mean = float(np.mean([turfs[t][1] for t in range(a, b)]))
+            problems.append(
+                TurfProblem(
+                    turf_id=str(len(windows)),
+                    walk_s=costs.matrix / wp.speed_m_s,
+                    service_s=np.full(len(doors), wp.door_s, dtype=np.int64),
+                    penalty=np.full(len(doors), 20 * capacity, dtype=np.int64),
+                    vehicles=b - a,
+                    shift_s=capacity,
+                    open_routes=rp.open_routes,
+                    time_limit_s=tp.tour_time_s,
+                    solution_limit=rp.solution_limit,
+                    starts=tuple(range(b - a)),
+                    n_depots=b - a,
+                    min_end_s=int((1 - tp.balance * 0.7) * mean),
+                    initial=tuple(
+                        tuple(range(int(sizes[k]), int(sizes[k + 1])))
+                        for k in range(b - a)
+                    ),
+                )
+            )
+            windows.append((gi, a, b, doors, nodes))
+    if not problems:
+        return plans
+    sols = solve_all(problems, rp.workers)
+    out = [(pid, list(turfs)) for pid, turfs in plans]
+    for (gi, a, b, doors, nodes), prob in zip(windows, problems, strict=True):
+        routes = sols[prob.turf_id]
+        if sum(len(r) for r in routes) < len(doors):
+            continue  # keep the cut: the solver could not place every door
+        w = np.ceil(prob.walk_s - 1e-9)
+        new = []
+        for v, r in enumerate(routes):
+            if not r:
+                continue
+            seq = [v, *[x + prob.n_depots for x in r]]
+            if not rp.open_routes:
+                seq.append(v)
+            t = float(w[seq[:-1], seq[1:]].sum()) + wp.door_s * len(r)
+            new.append((doors.iloc[r], t, nodes[v]))
+        out[gi][1][a:b] = new + [None] * (b - a - len(new))  # type: ignore[list-item]
+    return [(pid, [t for t in turfs if t is not None]) for pid, turfs in out]
+
+
+def _split_tour(
+    step_s: np.ndarray,
+    xy: np.ndarray,
+    wp: WalkParams,
+    capacity: float,
+    target: float,
+    weight: float,
+) -> tuple[list[tuple[int, int, float]], float]:
+    """
+    Cut a walk through doors ``0..n-1`` into loops that each fit in `capacity`.
+
+    Dynamic programme over cut points (Prins' split): a loop over doors ``i..j-1``
+    costs its walk plus the walk back from its last door towards its first, plus
+    ``weight * (target - time)**2 / target``, which keeps turfs even in length
+    (one-sided, below the target only, when `target` is the capacity).
+
+    Parameters
+    ----------
+    step_s
+        Walking seconds from the previous door, in walk order (0 for the first).
+    xy
+        Door coordinates, in walk order.
+    wp
+        Walking parameters (speed, seconds per door).
+    capacity
+        Seconds available per turf.
+    target, weight
+        Preferred turf length and the weight of the balance term.
+
+    Returns
+    -------
+    segments, cost
+        ``(i, j, estimated seconds)`` per turf, and the programme's total cost.
+    """
+    n = len(step_s)
+    prefix = np.cumsum(step_s)
+    best = np.full(n + 1, np.inf)
+    best[0] = 0.0
+    back = np.zeros(n + 1, dtype=np.int64)
+    seg_t = np.zeros(n + 1)
+    one_sided = target >= capacity
+    for j in range(1, n + 1):
+        i = np.arange(j - 1, -1, -1)  # segment i..j-1, growing backwards
+        close = 1.3 * np.hypot(*(xy[i] - xy[j - 1]).T) / wp.speed_m_s
+        walk = prefix[j - 1] - prefix[i] + close
+        t = walk + wp.door_s * (j - i)
+        ok = t <= capacity
+        ok[0] = True  # a lone door is always a turf of its own
+        last = len(ok) if ok.all() else int(np.argmin(ok))
+        i, t, walk = i[:last], t[:last], walk[:last]
+        dev = np.maximum(target - t, 0) if one_sided else target - t
+        cost = best[i] + walk + weight * dev**2 / target
+        k = int(np.argmin(cost))
+        best[j], back[j], seg_t[j] = cost[k], i[k], t[k]
+    segments: list[tuple[int, int, float]] = []
+    j = n
+    while j > 0:
+        segments.append((int(back[j]), j, float(seg_t[j])))
+        j = int(back[j])
+    return segments[::-1], float(best[n])
+
+
+def _stager(
+    index: StreetIndex,
     office_node: Any,
     cands: list[Any],
     tree: shapely.STRtree,
-    wp: Any,
-) -> tuple[Any, float]:
-    """Staging node of a turf and the estimated seconds to walk in from it and back."""
-    pts = shapely.get_coordinates(members.geometry.to_numpy())
-    centre = pts.mean(axis=0)
-    if office_node is not None:
-        node = office_node
-    else:
-        node = cands[int(tree.nearest(shapely.Point(*centre)))]
-    x, y = index.node_xy(node)
-    near = float(np.min(np.hypot(pts[:, 0] - x, pts[:, 1] - y)))
-    return node, 2 * 1.3 * near / wp.speed_m_s
+    speed: float,
+) -> Callable[[pd.DataFrame], tuple[Any, float]]:
+    """Return a function giving a turf's staging node and its estimated walk-in time."""
+
+    def staging(members: pd.DataFrame) -> tuple[Any, float]:
+        pts = shapely.get_coordinates(members.geometry.to_numpy())
+        if office_node is not None:
+            node = office_node
+        else:
+            node = cands[int(tree.nearest(shapely.Point(*pts.mean(axis=0))))]
+        c = np.asarray(index.node_xy(node))
+        # in from the staging point to the first door, back from the last
+        walk_in = float(np.hypot(*(pts[0] - c)) + np.hypot(*(pts[-1] - c)))
+        return node, 1.3 * walk_in / speed
+
+    return staging

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -103,3 +105,20 @@ def test_hilbert_key_locality() -> None:
     k = turf.hilbert_key(x, y)
     assert len(set(k.tolist())) == 4
     assert abs(int(k[0]) - int(k[1])) < abs(int(k[0]) - int(k[2]))
+
+
+def test_split_tour_fits_capacity_and_balances() -> None:
+    # 40 doors 20 m apart on a straight street: 16.7 s walking + 60 s at each door
+    xy = np.column_stack([np.arange(40) * 20.0, np.zeros(40)])
+    step = np.concatenate([[0.0], np.full(39, 20.0 / 1.2)])
+    wp = WalkParams(door_s=60)
+    segs, _ = turf._split_tour(step, xy, wp, 900.0, 900.0, 1.0)
+    assert segs[0][0] == 0
+    assert segs[-1][1] == 40
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(segs))  # a partition
+    times = np.array([t for _, _, t in segs])
+    assert (times <= 900).all()
+    assert len(segs) == 5  # 40 x ~77 s = 3,067 s plus walks back: 4 overflow
+    balanced, _ = turf._split_tour(step, xy, wp, 900.0, float(times.mean()), 4.0)
+    bt = np.array([t for _, _, t in balanced])
+    assert np.abs(bt / bt.mean() - 1).max() <= 0.15
