@@ -219,7 +219,11 @@ def _check_binary(buf: bytes, path: Path, what: str) -> None:
 def _lines(buf: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return start, end (without CR/LF) and 1-based number of each non-empty line."""
     arr = np.frombuffer(buf, dtype=np.uint8)
-    nl = np.flatnonzero(arr == _LF)
+    parts = [
+        np.flatnonzero(arr[i : i + _CHUNK] == _LF) + i
+        for i in range(0, len(arr), _CHUNK)
+    ]
+    nl = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     starts = np.concatenate(([0], nl + 1))
     ends = np.concatenate((nl, [len(arr)]))
     has_cr = (ends > starts) & (arr[np.maximum(ends - 1, 0)] == _CR)

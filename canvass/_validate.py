@@ -121,6 +121,7 @@ def check_voters(
         The voters table, index ``voter_id``.
     """
     v = concat(parsed.voters, (*schema.VOTER_COLUMNS, schema.VOTER_ID, AGE))
+    parsed.voters.clear()  # the concatenated copy replaces the per-file tables
     v = v.fillna("")  # adapters strip every field already
     no_id = v[schema.VOTER_ID] == ""
     rejects.add(v, no_id, "missing voter id")
@@ -257,6 +258,7 @@ def check_history(
         schema.PARTY_VOTED,
     )
     h = concat(parsed.history, cols).fillna("")
+    parsed.history.clear()  # the concatenated copy replaces the per-file tables
     if h.empty:
         return _empty_history(len(voters))
     fmt = config.mapping.date_format if config.inputs.voter_format == "mapped" else ""
@@ -267,13 +269,20 @@ def check_history(
     )
     unknown = (types == "") & date.notna()
     vcode = _index_in(h[schema.VOTER_ID], voters.index)
-    raw_date, raw_type = h[schema.ELECTION_DATE], h[ELECTION_TYPE_RAW]
     checks: list[tuple[pd.Series, Reason]] = [
         (h[schema.VOTER_ID] == "", "missing voter id"),
-        (bad_date, lambda m: "unreadable election date '" + raw_date[m] + "'"),
+        (
+            bad_date,
+            lambda m: (
+                "unreadable election date '" + h.loc[m, schema.ELECTION_DATE] + "'"
+            ),
+        ),
         (date.isna() & ~bad_date, "missing election date"),
         (date > today, "election date in the future"),
-        (unknown, lambda m: "unknown election code '" + raw_type[m] + "'"),
+        (
+            unknown,
+            lambda m: "unknown election code '" + h.loc[m, ELECTION_TYPE_RAW] + "'",
+        ),
         (pd.Series(vcode < 0, index=h.index), "voter id not in the voter file"),
     ]
     bad = pd.Series(False, index=h.index)
@@ -283,58 +292,64 @@ def check_history(
             rejects.add(h, new, reason if isinstance(reason, str) else reason(new))
         bad |= mask
     if unknown.any():
-        counts = raw_type[unknown].value_counts()
+        counts = h.loc[unknown, ELECTION_TYPE_RAW].value_counts()
         flags.flags["unknown_election_codes"] = {
             "count": int(unknown.sum()),
             "codes": {str(k): int(n) for k, n in counts.items()},
         }
     keep = ~bad.to_numpy()
-    h = h[keep].copy()
-    vcode = vcode[keep]
-    h[schema.ELECTION_DATE] = date[keep]
-    h[schema.ELECTION_TYPE] = types[keep]
-    e_codes, e_pairs = pd.factorize(
-        h[schema.ELECTION_DATE].astype("int64").astype(str)
-        + "_"
-        + h[schema.ELECTION_TYPE]
+    lean = [schema.VOTER_ID, schema.PARTY_VOTED, schema.SOURCE, schema.LINE]
+    if schema.CITY in h.columns:
+        lean.append(schema.CITY)
+    h = h.loc[keep, lean]  # the raw text columns are released here
+    vcode, when = vcode[keep], date[keep].to_numpy()
+    kinds = types[keep].to_numpy(dtype=object)
+    # election ids from (date, type) codes: one string per distinct election
+    d_codes, d_uniq = pd.factorize(when)
+    t_codes, t_uniq = pd.factorize(kinds)
+    e_codes, e_uniq = pd.factorize(d_codes.astype(np.int64) * len(t_uniq) + t_codes)
+    ids = [
+        f"{pd.Timestamp(d_uniq[k // len(t_uniq)]):%Y-%m-%d}_{t_uniq[k % len(t_uniq)]}"
+        for k in np.asarray(e_uniq).tolist()
+    ]
+    election_id = (
+        np.asarray(ids, dtype=object)[e_codes] if ids else np.array([], object)
     )
-    ids = []
-    for pair in e_pairs:
-        micros, kind = str(pair).split("_", 1)
-        ids.append(f"{pd.Timestamp(int(micros), unit='us'):%Y-%m-%d}_{kind}")
-    h[schema.ELECTION_ID] = np.asarray(ids, dtype=object)[e_codes] if ids else ""
     dup = pd.DataFrame({"v": vcode, "e": e_codes}).duplicated().to_numpy()
     if dup.any():
-        eid = h[schema.ELECTION_ID]
-        dup_s = pd.Series(dup, index=h.index)
-        rejects.add(h, dup_s, "duplicate vote record for election " + eid[dup_s])
-        h, vcode = h[~dup], vcode[~dup]
+        dup_ids = pd.Series(election_id, index=h.index, dtype=str)
+        why = "duplicate vote record for election " + dup_ids
+        rejects.add(h, pd.Series(dup, index=h.index), why)
+        h, vcode, when = h[~dup], vcode[~dup], when[~dup]
+        kinds, election_id = kinds[~dup], election_id[~dup]
     reg = voters[schema.REGISTRATION_DATE].to_numpy()[vcode]
-    early = h[schema.ELECTION_DATE].to_numpy() < reg
-    flags.add("voted_before_registering", h.loc[early, schema.VOTER_ID])
+    flags.add("voted_before_registering", h.loc[when < reg, schema.VOTER_ID])
+    order = np.lexsort((when, vcode))
+    h, vcode, when = h.iloc[order], vcode[order], when[order]
+    kinds, election_id = kinds[order], election_id[order]
     # a party ballot means nothing in a general election (Ohio marks those with X)
-    partisan = ~h[schema.ELECTION_TYPE].isin(
-        (schema.STATE_ELECTION, schema.PRESIDENTIAL_ELECTION)
-    )
-    h[schema.PARTY_VOTED] = h[schema.PARTY_VOTED].str.upper().where(partisan, "")
-    order = np.lexsort((h[schema.ELECTION_DATE].to_numpy(), vcode))
-    h, vcode = h.iloc[order], vcode[order]
+    general = np.isin(kinds, [schema.STATE_ELECTION, schema.PRESIDENTIAL_ELECTION])
     city = np.full(len(voters), "", dtype=object)
     if schema.CITY in h.columns:
-        towns = h[schema.CITY].to_numpy(dtype=object)
-        has = towns != ""
-        v_has, t_has = vcode[has], towns[has]
+        c_codes, c_uniq = pd.factorize(h[schema.CITY])
+        towns = np.asarray(c_uniq, dtype=object)
+        has = (c_codes >= 0) & (towns[np.maximum(c_codes, 0)] != "")
+        v_has, t_has = vcode[has], c_codes[has]
         if len(v_has):
             last = np.flatnonzero(np.r_[v_has[1:] != v_has[:-1], True])
-            city[v_has[last]] = t_has[last]
-    table = h[list(HISTORY_OUT)].reset_index(drop=True)
-    for c in (
-        schema.VOTER_ID,
-        schema.ELECTION_ID,
-        schema.ELECTION_TYPE,
-        schema.PARTY_VOTED,
-    ):
-        table[c] = table[c].astype(str)
-    table[schema.ELECTION_DATE] = table[schema.ELECTION_DATE].astype("datetime64[us]")
+            city[v_has[last]] = towns[t_has[last]]
+    table = pd.DataFrame(
+        {
+            schema.VOTER_ID: h[schema.VOTER_ID].astype(str).array,
+            schema.ELECTION_ID: pd.Series(election_id, dtype=str).array,
+            schema.ELECTION_DATE: when.astype("datetime64[us]"),
+            schema.ELECTION_TYPE: pd.Series(kinds, dtype=str).array,
+            schema.PARTY_VOTED: h[schema.PARTY_VOTED]
+            .str.upper()
+            .where(~general, "")
+            .astype(str)
+            .array,
+        }
+    )
     schema.validate_history(table)
     return History(table, city)
