@@ -140,7 +140,13 @@ def route_turfs(
                 solution_limit=rp.solution_limit,
             )
         )
-    solutions = solve_all(problems, rp.workers, progress)
+    if getattr(config, "cluster", None) is not None and config.cluster.scheduler:
+        from .cluster import make_executor, solve_turfs
+
+        with make_executor(config.cluster) as executor:
+            solutions = solve_turfs(executor, problems, progress)
+    else:
+        solutions = solve_all(problems, rp.workers, progress)
     stop_rows: list[dict[str, Any]] = []
     route_rows: list[dict[str, Any]] = []
     left_rows: list[dict[str, Any]] = []

@@ -445,7 +445,8 @@ def _improve(
     if not problems:
         return plans
     sols = solve_all(problems, rp.workers)
-    out = [(pid, list(turfs)) for pid, turfs in plans]
+    Slot = tuple[pd.DataFrame, float, Any] | None  # noqa: N806 - a type alias
+    out: list[tuple[str, list[Slot]]] = [(pid, list(turfs)) for pid, turfs in plans]
     for (gi, a, b, doors, nodes), prob in zip(windows, problems, strict=True):
         routes = sols[prob.turf_id]
         if sum(len(r) for r in routes) < len(doors):
@@ -460,7 +461,8 @@ def _improve(
                 seq.append(v)
             t = float(w[seq[:-1], seq[1:]].sum()) + wp.door_s * len(r)
             new.append((doors.iloc[r], t, nodes[v]))
-        out[gi][1][a:b] = new + [None] * (b - a - len(new))  # type: ignore[list-item]
+        slots: list[Slot] = [*new, *([None] * (b - a - len(new)))]
+        out[gi][1][a:b] = slots
     return [(pid, [t for t in turfs if t is not None]) for pid, turfs in out]
 
 
