@@ -10,11 +10,12 @@ Election typing rule (:func:`classify_election`)
 ------------------------------------------------
 The file's election-type text is upper-cased and matched in this order:
 
-1. anything with ``SPECIAL`` -> ``special``;
+1. anything with ``SPECIAL``, ``RECALL`` or ``REFERENDUM`` -> ``special``;
 2. ``PRESIDENTIAL PRIMARY`` / ``PRESIDENTIAL PREFERENCE`` / Florida ``PPP`` ->
    ``presidential_primary``;
 3. ``TOWN``, ``CITY``, ``LOCAL``, ``MUNICIPAL``, ``PRELIMINARY``, ``TOWN MEETING``,
-   ``SCHOOL``, ``RUNOFF MUNICIPAL`` ... -> ``municipal``;
+   ``SCHOOL``, ``COUNTY``, Proposition 2½ ``OVERRIDE``/``DEBT EXCLUSION`` ... ->
+   ``municipal``;
 4. ``PRIMARY`` (``STATE PRIMARY``, ``PRI``, ``RUN``/``RUNOFF``) -> ``state_primary``;
    outside Massachusetts a bare primary held before July of a presidential year is the
    combined presidential primary (North Carolina, Ohio) -> ``presidential_primary``,
@@ -218,7 +219,8 @@ def split_street_line(values: pd.Series) -> pd.DataFrame:
 
 
 _MUNICIPAL = re.compile(
-    r"\b(TOWN|CITY|LOCAL|MUNICIPAL|MUNI|PRELIMINARY|SCHOOL|VILLAGE|BOROUGH|COUNTY)\b"
+    r"\b(TOWN|CITY|LOCAL|MUNICIPAL|MUNI|PRELIMINARY|SCHOOL|VILLAGE|BOROUGH|COUNTY"
+    r"|OVERRIDE|EXCLUSION)\b"
 )
 _PRIMARY = re.compile(r"\b(PRIMARY|PRI|RUN|RUNOFF|PRIMARIES)\b")
 _GENERAL = re.compile(r"\b(STATE ELECTION|GENERAL|GEN|STATE|ELECTION)\b")
@@ -232,7 +234,7 @@ def _classify(raw: str, date: dt.date, state: str) -> str | None:
     year_is_presidential = date.year % 4 == 0
     if not text:
         result: str | None = None
-    elif "SPECIAL" in text:
+    elif "SPECIAL" in text or re.search(r"\b(RECALL|REFERENDUM)\b", text):
         result = schema.SPECIAL
     elif text == "PPP" or re.search(r"PRESIDENTIAL (PRIMARY|PREFERENCE)", text):
         result = schema.PRESIDENTIAL_PRIMARY

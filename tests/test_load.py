@@ -422,6 +422,10 @@ def test_classify_election() -> None:
         == "presidential_primary"
     )
     assert c("GENERAL", dt.date(2017, 11, 7), state="VA") == "state_election"
+    assert c("RECALL ELECTION", dt.date(2022, 6, 1)) == "special"
+    assert c("OVERRIDE ELECTION", dt.date(2022, 6, 1)) == "municipal"
+    assert c("ANNUAL TOWN MEETING", dt.date(2022, 5, 2)) == "municipal"
+    assert c("DEM PRIMARY", dt.date(2022, 9, 6)) == "state_primary"
     with pytest.raises(InputError, match="unknown election code 'BINGO NIGHT'"):
         c("BINGO NIGHT", dt.date(2020, 1, 1))
 
