@@ -23,7 +23,7 @@ import segno
 from fpdf import FPDF
 
 from . import schema
-from .walklists import RESULT_CODES, _safe, volunteer_label
+from .walklists import RESULT_CODES, _safe, door_name, volunteer_label
 
 if TYPE_CHECKING:
     from .pipeline import Plan
@@ -131,13 +131,18 @@ def _qr_png(link: str) -> bytes:
 class _Sheet(FPDF):
     """An FPDF with a running header (route, turf, volunteer) and page numbers."""
 
-    def __init__(self, running: str, *, sex: bool = True) -> None:
+    def __init__(self, running: str, *, mode: str = "full", sex: bool = True) -> None:
         super().__init__(orientation="P", unit="mm", format="Letter")
         self.running = running
-        cols = [c for c in _COLS if sex or c[0] != "sex"]
+        self.mode = mode
+        full = mode == "full"
+        cols = [
+            c for c in _COLS if (sex or c[0] != "sex") and (full or c[0] != "history")
+        ]
         spare = (self.w - 2 * _MARGIN) - sum(w for *_, w in cols)
         spare -= _BOX_W * len(RESULT_CODES)
-        self.cols = [(k, t, w + spare if k == "history" else w) for k, t, w in cols]
+        grow = "history" if full else "name"
+        self.cols = [(k, t, w + spare if k == grow else w) for k, t, w in cols]
         self.add_font("DejaVu", "", str(_FONT_DIR / "DejaVuSans.ttf"))
         self.add_font("DejaVu", "B", str(_FONT_DIR / "DejaVuSans-Bold.ttf"))
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
@@ -198,7 +203,14 @@ def _first_page(plan: Plan, route_id: str, rows: pd.DataFrame, pdf: _Sheet) -> N
     if turf_id in plan.turfs.index and schema.PRECINCT_ID in plan.turfs.columns:
         precincts = str(plan.turfs.loc[turf_id, schema.PRECINCT_ID])
     n_doors = int(plan.stops[plan.stops[schema.ROUTE_ID] == route_id].shape[0])
-    people = "—" if out.redact else f"{int(rows[schema.VOTER_ID].notna().sum()):,}"
+    listed = rows[rows[schema.VOTER_ID].notna()] if not out.redact else rows.iloc[0:0]
+    if out.redact:
+        people = "—"
+    elif out.door_names == "full":
+        people = f"{len(listed):,}"
+    else:
+        n_ask = int(listed[schema.IS_TARGET].sum())
+        people = f"{n_ask:,} to ask for, {len(listed):,} registered"
     pdf.add_page()
     top = pdf.get_y()
     pdf.set_font("DejaVu", "B", 15)
@@ -213,14 +225,13 @@ def _first_page(plan: Plan, route_id: str, rows: pd.DataFrame, pdf: _Sheet) -> N
     text_w = pdf.epw - 96
     lines = [
         f"Precinct: {precincts}      {volunteer_label(route[schema.VOLUNTEER])}",
-        f"People: {people}      Doors: {n_doors:,}      "
-        f"Targets: {int(route.get(schema.N_TARGETS, 0) or 0):,}",
+        f"Doors: {n_doors:,}      People: {people}",
         f"Date: {out.date or '______________'}      "
         f"About {round(float(route[schema.TOTAL_S]) / 60)} min, "
         f"{float(route[schema.WALK_M]) / 1000:.1f} km on foot",
     ]
     for line in lines:
-        pdf.cell(text_w, 5.5, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(text_w, 5.5, _fit(pdf, line, text_w), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("DejaVu", "B", 9)
     pdf.cell(text_w, 5, "Script", new_x="LMARGIN", new_y="NEXT")
@@ -271,11 +282,14 @@ def _text(value: Any) -> str:
     return "" if _blank(value) else str(value)
 
 
-def _voter_cells(r: dict[Any, Any]) -> dict[str, str]:
+def _voter_cells(r: dict[Any, Any], mode: str, i: int) -> dict[str, str]:
     last = _text(r.get(schema.LAST_NAME))
     first = _text(r.get(schema.FIRST_NAME))
-    middle = _text(r.get(schema.MIDDLE_NAME))
-    name = f"{last.title()}, {first.title()} {middle[:1]}".strip().rstrip(",")
+    if mode == "full":
+        middle = _text(r.get(schema.MIDDLE_NAME))
+        name = f"{last.title()}, {first.title()} {middle[:1]}".strip().rstrip(",")
+    else:
+        name = door_name(first, last, mode) or f"Voter {i + 1} on your list"
     age = r.get("age")
     return {
         "mark": "*" if r.get(schema.IS_TARGET) else "",
@@ -297,7 +311,10 @@ def _fit(pdf: _Sheet, text: str, width: float) -> str:
 def _household(pdf: _Sheet, door: list[dict[Any, Any]]) -> None:
     """Draw one door: a black rule, the address line, then one row per voter."""
     first = door[0]
-    people = [r for r in door if not _blank(r.get(schema.VOTER_ID))]
+    listed = [r for r in door if not _blank(r.get(schema.VOTER_ID))]
+    targets = [r for r in listed if r.get(schema.IS_TARGET)]
+    # the full sheet lists every household member; otherwise only whom to ask for
+    people = listed if pdf.mode == "full" else targets
     height = _ROW_H * (1 + max(len(people), 1))
     if pdf.get_y() + height > pdf.h - 14:
         _new_page(pdf, redact=False)
@@ -308,18 +325,20 @@ def _household(pdf: _Sheet, door: list[dict[Any, Any]]) -> None:
     pdf.set_font("DejaVu", "B", 9)
     side = str(first.get("odd_even") or "")
     where = f"{first[schema.ADDRESS]}" + (f"  ({side} side)" if side else "")
-    tail = f"{len(people)} voter{'s' if len(people) != 1 else ''}"
+    tail = f"{len(listed)} voter{'s' if len(listed) != 1 else ''}"
+    if pdf.mode != "full":
+        tail += f" · {len(targets)} to ask for"
     pdf.cell(12, _ROW_H, str(int(first[schema.STOP])))
-    pdf.cell(pdf.epw - 42, _ROW_H, _fit(pdf, where, pdf.epw - 42))
+    pdf.cell(pdf.epw - 57, _ROW_H, _fit(pdf, where, pdf.epw - 57))
     pdf.set_font("DejaVu", "", 8)
-    pdf.cell(30, _ROW_H, tail, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(45, _ROW_H, tail, align="R", new_x="LMARGIN", new_y="NEXT")
     for i, r in enumerate(people):
         if i:
             pdf.set_draw_color(170, 170, 170)
             pdf.set_line_width(0.2)
             pdf.line(x0 + 4, pdf.get_y(), x1, pdf.get_y())
         y = pdf.get_y()
-        cells = _voter_cells(r)
+        cells = _voter_cells(r, pdf.mode, i)
         for key, _, w in pdf.cols:
             bold = bool(r.get(schema.IS_TARGET)) and key in ("mark", "name")
             pdf.set_font("DejaVu", "B" if bold else "", 7 if key == "history" else 8)
@@ -376,7 +395,7 @@ def write_route_pdf(plan: Plan, route_id: str, rows: pd.DataFrame, path: Path) -
     sex = "sex" in rows.columns and bool(
         rows["sex"].fillna("").astype(str).str.strip().any()
     )
-    pdf = _Sheet(running, sex=sex)
+    pdf = _Sheet(running, mode=plan.config.output.door_names, sex=sex)
     _first_page(plan, route_id, rows, pdf)
     if plan.config.output.redact:
         _blocks(pdf, rows)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pandas as pd
 import pytest
 from plan_factory import make_plan, with_output
 
-from canvass import schema, walklists
+from canvass import pdf, schema, walklists
 from canvass.errors import InputError
 from canvass.gpx import route_lonlat
 
@@ -205,3 +207,35 @@ def test_stops_at_unknown_doors_are_an_input_error(plan):
     stops.loc[0, schema.DOOR_ID] = "NOPE"
     with pytest.raises(InputError, match="not in the doors table"):
         walklists.walk_list_table(dataclasses.replace(plan, stops=stops))
+
+
+def _pdf_text(path: Path) -> str:
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    return subprocess.run(
+        [exe, "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_pdf_is_private_by_default_and_full_on_request(plan, tmp_path):
+    """Default sheets name targets only, as first name and last initial (issue 6)."""
+    route_id = str(plan.routes.index[0])
+    table = walklists.walk_list_table(plan)
+    rows = table[table[schema.ROUTE_ID] == route_id]
+    short = _pdf_text(pdf.write_route_pdf(plan, route_id, rows, tmp_path / "a.pdf"))
+    full_plan = with_output(plan, door_names="full")
+    full = _pdf_text(pdf.write_route_pdf(full_plan, route_id, rows, tmp_path / "b.pdf"))
+    listed = rows.dropna(subset=[schema.VOTER_ID])
+    targets = listed[listed[schema.IS_TARGET]]
+    for r in targets.itertuples():
+        initial = walklists.door_name(r.first_name, r.last_name, "first_last_initial")
+        assert initial in short
+    for last in {n.title() for n in listed[schema.LAST_NAME]}:
+        assert f"{last}," not in short
+        assert f"{last}," in full
+    assert "NH" in short
+    assert "DNK" in short
+    assert "People:" in short
+    assert "Doors:" in short
+    assert f"{len(targets)} to ask for" in short
