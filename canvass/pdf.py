@@ -5,8 +5,14 @@ turf, precinct, volunteer, *People* and *Doors* counts and the date; the script;
 of the result codes (DOMAIN.md §4.2); a small map of the route (matplotlib, no tiles)
 and a QR code that opens the volunteer's route page. Households are separated by a
 black line and members by a grey line; targets are marked with an asterisk, as PDI
-does, and every voter has a tick box per result code. A household never splits across
-pages unless it is taller than a page.
+does, and every listed voter has a tick box per result code. A household never splits
+across pages unless it is taller than a page.
+
+The sheet goes to a volunteer, so it carries only what is needed at the door
+(issue 6): by default the targeted voters, named as ``output.door_names`` says (first
+name and last initial), with age, unit and party, and a count of the other voters at
+the door. ``door_names = "full"`` prints the whole household with full names and the
+vote-history summary, like a VAN walk sheet; ``"none"`` prints no names at all.
 """
 
 from __future__ import annotations
