@@ -380,6 +380,16 @@ def read_delimited(
             "reason": list(bad_reasons.values()),
         }
     )
+    if hdr is not None and len(frame):  # header rows repeated by concatenated exports
+        again = np.ones(len(frame), dtype=bool)
+        for c in keep:
+            again &= (frame[c].str.strip() == hdr[c]).to_numpy(dtype=bool)
+        if again.any():
+            extra = pd.DataFrame(
+                {"line": frame.index[again], "reason": "repeated header row"}
+            )
+            bad = pd.concat([bad, extra], ignore_index=True)
+            frame = frame[~again]
     if replaced:
         hit = np.zeros(len(frame), dtype=bool)
         for c in frame.columns:

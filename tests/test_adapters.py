@@ -424,3 +424,15 @@ def test_every_unusable_file_is_reported_at_once(tmp_path: Path) -> None:
     assert anp.name in msg
     assert acp.name in msg
     assert "\n" not in msg
+
+
+def test_repeated_header_rows_are_rejected(tmp_path: Path) -> None:
+    vot, anp, acp = write_ma(tmp_path, 6)
+    text = vot.read_text()
+    header = text.splitlines(keepends=True)[0]
+    vot.write_text(text + header + join([vot_fields(20)]))
+    result = load.load_voter_file(config(voters=[vot], history=[anp, acp]))
+    assert len(result.voters) == 7
+    assert list(result.rejects["reason"]) == ["repeated header row"]
+    assert list(result.rejects["line"]) == [8]
+    check_accounting(result.report, result.rejects)
