@@ -30,7 +30,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pyproj
-from shapely import make_valid
+from shapely import force_2d, make_valid
 
 from . import schema
 from .config import PrecinctParams
@@ -118,7 +118,8 @@ def precinct_code(ward: str, precinct: str) -> str:
     Return the canonical precinct code for a ward and a precinct.
 
     ``("1", "A") -> "1A"``, ``("01", "a") -> "1A"``, ``("", "3") -> "3"``,
-    ``("1", "2") -> "1-2"`` (hyphen between two numbers).
+    ``("1", "2") -> "1-2"`` (hyphen between two numbers), and ``("1", "1A") ->
+    "1A"`` for files whose precinct column already holds the full code.
 
     Parameters
     ----------
@@ -134,6 +135,8 @@ def precinct_code(ward: str, precinct: str) -> str:
     """
     w = _part(ward) if str(ward).strip() not in ("", "0", "00", "nan", "NaN") else ""
     p = _part(precinct) if str(precinct).strip() not in ("", "nan", "NaN") else ""
+    if w.isdigit() and re.fullmatch(rf"{w}-?[A-Z]+", p):
+        return p.replace("-", "")  # the precinct column already holds "1A"
     if w and p and w[-1].isdigit() and p[0].isdigit():
         return f"{w}-{p}"
     return w + p
@@ -300,6 +303,8 @@ def read_precincts(
         )
         raise InputError(msg)
     gdf = polys.copy()
+    if bool(gdf.has_z.any()):  # 3-D outlines (CAD/GPS exports): keep x and y
+        gdf["geometry"] = force_2d(gdf.geometry.to_numpy())
     if params.town:
         town_col = _find(
             list(gdf.columns),

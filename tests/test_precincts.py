@@ -48,6 +48,9 @@ def _town(
         ("7", "B", "7B"),
         ("0", "4", "4"),
         ("", "1/7", "1-7"),
+        ("1", "1A", "1A"),
+        ("01", "1-A", "1A"),
+        ("2", "12", "2-12"),
     ],
 )
 def test_precinct_code(ward: str, precinct: str, code: str) -> None:
@@ -298,3 +301,14 @@ def test_code_spellings_meet_property(ward: int, precinct: object, pad: bool) ->
         spellings.append(f"{w}{p}")
     for text in spellings:
         assert load.normalise_precinct_code(text) == canonical, text
+
+
+def test_3d_polygons_become_2d(tmp_path: Path) -> None:
+    from shapely import force_3d
+
+    gdf = _town()
+    gdf["geometry"] = force_3d(gdf.geometry.to_numpy(), 10.0)
+    gdf.to_file(tmp_path / "p.gpkg")
+    result = load.read_precincts(tmp_path / "p.gpkg", PrecinctParams())
+    assert not result.has_z.any()
+    assert list(result.index) == ["1A", "1B", "2A", "2B"]
