@@ -65,9 +65,12 @@ def route_lonlat(plan: Plan, route_id: str) -> list[tuple[float, float]]:
         return []
     coords = shapely.get_coordinates(geom)  # parts in walking order, not merged
     lon, lat = to_wgs84(plan.routes.crs).transform(coords[:, 0], coords[:, 1])
-    return [
-        (round(float(x), 6), round(float(y), 6)) for x, y in zip(lon, lat, strict=True)
-    ]
+    out: list[tuple[float, float]] = []
+    for x, y in zip(lon, lat, strict=True):
+        pt = (round(float(x), 6), round(float(y), 6))
+        if not out or out[-1] != pt:  # parts meet end to start: drop the repeat
+            out.append(pt)
+    return out
 
 
 def _points_lonlat(
