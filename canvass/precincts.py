@@ -286,6 +286,35 @@ def read_precincts(
         No CRS, no polygons, no code column, or codes that repeat across towns.
     """
     path = Path(path)
+    key = _cache_key(path, params, layer)
+    if key is not None and key in _CACHE:
+        return _CACHE[key].copy()
+    result = _read_precincts(path, params, layer)
+    if key is not None:
+        _CACHE[key] = result.copy()
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+    return result
+
+
+#: Recently read precinct layers (the run and the load report read the same file).
+_CACHE: dict[tuple[object, ...], gpd.GeoDataFrame] = {}
+_CACHE_SIZE = 4
+
+
+def _cache_key(
+    path: Path, params: PrecinctParams, layer: str
+) -> tuple[object, ...] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    if path.is_dir():  # a folder's time stamp misses edits to the files inside
+        return None
+    return (str(path.resolve()), stat.st_mtime_ns, stat.st_size, params, layer)
+
+
+def _read_precincts(path: Path, params: PrecinctParams, layer: str) -> gpd.GeoDataFrame:
     raw = _read_layer(path, layer)
     if raw.crs is None:
         msg = (

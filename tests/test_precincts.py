@@ -312,3 +312,15 @@ def test_3d_polygons_become_2d(tmp_path: Path) -> None:
     result = load.read_precincts(tmp_path / "p.gpkg", PrecinctParams())
     assert not result.has_z.any()
     assert list(result.index) == ["1A", "1B", "2A", "2B"]
+
+
+def test_second_read_is_an_independent_copy(tmp_path: Path) -> None:
+    path = tmp_path / "p.gpkg"
+    _town().to_file(path)
+    first = load.read_precincts(path, PrecinctParams())
+    first.loc["1A", schema.NAME] = "changed"
+    second = load.read_precincts(path, PrecinctParams())
+    assert second.loc["1A", schema.NAME] == "1A"
+    _town({"WARDPREC": ["3A", "3B", "4A", "4B"]}).to_file(path, mode="w")
+    third = load.read_precincts(path, PrecinctParams())
+    assert list(third.index) == ["3A", "3B", "4A", "4B"]  # a changed file is re-read
