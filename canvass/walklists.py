@@ -317,6 +317,11 @@ def walk_list_table(plan: Plan) -> pd.DataFrame:
         if schema.BIRTH_YEAR in voters.columns
         else pd.Series(np.nan, index=voters.index)
     )
+    if schema.BIRTH_DATE in voters.columns and birth.isna().any():
+        dates = pd.to_datetime(
+            voters[schema.BIRTH_DATE], errors="coerce", format="mixed"
+        )
+        birth = birth.astype("float64").fillna(dates.dt.year.astype("float64"))
     people["age"] = (year - birth).astype("Int64") if year is not None else pd.NA
     sex = next((c for c in SEX_COLUMNS if c in voters.columns), None)
     if sex is not None:

@@ -239,3 +239,13 @@ def test_pdf_is_private_by_default_and_full_on_request(plan, tmp_path):
     assert "People:" in short
     assert "Doors:" in short
     assert f"{len(targets)} to ask for" in short
+
+
+def test_age_comes_from_birth_year_or_birth_date(plan):
+    """Ages are taken at the latest election (2022) unless output.date is set."""
+    voters = plan.voters.assign(birth_year=None, birth_date="05/01/1980")
+    table = walklists.walk_list_table(dataclasses.replace(plan, voters=voters))
+    assert set(table["age"].dropna()) == {42}
+    dated = with_output(plan, date="2026-09-01")
+    table = walklists.walk_list_table(dataclasses.replace(dated, voters=voters))
+    assert set(table["age"].dropna()) == {46}
