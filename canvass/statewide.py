@@ -59,6 +59,8 @@ logger = logging.getLogger(__name__)
 GENERAL_UNIVERSE = "gubernatorial_low_propensity"
 #: CRS of the statewide door check (Massachusetts State Plane, metres).
 STATE_CRS = "EPSG:26986"
+#: Largest share of the state (by voter-file size) loaded to fit the models.
+TRAIN_SHARE_MAX = 0.25
 
 
 @dataclass(frozen=True)
@@ -273,20 +275,29 @@ def _training_town(path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return voters, loaded.history
 
 
-def _sample_towns(configs: list[Path], n_voters: int, seed: int) -> list[Path]:
-    """Pick a seeded random set of towns with about `n_voters` voters (file size)."""
-    order = np.random.default_rng([seed, 1776]).permutation(len(configs))
-    picked: list[Path] = []
+def _vot_bytes(path: Path) -> int:
+    config = PlanConfig.from_toml(path)
     size = 0
-    for i in order:
-        picked.append(configs[int(i)])
-        config = PlanConfig.from_toml(configs[int(i)])
-        for pattern in config.inputs.voters:
-            full = config.resolve(pattern)
-            size += sum(p.stat().st_size for p in full.parent.glob(full.name))
-        if size / 180 >= n_voters:  # a VOT line is about 180 bytes
-            break
-    return sorted(picked)
+    for pattern in config.inputs.voters:
+        full = config.resolve(pattern)
+        size += sum(p.stat().st_size for p in full.parent.glob(full.name))
+    return size
+
+
+def _sample_towns(configs: list[Path], n_voters: int, seed: int) -> list[Path]:
+    """
+    Pick a seeded random set of towns with about `n_voters` voters.
+
+    Sizes come from the voter files (a VOT line is about 180 bytes); at most a
+    quarter of the state is picked (at least one town), so a small state is not
+    loaded twice.
+    """
+    sizes = np.array([_vot_bytes(c) for c in configs], dtype=np.int64)
+    want = min(n_voters * 180, int(TRAIN_SHARE_MAX * sizes.sum()))
+    order = np.random.default_rng([seed, 1776]).permutation(len(configs))
+    upto = np.cumsum(sizes[order])
+    n = int(np.searchsorted(upto, want)) + 1
+    return sorted(configs[int(i)] for i in order[: min(n, len(configs))])
 
 
 def fit_state_models(
