@@ -46,46 +46,50 @@ def make_people(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFram
     drop_off = rng.random(n) < 0.15
     party = rng.choice(["D", "R", "U", "J"], n, p=[0.35, 0.1, 0.5, 0.05])
     birth_year = rng.integers(1935, 2008, n)
-    birth = pd.to_datetime(
-        [
-            f"{y}-{m:02d}-{d:02d}"
-            for y, m, d in zip(
-                birth_year, rng.integers(1, 13, n), rng.integers(1, 29, n), strict=True
-            )
-        ]
+    months, days = rng.integers(1, 13, n), rng.integers(1, 29, n)
+    birth = pd.DatetimeIndex(
+        pd.to_datetime(pd.DataFrame({"year": birth_year, "month": months, "day": days}))
     )
     reg_year = np.maximum(birth_year + 18, rng.integers(1990, 2026, n))
     reg_year = np.where(rng.random(n) < 0.6, np.minimum(reg_year, 2012), reg_year)
-    registration = pd.to_datetime(
-        [
-            f"{y}-{m:02d}-15"
-            for y, m in zip(reg_year, rng.integers(1, 13, n), strict=True)
-        ]
+    reg_month = rng.integers(1, 13, n)
+    registration = pd.DatetimeIndex(
+        pd.to_datetime(pd.DataFrame({"year": reg_year, "month": reg_month, "day": 15}))
     )
     status = np.where(rng.random(n) < 0.06, "I", "A")
     voter_id = np.array([f"V{i:05d}" for i in range(n)])
-    voted_rows = []
+    chunks = []
+    primaries = (schema.STATE_PRIMARY, schema.PRESIDENTIAL_PRIMARY)
     for date, etype, level in ELECTIONS:
         when = pd.Timestamp(date)
-        age = (when - birth).days / 365.25
-        eligible = (registration <= when) & (age >= 18)
+        age = np.asarray((when - birth).days) / 365.25
+        eligible = np.asarray(registration <= when) & (age >= 18)
         lp = level + habit + 0.02 * (np.clip(age, 18, 80) - 45)
         if etype == schema.PRESIDENTIAL_ELECTION:
             lp = lp + 2.5 * drop_off
         else:
             lp = lp - 3.0 * drop_off
-        if etype in (schema.STATE_PRIMARY, schema.PRESIDENTIAL_PRIMARY):
+        if etype in primaries:
             lp = lp - 1.0 * (party == "U") - 0.8 * (party == "J")
         lp = lp - 1.5 * (status == "I")
         p = 1 / (1 + np.exp(-lp))
-        vote = eligible & (rng.random(n) < p)
-        for i in np.flatnonzero(vote):
-            ballot = ""
-            if etype in (schema.STATE_PRIMARY, schema.PRESIDENTIAL_PRIMARY):
-                ballot = party[i] if party[i] in ("D", "R") else rng.choice(["D", "R"])
-            voted_rows.append(
-                (voter_id[i], election_id(date, etype), date, etype, ballot)
+        idx = np.flatnonzero(eligible & (rng.random(n) < p))
+        ballot = np.full(len(idx), "", dtype=object)
+        if etype in primaries:
+            own = party[idx]
+            pick = rng.choice(["D", "R"], len(idx))
+            ballot = np.where(np.isin(own, ["D", "R"]), own, pick)
+        chunks.append(
+            pd.DataFrame(
+                {
+                    schema.VOTER_ID: voter_id[idx],
+                    schema.ELECTION_ID: election_id(date, etype),
+                    schema.ELECTION_DATE: when,
+                    schema.ELECTION_TYPE: etype,
+                    schema.PARTY_VOTED: ballot,
+                }
             )
+        )
     voters = pd.DataFrame(
         {
             schema.LAST_NAME: "DOE",
@@ -111,15 +115,5 @@ def make_people(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFram
         },
         index=pd.Index(voter_id, name=schema.VOTER_ID),
     )
-    history = pd.DataFrame(
-        voted_rows,
-        columns=[
-            schema.VOTER_ID,
-            schema.ELECTION_ID,
-            schema.ELECTION_DATE,
-            schema.ELECTION_TYPE,
-            schema.PARTY_VOTED,
-        ],
-    )
-    history[schema.ELECTION_DATE] = pd.to_datetime(history[schema.ELECTION_DATE])
+    history = pd.concat(chunks, ignore_index=True)
     return voters, history
