@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import matplotlib as mpl
+import numpy as np
 import pandas as pd
 import segno
+import shapely
 from fpdf import FPDF
 
 from . import schema
@@ -90,25 +92,46 @@ def route_map_png(
             x, y = poly.exterior.xy
             ax.fill(x, y, color="#eef2f7", edgecolor="#8a9bb0", linewidth=0.6)
     geom = route.geometry
-    for line in getattr(geom, "geoms", [geom]):
-        if line is not None and not line.is_empty:
-            x, y = line.xy
-            ax.plot(x, y, color="#1f5fbf", linewidth=1.6, solid_capstyle="round")
     if plan.config.output.redact:
         from .walklists import block_table
 
         blocks = block_table(plan) if blocks is None else blocks
         blocks = blocks[blocks[schema.ROUTE_ID] == route_id]
-        pts = list(zip(blocks["x"], blocks["y"], blocks[schema.STOP], strict=True))
+        xs, ys = blocks["x"].to_numpy(), blocks["y"].to_numpy()
+        nums = blocks[schema.STOP].to_numpy()
     else:
         stops = plan.stops[plan.stops[schema.ROUTE_ID] == route_id].sort_values(
             schema.STOP
         )
         g = plan.doors.geometry.loc[stops[schema.DOOR_ID]]
-        pts = list(zip(g.x, g.y, stops[schema.STOP], strict=True))
-    every = 1 if len(pts) <= 40 else 5
-    for x, y, n in pts:
-        ax.plot(x, y, "o", color="#d9480f", markersize=2.5)
+        xs, ys, nums = g.x.to_numpy(), g.y.to_numpy(), stops[schema.STOP].to_numpy()
+    # the view: this route, its stops and its turf; other routes in grey for context
+    parts = [geom] if geom is not None and not geom.is_empty else []
+    parts += [shapely.multipoints(np.column_stack([xs, ys]))] if len(xs) else []
+    if not parts:
+        parts = (
+            [plan.turfs.geometry.loc[turf_id]] if turf_id in plan.turfs.index else []
+        )
+    if parts:
+        x0, y0, x1, y1 = shapely.total_bounds(parts)
+        pad = 0.06 * max(x1 - x0, y1 - y0, 100.0)
+        view = shapely.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+        others = plan.routes.geometry.drop(index=route_id)
+        for other in others[others.intersects(view)]:
+            for line in getattr(other, "geoms", [other]):
+                ox, oy = line.xy
+                ax.plot(ox, oy, color="#b8b8b8", linewidth=0.8)
+        side = max(x1 - x0, y1 - y0) / 2 + pad
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        ax.set_xlim(cx - side, cx + side)
+        ax.set_ylim(cy - side, cy + side)
+    for line in getattr(geom, "geoms", [geom]):
+        if line is not None and not line.is_empty:
+            x, y = line.xy
+            ax.plot(x, y, color="#1f5fbf", linewidth=1.6, solid_capstyle="round")
+    ax.scatter(xs, ys, s=5, color="#d9480f", zorder=3, linewidths=0)
+    every = 1 if len(xs) <= 40 else 5
+    for x, y, n in zip(xs, ys, nums, strict=True):
         if int(n) % every == 0 or int(n) == 1:
             ax.annotate(
                 str(int(n)),
@@ -120,8 +143,8 @@ def route_map_png(
             )
     if geom is not None and not geom.is_empty:
         first = next(iter(getattr(geom, "geoms", [geom]))).coords[0]
-        ax.plot(first[0], first[1], marker="^", color="#2b8a3e", markersize=7)
-    ax.set_aspect("equal")
+        ax.plot(first[0], first[1], marker="^", color="#2b8a3e", markersize=7, zorder=4)
+    ax.set_aspect("equal", adjustable="datalim")
     ax.set_axis_off()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
