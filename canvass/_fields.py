@@ -56,6 +56,7 @@ DATE_FORMATS = (
     "%m/%d/%Y",
     "%Y-%m-%d",
     "%Y%m%d",
+    "%m%d%Y",
     "%m/%d/%y",
     "%m-%d-%Y",
     "%Y/%m/%d",
@@ -63,6 +64,7 @@ DATE_FORMATS = (
     "%d-%b-%Y",
     "%d-%b-%y",
 )
+_MIN_YEAR = 1850
 _EMPTY_DATES = frozenset(
     {"", "0", "00/00/0000", "00000000", "0000-00-00", "NULL", "NA"}
 )
@@ -105,7 +107,7 @@ def parse_dates(values: pd.Series, *, fmt: str = "") -> tuple[pd.Series, pd.Seri
         if "%y" in f:
             future = got >= next_year
             got[future] = got[future] - pd.DateOffset(years=100)
-        ok = got.notna()
+        ok = got.notna() & (got.dt.year >= _MIN_YEAR)  # "10102010" is not year 1010
         parsed[ok[ok].index] = got[ok]
         todo[ok[ok].index] = False
     dates = pd.Series(_take(parsed.to_numpy(), codes), index=values.index)

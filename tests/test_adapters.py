@@ -31,6 +31,18 @@ from canvass.errors import CanvassError, InputError
 # --- field parsers ----------------------------------------------------------------
 
 
+def test_parse_dates_compact_forms() -> None:
+    dates, bad = parse_dates(
+        pd.Series(["20240305", "03052024", "10102010", "2/30/2020"])
+    )
+    assert list(dates[:3]) == [
+        pd.Timestamp(2024, 3, 5),
+        pd.Timestamp(2024, 3, 5),
+        pd.Timestamp(2010, 10, 10),
+    ]
+    assert list(bad) == [False, False, False, True]
+
+
 def test_parse_dates_formats() -> None:
     raw = pd.Series(
         [
