@@ -419,9 +419,7 @@ def director_map(plan: Plan) -> folium.Map:
     )
     left = _left_points(plan)
     if left:
-        _ScriptLayer(
-            "Left-out target doors", left, _layer_js()["left"], show=False
-        ).add_to(m)
+        _ScriptLayer("Left-out target doors", left, _layer_js()["left"]).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     root: Any = m.get_root()
