@@ -272,7 +272,9 @@ def validate_history(history: pd.DataFrame) -> None:
     """
     problems = _check_frame(history, "history", index=None, required=HISTORY_COLUMNS)
     if not problems:
-        bad = sorted(set(history[ELECTION_TYPE].dropna()) - set(ELECTION_TYPES))
+        bad = sorted(
+            set(history[ELECTION_TYPE].dropna().unique()) - set(ELECTION_TYPES)
+        )
         if bad:
             problems.append(
                 f"unknown election type(s) {bad}; expected {ELECTION_TYPES}"
@@ -398,7 +400,7 @@ def validate_left_out(left_out: pd.DataFrame) -> None:
     """
     problems = _check_frame(left_out, "left_out", index=None, required=LEFT_OUT_COLUMNS)
     if not problems:
-        bad = sorted(set(left_out[REASON]) - set(LEFT_OUT_REASONS))
+        bad = sorted(set(left_out[REASON].unique()) - set(LEFT_OUT_REASONS))
         if bad:
             problems.append(f"unknown reason(s) {bad}; expected {LEFT_OUT_REASONS}")
     _raise("left_out", problems)
