@@ -110,13 +110,16 @@ def _make_state() -> ModuleType:
     return module
 
 
-def ensure_state(state: Path, scale: float, seed: int, jobs: int) -> dict[str, Any]:
+def ensure_state(
+    state: Path, scale: float, seed: int, jobs: int, *, reuse: bool = False
+) -> dict[str, Any]:
     """Return the state's summary, building the state first when needed."""
     summary = state / "state.json"
     want = round(4_900_000 * scale)
     if summary.exists():
         data: dict[str, Any] = json.loads(summary.read_text(encoding="utf-8"))
-        if abs(data["voters"] - want) <= max(0.01 * want, 50) and data["seed"] == seed:
+        close = abs(data["voters"] - want) <= max(0.01 * want, 50)
+        if reuse or (close and data["seed"] == seed):
             print(f"scale: using {state} ({data['voters']:,} voters)", flush=True)
             return data
     print(f"scale: building the synthetic state in {state} (scale {scale})", flush=True)
@@ -156,8 +159,8 @@ def speedup(configs: list[Path], state: Path, seed: int) -> float:
         [sum(p.stat().st_size for p in c.parent.glob("voters/*VOT*")) for c in configs]
     )
     order = np.random.default_rng([seed, 2]).permutation(len(configs))
-    take = order[np.cumsum(sizes[order]) <= 0.03 * sizes.sum()]
-    sample = sorted(configs[int(i)] for i in take[: max(len(take), 8)])
+    n = int((np.cumsum(sizes[order]) <= 0.03 * sizes.sum()).sum())
+    sample = sorted(configs[int(i)] for i in order[: max(n, min(8, len(order)))])
     walls = []
     for w in (1, 2):
         _, wall = run(sample, ClusterParams(workers=w), state, f"sample x{w}")
@@ -225,9 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scheduler", default="", help='"", "local" or tcp://host:port')
     ap.add_argument("--no-speedup", action="store_true")
     ap.add_argument("--no-routing", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="use --state as it is")
     args = ap.parse_args(argv)
     state: Path = args.state.resolve()
-    ensure_state(state, args.scale, args.seed, args.workers)
+    ensure_state(state, args.scale, args.seed, args.workers, reuse=args.reuse)
     configs = sorted(state.glob("towns/*/canvass.toml"))
     ratio = speedup(configs, state, args.seed) if not args.no_speedup else float("nan")
     params = ClusterParams(scheduler=args.scheduler, workers=args.workers)
