@@ -95,7 +95,8 @@ class TownResult:
     town
         The town's run name.
     counts
-        ``voters``, ``votes``, ``doors``, ``rejects`` and targets per universe.
+        ``voters``, ``votes``, ``doors``, ``rejects``, targets per universe and
+        voters per geocoding method (``geocoded_<method>``).
     seconds
         Wall seconds per stage (``load``, ``geocode``, ``score``, ``target``,
         ``precincts``).
@@ -211,6 +212,9 @@ def target_town(job: TownJob) -> TownResult:
         f"targets_{GENERAL_UNIVERSE}": int(targeted_general[schema.IS_TARGET].sum()),
         "target_doors": int((doors[schema.N_TARGETS] > 0).sum()),
     }
+    if schema.GEOCODE_METHOD in geo.voters.columns:
+        methods = geo.voters[schema.GEOCODE_METHOD].astype(str).value_counts()
+        counts.update({f"geocoded_{k}": int(v) for k, v in methods.items()})
     door_points = gpd.GeoDataFrame(
         {schema.PRECINCT_ID: doors[schema.PRECINCT_ID].astype(str).to_numpy()},
         geometry=doors.geometry.to_crs(STATE_CRS).to_numpy(),
