@@ -284,7 +284,16 @@ def write_route_pages(plan: Plan, out_dir: Path) -> list[Path]:
         data = route_page_data(plan, route_id, table, lookups=lookups)
         page = template.render(
             data=data,
-            data_json=_json({k: data[k] for k in ("path", "start", "stops")}),
+            data_json=_json(
+                {
+                    "path": data["path"],
+                    "start": data["start"],
+                    # the map needs positions only; names stay in the list
+                    "stops": [
+                        {k: s[k] for k in ("n", "lat", "lon")} for s in data["stops"]
+                    ],
+                }
+            ),
             offline=out.offline_pages,
             leaflet_css=css,
             leaflet_js=js,
