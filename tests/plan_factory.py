@@ -19,20 +19,7 @@ from shapely.geometry import LineString, Point, box
 
 from canvass import schema
 from canvass.config import PlanConfig
-
-try:
-    from canvass.pipeline import Plan
-except ImportError:  # a stage module the pipeline imports has not landed yet
-    import importlib
-    import sys
-    import types
-
-    for _stage in ("geocode", "load", "network", "route", "score", "target", "turf"):
-        try:
-            importlib.import_module(f"canvass.{_stage}")
-        except ImportError:
-            sys.modules[f"canvass.{_stage}"] = types.ModuleType(f"canvass.{_stage}")
-    from canvass.pipeline import Plan
+from canvass.pipeline import Plan
 
 CRS = "EPSG:32618"
 X0, Y0 = 693_000.0, 4_690_000.0  # Northampton, MA
