@@ -43,11 +43,11 @@ from . import schema
 from .config import ScoreParams
 from .errors import DataQualityWarning
 from .features import (
+    AGE_GROUPS,
     TYPE_CODES,
     VoteMatrix,
     age_group,
     features_as_of,
-    pattern_as_of,
     window,
 )
 
@@ -56,11 +56,13 @@ __all__ = ["SCORE_NAMES", "FittedScores", "fit", "predict"]
 logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: Score names, in the order reports list them.
 SCORE_NAMES: Final = ("rules", "segment", "logistic", "gbm")
 _CHUNK: Final = 500_000
+_RULE_BASE: Final = 1000  # rules key = voted * 1000 + eligible
 #: Elections whose pattern the rules and segment scores read, per target type: the
 #: state primaries for a primary; for a state election, every November general
 #: (state and presidential), so drop-off voters show as "voted P, skipped SE".
@@ -120,8 +122,19 @@ class FittedScores:
 @dataclass(frozen=True)
 class _Rows:
     features: pd.DataFrame
-    keys: dict[str, npt.NDArray[np.str_]]
+    keys: dict[str, IntArray]
     new: BoolArray
+
+
+def _pattern_code(
+    mx: VoteMatrix, when: np.datetime64, family: tuple[str, ...], k: int
+) -> IntArray:
+    """Encode the history pattern (see ``pattern_as_of``) as a base-3 integer."""
+    cols = mx.columns_before(when, family)[-k:] if k > 0 else []
+    code = np.zeros(mx.voted.shape[0], dtype=np.int64)
+    for j in cols:  # 0 not eligible, 1 did not vote, 2 voted
+        code = code * 3 + mx.eligible[:, j] + mx.voted[:, j]
+    return code
 
 
 def _rows(
@@ -144,16 +157,20 @@ def _rows(
     other_e = np.maximum(feats["all_eligible"].to_numpy() - elig, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(other_e > 0, other_v / np.maximum(other_e, 1), -1.0)
-    bucket = np.select(
-        [share < 0, share == 0, share < 0.5, share < 1], ["-", "0", "lo", "hi"], "all"
+    # integer segment keys (compact and fast on millions of voters):
+    # other-type participation bucket: none eligible, 0, < 1/2, < all, all
+    bucket = np.select([share < 0, share == 0, share < 0.5, share < 1], [0, 1, 2, 3], 4)
+    status = (feats["active"].to_numpy() > 0).astype(np.int64)
+    ages = np.asarray(
+        pd.Categorical(
+            age_group(feats["age"].to_numpy(dtype=float)), categories=[*AGE_GROUPS, "?"]
+        ).codes,
+        dtype=np.int64,
     )
-    pattern = pattern_as_of(mx, when, family, k_table)
-    status = np.where(feats["active"].to_numpy() > 0, "A", "I")
-    ages = age_group(feats["age"].to_numpy(dtype=float))
-    level1 = pattern
-    level2 = np.char.add(np.char.add(level1, "|"), bucket)
-    level3 = np.char.add(np.char.add(np.char.add(level2, "|"), status), ages)
-    rules = np.char.add(np.char.add(voted.astype(str), "/"), elig.astype(str))
+    level1 = _pattern_code(mx, when, family, k_table)
+    level2 = level1 * 5 + bucket
+    level3 = (level2 * 2 + status) * 5 + ages
+    rules = voted.astype(np.int64) * _RULE_BASE + elig
     return _Rows(
         features=feats,
         keys={
@@ -200,17 +217,25 @@ def _threads(n_rows: int) -> Any:
     return threadpool_limits(limits=1 if n_rows < 500_000 else None)
 
 
-def _table(keys: npt.NDArray[np.str_], y: BoolArray) -> pd.DataFrame:
-    frame = pd.DataFrame({"key": keys, "votes": y.astype(float), "n": 1.0})
-    return frame.groupby("key", sort=True)[["votes", "n"]].sum()
+def _table(keys: IntArray, y: BoolArray) -> pd.DataFrame:
+    """Votes and voters per key, indexed by the sorted keys."""
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    votes = np.bincount(inverse, weights=y.astype(float), minlength=len(uniq))
+    n = np.bincount(inverse, minlength=len(uniq)).astype(float)
+    return pd.DataFrame({"votes": votes, "n": n}, index=pd.Index(uniq, name="key"))
 
 
 def _shrunk(
-    table: pd.DataFrame, keys: npt.NDArray[np.str_], prior: FloatArray, m: float
+    table: pd.DataFrame, keys: IntArray, prior: FloatArray, m: float
 ) -> FloatArray:
-    hit = table.reindex(pd.Index(keys))
-    votes = hit["votes"].fillna(0.0).to_numpy(dtype=float)
-    n = hit["n"].fillna(0.0).to_numpy(dtype=float)
+    """Turnout of each key's cell, pulled toward `prior` by `m` pseudo-voters."""
+    uniq = table.index.to_numpy(dtype=np.int64)
+    if not len(uniq):
+        return np.asarray(prior, dtype=np.float64)
+    pos = np.minimum(np.searchsorted(uniq, keys), len(uniq) - 1)
+    found = uniq[pos] == keys
+    votes = np.where(found, table["votes"].to_numpy(dtype=float)[pos], 0.0)
+    n = np.where(found, table["n"].to_numpy(dtype=float)[pos], 0.0)
     return np.asarray((votes + m * prior) / np.maximum(n + m, 1e-12), dtype=np.float64)
 
 
@@ -251,9 +276,7 @@ def fit(
     k = params.window
     names = ("rules", "segment_1", "segment_2", "segment_3", "new")
     feats: list[pd.DataFrame] = []
-    keys: dict[str, list[npt.NDArray[np.str_]]] = {
-        n: [np.zeros(0, dtype=str)] for n in names
-    }
+    keys: dict[str, list[IntArray]] = {n: [np.zeros(0, dtype=np.int64)] for n in names}
     labels: list[BoolArray] = [np.zeros(0, dtype=bool)]
     new: list[BoolArray] = [np.zeros(0, dtype=bool)]
     family = FAMILY.get(etype, (etype,))
@@ -419,14 +442,15 @@ def rules_table(fitted: FittedScores) -> list[dict[str, Any]]:
     """Return the transparent rules table: turnout by "voted v of e eligible"."""
     table = fitted.rates["rules"]
     rows = []
-    for key, rec in table.iterrows():
-        voted, elig = (int(x) for x in str(key).split("/"))
+    keys = table.index.to_numpy(dtype=np.int64)
+    for key, votes, n in zip(keys, table["votes"], table["n"], strict=True):
+        voted, elig = divmod(int(key), _RULE_BASE)
         rows.append(
             {
                 "voted": voted,
                 "eligible": elig,
-                "n": int(rec["n"]),
-                "turnout": round(float(rec["votes"] / rec["n"]), 4),
+                "n": int(n),
+                "turnout": round(float(votes / n), 4),
             }
         )
     return sorted(rows, key=lambda r: (r["eligible"], r["voted"]))
