@@ -206,6 +206,25 @@ def _precinct_counts(plan: Plan) -> pd.DataFrame:
     return out.fillna(0)
 
 
+def _turnout_line(table: pd.DataFrame, precinct_id: Any) -> str:
+    """Past turnout and priority rank of a precinct, when the table has them."""
+    if precinct_id not in table.index:
+        return ""
+    row = table.loc[precinct_id]
+    parts = [
+        f"{label} {float(row[col]):.0%}"
+        for col, label in (
+            ("turnout_state_primary", "state primary"),
+            ("turnout_state_election", "state election"),
+        )
+        if col in table.columns and pd.notna(row[col])
+    ]
+    text = f"<br>Past turnout: {', '.join(parts)}" if parts else ""
+    if "rank" in table.columns and pd.notna(row["rank"]):
+        text += f"<br>Rank {int(row['rank'])} of {len(table)} by expected extra votes"
+    return text
+
+
 def _legend_html(title: str, edges: list[float], colours: Sequence[str]) -> str:
     rows = []
     for i in range(len(edges) - 1):
@@ -359,6 +378,7 @@ def director_map(plan: Plan) -> folium.Map:
             f"{c['targets']:,.0f} targets<br>"
             f"{c['expected_extra_votes']:,.1f} expected extra votes · "
             f"{c['targets'] / max(float(km2), 1e-9):,.0f} targets/km²"
+            f"{_turnout_line(plan.precinct_table, pid)}"
             for pid, n, km2, (_, c) in zip(
                 precincts.index, names, area_km2, counts.iterrows(), strict=True
             )
