@@ -3,7 +3,8 @@
 Usage::
 
     python bench/make_state.py [--scale 1.0 | --voters N] [--seed 7] [--jobs 2]
-                               [--towns N] [--out bench/out/state] [--force]
+                               [--towns N] [--only Boston,Worcester]
+                               [--out bench/out/state] [--force]
 
 Built on real ground from ``../shared/data/ma_statewide/`` (the 351 real town
 polygons, the real 2022 ward/precinct list per town and the real ballots cast per
@@ -112,7 +113,7 @@ def _largest_remainder(weights: np.ndarray, total: int, floor: int) -> np.ndarra
 
 
 def plan_state(
-    scale: float, n_voters: int, seed: int, n_towns: int
+    scale: float, n_voters: int, seed: int, n_towns: int, only: tuple[str, ...] = ()
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """
     Read the real towns and precincts; give each precinct its voters and ballots.
@@ -123,6 +124,8 @@ def plan_state(
     towns = gpd.read_file(SHARED / "ma_city_town_2024.geojson")[
         ["city_town", "city_town_id", "geometry"]
     ].sort_values("city_town_id")
+    if only:
+        towns = towns[towns["city_town"].isin(only)]
     if n_towns:
         towns = towns.head(n_towns)
     pl = pd.read_csv(
@@ -508,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="share of 4.9 M voters")
     ap.add_argument("--voters", type=int, default=0, help="exact voter count")
     ap.add_argument("--towns", type=int, default=0, help="first N towns only (by id)")
+    ap.add_argument("--only", default="", help="comma-separated town names only")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--jobs", type=int, default=2, help="towns written in parallel")
     ap.add_argument("--out", type=Path, default=Path("bench/out/state"))
@@ -524,7 +528,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    towns, p = plan_state(args.scale, args.voters, args.seed, args.towns)
+    only = tuple(t.strip() for t in args.only.split(",") if t.strip())
+    towns, p = plan_state(args.scale, args.voters, args.seed, args.towns, only)
     n_voters = int(p["voters"].sum())
     jobs = []
     for _, t in towns.iterrows():
