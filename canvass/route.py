@@ -27,6 +27,7 @@ from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._solver import TurfProblem, solve_all
 from .config import PlanConfig
+from .turf import TURF_ORDER
 
 __all__ = ["RouteResult", "route_turfs"]
 
@@ -121,11 +122,12 @@ def route_turfs(
     local: dict[str, tuple[pd.DataFrame, LocalCosts, Any, int]] = {}
     for tid, grp in in_turf.groupby(schema.TURF_ID, sort=True):
         tid = str(tid)
-        grp = grp.sort_index()
+        ordered = TURF_ORDER in grp.columns and bool((grp[TURF_ORDER] >= 0).all())
+        grp = grp.sort_values(TURF_ORDER) if ordered else grp.sort_index()
         staging = turfs.at[tid, schema.STAGING_NODE]
         vols = int(turfs.at[tid, "volunteers"]) if "volunteers" in turfs.columns else 1
         anchors = Anchors.build(index, grp, [staging], wp)
-        costs = LocalCosts(index, anchors)
+        costs = LocalCosts(index, anchors, margin_m=1000.0)
         local[tid] = (grp, costs, staging, vols)
         problems.append(
             TurfProblem(
@@ -138,6 +140,7 @@ def route_turfs(
                 open_routes=rp.open_routes,
                 time_limit_s=rp.time_limit_s,
                 solution_limit=rp.solution_limit,
+                initial=(tuple(range(len(grp))),) if ordered and vols == 1 else (),
             )
         )
     if getattr(config, "cluster", None) is not None and config.cluster.scheduler:

@@ -36,10 +36,13 @@ from ._solver import TurfProblem, solve_all
 from .config import PlanConfig, WalkParams
 from .network import main_component
 
-__all__ = ["TurfResult", "cut_turfs", "hilbert_key"]
+__all__ = ["TURF_ORDER", "TurfResult", "cut_turfs", "hilbert_key"]
 
 logger = logging.getLogger(__name__)
 
+#: Column added to the doors: the door's place in the walk the turf was cut with
+#: (the router starts from it).
+TURF_ORDER = "turf_order"
 #: Streets a car can reach (staging points are chosen among their nodes).
 DRIVABLE = frozenset(
     {
@@ -231,6 +234,7 @@ def cut_turfs(
     tp, wp = config.turf, config.walk
     out = doors.copy()
     out[schema.TURF_ID] = ""
+    out[TURF_ORDER] = -1
     ok = (out[schema.N_TARGETS].fillna(0) > 0) & out[schema.EDGE_U].notna()
     work = out[ok]
     index = StreetIndex(G)
@@ -259,6 +263,7 @@ def cut_turfs(
         for t, (members, est_s, node) in enumerate(turf_list, start=1):
             tid = f"{pid}-T{t:02d}" if not tp.cross_precincts else f"T{t:03d}"
             out.loc[members.index, schema.TURF_ID] = tid
+            out.loc[members.index, TURF_ORDER] = np.arange(len(members))
             pts = shapely.get_coordinates(members.geometry.to_numpy())
             precinct = (
                 pid

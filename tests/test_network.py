@@ -5,6 +5,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pyproj
 import pytest
 import shapely
 from _walknet import CRS, make_doors, write_osm
@@ -187,3 +188,12 @@ def test_utm_crs() -> None:
     assert network.utm_crs(-72.6, 42.3).to_epsg() == 32618
     assert network.utm_crs(151.2, -33.9).to_epsg() == 32756
     assert math.isclose(1.0, 1.0)
+
+
+@pytest.mark.network
+def test_download_walk_graph() -> None:  # pragma: no cover - needs internet
+    G = network.download_walk_graph(
+        "Florence, Northampton, Massachusetts, USA", WalkParams(cache_dir="none")
+    )
+    assert G.number_of_edges() > 100
+    assert pyproj.CRS.from_user_input(G.graph["crs"]).is_projected

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -104,7 +106,8 @@ def test_dropped_for_time_least_valuable_first(G: nx.MultiDiGraph) -> None:
     )
     _check_invariants(doors, snapped, cut, routed, cfg)
     left = routed.left_out
-    assert len(left) > 0 and len(routed.stops) > 0
+    assert len(left) > 0
+    assert len(routed.stops) > 0
     assert set(left[schema.REASON]) == {"dropped_for_time"}
     assert left[schema.VALUE].tolist() == [
         doors.at[d, schema.VALUE] for d in left[schema.DOOR_ID]
@@ -115,7 +118,7 @@ def test_dropped_for_time_least_valuable_first(G: nx.MultiDiGraph) -> None:
 
 def _side_changes(stops: pd.DataFrame) -> int:
     sides = stops[schema.SIDE].tolist()
-    return sum(a != b for a, b in zip(sides[:-1], sides[1:], strict=True))
+    return sum(a != b for a, b in itertools.pairwise(sides))
 
 
 def test_quiet_street_zigzag(G: nx.MultiDiGraph) -> None:
