@@ -394,7 +394,7 @@ class ScoreParams:
     next_state_election: str = "2026-11-03"
     train_elections: int = 2
     new_registrant_since: str = ""
-    max_train_rows: int = 400_000
+    max_train_rows: int = 200_000
     shrink: float = 20.0
     expected_turnout: dict[str, float] = field(default_factory=dict)
 
