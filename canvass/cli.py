@@ -246,10 +246,12 @@ def run(
         with _progress(ctx.obj["quiet"]) as progress:
             plan = pipeline.run(config, progress=progress)
             output.write_plan(plan, out)
-    _print_summary(plan.summary(), out, quiet=ctx.obj["quiet"])
+    _print_summary(plan.summary(), plan.backtest, out, quiet=ctx.obj["quiet"])
 
 
-def _print_summary(summary: dict[str, Any], out: Path, *, quiet: bool) -> None:
+def _print_summary(
+    summary: dict[str, Any], backtest: dict[str, Any], out: Path, *, quiet: bool
+) -> None:
     """Print the one-screen, PII-free run summary."""
     from rich.table import Table
 
@@ -279,8 +281,8 @@ def _print_summary(summary: dict[str, Any], out: Path, *, quiet: bool) -> None:
         table.add_row(key, value)
     console = _stderr_console()
     console.print(table)
-    if summary.get("backtest"):
-        console.print(format_backtest({"auc": summary["backtest"]}), markup=False)
+    if backtest:
+        console.print(format_backtest(backtest), markup=False)
     click.echo(f"Outputs: {out}/ — open {out / 'index.html'} in a browser.")
 
 
