@@ -313,6 +313,8 @@ def cut_turfs(
         "doors_in_turfs": int((out[schema.TURF_ID] != "").sum()),
         "est_s_min": int(turfs[schema.EST_S].min()) if len(turfs) else 0,
         "est_s_max": int(turfs[schema.EST_S].max()) if len(turfs) else 0,
+        "balance_max_dev": _balance(turfs),
+        "dropped_for_time": len(left),
     }
     logger.info(
         "Cut %s target doors into %s turfs",
@@ -531,6 +533,15 @@ def _split_tour(
         segments.append((int(back[j]), j, float(seg_t[j])))
         j = int(back[j])
     return segments[::-1], float(best[n])
+
+
+def _balance(turfs: pd.DataFrame) -> float:
+    """Largest deviation of a turf's estimated time from its precinct's mean."""
+    if not len(turfs):
+        return 0.0
+    est = turfs[schema.EST_S].astype(float)
+    mean = est.groupby(turfs[schema.PRECINCT_ID]).transform("mean")
+    return round(float((est / mean - 1).abs().max()), 3)
 
 
 def _stager(
