@@ -88,7 +88,7 @@ def one_tree(tmat: np.ndarray, depot: int, seq: list[int]) -> float:
     """1-tree bound on a closed tour through `seq` from `depot` (symmetrised)."""
     if not seq:
         return 0.0
-    sym = np.minimum(tmat, tmat.tmat)
+    sym = np.minimum(tmat, tmat.T)
     d = np.sort(sym[depot, seq])
     if len(seq) == 1:
         return float(2 * d[0])
@@ -234,7 +234,10 @@ def bench_size(
     print(
         f"[{n} doors] canvass: walk {c_walk / 3600:.1f} h, doors routed {c_doors:,}/"
         f"{len(in_turf):,} (snapped-out {len(snapped.left_out)}), volunteers "
-        f"{len(ours)}, turfs {len(cut.turfs)}, over shift {c_over}, wall {wall:.1f} s "
+        f"{len(ours)}, turfs {len(cut.turfs)} "
+        f"({100 * cut.report['share_balanced']:.0f}% within +-15% of the mean), "
+        f"over shift {c_over}, "
+        f"wall {wall:.1f} s "
         f"(matrix for the other solvers {matrix_s:.1f} s)",
         flush=True,
     )

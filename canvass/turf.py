@@ -313,7 +313,8 @@ def cut_turfs(
         "doors_in_turfs": int((out[schema.TURF_ID] != "").sum()),
         "est_s_min": int(turfs[schema.EST_S].min()) if len(turfs) else 0,
         "est_s_max": int(turfs[schema.EST_S].max()) if len(turfs) else 0,
-        "balance_max_dev": _balance(turfs),
+        "balance_max_dev": _balance(turfs)[0],
+        "share_balanced": _balance(turfs, tp.balance)[1],
         "dropped_for_time": len(left),
     }
     logger.info(
@@ -535,13 +536,13 @@ def _split_tour(
     return segments[::-1], float(best[n])
 
 
-def _balance(turfs: pd.DataFrame) -> float:
-    """Largest deviation of a turf's estimated time from its precinct's mean."""
+def _balance(turfs: pd.DataFrame, limit: float = 0.15) -> tuple[float, float]:
+    """Return the largest deviation from the precinct mean, and the share within."""
     if not len(turfs):
-        return 0.0
+        return 0.0, 1.0
     est = turfs[schema.EST_S].astype(float)
-    mean = est.groupby(turfs[schema.PRECINCT_ID]).transform("mean")
-    return round(float((est / mean - 1).abs().max()), 3)
+    dev = (est / est.groupby(turfs[schema.PRECINCT_ID]).transform("mean") - 1).abs()
+    return round(float(dev.max()), 3), round(float((dev <= limit).mean()), 3)
 
 
 def _stager(
