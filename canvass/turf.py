@@ -66,6 +66,8 @@ DRIVABLE = frozenset(
 _BLOCK = 300
 #: Neighbouring turfs re-routed together after the split.
 _WINDOW = 4
+#: Where the windows start in each improvement pass.
+_OFFSETS = (0, 2, 1, 3)
 _SNAP_COLUMNS = (
     schema.EDGE_U,
     schema.EDGE_V,
@@ -395,7 +397,7 @@ def _block_turfs(
             members = g.iloc[i:j]
             turfs.append((members, t, staging(members)[0]))
         plans.append((pid, turfs))
-    for offset in (0, _WINDOW // 2):
+    for offset in _OFFSETS:
         plans = _improve(index, plans, config, offset)
     gone = pd.concat(dropped) if dropped else pd.DataFrame(columns=[schema.VALUE])
     return plans, gone
