@@ -29,6 +29,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import resource
 import sys
 import tempfile
 import threading
@@ -145,12 +146,27 @@ def _progress(label: str, t0: float) -> cluster.Progress:
 def run(configs: list[Path], params: ClusterParams, state: Path, label: str) -> Any:
     """Run the statewide targeting of `configs`; return (result, wall seconds)."""
     layer = statewide.read_state_precincts(state / "precincts.gpkg")
+    cpu0 = _cpu_s()
     t0 = time.perf_counter()
     with cluster.make_executor(params) as ex:
         result = statewide.run_state(
             configs, ex, precincts=layer, progress=_progress(label, t0)
         )
-    return result, time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    # on a shared machine the workers may get less than a core each: say so
+    print(
+        f"scale: {label}: {wall:.1f} s wall, {(_cpu_s() - cpu0) / wall:.2f} cores "
+        "busy on average (this process and its pool workers)",
+        flush=True,
+    )
+    return result, wall
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def speedup(configs: list[Path], state: Path, seed: int) -> float:
