@@ -23,13 +23,15 @@ demo: $(STAMP)
 	$(BIN)/canvass run --config data/demo/canvass.toml --out maps/demo
 	@echo "Open maps/demo/index.html in a browser."
 
-# The browser test needs Debian's Chromium; install it when we can (root, apt).
+# The browser test needs Debian's Chromium and the PDF checks poppler's pdftotext;
+# install them when we can (root with apt), otherwise those tests skip and say why.
 browser:
-	@test -x /usr/bin/chromium || { \
+	@{ test -x /usr/bin/chromium && command -v pdftotext >/dev/null; } || { \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
-	      || echo "could not install chromium; the browser test will be skipped"; \
-	  else echo "chromium missing and not root; the browser test will be skipped"; fi; }
+	    (apt-get update -qq && apt-get install -y -qq chromium poppler-utils) \
+	      >/dev/null 2>&1 \
+	      || echo "could not install chromium/poppler-utils; those tests will skip"; \
+	  else echo "chromium or pdftotext missing and not root; those tests will skip"; fi; }
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
