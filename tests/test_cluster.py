@@ -202,3 +202,12 @@ def test_statewide_on_dask_is_identical_to_one_machine(small_state: Path) -> Non
         assert b.voters is not None
         pd.testing.assert_frame_equal(a.voters, b.voters)
         assert a.voters[schema.IS_TARGET].any()
+
+
+def test_training_towns_are_seeded_and_capped(small_state: Path) -> None:
+    configs = sorted(small_state.glob("towns/*/canvass.toml"))
+    picked = statewide._sample_towns(configs, 10**9, seed=7)
+    assert picked == statewide._sample_towns(configs, 10**9, seed=7)
+    assert 1 <= len(picked) < len(configs)  # at most a quarter of the state (+1 town)
+    assert statewide._sample_towns(configs, 1, seed=7)[0] in configs
+    assert len(statewide._sample_towns(configs, 1, seed=7)) == 1
