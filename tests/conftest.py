@@ -23,6 +23,14 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TEST_VOTERS = 900
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep parsed-graph caches of the test run out of the user's ~/.cache."""
+    import os
+    import tempfile
+
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="canvass-test-cache-")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The folder of real public data; skips the test when it is absent."""
