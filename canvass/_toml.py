@@ -1,4 +1,4 @@
-"""Write the documented example configuration from the parameter classes themselves.
+"""TOML for the configuration: build dataclasses from it, and write the example file.
 
 ``canvass.example.toml`` lists every setting with its default and the description from
 its class's numpydoc ``Parameters`` section. It is generated, so it can never drift from
@@ -12,16 +12,22 @@ import dataclasses
 import json
 import re
 import textwrap
-from typing import Any
+import types
+import typing
+from dataclasses import fields
+from typing import Any, Literal
 
-__all__ = ["example_toml", "parameter_docs"]
+from .errors import ConfigError
+
+__all__ = ["build", "example_toml", "parameter_docs", "plain"]
 
 _HEADER = """\
 # canvass.example.toml — every setting canvass reads, with its default value.
 #
-# Generated from the parameter classes in canvass/config.py by `make example-config`;
-# do not edit by hand. Every key is optional: copy only what you change into your
-# own canvass.toml. Relative paths are relative to the config file's folder.
+# Generated from the parameter classes (canvass/config.py, canvass/params.py) by
+# `make example-config`; do not edit by hand. Every key is optional: copy only what
+# you change into your own canvass.toml. Relative paths are relative to the config
+# file's folder.
 """
 
 
@@ -149,3 +155,79 @@ def example_toml(config: Any) -> str:
             for key, sub in value.items():
                 lines += ["", *_section(f"{f.name}.{_key(key)}", sub)]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def plain(obj: Any) -> Any:
+    """Return `obj` with tuples as lists, ready for JSON or TOML."""
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [plain(v) for v in obj]
+    return obj
+
+
+def build(cls: type, raw: Any, where: str) -> Any:
+    """Build dataclass `cls` from `raw`, checking keys and value types."""
+    if not isinstance(raw, dict):
+        msg = f"`{where or 'top level'}` must be a table, got {type(raw).__name__}."
+        raise ConfigError(msg)
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    if unknown := sorted(set(raw) - set(known)):
+        place = f"[{where}]" if where else "the top level"
+        msg = (
+            f"unknown setting(s) {unknown} in {place}; "
+            f"expected some of {sorted(known)}."
+        )
+        raise ConfigError(msg)
+    kwargs = {
+        name: _convert(hints[name], value, f"{where}.{name}" if where else name)
+        for name, value in raw.items()
+    }
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:
+    """Convert one TOML value to the field's declared type, or explain the mismatch."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return build(hint, value, where)
+    if origin is dict:
+        if not isinstance(value, dict):
+            msg = f"`{where}` must be a table, got {value!r}."
+            raise ConfigError(msg)
+        return {str(k): _convert(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            msg = f"`{where}` must be a list, got {value!r}."
+            raise ConfigError(msg)
+        return tuple(_convert(args[0], v, where) for v in value)
+    if origin is Literal:
+        if value not in args:
+            msg = f"`{where}` must be one of {list(args)}, got {value!r}."
+            raise ConfigError(msg)
+        return value
+    if origin in (typing.Union, types.UnionType):
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            msg = f"`{where}` must be true or false, got {value!r}."
+            raise ConfigError(msg)
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            msg = f"`{where}` must be a whole number, got {value!r}."
+            raise ConfigError(msg)
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            msg = f"`{where}` must be a number, got {value!r}."
+            raise ConfigError(msg)
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            msg = f"`{where}` must be a string, got {value!r}."
+            raise ConfigError(msg)
+        return value
+    return value

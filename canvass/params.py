@@ -1,0 +1,434 @@
+"""Parameters of the targeting, turf, routing and output stages.
+
+Frozen dataclasses, each checking itself in ``__post_init__`` with a message that names
+the setting and the fix. :class:`canvass.config.PlanConfig` groups them with the input
+parameters and reads them from ``canvass.toml``; import them from ``canvass.config``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ._checks import fraction, iso_date, positive
+from .errors import ConfigError
+
+__all__ = [
+    "LiftParams",
+    "OutputParams",
+    "RouteParams",
+    "ScoreParams",
+    "TargetParams",
+    "TurfParams",
+    "UniverseParams",
+    "WalkParams",
+    "default_universes",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class UniverseParams:
+    """
+    One named target universe (``[universes.<name>]`` in the TOML file).
+
+    Parameters
+    ----------
+    kind
+        ``low_propensity`` (P(vote) at most `max_p` for the target election),
+        ``band`` (P(vote) within [`min_p`, `max_p`]), ``drop_off`` (voted in
+        presidential elections only) or ``new_registrants`` (no history yet).
+    min_p, max_p
+        Propensity bounds for ``low_propensity`` and ``band``.
+    parties
+        Enrollment codes eligible for the universe; empty = everyone. For a
+        Massachusetts Democratic primary use ``["D", "U"]`` (unenrolled voters may
+        take a party ballot).
+    max_voted, of_last
+        Transparent rule for ``low_propensity``: when `max_voted` is 0 or more, pick
+        voters who voted in at most `max_voted` of the last `of_last` elections of
+        the target type they were eligible for (instead of ``P(vote) <= max_p``).
+    include_new_registrants
+        Let new registrants (no history, scored by a prior) into a
+        ``low_propensity`` or ``band`` universe; off by default, they have their
+        own universe kind.
+    """
+
+    kind: Literal["low_propensity", "band", "drop_off", "new_registrants"] = (
+        "low_propensity"
+    )
+    min_p: float = 0.0
+    max_p: float = 0.5
+    parties: tuple[str, ...] = ()
+    max_voted: int = -1
+    of_last: int = 4
+    include_new_registrants: bool = False
+
+    def __post_init__(self) -> None:
+        if self.of_last < 1 or self.max_voted >= self.of_last:
+            msg = (
+                f"universe `of_last` ({self.of_last}) must be at least 1 and above "
+                f"`max_voted` ({self.max_voted}); e.g. max_voted = 1, of_last = 4."
+            )
+            raise ConfigError(msg)
+        kinds = ("low_propensity", "band", "drop_off", "new_registrants")
+        if self.kind not in kinds:
+            msg = f"universe kind must be one of {kinds}, got {self.kind!r}."
+            raise ConfigError(msg)
+        fraction("universe", "min_p", self.min_p)
+        fraction("universe", "max_p", self.max_p)
+        if self.min_p > self.max_p:
+            msg = f"universe `min_p` ({self.min_p}) is above `max_p` ({self.max_p})."
+            raise ConfigError(msg)
+
+
+def default_universes() -> dict[str, UniverseParams]:
+    """Return the universes a run knows without a ``[universes]`` table."""
+    return {
+        "primary_low_propensity": UniverseParams(
+            kind="band", min_p=0.05, max_p=0.6, parties=("D", "U")
+        ),
+        "gubernatorial_low_propensity": UniverseParams(
+            kind="band", min_p=0.1, max_p=0.65, parties=()
+        ),
+        "drop_off": UniverseParams(kind="drop_off"),
+        "new_registrants": UniverseParams(kind="new_registrants", parties=("D", "U")),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreParams:
+    """
+    How turnout propensity is scored.
+
+    Parameters
+    ----------
+    method
+        Score used for targeting: ``gbm`` (gradient boosting), ``logistic``,
+        ``segment`` (observed turnout of the voter's history segment) or ``rules``.
+    window
+        Number of past elections of the same type used as features (k).
+    backtest
+        Run the hold-out backtest and write its report.
+    next_state_primary, next_state_election
+        ISO dates of the target elections scored (the next state primary and the
+        next gubernatorial state election); used for age and registration
+        eligibility. Defaults: Massachusetts 2026 (primary moved to 1 September by
+        St. 2025, c. 34; state election 3 November).
+    train_elections
+        Number of latest past elections of each type the scores are fitted on.
+    new_registrant_since
+        ISO date; voters registered on or after it are new registrants even if they
+        were eligible for an election before (empty = only voters never eligible
+        for any election in the history).
+    max_train_rows
+        Fit the models on at most this many voter-election rows (a seeded sample).
+    shrink
+        Pseudo-count pulling small segments' turnout toward their parent segment.
+    expected_turnout
+        Optional turnout you expect in the target election, by type (for example
+        ``{state_primary = 0.28}``): every score is shifted on the log-odds scale so
+        that its mean over the eligible voters equals it (ranking unchanged). Empty
+        = the level learned from the training elections.
+    """
+
+    method: Literal["gbm", "logistic", "segment", "rules"] = "gbm"
+    window: int = 4
+    backtest: bool = True
+    next_state_primary: str = "2026-09-01"
+    next_state_election: str = "2026-11-03"
+    train_elections: int = 2
+    new_registrant_since: str = ""
+    max_train_rows: int = 200_000
+    shrink: float = 20.0
+    expected_turnout: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for key, value in self.expected_turnout.items():
+            if key not in ("state_primary", "state_election"):
+                msg = (
+                    f"`score.expected_turnout` key {key!r} must be state_primary or "
+                    "state_election."
+                )
+                raise ConfigError(msg)
+            if not 0.0 < value < 1.0:
+                msg = (
+                    f"`score.expected_turnout.{key}` must be between 0 and 1 "
+                    f"(exclusive), got {value}."
+                )
+                raise ConfigError(msg)
+        if self.window < 1:
+            msg = f"`score.window` must be at least 1, got {self.window}."
+            raise ConfigError(msg)
+        if self.train_elections < 1:
+            msg = (
+                "`score.train_elections` must be at least 1, "
+                f"got {self.train_elections}."
+            )
+            raise ConfigError(msg)
+        positive("score", "max_train_rows", self.max_train_rows)
+        positive("score", "shrink", self.shrink, allow_zero=True)
+        for name in (
+            "next_state_primary",
+            "next_state_election",
+            "new_registrant_since",
+        ):
+            iso_date(
+                "score", name, getattr(self, name), allow_empty=name.startswith("new")
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class TargetParams:
+    """
+    Which election the campaign works for and whom it knocks.
+
+    Parameters
+    ----------
+    election_type
+        ``state_primary`` or ``state_election`` (gubernatorial in Massachusetts).
+    universe
+        Name of the universe in ``[universes]`` to knock.
+    suppress
+        Standard suppressions: any of ``inactive``, ``moved``, ``deceased``,
+        ``do_not_knock``.
+    moved_statuses, deceased_statuses
+        Voter status codes (upper case) that mean the voter moved away or died;
+        optional ``moved``/``deceased`` true/false columns and a ``status_reason``
+        text column are used too when the voter file has them.
+    """
+
+    election_type: Literal["state_primary", "state_election"] = "state_primary"
+    universe: str = "primary_low_propensity"
+    suppress: tuple[str, ...] = ("inactive", "moved", "deceased", "do_not_knock")
+    moved_statuses: tuple[str, ...] = ("M", "MOVED", "R", "REMOVED")
+    deceased_statuses: tuple[str, ...] = ("D", "DECEASED")
+
+    def __post_init__(self) -> None:
+        known = ("inactive", "moved", "deceased", "do_not_knock")
+        if bad := sorted(set(self.suppress) - set(known)):
+            msg = f"`target.suppress` has unknown value(s) {bad}; use any of {known}."
+            raise ConfigError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class LiftParams:
+    """
+    Expected extra votes from a knock: effect(propensity) x contact rate.
+
+    Parameters
+    ----------
+    contact_rate
+        Share of knocked doors where someone answers (DOMAIN.md 3.2: 10-30 %).
+    curve_p, curve_effect
+        Piecewise-linear effect curve: turnout lift (in probability points) among
+        contacted voters at the given propensities. The default peaks at middle
+        propensity, as the field evidence for low-salience races says (DOMAIN.md 2.3).
+    """
+
+    contact_rate: float = 0.25
+    curve_p: tuple[float, ...] = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
+    curve_effect: tuple[float, ...] = (0.0, 0.02, 0.07, 0.09, 0.07, 0.03, 0.0)
+
+    def __post_init__(self) -> None:
+        fraction("lift", "contact_rate", self.contact_rate)
+        if len(self.curve_p) != len(self.curve_effect) or len(self.curve_p) < 2:
+            msg = (
+                "`lift.curve_p` and `lift.curve_effect` must have the same length "
+                f"(at least 2), got {len(self.curve_p)} and {len(self.curve_effect)}."
+            )
+            raise ConfigError(msg)
+        if list(self.curve_p) != sorted(self.curve_p):
+            msg = "`lift.curve_p` must be increasing."
+            raise ConfigError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class WalkParams:
+    """
+    Walking network and walking costs.
+
+    Parameters
+    ----------
+    speed_m_s
+        Walking speed (DOMAIN.md 3.2: 1.2 m/s used by field routers).
+    door_s
+        Time spent at each door, in seconds.
+    max_snap_m
+        Doors farther than this from any street are reported, not moved.
+    crossing_m
+        Extra walking, in metres, to cross a street of each OSM class to reach a door
+        on the other side (DOMAIN.md 3.1, Edna's field-tested table).
+    intersection_only
+        Street classes crossed only at intersections, never mid-block (busy roads are
+        worked one side, then the other).
+    cache_dir
+        Folder for the parsed, projected walking graph (keyed by the file's
+        checksum); empty = ``$XDG_CACHE_HOME/canvass`` (``~/.cache/canvass``),
+        ``"none"`` = no cache.
+    """
+
+    speed_m_s: float = 1.2
+    door_s: int = 90
+    max_snap_m: float = 150.0
+    crossing_m: dict[str, float] = field(
+        default_factory=lambda: {
+            "motorway": 400.0,
+            "trunk": 400.0,
+            "primary": 100.0,
+            "secondary": 60.0,
+            "tertiary": 35.0,
+            "residential": 20.0,
+            "unclassified": 20.0,
+            "living_street": 10.0,
+            "service": 10.0,
+        }
+    )
+    intersection_only: tuple[str, ...] = ("motorway", "trunk", "primary")
+    cache_dir: str = ""
+
+    def __post_init__(self) -> None:
+        positive("walk", "speed_m_s", self.speed_m_s)
+        positive("walk", "door_s", self.door_s, allow_zero=True)
+        positive("walk", "max_snap_m", self.max_snap_m)
+
+
+@dataclass(frozen=True, slots=True)
+class TurfParams:
+    """
+    How doors are cut into turfs.
+
+    Parameters
+    ----------
+    shift_s
+        Length of one volunteer shift in seconds (default 2 h).
+    volunteers_per_turf
+        Volunteers who share a turf; a turf is sized for this many shifts.
+    balance
+        Allowed spread of estimated turf time around the precinct mean (0.15 = 15 %).
+    cross_precincts
+        Allow turfs to cross precinct lines.
+    office
+        Optional staging office as ``[lat, lon]``; every turf then starts there.
+        Empty = each turf gets its own staging point on a street reachable by car.
+    fill
+        Share of the shift a turf is sized to (the rest is slack for the router).
+    tour_time_s
+        Guided-local-search seconds for the street tour that orders each block of
+        up to 900 doors before cutting; 0 = local search to a local optimum
+        (deterministic).
+    """
+
+    shift_s: int = 7200
+    volunteers_per_turf: int = 1
+    balance: float = 0.15
+    cross_precincts: bool = False
+    office: tuple[float, ...] = ()
+    fill: float = 0.9
+    tour_time_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        positive("turf", "shift_s", self.shift_s)
+        if self.office and (
+            len(self.office) != 2
+            or not -90 <= self.office[0] <= 90
+            or not -180 <= self.office[1] <= 180
+        ):
+            msg = (
+                f"`turf.office` must be [lat, lon] in degrees, got {list(self.office)}."
+            )
+            raise ConfigError(msg)
+        if not 0.1 <= self.fill <= 1.0:
+            msg = f"`turf.fill` must be between 0.1 and 1, got {self.fill}."
+            raise ConfigError(msg)
+        positive("turf", "tour_time_s", self.tour_time_s, allow_zero=True)
+        if self.volunteers_per_turf < 1:
+            msg = (
+                "`turf.volunteers_per_turf` must be at least 1, "
+                f"got {self.volunteers_per_turf}."
+            )
+            raise ConfigError(msg)
+        fraction("turf", "balance", self.balance)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteParams:
+    """
+    How volunteers are routed inside each turf.
+
+    Parameters
+    ----------
+    open_routes
+        Routes end at the last door instead of back at the staging point.
+    time_limit_s
+        Guided-local-search time per turf; 0 keeps the first solution.
+    solution_limit
+        Stop the search after this many solutions (deterministic; 0 = no limit).
+    workers
+        Worker processes that solve turfs in parallel.
+    """
+
+    open_routes: bool = False
+    time_limit_s: float = 2.0
+    solution_limit: int = 0
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        positive("route", "time_limit_s", self.time_limit_s, allow_zero=True)
+        positive("route", "solution_limit", self.solution_limit, allow_zero=True)
+        positive("route", "workers", self.workers)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputParams:
+    """
+    What is written and how much personal data it carries.
+
+    Parameters
+    ----------
+    redact
+        Write maps safe to share publicly: no names, doors aggregated to blocks.
+    offline_pages
+        Inline Leaflet's scripts and styles into volunteer pages.
+    door_names
+        What a volunteer sees per targeted voter: ``first_last_initial``,
+        ``full`` or ``none``.
+    script
+        Canvass script printed on walk lists.
+    date
+        Canvass date printed on walk lists, ``YYYY-MM-DD``; empty leaves a blank to
+        fill in by hand. Ages are computed at this date (or, when empty, at the
+        latest election in the vote history).
+    page_base_url
+        Web address where the run folder is published, e.g.
+        ``https://example.org/canvass/``. QR codes on walk lists open
+        ``<page_base_url>routes/<route_id>.html``; empty puts the relative path in
+        the QR code and prints it beside it.
+    """
+
+    redact: bool = False
+    offline_pages: bool = False
+    door_names: Literal["first_last_initial", "full", "none"] = "first_last_initial"
+    script: str = (
+        "Hi, I'm a volunteer with our local campaign. Can we count on you to vote "
+        "in the upcoming election? Do you know where your polling place is?"
+    )
+    date: str = ""
+    page_base_url: str = ""
+
+    def __post_init__(self) -> None:
+        if self.date:
+            try:
+                dt.date.fromisoformat(self.date)
+            except ValueError:
+                msg = (
+                    f"`output.date` must be a date like 2026-09-01, got {self.date!r}; "
+                    "fix it or leave it empty."
+                )
+                raise ConfigError(msg) from None
+        if self.page_base_url and not self.page_base_url.endswith("/"):
+            msg = (
+                f"`output.page_base_url` must end with '/', got "
+                f"{self.page_base_url!r}; add the trailing slash."
+            )
+            raise ConfigError(msg)
