@@ -22,6 +22,7 @@ from typing import Any
 
 import click
 
+from . import guards
 from .config import PlanConfig
 from .errors import CanvassError
 
@@ -321,31 +322,12 @@ def load_cmd(config_path: Path, out: Path) -> None:
 )
 def geocode_cmd(config_path: Path, out: Path) -> None:
     """Load and geocode voters to doors; write voters, doors and the geocode report."""
-    from . import geocode, load, network
+    from . import load, pipeline
 
     config = _load_config(config_path)
-    inputs = config.inputs
-    precincts = load.read_precincts(
-        config.resolve(inputs.precincts), config.precincts, layer=inputs.precinct_layer
-    )
-    loaded = load.load_voter_file(config)
-    G = network.read_walk_graph(
-        config.resolve(inputs.streets), config.walk, crs=precincts.crs
-    )
-    points = (
-        geocode.read_address_points(
-            config.resolve(inputs.address_points), precincts.crs
-        )
-        if inputs.address_points
-        else None
-    )
-    result = geocode.geocode_voters(
-        loaded.voters,
-        precincts,
-        streets=G,
-        address_points=points,
-        params=config.geocode,
-    )
+    guards.preflight(config)
+    located = pipeline.locate(config)
+    loaded, result = located.loaded, located.geo
     written = load.write_load_outputs(loaded, out)
     out.mkdir(parents=True, exist_ok=True)
     result.voters.to_parquet(out / "voters_geocoded.parquet")

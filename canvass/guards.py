@@ -42,6 +42,9 @@ def available_memory_bytes() -> int:
 def _check_inputs(config: PlanConfig) -> list[str]:
     problems = []
     inputs = config.inputs
+    for name in ("voters", "precincts", "streets"):
+        if not getattr(inputs, name):
+            problems.append(f"`inputs.{name}` is not set; give it in the config or CLI")
     singles = {
         "precincts": inputs.precincts,
         "streets": inputs.streets,

@@ -17,9 +17,8 @@ import pandas as pd
 
 from . import geocode, guards, load, network, route, schema, score, target, turf
 from .config import PlanConfig
-from .errors import InputError
 
-__all__ = ["Plan", "ProgressFn", "run"]
+__all__ = ["Located", "Plan", "ProgressFn", "locate", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -115,40 +114,57 @@ class Plan:
         return float(routed.sum())
 
 
-def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
+@dataclass(frozen=True)
+class Located:
     """
-    Run every stage in order and return the plan (no files are written).
+    The first half of a run: precincts, loaded voters, the walking network, doors.
+
+    Parameters
+    ----------
+    precincts
+        Precinct polygons in the run's local metric CRS.
+    loaded
+        The loaded voter file (voters, history, rejects, load report).
+    G
+        The walking network, projected to the precincts' CRS.
+    geo
+        Voters with their doors, the door table and the geocoding report.
+    """
+
+    precincts: gpd.GeoDataFrame
+    loaded: load.LoadResult
+    G: Any
+    geo: geocode.GeocodeResult
+
+
+def locate(
+    config: PlanConfig, *, progress: Callable[[str, int], None] | None = None
+) -> Located:
+    """
+    Load precincts, voters and the walking network, and geocode voters to doors.
 
     Parameters
     ----------
     config
         The run configuration; input paths come from ``config.inputs``.
     progress
-        Optional callback ``(stage, done, total)`` for long stages.
+        Optional callback ``(stage, step number)`` as each part starts.
 
     Returns
     -------
-    plan
-        Every table the run produced.
+    located
+        Everything the scoring and planning stages start from.
 
     Raises
     ------
     CanvassError
-        Any stage's error (bad input, bad config, unroutable network).
+        Any loader's or the geocoder's error.
     """
     inputs = config.inputs
-    for name in ("precincts", "streets"):
-        if not getattr(inputs, name):
-            msg = f"`inputs.{name}` is not set; give the file in the config or CLI."
-            raise InputError(msg)
-    if not inputs.voters:
-        msg = "`inputs.voters` is empty; list the voter file(s) in the config or CLI."
-        raise InputError(msg)
-    guards.preflight(config)
 
     def step(name: str, i: int) -> None:
         if progress is not None:
-            progress(name, i, 8)
+            progress(name, i)
 
     step("load", 0)
     precincts = load.read_precincts(
@@ -174,6 +190,38 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
         address_points=address_points,
         params=config.geocode,
     )
+    return Located(precincts, loaded, G, geo)
+
+
+def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
+    """
+    Run every stage in order and return the plan (no files are written).
+
+    Parameters
+    ----------
+    config
+        The run configuration; input paths come from ``config.inputs``.
+    progress
+        Optional callback ``(stage, done, total)`` for long stages.
+
+    Returns
+    -------
+    plan
+        Every table the run produced.
+
+    Raises
+    ------
+    CanvassError
+        Any stage's error (bad input, bad config, unroutable network).
+    """
+    guards.preflight(config)
+
+    def step(name: str, i: int) -> None:
+        if progress is not None:
+            progress(name, i, 8)
+
+    where = locate(config, progress=step)
+    precincts, loaded, G, geo = where.precincts, where.loaded, where.G, where.geo
     step("score", 3)
     elections = score.election_calendar(loaded.history, config)
     scored = score.score_voters(geo.voters, loaded.history, elections, config)
