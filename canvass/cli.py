@@ -200,6 +200,11 @@ def demo(out: Path, seed: int, n_voters: int, force: bool) -> None:
 @click.option("--time-limit", type=float, help="Solver seconds per turf.")
 @click.option("--workers", type=click.IntRange(1), help="Parallel routing processes.")
 @click.option(
+    "--scheduler",
+    help='Where parallel work runs: "local" (a Dask LocalCluster) or a Dask '
+    "scheduler address such as tcp://10.0.0.5:8786 [default: a process pool].",
+)
+@click.option(
     "--redact",
     is_flag=True,
     default=None,
@@ -223,6 +228,7 @@ def run(
     seed: int | None,
     time_limit: float | None,
     workers: int | None,
+    scheduler: str | None,
     redact: bool | None,
     offline: bool | None,
 ) -> None:
@@ -236,6 +242,7 @@ def run(
             "streets": streets,
         },
         route={"time_limit_s": time_limit, "workers": workers},
+        cluster={"scheduler": scheduler},
         output={"redact": redact, "offline_pages": offline},
     )
     if seed is not None:

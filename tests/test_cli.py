@@ -179,3 +179,21 @@ def test_load_command_writes_tables(cli_run, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert any(Path(line).exists() for line in result.output.splitlines())
+
+
+@pytest.mark.enable_socket
+def test_run_on_a_dask_local_cluster_gives_the_same_plan(cli_run, tmp_path):
+    """`--scheduler local` solves the turfs on Dask; the walk lists are identical."""
+    pytest.importorskip("distributed")
+    town, out, _ = cli_run
+    dask_out = tmp_path / "dask"
+    ran = _cli(
+        "-q", "run", "--config", str(town / "canvass.toml"), "--out", str(dask_out),
+        "--time-limit", "0", "--workers", "1", "--scheduler", "local",
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert (dask_out / "walklists" / "all.csv").read_bytes() == (
+        out / "walklists" / "all.csv"
+    ).read_bytes()
+    manifest = json.loads((dask_out / "manifest.json").read_text())
+    assert manifest["config"]["cluster"]["scheduler"] == "local"
