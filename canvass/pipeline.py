@@ -138,7 +138,10 @@ class Located:
 
 
 def locate(
-    config: PlanConfig, *, progress: Callable[[str, int], None] | None = None
+    config: PlanConfig,
+    *,
+    streets: bool = True,
+    progress: Callable[[str, int], None] | None = None,
 ) -> Located:
     """
     Load precincts, voters and the walking network, and geocode voters to doors.
@@ -147,6 +150,10 @@ def locate(
     ----------
     config
         The run configuration; input paths come from ``config.inputs``.
+    streets
+        Read the walking network and let the geocoder interpolate along it; without
+        it (statewide targeting), voters are placed at address points or precinct
+        centroids only, and ``G`` is None.
     progress
         Optional callback ``(stage, step number)`` as each part starts.
 
@@ -171,10 +178,12 @@ def locate(
         config.resolve(inputs.precincts), config.precincts, layer=inputs.precinct_layer
     )
     loaded = load.load_voter_file(config)
-    step("network", 1)
-    G = network.read_walk_graph(
-        config.resolve(inputs.streets), config.walk, crs=precincts.crs
-    )
+    G = None
+    if streets:
+        step("network", 1)
+        G = network.read_walk_graph(
+            config.resolve(inputs.streets), config.walk, crs=precincts.crs
+        )
     step("geocode", 2)
     address_points = (
         geocode.read_address_points(

@@ -245,28 +245,15 @@ def _load_and_geocode(
     config: PlanConfig, lap: Callable[[str], None]
 ) -> tuple[gpd.GeoDataFrame, load.LoadResult, geocode.GeocodeResult]:
     """Read the town's precincts and voter file; place voters at address points."""
-    inputs = config.inputs
-    precincts = load.read_precincts(
-        config.resolve(inputs.precincts), config.precincts, layer=inputs.precinct_layer
-    )
-    loaded = load.load_voter_file(config)
-    lap("load")
-    points = (
-        geocode.read_address_points(
-            config.resolve(inputs.address_points), precincts.crs
-        )
-        if inputs.address_points and config.geocode.address_points
-        else None
-    )
-    geo = geocode.geocode_voters(
-        loaded.voters,
-        precincts,
-        streets=None,
-        address_points=points,
-        params=config.geocode,
+    from .pipeline import locate
+
+    located = locate(
+        config,
+        streets=False,
+        progress=lambda stage, _: lap("load") if stage == "geocode" else None,
     )
     lap("geocode")
-    return precincts, loaded, geo
+    return located.precincts, located.loaded, located.geo
 
 
 def _training_town(path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
