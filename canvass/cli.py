@@ -294,17 +294,21 @@ def _print_summary(
     click.echo(f"Outputs: {out}/ — open {out / 'index.html'} in a browser.")
 
 
-@cli.command("load")
-@click.option(
+_CONFIG_REQUIRED = click.option(
     "--config", "config_path", type=_FILE, required=True, help="canvass.toml."
 )
-@click.option(
+_TABLES_OUT = click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("build"),
     show_default=True,
     help="Folder for the tables.",
 )
+
+
+@cli.command("load")
+@_CONFIG_REQUIRED
+@_TABLES_OUT
 def load_cmd(config_path: Path, out: Path) -> None:
     """Load the voter file and history; write canonical tables and the load report."""
     from . import load
@@ -317,16 +321,8 @@ def load_cmd(config_path: Path, out: Path) -> None:
 
 
 @cli.command("geocode")
-@click.option(
-    "--config", "config_path", type=_FILE, required=True, help="canvass.toml."
-)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("build"),
-    show_default=True,
-    help="Folder for the tables.",
-)
+@_CONFIG_REQUIRED
+@_TABLES_OUT
 def geocode_cmd(config_path: Path, out: Path) -> None:
     """Load and geocode voters to doors; write voters, doors and the geocode report."""
     from . import load, pipeline
