@@ -11,63 +11,13 @@ from typing import Any
 
 import pandas as pd
 
+from canvass._ma_writer import ACP_COLUMNS, VOT_COLUMNS
 from canvass.config import PlanConfig
 
-VOT_HEADER = [
-    "Record Sequence Number",
-    "Voter Id Number",
-    "Last Name",
-    "First Name",
-    "Middle Name",
-    "Title",
-    "Residential Address - Street Number",
-    "Residential Address - Street Suffix",
-    "Residential Address - Street Name",
-    "Residential Address - Apartment Number",
-    "Residential Address - Zip Code",
-    "Mailing Address - Street Number and Name",
-    "Mailing Address - Apartment Number",
-    "Mailing Address - City or Town",
-    "Mailing Address - State",
-    "Mailing Address - Zip Code",
-    "Party Affiliation",
-    "Gender",
-    "Date of Birth",
-    "Date of Registration",
-    "Ward Number",
-    "Precinct Number",
-    "Congressional District Number",
-    "Senatorial District Number",
-    "State Representative District",
-    "Voter Status",
-]
-HIST_HEADER = [
-    "Party Affiliation",
-    "Voter Id Number",
-    "Last Name",
-    "First Name",
-    "Middle Name",
-    "Residential Address - Street Number",
-    "Residential Address - Street Suffix",
-    "Residential Address - Street Name",
-    "Residential Address - Apartment Number",
-    "Residential Address - Zip Code",
-    "Type of Election",
-    "Election Date",
-    "Party Voted",
-    "City/ Town Name",
-    "City/ Town Indicator",
-    "City/ Town Code Assigned Number",
-    "Voter Title",
-    "Ward Number",
-    "Precinct Number",
-    "Voter Status",
-    "Mailing Address - Street Number/Name",
-    "Mailing Address - Apartment Number",
-    "Mailing Address - City/Town",
-    "Mailing Address - State",
-    "Mailing Address - Zip Code",
-]
+# The layout comes from the project's one statement of it (the MA writer), which a
+# demo test checks against the shared layout document.
+VOT_HEADER = list(VOT_COLUMNS)
+HIST_HEADER = list(ACP_COLUMNS)
 
 LAST_NAMES = ["PELLETIER", "OKAFOR", "NGUYEN", "MÜLLER", "GARCÍA", "O'BRIEN"]
 
