@@ -341,6 +341,80 @@ def geocode_cmd(config_path: Path, out: Path) -> None:
         click.echo(str(path))
 
 
+@cli.command("state")
+@click.argument("configs", nargs=-1, required=True, type=_FILE)
+@click.option(
+    "--precincts",
+    type=_FILE,
+    help="Statewide precinct layer (with a `town` column) to check every door against.",
+)
+@click.option(
+    "--scheduler",
+    default="",
+    help='"" (a process pool), "local" (a Dask LocalCluster) or a Dask scheduler '
+    "address such as tcp://10.0.0.5:8786.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Worker processes for a process pool or a LocalCluster.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("maps/state"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.pass_context
+def state(
+    ctx: click.Context,
+    configs: tuple[Path, ...],
+    precincts: Path | None,
+    scheduler: str,
+    workers: int,
+    out: Path,
+) -> None:
+    """Target a whole state town by town, on one machine or a Dask cluster.
+
+    CONFIGS are one canvass.toml per town (bench/make_state.py writes such a state).
+    Writes the statewide precinct ranking and a summary.
+    """
+    from . import statewide
+    from .cluster import make_executor
+    from .config import ClusterParams
+
+    params = ClusterParams(scheduler=scheduler, workers=workers)
+    layer = statewide.read_state_precincts(precincts) if precincts else None
+    with _interruptible(out), make_executor(params) as executor:
+        with _progress(ctx.obj["quiet"]) as progress:
+            result = statewide.run_state(
+                sorted(configs),
+                executor,
+                precincts=layer,
+                progress=lambda done, total: progress("towns", done, total),
+            )
+        out.mkdir(parents=True, exist_ok=True, mode=0o700)
+        result.precinct_table.to_csv(
+            out / "precincts.csv", index=False, float_format="%.4f", lineterminator="\n"
+        )
+        summary = {
+            "towns": len(result.towns),
+            "counts": result.counts,
+            "worker_seconds": {k: round(v, 1) for k, v in result.seconds.items()},
+            "door_check": result.door_check,
+        }
+        (out / "summary.json").write_text(
+            json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+    click.echo(
+        f"{result.counts.get('voters', 0):,} voters in {len(result.towns):,} towns; "
+        f"statewide precinct ranking in {out / 'precincts.csv'}"
+    )
+
+
 @cli.command("check-config")
 @click.argument("config_path", type=_FILE)
 def check_config(config_path: Path) -> None:

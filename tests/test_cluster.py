@@ -211,3 +211,24 @@ def test_training_towns_are_seeded_and_capped(small_state: Path) -> None:
     assert 1 <= len(picked) < len(configs)  # at most a quarter of the state (+1 town)
     assert statewide._sample_towns(configs, 1, seed=7)[0] in configs
     assert len(statewide._sample_towns(configs, 1, seed=7)) == 1
+
+
+def test_state_command_ranks_every_precinct(small_state: Path, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from canvass.cli import cli
+
+    configs = [str(p) for p in sorted(small_state.glob("towns/*/canvass.toml"))]
+    out = tmp_path / "state"
+    args = ["-q", "state", *configs, "--precincts", str(small_state / "precincts.gpkg"),
+            "--workers", "1", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "precincts.csv")
+    assert len(table) == len(gpd.read_file(small_state / "precincts.gpkg"))
+    assert list(table["state_rank"]) == list(range(1, len(table) + 1))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["voters"] == 900
+    assert summary["door_check"]["other_town"] == 0
