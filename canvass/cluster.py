@@ -317,7 +317,7 @@ class DaskExecutor(Executor):
             return []
         futures = self.client.map(fn, list(items), pure=False)
         if progress is not None:
-            finished = dask_completed(futures)  # type: ignore[no-untyped-call]
+            finished = dask_completed(futures)  # type: ignore[no-untyped-call,unused-ignore]
             for done, _ in enumerate(finished, start=1):
                 progress(done, total)
         results: list[R] = self.client.gather(futures)
@@ -376,18 +376,18 @@ def make_executor(params: ClusterParams) -> Executor:
         # thread workers talk in-process (no socket); process workers over TCP on
         # the loopback interface only
         where = {"host": "127.0.0.1"} if params.processes else {}
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        cluster = LocalCluster(  # type: ignore[no-untyped-call,unused-ignore]
             n_workers=params.workers,
             threads_per_worker=1,
             processes=params.processes,
             dashboard_address=None,
             **where,
         )
-        client = Client(cluster)  # type: ignore[no-untyped-call]
+        client = Client(cluster)  # type: ignore[no-untyped-call,unused-ignore]
         ex = DaskExecutor(client, partitions=params.partitions, cluster=cluster)
     else:
         try:
-            client = Client(  # type: ignore[no-untyped-call]
+            client = Client(  # type: ignore[no-untyped-call,unused-ignore]
                 params.scheduler, timeout=params.timeout_s
             )
         except OSError as exc:
