@@ -181,7 +181,17 @@ def _finish(parsed: Parsed, config: PlanConfig, *, fmt: str, state: str) -> Load
     voters = check_voters(parsed, config, rejects, flags)
     history = check_history(parsed, config, voters, rejects, flags, state=state)
     if (voters[schema.CITY] == "").all():  # MA: the town from the history files
-        voters[schema.CITY] = pd.Series(history.city, index=voters.index, dtype=str)
+        city = pd.Series(history.city, index=voters.index, dtype=str).fillna("")
+        # A VOT file is one town's: voters with no history yet (new registrants)
+        # get the town their file's other voters voted in.
+        known = city[city != ""]
+        if len(known):
+            town = known.groupby(voters.loc[known.index, schema.SOURCE]).agg(
+                lambda s: s.value_counts().index[0]
+            )
+            blank = city == ""
+            city[blank] = voters.loc[blank, schema.SOURCE].map(town).fillna("")
+        voters[schema.CITY] = city
     rej = rejects.frame()
     report = _report(parsed, voters, history.table, rej, flags, fmt=fmt, state=state)
     return LoadResult(voters=voters, history=history.table, rejects=rej, report=report)

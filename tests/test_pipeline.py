@@ -76,3 +76,10 @@ def test_targeting_only_touches_the_universe(demo_plan):
 def test_missing_inputs_are_reported_before_work():
     with pytest.raises(InputError, match=r"inputs\.precincts"):
         run(PlanConfig())
+
+
+def test_every_voter_has_a_town_even_without_history(demo_plan):
+    """MA VOT files carry no residential town; new registrants get their file's."""
+    voters = demo_plan.voters
+    assert voters[schema.IS_NEW_REGISTRANT].any()
+    assert (voters[schema.CITY] != "").all()
