@@ -32,6 +32,7 @@ import pyproj
 import shapely
 
 from . import schema
+from ._snap import prefer_own_street
 from .config import WalkParams
 from .errors import InputError, NetworkError
 
@@ -453,8 +454,10 @@ def snap_doors(
     """
     Snap each door to its nearest street edge, with side and position along it.
 
-    Doors snap to the nearest street (``STREET_CLASSES``) within ``params.max_snap_m``;
-    a door with no street that close snaps to the nearest footpath instead. Doors
+    Doors snap to the nearest street (``STREET_CLASSES``) within ``params.max_snap_m``,
+    or to the street their address names when that is at most ``CORNER_SLACK_M``
+    farther (corner lots); a door with no street that close snaps to the nearest
+    footpath instead. Doors
     farther than ``max_snap_m`` from every walkable edge are *not* moved: they keep
     their distance in ``snap_m`` and are reported as ``too_far_from_street``. Doors on
     edges off the main walkable component are reported as ``unreachable``.
@@ -504,6 +507,8 @@ def snap_doors(
         better = d < dist[todo[qi]]
         idx[todo[qi[better]]] = sub[ti[better]]
         dist[todo[qi[better]]] = d[better]
+    if schema.STREET_NAME in doors.columns:
+        prefer_own_street(idx, dist, pts, doors[schema.STREET_NAME], edges, street)
     main = main_component(G)
     out = doors.copy()
     u = np.empty(n, dtype=object)

@@ -197,3 +197,20 @@ def test_download_walk_graph() -> None:  # pragma: no cover - needs internet
     )
     assert G.number_of_edges() > 100
     assert pyproj.CRS.from_user_input(G.graph["crs"]).is_projected
+
+
+def test_corner_door_snaps_to_the_street_of_its_address(G: nx.MultiDiGraph) -> None:
+    """Nearer Birch Street (10 m) than A Street (20 m): the address decides."""
+    doors = make_doors([(160, 20), (160, 20), (160, 20), (160, 60)])
+    doors[schema.STREET_NAME] = ["A ST", "BIRCH ST", "ELM ST", "A ST"]
+    d = network.snap_doors(doors, G, WalkParams()).doors
+
+    def street(door_id: str) -> str:
+        u, v = d.at[door_id, schema.EDGE_U], d.at[door_id, schema.EDGE_V]
+        return str(G.edges[u, v, int(d.at[door_id, schema.EDGE_KEY])]["name"])
+
+    assert street("D0000") == "A Street"
+    assert d.at["D0000", schema.SNAP_M] == pytest.approx(20, abs=0.5)
+    assert street("D0001") == "Birch Street"
+    assert street("D0002") == "Birch Street"  # no street of that name: the nearest
+    assert street("D0003") == "Birch Street"  # A Street is 50 m farther: too far
