@@ -222,6 +222,22 @@ class _Layout:
         return list(self.pos.values())
 
 
+def _read_ma_file(
+    path: Path, layout: _Layout, widths: tuple[int, ...], what: str, encoding: str
+) -> RawTable:
+    """Read one pipe-delimited MA file, keeping only the fields `layout` picks."""
+    return read_delimited(
+        path,
+        sep="|",
+        widths=widths,
+        header=_ma_header,
+        encoding=encoding,
+        what=what,
+        quoting=False,
+        pick=layout,
+    )
+
+
 def read_ma(
     voters: list[Path],
     history: list[Path],
@@ -253,15 +269,8 @@ def read_ma(
     for path in voters:
         with parsed.problem():
             layout = _Layout(_vot_layout)
-            raw = read_delimited(
-                path,
-                sep="|",
-                widths=(25, 26, 27),
-                header=_ma_header,
-                encoding=encoding,
-                what="Massachusetts VOT voter file",
-                quoting=False,
-                pick=layout,
+            raw = _read_ma_file(
+                path, layout, (25, 26, 27), "Massachusetts VOT voter file", encoding
             )
             kind = "ma_vot" if layout.flag else "ma_vot_no_gender"
             source = parsed.add_file(raw, "voters", kind)
@@ -273,15 +282,12 @@ def read_ma(
     for path in history:
         with parsed.problem():
             layout = _Layout(_history_layout)
-            raw = read_delimited(
+            raw = _read_ma_file(
                 path,
-                sep="|",
-                widths=(24, 25, 26),
-                header=_ma_header,
-                encoding=encoding,
-                what="Massachusetts ANP/ACP history file",
-                quoting=False,
-                pick=layout,
+                layout,
+                (24, 25, 26),
+                "Massachusetts ANP/ACP history file",
+                encoding,
             )
             source = parsed.add_file(
                 raw, "history", "ma_acp" if layout.flag else "ma_anp"

@@ -34,7 +34,7 @@ from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._solver import TurfProblem, solve_all
 from .config import PlanConfig, WalkParams
-from .network import main_component
+from .network import STREET_CLASSES, main_component
 
 __all__ = ["TURF_ORDER", "TurfResult", "cut_turfs", "hilbert_key"]
 
@@ -43,24 +43,9 @@ logger = logging.getLogger(__name__)
 #: Column added to the doors: the door's place in the walk the turf was cut with
 #: (the router starts from it).
 TURF_ORDER = "turf_order"
-#: Streets a car can reach (staging points are chosen among their nodes).
-DRIVABLE = frozenset(
-    {
-        "primary",
-        "secondary",
-        "tertiary",
-        "unclassified",
-        "residential",
-        "living_street",
-        "service",
-        "road",
-        "primary_link",
-        "secondary_link",
-        "tertiary_link",
-        "trunk",
-        "trunk_link",
-    }
-)
+#: Streets a car can reach and stop on (staging points are chosen among their nodes):
+#: every street with doors except motorways.
+DRIVABLE = STREET_CLASSES - {"motorway"}
 #: Doors per street-tour block: tours are solved block by block, so the cost of cutting
 #: grows with the number of doors, not with its square.
 _BLOCK = 300
