@@ -168,7 +168,7 @@ class LocalCosts:
     """
 
     def __init__(
-        self, index: StreetIndex, anchors: Anchors, margin_m: float = 400.0
+        self, index: StreetIndex, anchors: Anchors, margin_m: float = 1000.0
     ) -> None:
         self.index = index
         self.a = anchors

@@ -49,7 +49,13 @@ class TurfProblem:
     fixed_cost
         Cost of sending out one more volunteer (in walking seconds).
     min_end_s
-        Soft lower bound on each used route's time (balance); 0 = none.
+        Soft lower bound on each route's time (balance); 0 = none. An unused
+        volunteer pays it in full, so a window of turfs keeps its turfs.
+    max_end_s
+        Soft upper bound on each route's time (balance); 0 = none (the shift
+        limit stays hard either way).
+    balance_cost
+        Cost per second below `min_end_s` or above `max_end_s`, in walking seconds.
     first_solution
         OR-Tools first-solution strategy (``PATH_CHEAPEST_ARC``, ``SAVINGS``, ...).
     initial
@@ -69,6 +75,8 @@ class TurfProblem:
     n_depots: int = 1
     fixed_cost: int = 0
     min_end_s: int = 0
+    max_end_s: int = 0
+    balance_cost: int = 1
     first_solution: str = "PATH_CHEAPEST_ARC"
     initial: tuple[tuple[int, ...], ...] = ()
 
@@ -109,10 +117,16 @@ def solve_turf(p: TurfProblem) -> tuple[str, list[list[int]]]:
     routing.AddDimension(time_cb, 0, int(p.shift_s), True, "time")
     if p.fixed_cost:
         routing.SetFixedCostOfAllVehicles(int(p.fixed_cost))
-    if p.min_end_s:
-        dim = routing.GetDimensionOrDie("time")
-        for v in range(p.vehicles):
-            dim.SetCumulVarSoftLowerBound(routing.End(v), int(p.min_end_s), 1)
+    dim = routing.GetDimensionOrDie("time")
+    for v in range(p.vehicles):
+        if p.min_end_s:
+            dim.SetCumulVarSoftLowerBound(
+                routing.End(v), int(p.min_end_s), int(p.balance_cost)
+            )
+        if 0 < p.max_end_s < p.shift_s:
+            dim.SetCumulVarSoftUpperBound(
+                routing.End(v), int(p.max_end_s), int(p.balance_cost)
+            )
     for i in range(n):
         routing.AddDisjunction([manager.NodeToIndex(i + nd)], int(p.penalty[i]))
     params = pywrapcp.DefaultRoutingSearchParameters()

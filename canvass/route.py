@@ -127,7 +127,7 @@ def route_turfs(
         staging = turfs.at[tid, schema.STAGING_NODE]
         vols = int(turfs.at[tid, "volunteers"]) if "volunteers" in turfs.columns else 1
         anchors = Anchors.build(index, grp, [staging], wp)
-        costs = LocalCosts(index, anchors, margin_m=1000.0)
+        costs = LocalCosts(index, anchors)
         local[tid] = (grp, costs, staging, vols)
         problems.append(
             TurfProblem(

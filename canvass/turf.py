@@ -6,9 +6,12 @@ doors; OR-Tools finds a short walk through each block on the real network (block
 solved in parallel). A dynamic programme (Prins' split) then cuts the precinct's walk
 into loops that each fit in one shift (walking plus minutes per door), at the places
 where cutting costs least, with a balance term that keeps the turfs of a precinct
-even. Finally windows of neighbouring turfs are re-routed together by OR-Tools,
-starting from the cut, so doors move to whichever neighbouring turf walks them most
-cheaply; a soft lower bound on each turf's time keeps them balanced. Turfs never
+even. Then windows of neighbouring turfs (along the street order, and nearest on
+the map) are re-routed together by OR-Tools, starting from the cut, so doors move
+to whichever neighbouring turf walks them most cheaply; soft bounds around the
+precinct's mean keep them even. A last repair pass re-routes each turf still more
+than ``turf.balance`` (15 %) from its precinct's mean with its nearest turfs,
+pulled hard towards the mean (:mod:`canvass._windows`). Turfs never
 cross precinct lines unless ``turf.cross_precincts`` is set. Each turf gets a staging
 point: the office from the config, or the street node nearest its centre that a car
 can reach.
@@ -16,7 +19,6 @@ can reach.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 from collections.abc import Callable
@@ -33,6 +35,7 @@ import shapely
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._solver import TurfProblem, solve_all
+from ._windows import Turf, balance_stats, improve, rebalance, split_tour
 from .config import PlanConfig, WalkParams
 from .network import STREET_CLASSES, main_component
 
@@ -49,10 +52,8 @@ DRIVABLE = STREET_CLASSES - {"motorway"}
 #: Doors per street-tour block: tours are solved block by block, so the cost of cutting
 #: grows with the number of doors, not with its square.
 _BLOCK = 300
-#: Neighbouring turfs re-routed together after the split.
-_WINDOW = 4
-#: Where the windows start in each improvement pass.
-_OFFSETS = (0, 2, 1, 3)
+#: Passes of window re-routing after the split.
+_PASSES = 4
 _SNAP_COLUMNS = (
     schema.EDGE_U,
     schema.EDGE_V,
@@ -167,6 +168,11 @@ def _outline(points: np.ndarray) -> shapely.Polygon:
         if isinstance(geom, shapely.Polygon):
             return geom
     return shapely.Polygon(shapely.buffer(shapely.Point(points[0]), 30.0))
+
+
+def _crow_s(xy: np.ndarray, to: np.ndarray, wp: WalkParams) -> np.ndarray:
+    """Return walking seconds from points to a point, at 1.3 x the straight line."""
+    return np.asarray(1.3 * np.hypot(*(xy - to).T) / wp.speed_m_s)
 
 
 def _cut(est: np.ndarray, k: int, edge: np.ndarray) -> list[np.ndarray]:
@@ -295,13 +301,15 @@ def cut_turfs(
         },
         columns=list(schema.LEFT_OUT_COLUMNS),
     )
+    max_dev, share, outside = balance_stats(turfs, tp.balance)
     report = {
         "turfs": len(turfs),
         "doors_in_turfs": int((out[schema.TURF_ID] != "").sum()),
         "est_s_min": int(turfs[schema.EST_S].min()) if len(turfs) else 0,
         "est_s_max": int(turfs[schema.EST_S].max()) if len(turfs) else 0,
-        "balance_max_dev": _balance(turfs)[0],
-        "share_balanced": _balance(turfs, tp.balance)[1],
+        "balance_max_dev": max_dev,
+        "share_balanced": share,
+        "turfs_outside_balance": outside,
         "dropped_for_time": len(left),
     }
     logger.info(
@@ -317,14 +325,15 @@ def _block_turfs(
     groups: list[tuple[str, pd.DataFrame]],
     config: PlanConfig,
     staging: Callable[[pd.DataFrame], tuple[Any, float]],
-) -> tuple[list[tuple[str, list[tuple[pd.DataFrame, float, Any]]]], pd.DataFrame]:
+) -> tuple[list[tuple[str, list[Turf]]], pd.DataFrame]:
     """
     Cut each group's doors into turfs: a street tour first, then an optimal split.
 
     Each group (precinct) is cut into blocks of at most ``_BLOCK`` doors along the
     Hilbert street order; OR-Tools finds a short open walk through each block's doors
-    (blocks solved in parallel), and :func:`_split_tour` cuts that walk into
-    shift-sized loops at the cheapest places, preferring turfs of even length.
+    (blocks solved in parallel), and :func:`~canvass._windows.split_tour` cuts that
+    walk into shift-sized loops at the cheapest places, preferring turfs of even
+    length.
     """
     tp, wp, rp = config.turf, config.walk, config.route
     capacity = tp.shift_s * tp.volunteers_per_turf * tp.fill
@@ -336,11 +345,21 @@ def _block_turfs(
             pd.Series(list(zip(g[schema.EDGE_U], g[schema.EDGE_V], strict=True)))
         )[0]
         nb = max(1, math.ceil(len(g) / _BLOCK))
-        for piece in _cut(np.ones(len(g)), nb, edge):
+        pieces = _cut(np.ones(len(g)), nb, edge)
+        gxy = shapely.get_coordinates(g.geometry.to_numpy())
+        centres = [gxy[piece].mean(axis=0) for piece in pieces]
+        for k, piece in enumerate(pieces):
             blk = g.iloc[piece]
             m = LocalCosts(index, Anchors.build(index, blk, [], wp)).matrix
             walk = np.zeros((len(blk) + 1, len(blk) + 1))
-            walk[1:, 1:] = m / wp.speed_m_s  # node 0 is free to leave and reach
+            walk[1:, 1:] = m / wp.speed_m_s
+            # node 0 stands for the neighbouring blocks: the walk enters from the
+            # previous block and leaves towards the next, so the blocks' walks join
+            # up and no outlying door is left dangling at a loose end
+            if k > 0:
+                walk[0, 1:] = _crow_s(gxy[piece], centres[k - 1], wp)
+            if k < nb - 1:
+                walk[1:, 0] = _crow_s(gxy[piece], centres[k + 1], wp)
             problems.append(
                 TurfProblem(
                     turf_id=str(len(blocks)),
@@ -356,7 +375,7 @@ def _block_turfs(
             )
             blocks.append((gi, blk, m))
     tours = solve_all(problems, rp.workers)
-    plans: list[tuple[str, list[tuple[pd.DataFrame, float, Any]]]] = []
+    plans: list[tuple[str, list[Turf]]] = []
     dropped: list[pd.DataFrame] = []
     for gi, (pid, _) in enumerate(groups):
         parts: list[pd.DataFrame] = []
@@ -374,162 +393,21 @@ def _block_turfs(
         step[1:] = np.where(np.isnan(step[1:]), crow, step[1:])
         step[0] = 0.0
         step_s = step / wp.speed_m_s
-        first = _split_tour(step_s, xy, wp, capacity, capacity, 1.0)[0]
+        first = split_tour(step_s, xy, wp, capacity, capacity, 1.0)[0]
         mean = float(np.mean([t for _, _, t in first])) if first else capacity
-        segments = _split_tour(step_s, xy, wp, capacity, mean, 4.0)[0]
+        # every turf within the balance of the precinct's mean, never over a shift
+        band = (mean * (1 - tp.balance), min(capacity, mean * (1 + tp.balance)))
+        segments = split_tour(step_s, xy, wp, capacity, mean, 4.0, band)[0]
         turfs = []
         for i, j, t in segments:
             members = g.iloc[i:j]
             turfs.append((members, t, staging(members)[0]))
         plans.append((pid, turfs))
-    for offset in _OFFSETS:
-        plans = _improve(index, plans, config, offset)
+    for pass_no in range(_PASSES):
+        plans = improve(index, plans, config, pass_no)
+    plans = rebalance(index, plans, config)
     gone = pd.concat(dropped) if dropped else pd.DataFrame(columns=[schema.VALUE])
     return plans, gone
-
-
-def _improve(
-    index: StreetIndex,
-    plans: list[tuple[str, list[tuple[pd.DataFrame, float, Any]]]],
-    config: PlanConfig,
-    offset: int,
-) -> list[tuple[str, list[tuple[pd.DataFrame, float, Any]]]]:
-    """
-    Re-route windows of neighbouring turfs together, starting from the current cut.
-
-    OR-Tools moves doors between the turfs of a window (each keeps its staging point)
-    where that shortens the walks, with a soft lower bound on each turf's time to
-    keep them even. Windows are solved in parallel.
-    """
-    tp, wp, rp = config.turf, config.walk, config.route
-    capacity = int(tp.shift_s * tp.volunteers_per_turf * tp.fill)
-    problems: list[TurfProblem] = []
-    windows: list[tuple[int, int, int, pd.DataFrame, list[Any]]] = []
-    for gi, (_, turfs) in enumerate(plans):
-        cuts = [0, *range(offset or _WINDOW, len(turfs), _WINDOW), len(turfs)]
-        for a, b in itertools.pairwise(sorted(set(cuts))):
-            if b - a < 2:
-                continue
-            members = [turfs[t][0] for t in range(a, b)]
-            nodes = [turfs[t][2] for t in range(a, b)]
-            doors = pd.concat(members)
-            costs = LocalCosts(index, Anchors.build(index, doors, nodes, wp))
-            sizes = np.cumsum([0, *[len(m) for m in members]])
-            mean = float(np.mean([turfs[t][1] for t in range(a, b)]))
-            problems.append(
-                TurfProblem(
-                    turf_id=str(len(windows)),
-                    walk_s=costs.matrix / wp.speed_m_s,
-                    service_s=np.full(len(doors), wp.door_s, dtype=np.int64),
-                    penalty=np.full(len(doors), 20 * capacity, dtype=np.int64),
-                    vehicles=b - a,
-                    shift_s=capacity,
-                    open_routes=rp.open_routes,
-                    time_limit_s=tp.tour_time_s,
-                    solution_limit=rp.solution_limit,
-                    starts=tuple(range(b - a)),
-                    n_depots=b - a,
-                    min_end_s=int((1 - tp.balance * 0.7) * mean),
-                    initial=tuple(
-                        tuple(range(int(sizes[k]), int(sizes[k + 1])))
-                        for k in range(b - a)
-                    ),
-                )
-            )
-            windows.append((gi, a, b, doors, nodes))
-    if not problems:
-        return plans
-    sols = solve_all(problems, rp.workers)
-    Slot = tuple[pd.DataFrame, float, Any] | None  # noqa: N806 - a type alias
-    out: list[tuple[str, list[Slot]]] = [(pid, list(turfs)) for pid, turfs in plans]
-    for (gi, a, b, doors, nodes), prob in zip(windows, problems, strict=True):
-        routes = sols[prob.turf_id]
-        if sum(len(r) for r in routes) < len(doors):
-            continue  # keep the cut: the solver could not place every door
-        w = np.ceil(prob.walk_s - 1e-9)
-        new = []
-        for v, r in enumerate(routes):
-            if not r:
-                continue
-            seq = [v, *[x + prob.n_depots for x in r]]
-            if not rp.open_routes:
-                seq.append(v)
-            t = float(w[seq[:-1], seq[1:]].sum()) + wp.door_s * len(r)
-            new.append((doors.iloc[r], t, nodes[v]))
-        slots: list[Slot] = [*new, *([None] * (b - a - len(new)))]
-        out[gi][1][a:b] = slots
-    return [(pid, [t for t in turfs if t is not None]) for pid, turfs in out]
-
-
-def _split_tour(
-    step_s: np.ndarray,
-    xy: np.ndarray,
-    wp: WalkParams,
-    capacity: float,
-    target: float,
-    weight: float,
-) -> tuple[list[tuple[int, int, float]], float]:
-    """
-    Cut a walk through doors ``0..n-1`` into loops that each fit in `capacity`.
-
-    Dynamic programme over cut points (Prins' split): a loop over doors ``i..j-1``
-    costs its walk plus the walk back from its last door towards its first, plus
-    ``weight * (target - time)**2 / target``, which keeps turfs even in length
-    (one-sided, below the target only, when `target` is the capacity).
-
-    Parameters
-    ----------
-    step_s
-        Walking seconds from the previous door, in walk order (0 for the first).
-    xy
-        Door coordinates, in walk order.
-    wp
-        Walking parameters (speed, seconds per door).
-    capacity
-        Seconds available per turf.
-    target, weight
-        Preferred turf length and the weight of the balance term.
-
-    Returns
-    -------
-    segments, cost
-        ``(i, j, estimated seconds)`` per turf, and the programme's total cost.
-    """
-    n = len(step_s)
-    prefix = np.cumsum(step_s)
-    best = np.full(n + 1, np.inf)
-    best[0] = 0.0
-    back = np.zeros(n + 1, dtype=np.int64)
-    seg_t = np.zeros(n + 1)
-    one_sided = target >= capacity
-    for j in range(1, n + 1):
-        i = np.arange(j - 1, -1, -1)  # segment i..j-1, growing backwards
-        close = 1.3 * np.hypot(*(xy[i] - xy[j - 1]).T) / wp.speed_m_s
-        walk = prefix[j - 1] - prefix[i] + close
-        t = walk + wp.door_s * (j - i)
-        ok = t <= capacity
-        ok[0] = True  # a lone door is always a turf of its own
-        last = len(ok) if ok.all() else int(np.argmin(ok))
-        i, t, walk = i[:last], t[:last], walk[:last]
-        dev = np.maximum(target - t, 0) if one_sided else target - t
-        cost = best[i] + walk + weight * dev**2 / target
-        k = int(np.argmin(cost))
-        best[j], back[j], seg_t[j] = cost[k], i[k], t[k]
-    segments: list[tuple[int, int, float]] = []
-    j = n
-    while j > 0:
-        segments.append((int(back[j]), j, float(seg_t[j])))
-        j = int(back[j])
-    return segments[::-1], float(best[n])
-
-
-def _balance(turfs: pd.DataFrame, limit: float = 0.15) -> tuple[float, float]:
-    """Return the largest deviation from the precinct mean, and the share within."""
-    if not len(turfs):
-        return 0.0, 1.0
-    est = turfs[schema.EST_S].astype(float)
-    dev = (est / est.groupby(turfs[schema.PRECINCT_ID]).transform("mean") - 1).abs()
-    return round(float(dev.max()), 3), round(float((dev <= limit).mean()), 3)
 
 
 def _stager(
