@@ -55,7 +55,11 @@ class TurfProblem:
         Soft upper bound on each route's time (balance); 0 = none (the shift
         limit stays hard either way).
     balance_cost
-        Cost per second below `min_end_s` or above `max_end_s`, in walking seconds.
+        Cost per second below `min_end_s` or above `max_end_s`.
+    cost_scale
+        Walking seconds (and drop penalties) are multiplied by this in the objective;
+        with ``balance_cost < cost_scale`` walking further never pays for itself,
+        so a short route can only be balanced by taking doors.
     first_solution
         OR-Tools first-solution strategy (``PATH_CHEAPEST_ARC``, ``SAVINGS``, ...).
     initial
@@ -77,6 +81,7 @@ class TurfProblem:
     min_end_s: int = 0
     max_end_s: int = 0
     balance_cost: int = 1
+    cost_scale: int = 1
     first_solution: str = "PATH_CHEAPEST_ARC"
     initial: tuple[tuple[int, ...], ...] = ()
 
@@ -111,12 +116,12 @@ def solve_turf(p: TurfProblem) -> tuple[str, list[list[int]]]:
     starts = list(p.starts) if p.starts else [0] * p.vehicles
     manager = pywrapcp.RoutingIndexManager(n + nd, p.vehicles, starts, starts)
     routing = pywrapcp.RoutingModel(manager)
-    cost_cb = routing.RegisterTransitMatrix(walk.tolist())
+    cost_cb = routing.RegisterTransitMatrix((walk * p.cost_scale).tolist())
     time_cb = routing.RegisterTransitMatrix(timed.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
     routing.AddDimension(time_cb, 0, int(p.shift_s), True, "time")
     if p.fixed_cost:
-        routing.SetFixedCostOfAllVehicles(int(p.fixed_cost))
+        routing.SetFixedCostOfAllVehicles(int(p.fixed_cost) * p.cost_scale)
     dim = routing.GetDimensionOrDie("time")
     for v in range(p.vehicles):
         if p.min_end_s:
@@ -128,7 +133,9 @@ def solve_turf(p: TurfProblem) -> tuple[str, list[list[int]]]:
                 routing.End(v), int(p.max_end_s), int(p.balance_cost)
             )
     for i in range(n):
-        routing.AddDisjunction([manager.NodeToIndex(i + nd)], int(p.penalty[i]))
+        routing.AddDisjunction(
+            [manager.NodeToIndex(i + nd)], int(p.penalty[i]) * p.cost_scale
+        )
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, p.first_solution

@@ -9,6 +9,7 @@ within ``turf.balance`` (default 15 %) of the precinct's mean estimated time.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,15 @@ from ._costs import Anchors, LocalCosts, StreetIndex
 from ._solver import TurfProblem, solve_all
 from .config import PlanConfig, WalkParams
 
-__all__ = ["Turf", "balance_stats", "improve", "rebalance", "split_tour"]
+__all__ = [
+    "Turf",
+    "balance_stats",
+    "improve",
+    "polish",
+    "rebalance",
+    "restage",
+    "split_tour",
+]
 
 #: One turf: its doors in walking order, estimated seconds, staging node.
 Turf = tuple[pd.DataFrame, float, Any]
@@ -29,12 +38,19 @@ Plan = tuple[str, list[Turf]]
 
 #: Neighbouring turfs re-routed together after the split.
 WINDOW = 4
-#: Walking seconds a turf's time costs per second outside the balance band: larger
-#: than any walking a lopsided cut could save.
+#: Walking seconds a turf's time costs per second outside the balance band in the
+#: split: larger than any walking a lopsided cut could save.
 BAND_COST = 50
-#: Walking seconds per second outside the balance band while improving: light, so
-#: walking comes first and the repair pass only fixes what is left.
-_IMPROVE_COST = 1
+#: Window re-routing weighs a second of walking `_SCALE` and a second outside the
+#: balance band less than that, so a short turf is never evened out by walking
+#: further, only by taking doors: while improving lightly (a door moves over when
+#: the walk it adds is under its minutes), while repairing hard (under 9 times).
+_SCALE = 100
+_IMPROVE_COST = 50
+_REPAIR_COST = 90
+#: Share of the balance the repair aims for: routing each turf on its own afterwards
+#: shortens some walks a little, and they must still be within the balance.
+_HEADROOM = 0.85
 #: Rounds of the balance repair.
 _REPAIR_ROUNDS = 3
 
@@ -142,6 +158,7 @@ def _window(
     spread: float,
     cost: int,
     name: str,
+    extra: int = 0,
 ) -> tuple[TurfProblem, pd.DataFrame, list[Any]]:
     """
     Build the OR-Tools problem that re-routes `turfs` together.
@@ -150,19 +167,32 @@ def _window(
     must be placed (dropping one costs far more than any walk); each turf's time is
     pulled into ``mean * (1 -+ spread)``, and under the planned fill of a shift, at
     `cost` per second outside. The hard limit is the shift itself, as in routing.
+    `extra` volunteers more start from the first turf's staging point (a split);
+    ``extra=-1`` dissolves the first turf into the others.
     """
     tp, wp, rp = config.turf, config.walk, config.route
     shift = int(tp.shift_s * tp.volunteers_per_turf)
     capacity = int(shift * tp.fill)
     members = [t[0] for t in turfs]
-    nodes = [t[2] for t in turfs]
+    nodes = [t[2] for t in turfs] + [turfs[0][2]] * extra
     doors = pd.concat(members)
-    costs = LocalCosts(index, Anchors.build(index, doors, nodes, wp))
     sizes = np.cumsum([0, *[len(m) for m in members]])
-    k = len(turfs)
+    initial = [
+        tuple(range(int(sizes[v]), int(sizes[v + 1]))) for v in range(len(turfs))
+    ]
+    if extra < 0:  # the first turf's doors start with the next turf's volunteer
+        nodes = nodes[1:]
+        initial = [initial[1] + initial[0], *initial[2:]]
+    elif extra > 0:  # the new volunteer starts with the second half of its walk
+        half = len(initial[0]) // 2
+        initial = [initial[0][:half], *initial[1:], initial[0][half:]]
+    costs = LocalCosts(index, Anchors.build(index, doors, nodes, wp))
+    k = len(nodes)
+    initial += [()] * (k - len(initial))
+    walk_s = costs.matrix / wp.speed_m_s
     problem = TurfProblem(
         turf_id=name,
-        walk_s=costs.matrix / wp.speed_m_s,
+        walk_s=walk_s,
         service_s=np.full(len(doors), wp.door_s, dtype=np.int64),
         penalty=np.full(len(doors), 20 * capacity, dtype=np.int64),
         vehicles=k,
@@ -175,7 +205,8 @@ def _window(
         min_end_s=int((1 - spread) * mean),
         max_end_s=int(min(capacity, (1 + spread) * mean)),
         balance_cost=cost,
-        initial=tuple(tuple(range(int(sizes[v]), int(sizes[v + 1]))) for v in range(k)),
+        cost_scale=_SCALE,
+        initial=tuple(initial),
     )
     return problem, doors, nodes
 
@@ -195,7 +226,7 @@ def _read(
     """
     complete = sum(len(r) for r in routes) == len(doors)
     if not complete:
-        routes = [list(r) for r in problem.initial]
+        routes = [list(r) for r in problem.initial if r]
     wp, open_routes = config.walk, config.route.open_routes
     w = np.ceil(problem.walk_s - 1e-9)
     new: list[Turf] = []
@@ -302,14 +333,17 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
     """
     Repair turfs still outside the balance band after the improvement passes.
 
-    Each turf outside ``turf.balance`` of its precinct's mean is re-routed together
+    Each turf outside ``turf.balance`` of its precinct's mean (less some headroom,
+    as routing each turf on its own later shortens some walks) is re-routed together
     with its nearest turfs (by the centre of their doors), pulled hard towards the
-    mean. A window's new cut is kept only when it brings the window's turfs closer
-    to the band. A turf can stay outside when its doors sit far from every other
-    turf's (an isolated cluster no neighbour can share evenly); the turf report
-    counts such turfs.
+    mean; a turf longer than a whole shift is split, with one more volunteer from
+    its staging point. A window's new cut is kept only when it brings the window's
+    turfs closer to the band. A turf can stay outside when its doors sit far from
+    every other turf's (an isolated cluster no neighbour can share evenly); the
+    turf report counts such turfs.
     """
-    limit = config.turf.balance
+    limit = config.turf.balance * _HEADROOM
+    shift = config.turf.shift_s * config.turf.volunteers_per_turf
     for _ in range(_REPAIR_ROUNDS):
         problems: list[TurfProblem] = []
         windows: list[tuple[int, list[int], pd.DataFrame, list[Any], float]] = []
@@ -326,38 +360,174 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
                     continue
                 near = np.argsort(np.hypot(*(centre - centre[bad]).T), kind="stable")
                 group = [int(x) for x in near if int(x) not in taken][:WINDOW]
-                if bad not in group:
+                if not group or group[0] != bad:
                     continue
                 taken.update(group)
-                prob, doors, nodes = _window(
-                    index,
-                    [turfs[x] for x in group],
-                    config,
-                    mean,
-                    limit / 3,
-                    BAND_COST,
-                    str(len(windows)),
-                )
-                problems.append(prob)
-                windows.append((gi, group, doors, nodes, mean))
+                if times[bad] > shift:
+                    variants = [1]  # too long for anyone: split it
+                elif times[bad] < (1 - limit) * mean:
+                    variants = [0, -1]  # too short: fill it up, or share it out
+                else:
+                    variants = [0, 1]  # too long: share it out, or split it
+                for extra in variants:
+                    prob, doors, nodes = _window(
+                        index,
+                        [turfs[x] for x in group],
+                        config,
+                        mean,
+                        limit / 3,
+                        _REPAIR_COST,
+                        str(len(windows)),
+                        extra=extra,
+                    )
+                    problems.append(prob)
+                    windows.append((gi, group, doors, nodes, mean))
         if not problems:
             break
         sols = solve_all(problems, config.route.workers)
-        changed = False
-        out = [(pid, list(turfs)) for pid, turfs in plans]
-        for (gi, group, doors, nodes, mean), prob in zip(
-            windows, problems, strict=True
-        ):
-            new, complete = _read(prob, sols[prob.turf_id], doors, nodes, config)
-            if not complete or len(new) != len(group):
-                continue
+        # the soft bounds could still be met by walking further rather than by
+        # taking doors: route each new turf on its own before judging the window
+        cands = [
+            (str(w), _read(prob, sols[prob.turf_id], doors, nodes, config))
+            for w, ((_, _, doors, nodes, _), prob) in enumerate(
+                zip(windows, problems, strict=True)
+            )
+        ]
+        polished, _ = polish(
+            index, [(w, new) for w, (new, complete) in cands if complete], config
+        )
+        fixed = dict(polished)
+        best: dict[tuple[int, int], tuple[float, list[Turf]]] = {}
+        for w, (gi, group, _, _, mean) in enumerate(windows):
+            new = fixed.get(str(w), [])
+            if sum(len(m) for m, _, _ in new) < sum(
+                len(plans[gi][1][x][0]) for x in group
+            ):
+                continue  # the solver or the polish had to leave a door out
             before = np.array([plans[gi][1][x][1] for x in group])
             after = np.array([t[1] for t in new])
-            if _outside(after, mean, limit) < _outside(before, mean, limit):
-                for x, t in zip(group, new, strict=True):
+            gain = _outside(before, mean, limit) - _outside(after, mean, limit)
+            key = (gi, group[0])
+            if gain > 0 and gain > best.get(key, (0.0, []))[0]:
+                best[key] = (gain, new)
+        out: list[tuple[str, list[Turf | None]]] = [
+            (pid, list(turfs)) for pid, turfs in plans
+        ]
+        for w, (gi, group, _, _, _) in enumerate(windows):
+            key = (gi, group[0])
+            if key in best and best[key][1] is fixed.get(str(w)):
+                new = best[key][1]
+                for x, t in itertools.zip_longest(group, new[: len(group)]):
                     out[gi][1][x] = t
-                changed = True
-        plans = out
+                out[gi][1].extend(new[len(group) :])  # the split's new turf
+        changed = bool(best)
+        plans = [(pid, [t for t in turfs if t is not None]) for pid, turfs in out]
         if not changed:
             break
     return plans
+
+
+def restage(
+    index: StreetIndex,
+    plans: list[Plan],
+    config: PlanConfig,
+    candidates: Callable[[pd.DataFrame], list[Any]],
+) -> list[Plan]:
+    """
+    Move each turf's staging point to where its loop is shortest.
+
+    The walk through the doors stays as it is; the staging point (a street node a
+    car can reach, from `candidates`) and the door the loop starts from are chosen
+    together, by the cheapest insertion of the staging point into the loop (or in
+    front of it, for open routes). A field director parks where the walk is
+    shortest, not at the middle of the turf.
+    """
+    wp, open_routes = config.walk, config.route.open_routes
+    out: list[Plan] = []
+    for pid, turfs in plans:
+        new: list[Turf] = []
+        for members, t, node in turfs:
+            cands = list(dict.fromkeys([node, *candidates(members)]))
+            anchors = Anchors.build(index, members, cands, wp)
+            m = np.ceil(LocalCosts(index, anchors).matrix / wp.speed_m_s - 1e-9)
+            k, n = len(cands), len(members)
+            door = np.arange(k, k + n)
+            prev = np.roll(door, 1)  # the door walked just before each door
+            link = m[prev, door]  # the walk the staging point is put into
+            cycle = float(link.sum())
+            # cost[c, p]: staging point c, loop starting at door p
+            into = m[np.ix_(np.arange(k), door)]
+            back = 0.0 if open_routes else m[np.ix_(prev, np.arange(k))].T
+            cost = cycle - link[None, :] + into + back
+            c, start = np.unravel_index(int(np.argmin(cost)), cost.shape)
+            now = float(cost[0, 0])  # the current point, the current first door
+            if float(cost[c, start]) < now - 0.5:
+                order = np.roll(np.arange(n), -int(start))
+                members = members.iloc[order]
+                node = cands[int(c)]
+                t = float(cost[c, start]) + wp.door_s * n
+            else:
+                t = now + wp.door_s * n
+            new.append((members, t, node))
+        out.append((pid, new))
+    return out
+
+
+def polish(
+    index: StreetIndex, plans: list[Plan], config: PlanConfig
+) -> tuple[list[Plan], pd.DataFrame]:
+    """
+    Route every turf on its own, as the routing stage will, and time it exactly.
+
+    Local search from the turf's current walk, on the same costs the routing stage
+    uses (the turf's doors and staging point), so each turf's estimate is the walk
+    its volunteer will get. Doors that still do not fit in a shift (a door whose
+    walk there and back from any car-reachable point is longer than the shift) are
+    returned as dropped, least valuable first.
+    """
+    tp, wp, rp = config.turf, config.walk, config.route
+    shift = int(tp.shift_s * tp.volunteers_per_turf)
+    problems: list[TurfProblem] = []
+    for pid, turfs in plans:
+        for members, _, node in turfs:
+            costs = LocalCosts(index, Anchors.build(index, members, [node], wp))
+            value = members[schema.VALUE].to_numpy(dtype=float)
+            top = float(value.max()) if len(value) and value.max() > 0 else 1.0
+            problems.append(
+                TurfProblem(
+                    turf_id=f"{pid}\t{len(problems)}",
+                    walk_s=costs.matrix / wp.speed_m_s,
+                    service_s=np.full(len(members), wp.door_s, dtype=np.int64),
+                    penalty=np.asarray(
+                        20 * shift + np.rint(shift * np.clip(value, 0, None) / top),
+                        dtype=np.int64,
+                    ),
+                    vehicles=1,
+                    shift_s=shift,
+                    open_routes=rp.open_routes,
+                    time_limit_s=0.0,
+                    solution_limit=rp.solution_limit,
+                    initial=(tuple(range(len(members))),),
+                )
+            )
+    sols = solve_all(problems, rp.workers)
+    out: list[Plan] = []
+    dropped: list[pd.DataFrame] = []
+    it = iter(problems)
+    for pid, turfs in plans:
+        new: list[Turf] = []
+        for members, _, node in turfs:
+            prob = next(it)
+            order = sols[prob.turf_id][0]
+            left = np.setdiff1d(np.arange(len(members)), order)
+            if len(left):
+                dropped.append(members.iloc[left])
+            if not order:
+                continue
+            seq = [0, *[x + 1 for x in order]] + ([] if rp.open_routes else [0])
+            w = np.ceil(prob.walk_s - 1e-9)
+            t = float(w[seq[:-1], seq[1:]].sum()) + wp.door_s * len(order)
+            new.append((members.iloc[order], t, node))
+        out.append((pid, new))
+    gone = pd.concat(dropped) if dropped else pd.DataFrame(columns=[schema.VALUE])
+    return out, gone

@@ -35,7 +35,15 @@ import shapely
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._solver import TurfProblem, solve_all
-from ._windows import Turf, balance_stats, improve, rebalance, split_tour
+from ._windows import (
+    Turf,
+    balance_stats,
+    improve,
+    polish,
+    rebalance,
+    restage,
+    split_tour,
+)
 from .config import PlanConfig, WalkParams
 from .network import STREET_CLASSES, main_component
 
@@ -52,8 +60,10 @@ DRIVABLE = STREET_CLASSES - {"motorway"}
 #: Doors per street-tour block: tours are solved block by block, so the cost of cutting
 #: grows with the number of doors, not with its square.
 _BLOCK = 300
+#: Doors of a turf whose nearest car-reachable node is tried as its staging point.
+_STAGING_CANDIDATES = 12
 #: Passes of window re-routing after the split.
-_PASSES = 4
+_PASSES = 6
 _SNAP_COLUMNS = (
     schema.EDGE_U,
     schema.EDGE_V,
@@ -250,7 +260,8 @@ def cut_turfs(
         if tp.cross_precincts
         else [(str(p), g) for p, g in work.groupby(schema.PRECINCT_ID, sort=True)]
     )
-    plans, dropped = _block_turfs(index, groups, config, staging)
+    near = None if office_node is not None else _near_doors(cands, tree)
+    plans, dropped = _block_turfs(index, groups, config, staging, near)
     rows: list[dict[str, Any]] = []
     for pid, turf_list in plans:
         for t, (members, est_s, node) in enumerate(turf_list, start=1):
@@ -325,6 +336,7 @@ def _block_turfs(
     groups: list[tuple[str, pd.DataFrame]],
     config: PlanConfig,
     staging: Callable[[pd.DataFrame], tuple[Any, float]],
+    restage_candidates: Callable[[pd.DataFrame], list[Any]] | None,
 ) -> tuple[list[tuple[str, list[Turf]]], pd.DataFrame]:
     """
     Cut each group's doors into turfs: a street tour first, then an optimal split.
@@ -376,7 +388,6 @@ def _block_turfs(
             blocks.append((gi, blk, m))
     tours = solve_all(problems, rp.workers)
     plans: list[tuple[str, list[Turf]]] = []
-    dropped: list[pd.DataFrame] = []
     for gi, (pid, _) in enumerate(groups):
         parts: list[pd.DataFrame] = []
         steps: list[np.ndarray] = []
@@ -405,8 +416,12 @@ def _block_turfs(
         plans.append((pid, turfs))
     for pass_no in range(_PASSES):
         plans = improve(index, plans, config, pass_no)
+        if pass_no == 0 and restage_candidates is not None:
+            plans = restage(index, plans, config, restage_candidates)
     plans = rebalance(index, plans, config)
-    gone = pd.concat(dropped) if dropped else pd.DataFrame(columns=[schema.VALUE])
+    plans, gone = polish(index, plans, config)
+    if balance_stats(_est_table(plans), tp.balance)[2]:
+        plans, _ = polish(index, rebalance(index, plans, config), config)
     return plans, gone
 
 
@@ -431,3 +446,25 @@ def _stager(
         return node, 1.3 * walk_in / speed
 
     return staging
+
+
+def _near_doors(
+    cands: list[Any], tree: shapely.STRtree
+) -> Callable[[pd.DataFrame], list[Any]]:
+    """Return a function giving the car-reachable nodes nearest a turf's doors."""
+
+    def near(members: pd.DataFrame) -> list[Any]:
+        pts = members.geometry.to_numpy()
+        step = max(1, len(pts) // _STAGING_CANDIDATES)
+        hits = tree.nearest(pts[::step])
+        return [cands[int(i)] for i in dict.fromkeys(np.asarray(hits).tolist())]
+
+    return near
+
+
+def _est_table(plans: list[tuple[str, list[Turf]]]) -> pd.DataFrame:
+    """Precinct and estimated time of every turf (for balance figures)."""
+    return pd.DataFrame(
+        [(pid, t) for pid, turfs in plans for _, t, _ in turfs],
+        columns=[schema.PRECINCT_ID, schema.EST_S],
+    )
