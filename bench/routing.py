@@ -7,11 +7,15 @@ walking-time matrix, the same staging points and fleet, the same shift limit and
 canvass's total wall time to PyVRP and to VROOM on the whole instance. Every plan is
 scored on the same whole-instance matrix. A 1-tree lower bound over each canvass
 route's doors plus its staging point bounds the walking any solver could do for that
-split of doors into routes.
+split of doors into routes. By default turfs may cross precinct lines (the town is one
+group, as the solvers it is compared with see it); ``--by-precinct`` cuts them inside
+the real 2012-2021 precincts instead. Turf balance is reported both ways: on the
+turfs' estimated times and on the routed times.
 
 Usage::
 
     python bench/routing.py [--sizes 2000 8213] [--export DIR] [--turf-time 0.5]
+                            [--by-precinct]
 
 The last line is ``routing: ratio_vs_pyvrp=.. ratio_vs_vroom=.. gap_to_bound=..
 wall_s=..`` for the largest size.
@@ -43,16 +47,26 @@ from canvass.config import PlanConfig  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 GRAPH = DATA / "osm_northampton_walk_2020" / "northampton_walk_2020.graphml"
-DOORS = DATA / "northampton_city_gis" / "northampton_voter_address_counts_2026.csv"
+GIS = DATA / "northampton_city_gis"
+DOORS = GIS / "northampton_voter_address_counts_2026.csv"
+PRECINCTS = GIS / "northampton_precincts_2012_2021_wgs84.geojson"
 CRS = "EPSG:26986"
 SHIFT_S, SPEED, DOOR_S = 7200, 1.2, 90
 
 
-def load_doors(n: int, seed: int) -> gpd.GeoDataFrame:
+def load_doors(n: int, seed: int, by_precinct: bool = False) -> gpd.GeoDataFrame:
     df = pd.read_csv(DOORS, dtype={"street_number": str, "zip_code": str})
     if n < len(df):
         df = df.sample(n, random_state=seed).sort_values("id")
     pts = gpd.points_from_xy(df["longitude"], df["latitude"], crs="EPSG:4326")
+    precinct: Any = "ALL"
+    if by_precinct:  # the real 2012-2021 lines; a door outside all of them -> "ALL"
+        shapes = gpd.read_file(PRECINCTS)[["WARDPREC", "geometry"]]
+        hit = gpd.GeoDataFrame(geometry=pts).sjoin(shapes, predicate="within")
+        hit = hit[~hit.index.duplicated()]
+        precinct = (
+            hit["WARDPREC"].reindex(range(len(df))).fillna("ALL").astype(str).to_numpy()
+        )
     counts = df["people_count"].fillna(1).clip(lower=1).astype(int).to_numpy()
     return (
         gpd.GeoDataFrame(
@@ -63,7 +77,7 @@ def load_doors(n: int, seed: int) -> gpd.GeoDataFrame:
                 ).to_numpy(),
                 schema.STREET_NAME: df["street_name"].to_numpy(),
                 schema.STREET_NUMBER: df["street_number"].to_numpy(),
-                schema.PRECINCT_ID: "ALL",
+                schema.PRECINCT_ID: precinct,
                 schema.N_VOTERS: counts,
                 schema.N_TARGETS: np.minimum(counts, 4),
                 schema.VALUE: np.minimum(counts, 4) * 0.02,
@@ -191,7 +205,7 @@ def run_vroom(
 def bench_size(
     G: Any, index: StreetIndex, n: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    doors = load_doors(n, args.seed)
+    doors = load_doors(n, args.seed, args.by_precinct)
     n = len(doors)
     cfg = PlanConfig.from_dict(
         {
@@ -199,7 +213,7 @@ def bench_size(
             "walk": {"speed_m_s": SPEED, "door_s": DOOR_S},
             "turf": {
                 "shift_s": SHIFT_S,
-                "cross_precincts": True,
+                "cross_precincts": not args.by_precinct,
                 "fill": args.fill,
                 "tour_time_s": args.block_time,
             },
@@ -230,13 +244,19 @@ def bench_size(
         fleet[d] += 1
         ours.append((d, [pos[x] for x in grp.sort_values(schema.STOP)[schema.DOOR_ID]]))
     c_walk, c_doors, c_over = check(tmat, ours, len(in_turf))
+    # balance as the volunteers will see it: each turf's routed time, walking + doors
+    per_turf = routed.routes.groupby(schema.TURF_ID)[schema.TOTAL_S].sum()
+    precinct = cut.turfs.loc[per_turf.index, schema.PRECINCT_ID]
+    dev = (per_turf / per_turf.groupby(precinct).transform("mean") - 1).abs()
+    routed_share = float((dev <= cfg.turf.balance).mean())
     bound = sum(one_tree(tmat, d, seq) for d, seq in ours)
     print(
         f"[{n} doors] canvass: walk {c_walk / 3600:.1f} h, doors routed {c_doors:,}/"
         f"{len(in_turf):,} (snapped-out {len(snapped.left_out)}), volunteers "
         f"{len(ours)}, turfs {len(cut.turfs)} "
-        f"({100 * cut.report['share_balanced']:.0f}% within +-15% of the mean), "
-        f"over shift {c_over}, "
+        f"({100 * cut.report['share_balanced']:.0f}% of estimates and "
+        f"{100 * routed_share:.0f}% of routed times within +-15% of their mean, "
+        f"{cut.report['turfs_outside_balance']} outside), over shift {c_over}, "
         f"wall {wall:.1f} s "
         f"(matrix for the other solvers {matrix_s:.1f} s)",
         flush=True,
@@ -321,6 +341,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--solvers", nargs="*", default=["pyvrp", "vroom"])
     ap.add_argument("--export", default="")
+    ap.add_argument(
+        "--by-precinct",
+        action="store_true",
+        help="cut turfs inside the real 2012-2021 precincts (default: whole town)",
+    )
     args = ap.parse_args()
     if not GRAPH.is_file() or not DOORS.is_file():
         sys.exit(f"shared data not found under {DATA}; this bench needs ../shared/data")

@@ -4,6 +4,7 @@ import itertools
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from _walknet import CRS, grid_doors, lonlat, make_doors, write_osm
 
@@ -122,3 +123,66 @@ def test_split_tour_fits_capacity_and_balances() -> None:
     balanced, _ = _windows.split_tour(step, xy, wp, 900.0, float(times.mean()), 4.0)
     bt = np.array([t for _, _, t in balanced])
     assert np.abs(bt / bt.mean() - 1).max() <= 0.15
+
+
+def test_estimates_are_the_routed_walks(G: nx.MultiDiGraph) -> None:
+    from canvass import route
+
+    _, snapped = _snapped(G)
+    cfg = PlanConfig.from_dict(
+        {"turf": {"shift_s": 1800}, "route": {"time_limit_s": 0.0, "workers": 1}}
+    )
+    res = turf.cut_turfs(snapped.doors, G, cfg)
+    routed = route.route_turfs(res.doors, res.turfs, G, cfg)
+    total = routed.routes.groupby(schema.TURF_ID)[schema.TOTAL_S].sum()
+    est = res.turfs.loc[total.index, schema.EST_S]
+    # the same walk on the same costs: only per-leg rounding differs
+    assert (np.abs(total - est) <= res.turfs.loc[total.index, schema.N_DOORS] + 2).all()
+
+
+def _plan_of(G: nx.MultiDiGraph, doors: pd.DataFrame, sizes: list[int]) -> list:
+    """Precinct 1A's doors in street order cut into turfs of the given sizes."""
+    d = doors[doors[schema.PRECINCT_ID] == "1A"].copy()
+    d[schema.VALUE] = 1.0
+    d = d.iloc[turf._street_order(d, _windows.StreetIndex(G))]
+    cuts = np.cumsum([0, *sizes])
+    node = sorted(network.main_component(G), key=str)[0]
+    return [(d.iloc[a:b], 0.0, node) for a, b in itertools.pairwise(cuts)]
+
+
+def test_repair_evens_out_a_lopsided_precinct(G: nx.MultiDiGraph) -> None:
+    _, snapped = _snapped(G)
+    cfg = _config(shift_s=7200)
+    index = _windows.StreetIndex(G)
+    n = int((snapped.doors[schema.PRECINCT_ID] == "1A").sum())
+    turfs = _plan_of(G, snapped.doors, [3, n // 2 - 3, n - n // 2])
+    timed, gone = _windows.polish(index, [("1A", turfs)], cfg)
+    assert len(gone) == 0
+    before = np.array([t for _, t, _ in timed[0][1]])
+    assert np.abs(before / before.mean() - 1).max() > 0.15  # lopsided to start
+    fixed = _windows.rebalance(index, timed, cfg)
+    fixed, gone = _windows.polish(index, fixed, cfg)
+    after = np.array([t for _, t, _ in fixed[0][1]])
+    assert len(gone) == 0
+    assert sum(len(m) for m, _, _ in fixed[0][1]) == n  # no door lost or doubled
+    assert len({i for m, _, _ in fixed[0][1] for i in m.index}) == n
+    assert np.abs(after / after.mean() - 1).max() <= 0.15, after
+
+
+def test_restage_never_lengthens_a_loop(G: nx.MultiDiGraph) -> None:
+    _, snapped = _snapped(G)
+    cfg = _config()
+    index = _windows.StreetIndex(G)
+    d = snapped.doors[snapped.doors[schema.PRECINCT_ID] == "1A"].copy()
+    d[schema.VALUE] = 1.0
+    main = network.main_component(G)
+    far = max(main, key=lambda n: G.nodes[n]["x"] + G.nodes[n]["y"])
+    turfs = [(d.iloc[:12], 0.0, far), (d.iloc[12:24], 0.0, far)]
+    timed, _ = _windows.polish(index, [("1A", turfs)], cfg)
+    nodes = sorted(main, key=str)
+    moved = _windows.restage(index, timed, cfg, lambda members: nodes)
+    for (m0, t0, _), (m1, t1, n1) in zip(timed[0][1], moved[0][1], strict=True):
+        assert set(m0.index) == set(m1.index)
+        assert t1 <= t0
+        assert n1 in G.nodes
+    assert sum(t for _, t, _ in moved[0][1]) < sum(t for _, t, _ in timed[0][1])

@@ -102,5 +102,4 @@ def test_routes_fit_the_shift_and_keep_the_turfs_even(plan: dict[str, Any]) -> N
     per_turf = r.groupby(schema.TURF_ID)[schema.TOTAL_S].sum()
     precinct = cut.turfs.loc[per_turf.index, schema.PRECINCT_ID]
     dev = (per_turf / per_turf.groupby(precinct).transform("mean") - 1).abs()
-    print(sorted(dev.round(3).tolist())[-5:])
-    assert dev.max() <= cfg.turf.balance
+    assert dev.max() <= cfg.turf.balance, sorted(dev.round(3).tolist())[-5:]
