@@ -35,15 +35,8 @@ import shapely
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._solver import TurfProblem, solve_all
-from ._windows import (
-    Turf,
-    balance_stats,
-    improve,
-    polish,
-    rebalance,
-    restage,
-    split_tour,
-)
+from ._split import balance_stats, split_tour
+from ._windows import Turf, improve, polish, rebalance, restage
 from .config import PlanConfig, WalkParams
 from .network import STREET_CLASSES, main_component
 
@@ -63,7 +56,7 @@ _BLOCK = 300
 #: Doors of a turf whose nearest car-reachable node is tried as its staging point.
 _STAGING_CANDIDATES = 12
 #: Passes of window re-routing after the split.
-_PASSES = 6
+_PASSES = 4
 _SNAP_COLUMNS = (
     schema.EDGE_U,
     schema.EDGE_V,
@@ -343,7 +336,7 @@ def _block_turfs(
 
     Each group (precinct) is cut into blocks of at most ``_BLOCK`` doors along the
     Hilbert street order; OR-Tools finds a short open walk through each block's doors
-    (blocks solved in parallel), and :func:`~canvass._windows.split_tour` cuts that
+    (blocks solved in parallel), and :func:`~canvass._split.split_tour` cuts that
     walk into shift-sized loops at the cheapest places, preferring turfs of even
     length.
     """

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from _walknet import CRS, grid_doors, lonlat, make_doors, write_osm
 
-from canvass import _windows, network, schema, turf
+from canvass import _split, _windows, network, schema, turf
 from canvass.config import PlanConfig, WalkParams
 from canvass.errors import InputError
 
@@ -113,14 +113,14 @@ def test_split_tour_fits_capacity_and_balances() -> None:
     xy = np.column_stack([np.arange(40) * 20.0, np.zeros(40)])
     step = np.concatenate([[0.0], np.full(39, 20.0 / 1.2)])
     wp = WalkParams(door_s=60)
-    segs, _ = _windows.split_tour(step, xy, wp, 900.0, 900.0, 1.0)
+    segs, _ = _split.split_tour(step, xy, wp, 900.0, 900.0, 1.0)
     assert segs[0][0] == 0
     assert segs[-1][1] == 40
     assert all(a[1] == b[0] for a, b in itertools.pairwise(segs))  # a partition
     times = np.array([t for _, _, t in segs])
     assert (times <= 900).all()
     assert len(segs) == 5  # 40 x ~77 s = 3,067 s plus walks back: 4 overflow
-    balanced, _ = _windows.split_tour(step, xy, wp, 900.0, float(times.mean()), 4.0)
+    balanced, _ = _split.split_tour(step, xy, wp, 900.0, float(times.mean()), 4.0)
     bt = np.array([t for _, _, t in balanced])
     assert np.abs(bt / bt.mean() - 1).max() <= 0.15
 
