@@ -278,7 +278,7 @@ def _print_summary(
         ("voters", f"{summary['voters']:,}"),
         ("targets", f"{summary['targets']:,}"),
         ("target doors", f"{summary['doors']:,}"),
-        ("turfs", f"{summary['turfs']:,}"),
+        ("turfs", _turfs_line(summary)),
         ("volunteer routes", f"{summary['volunteers']:,}"),
         ("doors routed", f"{summary['doors_routed']:,}"),
         ("doors left out", left),
@@ -292,6 +292,17 @@ def _print_summary(
     if backtest:
         console.print(format_backtest(backtest), markup=False)
     click.echo(f"Outputs: {out}/ — open {out / 'index.html'} in a browser.")
+
+
+def _turfs_line(summary: dict[str, Any]) -> str:
+    """Turf count and how even they are, for the run summary."""
+    report = summary.get("reports", {}).get("turf", {})
+    n = int(summary["turfs"])
+    if "share_balanced" not in report or n == 0:
+        return f"{n:,}"
+    outside = int(report.get("turfs_outside_balance", 0))
+    even = "all" if outside == 0 else f"{n - outside:,} of {n:,}"
+    return f"{n:,} ({even} within {report.get('balance_pct', 15)} % of precinct mean)"
 
 
 _CONFIG_REQUIRED = click.option(

@@ -314,6 +314,7 @@ def cut_turfs(
         "balance_max_dev": max_dev,
         "share_balanced": share,
         "turfs_outside_balance": outside,
+        "balance_pct": round(100 * tp.balance),
         "dropped_for_time": len(left),
     }
     logger.info(

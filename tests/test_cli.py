@@ -92,6 +92,11 @@ def test_cli_run_writes_the_run_folder(cli_run):
     assert summary["doors_routed"] > 0
     assert (out / "index.html").is_file()
     assert str(out) in ran.stdout
+    turf = summary["reports"]["turf"]
+    outside = turf["turfs_outside_balance"]
+    even = "all" if outside == 0 else f"{summary['turfs'] - outside} of"
+    assert f"({even} " in ran.stderr
+    assert "% of precinct mean)" in ran.stderr
 
 
 def test_logs_never_carry_names_or_addresses(cli_run):
