@@ -42,6 +42,8 @@ _REPAIR_COST = 90
 _HEADROOM = 0.85
 #: Rounds of the balance repair.
 _REPAIR_ROUNDS = 3
+#: Turfs a too-short turf's doors are shared out among.
+_SHARE_WINDOW = 7
 
 
 def _window(
@@ -74,9 +76,20 @@ def _window(
     initial = [
         tuple(range(int(sizes[v]), int(sizes[v + 1]))) for v in range(len(turfs))
     ]
-    if extra < 0:  # the first turf's doors start with the next turf's volunteer
+    if extra < 0:  # each of the first turf's doors starts with the nearest turf
         nodes = nodes[1:]
-        initial = [initial[1] + initial[0], *initial[2:]]
+        rest = _centres(turfs[1:])
+        xy = shapely.get_coordinates(members[0].geometry.to_numpy())
+        home = np.argmin(
+            np.hypot(
+                xy[:, None, 0] - rest[None, :, 0], xy[:, None, 1] - rest[None, :, 1]
+            ),
+            axis=1,
+        )
+        initial = [
+            r + tuple(int(i) for i in np.flatnonzero(home == v))
+            for v, r in enumerate(initial[1:])
+        ]
     elif extra > 0:  # the new volunteer starts with the second half of its walk
         half = len(initial[0]) // 2
         initial = [initial[0][:half], *initial[1:], initial[0][half:]]
@@ -253,17 +266,19 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
                 if dev[bad] <= limit or bad in taken:
                     continue
                 near = np.argsort(np.hypot(*(centre - centre[bad]).T), kind="stable")
-                group = [int(x) for x in near if int(x) not in taken][:WINDOW]
-                if not group or group[0] != bad:
+                free = [int(x) for x in near if int(x) not in taken]
+                if not free or free[0] != bad:
                     continue
-                taken.update(group)
                 if times[bad] > shift:
-                    variants = [1]  # too long for anyone: split it
+                    variants = [(1, WINDOW)]  # too long for anyone: split it
                 elif times[bad] < (1 - limit) * mean:
-                    variants = [0, -1]  # too short: fill it up, or share it out
+                    # too short: fill it up, or share it out among more turfs
+                    variants = [(0, WINDOW), (-1, _SHARE_WINDOW)]
                 else:
-                    variants = [0, 1]  # too long: share it out, or split it
-                for extra in variants:
+                    variants = [(0, WINDOW), (1, WINDOW)]  # share it out, or split
+                taken.update(free[: max(w for _, w in variants)])
+                for extra, size in variants:
+                    group = free[:size]
                     prob, doors, nodes = _window(
                         index,
                         [turfs[x] for x in group],

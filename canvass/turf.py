@@ -56,7 +56,7 @@ _BLOCK = 300
 #: Doors of a turf whose nearest car-reachable node is tried as its staging point.
 _STAGING_CANDIDATES = 12
 #: Passes of window re-routing after the split.
-_PASSES = 4
+_PASSES = 5
 _SNAP_COLUMNS = (
     schema.EDGE_U,
     schema.EDGE_V,
