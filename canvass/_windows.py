@@ -43,7 +43,7 @@ _HEADROOM = 0.85
 #: Rounds of the balance repair.
 _REPAIR_ROUNDS = 3
 #: Turfs a too-short turf's doors are shared out among.
-_SHARE_WINDOW = 7
+_SHARE_WINDOW = 5
 
 
 def _window(
