@@ -13,8 +13,8 @@ precinct's mean keep them even. A last repair pass re-routes each turf still mor
 than ``turf.balance`` (15 %) from its precinct's mean with its nearest turfs,
 pulled hard towards the mean (:mod:`canvass._windows`). Turfs never
 cross precinct lines unless ``turf.cross_precincts`` is set. Each turf gets a staging
-point: the office from the config, or the street node nearest its centre that a car
-can reach.
+point: the office from the config, or the street node a car can reach where the
+turf's loop is shortest.
 """
 
 from __future__ import annotations
