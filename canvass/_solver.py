@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TurfProblem", "solve_all", "solve_turf"]
+__all__ = ["TurfProblem", "drop_penalties", "route_s", "solve_all", "solve_turf"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,49 @@ class TurfProblem:
     cost_scale: int = 1
     first_solution: str = "PATH_CHEAPEST_ARC"
     initial: tuple[tuple[int, ...], ...] = ()
+
+
+def drop_penalties(values: np.ndarray, shift_s: int, floor: int) -> np.ndarray:
+    """
+    Return the cost of leaving each door out: above any detour, least value first.
+
+    Parameters
+    ----------
+    values
+        Door values (expected extra votes, or targets).
+    shift_s
+        Shift length in seconds.
+    floor
+        Shifts every penalty starts at; the value adds up to one more shift.
+    """
+    vmax = float(values.max()) if len(values) and values.max() > 0 else 1.0
+    scaled = np.rint(shift_s * np.clip(values, 0, None) / vmax)
+    return np.asarray(floor * shift_s + scaled, dtype=np.int64)
+
+
+def route_s(p: TurfProblem, vehicle: int, order: list[int], door_s: float) -> float:
+    """
+    Return the seconds of one volunteer's route: walking plus minutes at doors.
+
+    Walking is counted as the solver counts it, each leg rounded up.
+
+    Parameters
+    ----------
+    p
+        The problem solved.
+    vehicle
+        The volunteer; its staging point is ``p.starts[vehicle]`` (0 when unset).
+    order
+        Door positions in walking order.
+    door_s
+        Seconds at each door.
+    """
+    depot = p.starts[vehicle] if p.starts else 0
+    seq = [depot, *[x + p.n_depots for x in order]]
+    if not p.open_routes:
+        seq.append(depot)
+    walk = np.ceil(p.walk_s - 1e-9)
+    return float(walk[seq[:-1], seq[1:]].sum()) + door_s * len(order)
 
 
 def solve_turf(p: TurfProblem) -> tuple[str, list[list[int]]]:

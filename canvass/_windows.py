@@ -18,7 +18,7 @@ import shapely
 
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
-from ._solver import TurfProblem, solve_all
+from ._solver import TurfProblem, drop_penalties, route_s, solve_all
 from .config import PlanConfig
 
 __all__ = ["Turf", "improve", "polish", "rebalance", "restage"]
@@ -132,19 +132,14 @@ def _read(
     instead (timed the same way) and the flag is False.
     """
     complete = sum(len(r) for r in routes) == len(doors)
-    if not complete:
-        routes = [list(r) for r in problem.initial if r]
-    wp, open_routes = config.walk, config.route.open_routes
-    w = np.ceil(problem.walk_s - 1e-9)
-    new: list[Turf] = []
-    for v, r in enumerate(routes):
-        if not r:
-            continue
-        seq = [v, *[x + problem.n_depots for x in r]]
-        if not open_routes:
-            seq.append(v)
-        t = float(w[seq[:-1], seq[1:]].sum()) + wp.door_s * len(r)
-        new.append((doors.iloc[r], t, nodes[v]))
+    if not complete:  # volunteer by volunteer, so each keeps its staging point
+        routes = [list(r) for r in problem.initial]
+    door_s = config.walk.door_s
+    new = [
+        (doors.iloc[r], route_s(problem, v, r, door_s), nodes[v])
+        for v, r in enumerate(routes)
+        if r
+    ]
     return new, complete
 
 
@@ -392,7 +387,7 @@ def polish(
     uses (the turf's doors and staging point), so each turf's estimate is the walk
     its volunteer will get. Doors that still do not fit in a shift (a door whose
     walk there and back from any car-reachable point is longer than the shift) are
-    returned as dropped, least valuable first.
+    returned as dropped (the solver leaves out the least valuable first).
     """
     tp, wp, rp = config.turf, config.walk, config.route
     shift = int(tp.shift_s * tp.volunteers_per_turf)
@@ -400,16 +395,13 @@ def polish(
     for pid, turfs in plans:
         for members, _, node in turfs:
             costs = LocalCosts(index, Anchors.build(index, members, [node], wp))
-            value = members[schema.VALUE].to_numpy(dtype=float)
-            top = float(value.max()) if len(value) and value.max() > 0 else 1.0
             problems.append(
                 TurfProblem(
                     turf_id=f"{pid}\t{len(problems)}",
                     walk_s=costs.matrix / wp.speed_m_s,
                     service_s=np.full(len(members), wp.door_s, dtype=np.int64),
-                    penalty=np.asarray(
-                        20 * shift + np.rint(shift * np.clip(value, 0, None) / top),
-                        dtype=np.int64,
+                    penalty=drop_penalties(
+                        members[schema.VALUE].to_numpy(dtype=float), shift, floor=20
                     ),
                     vehicles=1,
                     shift_s=shift,
@@ -433,9 +425,7 @@ def polish(
                 dropped.append(members.iloc[left])
             if not order:
                 continue
-            seq = [0, *[x + 1 for x in order]] + ([] if rp.open_routes else [0])
-            w = np.ceil(prob.walk_s - 1e-9)
-            t = float(w[seq[:-1], seq[1:]].sum()) + wp.door_s * len(order)
+            t = route_s(prob, 0, order, wp.door_s)
             new.append((members.iloc[order], t, node))
         out.append((pid, new))
     gone = pd.concat(dropped) if dropped else pd.DataFrame(columns=[schema.VALUE])

@@ -25,7 +25,7 @@ import shapely
 
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
-from ._solver import TurfProblem, solve_all
+from ._solver import TurfProblem, drop_penalties, solve_all
 from .config import PlanConfig
 from .turf import TURF_ORDER
 
@@ -58,13 +58,6 @@ class RouteResult:
     routes: gpd.GeoDataFrame
     left_out: pd.DataFrame
     report: dict[str, Any]
-
-
-def _penalties(values: np.ndarray, shift_s: int) -> np.ndarray:
-    """Drop penalties: above any detour saving, ordered by value (least value first)."""
-    vmax = float(values.max()) if len(values) and values.max() > 0 else 1.0
-    scaled = np.rint(shift_s * np.clip(values, 0, None) / vmax)
-    return np.asarray(4 * shift_s + scaled, dtype=np.int64)
 
 
 def _line(
@@ -134,7 +127,9 @@ def route_turfs(
                 turf_id=tid,
                 walk_s=costs.matrix / wp.speed_m_s,
                 service_s=np.full(len(grp), wp.door_s, dtype=np.int64),
-                penalty=_penalties(grp[schema.VALUE].to_numpy(dtype=float), tp.shift_s),
+                penalty=drop_penalties(
+                    grp[schema.VALUE].to_numpy(dtype=float), tp.shift_s, floor=4
+                ),
                 vehicles=vols,
                 shift_s=tp.shift_s,
                 open_routes=rp.open_routes,

@@ -227,7 +227,7 @@ def cut_turfs(
         If the doors are not snapped or lack ``n_targets``.
     """
     schema.validate_doors(doors, also=(*_SNAP_COLUMNS, schema.N_TARGETS))
-    tp, wp = config.turf, config.walk
+    tp = config.turf
     out = doors.copy()
     out[schema.TURF_ID] = ""
     out[TURF_ORDER] = -1
@@ -247,7 +247,7 @@ def cut_turfs(
         else work[schema.N_TARGETS].to_numpy(dtype=float)
     )
     work = work.assign(**{schema.VALUE: values})
-    staging = _stager(index, office_node, cands, tree, wp.speed_m_s)
+    staging = _stager(office_node, cands, tree)
     groups = (
         [("ALL", work)]
         if tp.cross_precincts
@@ -329,7 +329,7 @@ def _block_turfs(
     index: StreetIndex,
     groups: list[tuple[str, pd.DataFrame]],
     config: PlanConfig,
-    staging: Callable[[pd.DataFrame], tuple[Any, float]],
+    staging: Callable[[pd.DataFrame], Any],
     restage_candidates: Callable[[pd.DataFrame], list[Any]] | None,
 ) -> tuple[list[tuple[str, list[Turf]]], pd.DataFrame]:
     """
@@ -406,7 +406,7 @@ def _block_turfs(
         turfs = []
         for i, j, t in segments:
             members = g.iloc[i:j]
-            turfs.append((members, t, staging(members)[0]))
+            turfs.append((members, t, staging(members)))
         plans.append((pid, turfs))
     for pass_no in range(_PASSES):
         plans = improve(index, plans, config, pass_no)
@@ -420,24 +420,15 @@ def _block_turfs(
 
 
 def _stager(
-    index: StreetIndex,
-    office_node: Any,
-    cands: list[Any],
-    tree: shapely.STRtree,
-    speed: float,
-) -> Callable[[pd.DataFrame], tuple[Any, float]]:
-    """Return a function giving a turf's staging node and its estimated walk-in time."""
+    office_node: Any, cands: list[Any], tree: shapely.STRtree
+) -> Callable[[pd.DataFrame], Any]:
+    """Return a function giving a turf's first staging node (office or nearest)."""
 
-    def staging(members: pd.DataFrame) -> tuple[Any, float]:
-        pts = shapely.get_coordinates(members.geometry.to_numpy())
+    def staging(members: pd.DataFrame) -> Any:
         if office_node is not None:
-            node = office_node
-        else:
-            node = cands[int(tree.nearest(shapely.Point(*pts.mean(axis=0))))]
-        c = np.asarray(index.node_xy(node))
-        # in from the staging point to the first door, back from the last
-        walk_in = float(np.hypot(*(pts[0] - c)) + np.hypot(*(pts[-1] - c)))
-        return node, 1.3 * walk_in / speed
+            return office_node
+        pts = shapely.get_coordinates(members.geometry.to_numpy())
+        return cands[int(tree.nearest(shapely.Point(*pts.mean(axis=0))))]
 
     return staging
 
