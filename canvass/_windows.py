@@ -44,6 +44,15 @@ _HEADROOM = 0.85
 _REPAIR_ROUNDS = 3
 #: Turfs a too-short turf's doors are shared out among.
 _SHARE_WINDOW = 5
+#: Turfs in the wider repair windows: a turf far from the rest (a hamlet) can only
+#: be evened out when work moves along a chain of turfs, each giving a little.
+_WIDE = 8
+#: In the wide windows balance comes first (a second outside the band weighs
+#: `_CHAIN_COST` against `_SCALE` for a second of walking), and the local search
+#: stops after `_CHAIN_SOLUTIONS` improving moves (a deterministic cap on windows
+#: of up to 400 doors, where each move costs OR-Tools 50-100 ms).
+_CHAIN_COST = 300
+_CHAIN_SOLUTIONS = 300
 
 
 def _window(
@@ -55,6 +64,9 @@ def _window(
     cost: int,
     name: str,
     extra: int = 0,
+    move: int = 0,
+    solutions: int = 0,
+    relax: bool = False,
 ) -> tuple[TurfProblem, pd.DataFrame, list[Any]]:
     """
     Build the OR-Tools problem that re-routes `turfs` together.
@@ -64,7 +76,17 @@ def _window(
     pulled into ``mean * (1 -+ spread)``, and under the planned fill of a shift, at
     `cost` per second outside. The hard limit is the shift itself, as in routing.
     `extra` volunteers more start from the first turf's staging point (a split);
-    ``extra=-1`` dissolves the first turf into the others.
+    ``extra=-1`` dissolves the first turf into the others. ``move=1`` starts the
+    search with the first turf filled up to the mean with its neighbours' nearest
+    doors, ``move=-1`` with its doors nearest a neighbour handed over until it is
+    down to the mean: local search alone does not take the first step of such a
+    move when it means a long walk (to a hamlet and back) before it pays off.
+    With `relax` the hard limit is raised to the longest starting route (a turf
+    timed over the shift on another window's network, or a dissolved turf's doors
+    all given to one neighbour), so the search starts from the current cut rather
+    than from scratch; the soft bounds still pull every turf under the shift, and
+    the repair keeps a window only when routing each turf on its own then places
+    every door.
     """
     tp, wp, rp = config.turf, config.walk, config.route
     shift = int(tp.shift_s * tp.volunteers_per_turf)
@@ -97,16 +119,23 @@ def _window(
     k = len(nodes)
     initial += [()] * (k - len(initial))
     walk_s = costs.matrix / wp.speed_m_s
+    walk = np.ceil(walk_s - 1e-9)
+    if move:
+        initial = _moved(initial, doors, walk, mean, shift, wp.door_s, move)
+    hard = shift
+    for v, r in enumerate(initial if relax else []):
+        path = [v, *[k + x for x in r], v]
+        hard = max(hard, int(walk[path[:-1], path[1:]].sum() + wp.door_s * len(r)))
     problem = TurfProblem(
         turf_id=name,
         walk_s=walk_s,
         service_s=np.full(len(doors), wp.door_s, dtype=np.int64),
         penalty=np.full(len(doors), 20 * capacity, dtype=np.int64),
         vehicles=k,
-        shift_s=shift,
+        shift_s=hard,
         open_routes=rp.open_routes,
         time_limit_s=tp.tour_time_s,
-        solution_limit=rp.solution_limit,
+        solution_limit=min(x for x in (solutions, rp.solution_limit, 2**62) if x > 0),
         starts=tuple(range(k)),
         n_depots=k,
         min_end_s=int((1 - spread) * mean),
@@ -116,6 +145,64 @@ def _window(
         initial=tuple(initial),
     )
     return problem, doors, nodes
+
+
+def _moved(
+    routes: list[tuple[int, ...]],
+    doors: pd.DataFrame,
+    walk: np.ndarray,
+    mean: float,
+    shift: float,
+    door_s: float,
+    move: int,
+) -> list[tuple[int, ...]]:
+    """
+    Move doors into (``move=1``) or out of (``-1``) the first route, nearest first.
+
+    `walk` is the window's matrix (staging points first, one per route, then the
+    doors). A door moves to its cheapest place in the receiving route when that
+    route stays within `shift`; doors move until the first route's time reaches
+    `mean`. Nearest first: into the first route, the other routes' doors nearest
+    any of its doors; out of it, its doors nearest another route's doors.
+    """
+    k = len(routes)
+    xy = shapely.get_coordinates(doors.geometry.to_numpy())
+    new = [[k + x for x in r] for r in routes]  # matrix positions
+    owner = np.concatenate([np.full(len(r), v) for v, r in enumerate(routes)])
+    pos = np.concatenate([np.asarray(r, dtype=np.int64) for r in routes])
+    first = owner == 0
+    if move > 0:
+        cand, other = np.flatnonzero(~first), np.flatnonzero(first)
+    else:
+        cand, other = np.flatnonzero(first), np.flatnonzero(~first)
+    if not len(cand) or not len(other):
+        return routes
+    d = np.hypot(*(xy[pos[cand], None] - xy[None, pos[other]]).transpose(2, 0, 1))
+    near = d.argmin(axis=1)
+    dest = np.zeros(len(cand), dtype=np.int64) if move > 0 else owner[other[near]]
+
+    def seconds(v: int, seq: list[int]) -> float:
+        path = [v, *seq, v]
+        return float(walk[path[:-1], path[1:]].sum()) + door_s * len(seq)
+
+    times = [seconds(v, r) for v, r in enumerate(new)]
+    for c in np.argsort(d[np.arange(len(cand)), near], kind="stable"):
+        if (times[0] >= mean) if move > 0 else (times[0] <= mean):
+            break
+        src, to, x = int(owner[cand[c]]), int(dest[c]), k + int(pos[cand[c]])
+        if len(new[src]) <= 1:
+            continue  # never empty a route
+        path = [to, *new[to], to]
+        add = walk[path[:-1], x] + walk[x, path[1:]] - walk[path[:-1], path[1:]]
+        at = int(np.argmin(add))
+        grown = [*new[to][:at], x, *new[to][at:]]
+        t_to = seconds(to, grown)
+        if t_to > shift:
+            continue
+        new[to], times[to] = grown, t_to
+        new[src] = [y for y in new[src] if y != x]
+        times[src] = seconds(src, new[src])
+    return [tuple(x - k for x in r) for r in new]
 
 
 def _read(
@@ -240,13 +327,17 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
     with its nearest turfs (by the centre of their doors), pulled hard towards the
     mean; a turf longer than a whole shift is split, with one more volunteer from
     its staging point. A window's new cut is kept only when it brings the window's
-    turfs closer to the band. A turf can stay outside when its doors sit far from
-    every other turf's (an isolated cluster no neighbour can share evenly); the
-    turf report counts such turfs.
+    turfs closer to the band. Turfs the first round cannot fix get wider windows
+    (`_WIDE` turfs, balance weighed above walking) from later rounds, started with
+    work already handed along: a short turf filled with its neighbours' nearest
+    doors, a long one's doors given to the turfs nearest them, so the deficit or
+    excess spreads over a chain of turfs. A turf can still stay outside when its
+    doors sit so far from every other turf's that no walk can take them in (the
+    turf report counts such turfs).
     """
     limit = config.turf.balance * _HEADROOM
     shift = config.turf.shift_s * config.turf.volunteers_per_turf
-    for _ in range(_REPAIR_ROUNDS):
+    for round_no in range(_REPAIR_ROUNDS):
         problems: list[TurfProblem] = []
         windows: list[tuple[int, list[int], pd.DataFrame, list[Any], float]] = []
         for gi, (_, turfs) in enumerate(plans):
@@ -264,15 +355,19 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
                 free = [int(x) for x in near if int(x) not in taken]
                 if not free or free[0] != bad:
                     continue
+                # (extra volunteers, turfs in the window, doors moved at the start);
+                # wider windows only for turfs the first round could not fix
                 if times[bad] > shift:
-                    variants = [(1, WINDOW)]  # too long for anyone: split it
+                    variants = [(1, WINDOW, 0), (1, _WIDE, 0)]  # too long: split it
                 elif times[bad] < (1 - limit) * mean:
                     # too short: fill it up, or share it out among more turfs
-                    variants = [(0, WINDOW), (-1, _SHARE_WINDOW)]
-                else:
-                    variants = [(0, WINDOW), (1, WINDOW)]  # share it out, or split
-                taken.update(free[: max(w for _, w in variants)])
-                for extra, size in variants:
+                    variants = [(0, WINDOW, 0), (-1, _SHARE_WINDOW, 0), (0, _WIDE, 1)]
+                else:  # share it out, split it, or hand work along a chain
+                    variants = [(0, WINDOW, 0), (1, WINDOW, 0), (0, _WIDE, -1)]
+                if round_no == 0:
+                    variants = [v for v in variants if v[1] < _WIDE]
+                taken.update(free[: max(w for _, w, _ in variants)])
+                for extra, size, move in variants:
                     group = free[:size]
                     prob, doors, nodes = _window(
                         index,
@@ -280,9 +375,12 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
                         config,
                         mean,
                         limit / 3,
-                        _REPAIR_COST,
+                        _REPAIR_COST if size < _WIDE else _CHAIN_COST,
                         str(len(windows)),
                         extra=extra,
+                        move=move,
+                        solutions=_CHAIN_SOLUTIONS if size >= _WIDE else 0,
+                        relax=round_no > 0,
                     )
                     problems.append(prob)
                     windows.append((gi, group, doors, nodes, mean))

@@ -186,3 +186,44 @@ def test_restage_never_lengthens_a_loop(G: nx.MultiDiGraph) -> None:
         assert t1 <= t0
         assert n1 in G.nodes
     assert sum(t for _, t, _ in moved[0][1]) < sum(t for _, t, _ in timed[0][1])
+
+
+def _line_doors(xs: list[float]) -> tuple:
+    """Doors on a straight street at `xs`; staging points at 0 m and 1,000 m."""
+    import geopandas as gpd
+
+    doors = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xs, [0.0] * len(xs)))
+    pos = np.array([0.0, 1000.0, *xs])
+    walk = np.abs(pos[:, None] - pos[None, :])  # 1 m a second
+    return doors, walk
+
+
+@pytest.mark.parametrize("move", [1, -1])
+def test_moved_start_hands_over_nearest_doors_within_the_shift(move: int) -> None:
+    # route 0: three doors by its staging point; route 1: ten doors near 1,000 m
+    xs = [0.0, 10.0, 20.0, *[550.0 + 50 * i for i in range(10)]]
+    start = [(0, 1, 2), tuple(range(3, 13))]
+    if move < 0:  # route 0 holds almost everything and must give doors away
+        start = [tuple(range(0, 12)), (12,)]
+    doors, walk = _line_doors(xs)
+
+    def seconds(v: int, seq: tuple[int, ...]) -> float:
+        path = [v, *[2 + x for x in seq], v]
+        return float(walk[path[:-1], path[1:]].sum()) + 90 * len(seq)
+
+    before = [seconds(v, r) for v, r in enumerate(start)]
+    mean, shift = float(np.mean(before)), 2400.0
+    new = _windows._moved(start, doors, walk, mean, shift, 90, move)
+    assert sorted(x for r in new for x in r) == list(range(13))  # none lost
+    assert all(new)  # no route emptied
+    after = [seconds(v, r) for v, r in enumerate(new)]
+    assert max(after) <= shift
+    moved = sorted(set(new[0]) ^ set(start[0]))
+    assert moved  # something moved
+    if move > 0:
+        assert moved == list(range(3, 3 + len(moved)))  # the nearest doors first
+        assert after[0] >= mean
+    else:
+        assert moved == list(range(12 - len(moved), 12))  # those nearest route 1
+        assert after[0] < before[0]
+        assert after[0] <= mean
