@@ -49,8 +49,9 @@ class TurfProblem:
     fixed_cost
         Cost of sending out one more volunteer (in walking seconds).
     min_end_s
-        Soft lower bound on each route's time (balance); 0 = none. An unused
-        volunteer pays it in full, so a window of turfs keeps its turfs.
+        Soft lower bound on each route's time (balance); 0 = none. OR-Tools
+        charges it only to volunteers who are sent out, so a window may empty a
+        turf (its doors are then walked by the others).
     max_end_s
         Soft upper bound on each route's time (balance); 0 = none (the shift
         limit stays hard either way).
