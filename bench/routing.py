@@ -286,6 +286,9 @@ def bench_size(
             continue
         w, k, over = check(tmat, sol, len(in_turf))
         used_routes = sum(1 for _, s in sol if s)
+        # the same balance rule canvass keeps, on the solver's routes
+        rt = np.array([route_cost(tmat, d, q) + DOOR_S * len(q) for d, q in sol if q])
+        even = float((np.abs(rt / rt.mean() - 1) <= cfg.turf.balance).mean())
         label = (
             f"{name} (exploration level {args.vroom_level})"
             if name == "vroom"
@@ -294,12 +297,19 @@ def bench_size(
         print(
             f"[{n} doors] {label}: walk {w / 3600:.1f} h, doors routed {k:,}, "
             f"volunteers "
-            f"{used_routes}, over shift {over}, wall {used:.1f} s; canvass/{name} walk "
+            f"{used_routes} ({100 * even:.0f}% within +-15% of their mean), over "
+            f"shift {over}, wall {used:.1f} s; canvass/{name} walk "
             f"ratio {c_walk / max(w, 1):.3f}, per routed door "
             f"{(c_walk / max(c_doors, 1)) / max(w / max(k, 1), 1e-9):.3f}",
             flush=True,
         )
-        result[name] = {"walk_s": w, "doors": k, "wall_s": used, "routes": used_routes}
+        result[name] = {
+            "walk_s": w,
+            "doors": k,
+            "wall_s": used,
+            "routes": used_routes,
+            "balanced": even,
+        }
         solvers[name] = sol
     if args.export:
         out = Path(args.export)
