@@ -50,7 +50,7 @@ _WIDE = 8
 #: In the wide windows balance comes first (a second outside the band weighs
 #: `_CHAIN_COST` against `_SCALE` for a second of walking), and the local search
 #: stops after `_CHAIN_SOLUTIONS` improving moves (a deterministic cap on windows
-#: of up to 400 doors, where each move costs OR-Tools 50-100 ms).
+#: of up to 400 doors, where each move costs OR-Tools 50-200 ms).
 _CHAIN_COST = 300
 _CHAIN_SOLUTIONS = 300
 #: Share of the band the wide windows pull towards (narrow ones: a third). Pulling

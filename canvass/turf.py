@@ -11,7 +11,8 @@ the map) are re-routed together by OR-Tools, starting from the cut, so doors mov
 to whichever neighbouring turf walks them most cheaply; soft bounds around the
 precinct's mean keep them even. A last repair pass re-routes each turf still more
 than ``turf.balance`` (15 %) from its precinct's mean with its nearest turfs,
-pulled hard towards the mean (:mod:`canvass._windows`). Turfs never
+pulled hard towards the mean, and where that is not enough with a wider chain of
+turfs that hand work along (:mod:`canvass._windows`). Turfs never
 cross precinct lines unless ``turf.cross_precincts`` is set. Each turf gets a staging
 point: the office from the config, or the street node a car can reach where the
 turf's loop is shortest.
