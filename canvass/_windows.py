@@ -330,20 +330,24 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
     as routing each turf on its own later shortens some walks) is re-routed together
     with its nearest turfs (by the centre of their doors), pulled hard towards the
     mean; a turf longer than a whole shift is split, with one more volunteer from
-    its staging point. A window's new cut is kept only when it brings the window's
-    turfs closer to the band. Turfs the first round cannot fix get wider windows
-    (`_WIDE` turfs, balance weighed above walking) from later rounds, started with
-    work already handed along: a short turf filled with its neighbours' nearest
-    doors, a long one's doors given to the turfs nearest them, so the deficit or
-    excess spreads over a chain of turfs. A turf can still stay outside when its
-    doors sit so far from every other turf's that no walk can take them in (the
+    its staging point. A window's new cut is kept only when it brings the
+    precinct's turfs closer to the band around the precinct's new mean (a window
+    that adds or removes a turf moves the mean). Turfs the first round cannot fix
+    get wider windows (`_WIDE` turfs, balance weighed above walking) from later
+    rounds, started with work already handed along: a short turf filled with its
+    neighbours' nearest doors, a long one's doors given to the turfs nearest them,
+    so the deficit or excess spreads over a chain of turfs; a long turf also tries
+    the shortest turf near it shared out among its neighbours, which raises the
+    precinct's mean (a dense cluster off on its own, too long for one turf and too
+    short for two). A turf can still stay outside when its doors sit so far from
+    every other turf's that no walk can take them in (the
     turf report counts such turfs).
     """
     limit = config.turf.balance * _HEADROOM
     shift = config.turf.shift_s * config.turf.volunteers_per_turf
     for round_no in range(_REPAIR_ROUNDS):
         problems: list[TurfProblem] = []
-        windows: list[tuple[int, list[int], pd.DataFrame, list[Any], float]] = []
+        windows: list[tuple[int, list[int], pd.DataFrame, list[Any], int]] = []
         for gi, (_, turfs) in enumerate(plans):
             if len(turfs) < 2:
                 continue
@@ -371,8 +375,21 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
                 if round_no == 0:
                     variants = [v for v in variants if v[1] < _WIDE]
                 taken.update(free[: max(w for _, w, _ in variants)])
-                for extra, size, move in variants:
-                    group = free[:size]
+                groups = [
+                    (free[:size], extra, size, move) for extra, size, move in variants
+                ]
+                if round_no > 0 and times[bad] > (1 + limit) * mean:
+                    # a long turf no neighbour can take work from (a dense cluster
+                    # off on its own): one turf fewer nearby raises the mean instead
+                    short = min(free[1:_WIDE], key=lambda x: times[x], default=bad)
+                    rest = sorted(
+                        (x for x in free[:_WIDE] if x != short),
+                        key=lambda x: float(np.hypot(*(centre[x] - centre[short]))),
+                    )
+                    if short != bad:
+                        group = [short, *rest[: _SHARE_WINDOW - 1]]
+                        groups.append((group, -1, _SHARE_WINDOW, 0))
+                for group, extra, size, move in groups:
                     prob, doors, nodes = _window(
                         index,
                         [turfs[x] for x in group],
@@ -387,7 +404,7 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
                         relax=round_no > 0,
                     )
                     problems.append(prob)
-                    windows.append((gi, group, doors, nodes, mean))
+                    windows.append((gi, group, doors, nodes, int(bad)))
         if not problems:
             break
         sols = solve_all(problems, config.route.workers)
@@ -404,23 +421,30 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
         )
         fixed = dict(polished)
         best: dict[tuple[int, int], tuple[float, list[Turf]]] = {}
-        for w, (gi, group, _, _, mean) in enumerate(windows):
+        for w, (gi, group, _, _, bad) in enumerate(windows):
             new = fixed.get(str(w), [])
             if sum(len(m) for m, _, _ in new) < sum(
                 len(plans[gi][1][x][0]) for x in group
             ):
                 continue  # the solver or the polish had to leave a door out
-            before = np.array([plans[gi][1][x][1] for x in group])
-            after = np.array([t[1] for t in new])
-            gain = _outside(before, mean, limit) - _outside(after, mean, limit)
-            key = (gi, group[0])
+            # judged on the whole precinct: a window that adds or removes a turf
+            # moves the precinct's mean, and every turf's band with it
+            before = np.array([t[1] for t in plans[gi][1]])
+            after = np.array(
+                [t[1] for x, t in enumerate(plans[gi][1]) if x not in group]
+                + [t[1] for t in new]
+            )
+            gain = _outside(before, before.mean(), limit) - _outside(
+                after, after.mean(), limit
+            )
+            key = (gi, bad)
             if gain > 0 and gain > best.get(key, (0.0, []))[0]:
                 best[key] = (gain, new)
         out: list[tuple[str, list[Turf | None]]] = [
             (pid, list(turfs)) for pid, turfs in plans
         ]
-        for w, (gi, group, _, _, _) in enumerate(windows):
-            key = (gi, group[0])
+        for w, (gi, group, _, _, bad) in enumerate(windows):
+            key = (gi, bad)
             if key in best and best[key][1] is fixed.get(str(w)):
                 new = best[key][1]
                 for x, t in itertools.zip_longest(group, new[: len(group)]):
