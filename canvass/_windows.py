@@ -8,6 +8,7 @@ within ``turf.balance`` (default 15 %) of the precinct's mean estimated time.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -123,20 +124,16 @@ def _window(
     k = len(nodes)
     initial += [()] * (k - len(initial))
     walk_s = costs.matrix / wp.speed_m_s
-    walk = np.ceil(walk_s - 1e-9)
     if move:
+        walk = np.ceil(walk_s - 1e-9)
         initial = _moved(initial, doors, walk, mean, shift, wp.door_s, move)
-    hard = shift
-    for v, r in enumerate(initial if relax else []):
-        path = [v, *[k + x for x in r], v]
-        hard = max(hard, int(walk[path[:-1], path[1:]].sum() + wp.door_s * len(r)))
     problem = TurfProblem(
         turf_id=name,
         walk_s=walk_s,
         service_s=np.full(len(doors), wp.door_s, dtype=np.int64),
         penalty=np.full(len(doors), 20 * capacity, dtype=np.int64),
         vehicles=k,
-        shift_s=hard,
+        shift_s=shift,
         open_routes=rp.open_routes,
         time_limit_s=tp.tour_time_s,
         solution_limit=min(x for x in (solutions, rp.solution_limit, 2**62) if x > 0),
@@ -148,6 +145,11 @@ def _window(
         cost_scale=_SCALE,
         initial=tuple(initial),
     )
+    if relax:  # timed as the solver times it (open routes without the walk back)
+        longest = max(
+            route_s(problem, v, list(r), wp.door_s) for v, r in enumerate(initial)
+        )
+        problem = dataclasses.replace(problem, shift_s=max(shift, int(longest)))
     return problem, doors, nodes
 
 
