@@ -19,6 +19,7 @@ import shapely
 
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
+from ._legs import TurfCosts, handoffs, has_legs
 from ._solver import TurfProblem, drop_penalties, route_s, solve_all
 from .config import PlanConfig
 
@@ -324,7 +325,12 @@ def _outside(times: np.ndarray, mean: float, limit: float) -> float:
     return float((np.maximum(lo - times, 0) + np.maximum(times - hi, 0)).sum())
 
 
-def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list[Plan]:
+def rebalance(
+    index: StreetIndex,
+    plans: list[Plan],
+    config: PlanConfig,
+    car_nodes: Callable[[pd.DataFrame], list[Any]] | None = None,
+) -> list[Plan]:
     """
     Repair turfs still outside the balance band after the improvement passes.
 
@@ -350,6 +356,7 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
     for round_no in range(_REPAIR_ROUNDS):
         problems: list[TurfProblem] = []
         windows: list[tuple[int, list[int], pd.DataFrame, list[Any], int]] = []
+        handed: list[tuple[int, list[int], int, list[Turf]]] = []
         for gi, (_, turfs) in enumerate(plans):
             if len(turfs) < 2:
                 continue
@@ -357,7 +364,8 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
             mean = float(times.mean())
             dev = np.abs(times / mean - 1)
             centre = _centres(turfs)
-            taken: set[int] = set()
+            # a turf walked in car legs is never re-routed with others on foot
+            taken = {x for x, (m, _, node) in enumerate(turfs) if has_legs(m, node)}
             for bad in np.argsort(-dev, kind="stable"):
                 if dev[bad] <= limit or bad in taken:
                     continue
@@ -376,6 +384,20 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
                     variants = [(0, WINDOW, 0), (1, WINDOW, 0), (0, _WIDE, -1)]
                 if round_no == 0:
                     variants = [v for v in variants if v[1] < _WIDE]
+                elif config.turf.car_legs and car_nodes is not None:
+                    # no walk evens it out: try handing doors over as a car leg
+                    handed += [
+                        (gi, group, int(bad), new)
+                        for group, new in handoffs(
+                            index,
+                            turfs,
+                            int(bad),
+                            free[1:_WIDE],
+                            mean,
+                            config,
+                            car_nodes,
+                        )
+                    ]
                 taken.update(free[: max(w for _, w, _ in variants)])
                 groups = [
                     (free[:size], extra, size, move) for extra, size, move in variants
@@ -407,9 +429,9 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
                     )
                     problems.append(prob)
                     windows.append((gi, group, doors, nodes, int(bad)))
-        if not problems:
+        if not problems and not handed:
             break
-        sols = solve_all(problems, config.route.workers)
+        sols = solve_all(problems, config.route.workers) if problems else {}
         # the soft bounds could still be met by walking further rather than by
         # taking doors: route each new turf on its own before judging the window
         cands = [
@@ -417,13 +439,16 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
             for w, ((_, _, doors, nodes, _), prob) in enumerate(
                 zip(windows, problems, strict=True)
             )
+        ] + [(str(len(windows) + h), (new, True)) for h, (*_, new) in enumerate(handed)]
+        entries = [(gi, group, bad) for gi, group, _, _, bad in windows] + [
+            (gi, group, bad) for gi, group, bad, _ in handed
         ]
         polished, _ = polish(
             index, [(w, new) for w, (new, complete) in cands if complete], config
         )
         fixed = dict(polished)
         best: dict[tuple[int, int], tuple[float, list[Turf]]] = {}
-        for w, (gi, group, _, _, bad) in enumerate(windows):
+        for w, (gi, group, bad) in enumerate(entries):
             new = fixed.get(str(w), [])
             if sum(len(m) for m, _, _ in new) < sum(
                 len(plans[gi][1][x][0]) for x in group
@@ -440,12 +465,14 @@ def rebalance(index: StreetIndex, plans: list[Plan], config: PlanConfig) -> list
                 after, after.mean(), limit
             )
             key = (gi, bad)
+            if w >= len(windows) and key in best:
+                continue  # a car leg only where no walk evens the turf out
             if gain > 0 and gain > best.get(key, (0.0, []))[0]:
                 best[key] = (gain, new)
         out: list[tuple[str, list[Turf | None]]] = [
             (pid, list(turfs)) for pid, turfs in plans
         ]
-        for w, (gi, group, _, _, bad) in enumerate(windows):
+        for w, (gi, group, bad) in enumerate(entries):
             key = (gi, bad)
             if key in best and best[key][1] is fixed.get(str(w)):
                 new = best[key][1]
@@ -522,11 +549,10 @@ def polish(
     problems: list[TurfProblem] = []
     for pid, turfs in plans:
         for members, _, node in turfs:
-            costs = LocalCosts(index, Anchors.build(index, members, [node], wp))
             problems.append(
                 TurfProblem(
                     turf_id=f"{pid}\t{len(problems)}",
-                    walk_s=costs.matrix / wp.speed_m_s,
+                    walk_s=TurfCosts.build(index, members, node, config).seconds,
                     service_s=np.full(len(members), wp.door_s, dtype=np.int64),
                     penalty=drop_penalties(
                         members[schema.VALUE].to_numpy(dtype=float), shift, floor=20

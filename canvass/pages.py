@@ -235,9 +235,17 @@ def route_page_data(
         mine = plan.stops[plan.stops[schema.ROUTE_ID] == route_id].sort_values(
             schema.STOP, kind="stable"
         )
+        drives = (
+            mine[schema.DRIVE_S].fillna(0).to_numpy()
+            if schema.DRIVE_S in mine.columns
+            else np.zeros(len(mine))
+        )
         stops = [
             _door_stop(int(n), str(d), lookups, out.door_names)
-            for n, d in zip(mine[schema.STOP], mine[schema.DOOR_ID], strict=True)
+            | {"drive": max(1, round(float(t) / 60)) if t > 0 else 0}
+            for n, d, t in zip(
+                mine[schema.STOP], mine[schema.DOOR_ID], drives, strict=True
+            )
         ]
     start = path[0] if path else ([stops[0]["lat"], stops[0]["lon"]] if stops else None)
     return {

@@ -317,6 +317,14 @@ class TurfParams:
         Guided-local-search seconds for the street tour that orders each block of
         up to 900 doors before cutting; 0 = local search to a local optimum
         (deterministic).
+    car_legs
+        Let a turf that cannot be evened out on foot (a hamlet far from every other
+        door) be walked in two or more legs with a short drive between them.
+    drive_m_s
+        Driving speed between legs, over the street network's distance (8 m/s,
+        about 29 km/h: rural and town roads with turns and stops).
+    park_s
+        Seconds added to every drive between legs, to park and get going.
     """
 
     shift_s: int = 7200
@@ -326,9 +334,14 @@ class TurfParams:
     office: tuple[float, ...] = ()
     fill: float = 0.9
     tour_time_s: float = 0.0
+    car_legs: bool = True
+    drive_m_s: float = 8.0
+    park_s: int = 120
 
     def __post_init__(self) -> None:
         positive("turf", "shift_s", self.shift_s)
+        positive("turf", "drive_m_s", self.drive_m_s)
+        positive("turf", "park_s", self.park_s, allow_zero=True)
         if self.office and (
             len(self.office) != 2
             or not -90 <= self.office[0] <= 90

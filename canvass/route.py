@@ -24,7 +24,8 @@ import pandas as pd
 import shapely
 
 from . import schema
-from ._costs import Anchors, LocalCosts, StreetIndex
+from ._costs import StreetIndex
+from ._legs import TurfCosts
 from ._solver import TurfProblem, drop_penalties, solve_all
 from .config import PlanConfig
 from .turf import TURF_ORDER
@@ -33,7 +34,7 @@ __all__ = ["RouteResult", "route_turfs"]
 
 logger = logging.getLogger(__name__)
 
-_STOP_EXTRA = (schema.LEG_S, schema.SIDE)
+_STOP_EXTRA = (schema.LEG_S, schema.SIDE, schema.DRIVE_S)
 
 
 @dataclass(frozen=True)
@@ -112,20 +113,19 @@ def route_turfs(
     )
     in_turf = in_turf.assign(**{schema.VALUE: values_all})
     problems: list[TurfProblem] = []
-    local: dict[str, tuple[pd.DataFrame, LocalCosts, Any, int]] = {}
+    local: dict[str, tuple[pd.DataFrame, TurfCosts, Any, int]] = {}
     for tid, grp in in_turf.groupby(schema.TURF_ID, sort=True):
         tid = str(tid)
         ordered = TURF_ORDER in grp.columns and bool((grp[TURF_ORDER] >= 0).all())
         grp = grp.sort_values(TURF_ORDER) if ordered else grp.sort_index()
         staging = turfs.at[tid, schema.STAGING_NODE]
         vols = int(turfs.at[tid, "volunteers"]) if "volunteers" in turfs.columns else 1
-        anchors = Anchors.build(index, grp, [staging], wp)
-        costs = LocalCosts(index, anchors)
+        costs = TurfCosts.build(index, grp, staging, config)
         local[tid] = (grp, costs, staging, vols)
         problems.append(
             TurfProblem(
                 turf_id=tid,
-                walk_s=costs.matrix / wp.speed_m_s,
+                walk_s=costs.seconds,
                 service_s=np.full(len(grp), wp.door_s, dtype=np.int64),
                 penalty=drop_penalties(
                     grp[schema.VALUE].to_numpy(dtype=float), tp.shift_s, floor=4
@@ -151,7 +151,7 @@ def route_turfs(
     for tid in sorted(local):
         grp, costs, staging, vols = local[tid]
         visited: set[int] = set()
-        start_xy = costs.index.node_xy(staging)
+        start_xy = costs.stop_xy(0)
         vol_no = 0
         for order in solutions[tid]:
             if not order:
@@ -163,13 +163,15 @@ def route_turfs(
                 seq.append(0)
             coords: list[tuple[float, float]] = [start_xy]
             clock = 0.0
-            walk_m = 0.0
+            walk_m = drive_m = drive_s = 0.0
             for s_no, (a, b) in enumerate(itertools.pairwise(seq), start=1):
-                leg_m = costs.path_length(a, b)
+                leg_m, hop_m, hop_s, path = costs.hop(a, b)
                 leg_s = leg_m / wp.speed_m_s
-                coords.extend(costs.leg(a, b))
+                coords.extend(path)
                 walk_m += leg_m
-                clock += leg_s
+                drive_m += hop_m
+                drive_s += hop_s
+                clock += leg_s + hop_s
                 if b == 0:
                     break
                 row = grp.iloc[b - 1]
@@ -184,6 +186,7 @@ def route_turfs(
                         schema.LEG_M: round(leg_m, 1),
                         schema.LEG_S: round(leg_s),
                         schema.SIDE: str(row[schema.SIDE]),
+                        schema.DRIVE_S: round(hop_s),
                     }
                 )
                 clock += wp.door_s
@@ -200,7 +203,10 @@ def route_turfs(
                     schema.WALK_M: round(walk_m, 1),
                     schema.WALK_S: round(walk_m / wp.speed_m_s),
                     schema.DOOR_S: len(order) * wp.door_s,
+                    schema.DRIVE_M: round(drive_m, 1),
+                    schema.DRIVE_S: round(drive_s),
                     schema.TOTAL_S: round(walk_m / wp.speed_m_s)
+                    + round(drive_s)
                     + len(order) * wp.door_s,
                     "start_x": start_xy[0],
                     "start_y": start_xy[1],
@@ -230,6 +236,8 @@ def route_turfs(
             schema.WALK_M,
             schema.WALK_S,
             schema.DOOR_S,
+            schema.DRIVE_M,
+            schema.DRIVE_S,
             schema.TOTAL_S,
             "start_x",
             "start_y",
@@ -245,6 +253,7 @@ def route_turfs(
         "doors_routed": len(stops),
         "dropped_for_time": len(left),
         "walk_m": float(routes[schema.WALK_M].sum()) if len(routes) else 0.0,
+        "drive_m": float(routes[schema.DRIVE_M].sum()) if len(routes) else 0.0,
         "max_total_s": int(routes[schema.TOTAL_S].max()) if len(routes) else 0,
     }
     logger.info(

@@ -172,6 +172,8 @@ STREET_CLASS: Final = "street_class"  # OSM highway tag of the snapped edge
 N_DOORS: Final = "n_doors"
 EST_S: Final = "est_s"  # estimated time to work the turf, walking plus doors
 STAGING_NODE: Final = "staging_node"
+N_LEGS: Final = "n_legs"  # walking loops of a turf, joined by short drives
+CAR_STOP: Final = "car_stop"  # street node a door's leg is walked from (car legs)
 TURF_COLUMNS: Final = (PRECINCT_ID, N_DOORS, N_TARGETS, EST_S)
 
 # --- stops and routes -------------------------------------------------------------
@@ -180,6 +182,8 @@ STOP: Final = "stop"
 ARRIVE_S: Final = "arrive_s"
 LEG_M: Final = "leg_m"
 LEG_S: Final = "leg_s"
+DRIVE_S: Final = "drive_s"  # seconds driven (parking included) just before a stop
+DRIVE_M: Final = "drive_m"
 STOP_COLUMNS: Final = (ROUTE_ID, TURF_ID, VOLUNTEER, STOP, DOOR_ID, ARRIVE_S, LEG_M)
 WALK_M: Final = "walk_m"
 WALK_S: Final = "walk_s"

@@ -35,6 +35,7 @@ import shapely
 
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
+from ._legs import car_stops
 from ._solver import TurfProblem, solve_all
 from ._split import balance_stats, split_tour
 from ._windows import Turf, improve, polish, rebalance, restage
@@ -232,6 +233,7 @@ def cut_turfs(
     out = doors.copy()
     out[schema.TURF_ID] = ""
     out[TURF_ORDER] = -1
+    out[schema.CAR_STOP] = pd.Series([None] * len(out), index=out.index, dtype=object)
     ok = (out[schema.N_TARGETS].fillna(0) > 0) & out[schema.EDGE_U].notna()
     work = out[ok]
     index = StreetIndex(G)
@@ -254,15 +256,23 @@ def cut_turfs(
         if tp.cross_precincts
         else [(str(p), g) for p, g in work.groupby(schema.PRECINCT_ID, sort=True)]
     )
-    near = None if office_node is not None else _near_doors(cands, tree)
-    plans, dropped = _block_turfs(index, groups, config, staging, near)
+    near = _near_doors(cands, tree)
+    plans, dropped = _block_turfs(
+        index, groups, config, staging, near, restage_turfs=office_node is None
+    )
     rows: list[dict[str, Any]] = []
     for pid, turf_list in plans:
         for t, (members, est_s, node) in enumerate(turf_list, start=1):
             tid = f"{pid}-T{t:02d}" if not tp.cross_precincts else f"T{t:03d}"
             out.loc[members.index, schema.TURF_ID] = tid
             out.loc[members.index, TURF_ORDER] = np.arange(len(members))
+            stops = pd.Series(car_stops(members, node), index=members.index)
+            out.loc[members.index, schema.CAR_STOP] = stops
             pts = shapely.get_coordinates(members.geometry.to_numpy())
+            legs = stops.factorize()[0]
+            outline = shapely.union_all(
+                [_outline(pts[legs == leg]) for leg in range(legs.max() + 1)]
+            )
             precinct = (
                 pid
                 if not tp.cross_precincts
@@ -278,7 +288,8 @@ def cut_turfs(
                     schema.EST_S: round(est_s),
                     schema.STAGING_NODE: node,
                     "volunteers": tp.volunteers_per_turf,
-                    "geometry": _outline(pts),
+                    schema.N_LEGS: int(legs.max()) + 1,
+                    "geometry": outline,
                 }
             )
     turfs = gpd.GeoDataFrame(
@@ -292,6 +303,7 @@ def cut_turfs(
             schema.EST_S,
             schema.STAGING_NODE,
             "volunteers",
+            schema.N_LEGS,
             "geometry",
         ],
         geometry="geometry",
@@ -317,6 +329,7 @@ def cut_turfs(
         "turfs_outside_balance": outside,
         "balance_pct": round(100 * tp.balance),
         "dropped_for_time": len(left),
+        "car_leg_turfs": int((turfs[schema.N_LEGS] > 1).sum()) if len(turfs) else 0,
     }
     logger.info(
         "Cut %s target doors into %s turfs",
@@ -331,7 +344,9 @@ def _block_turfs(
     groups: list[tuple[str, pd.DataFrame]],
     config: PlanConfig,
     staging: Callable[[pd.DataFrame], Any],
-    restage_candidates: Callable[[pd.DataFrame], list[Any]] | None,
+    car_nodes: Callable[[pd.DataFrame], list[Any]],
+    *,
+    restage_turfs: bool,
 ) -> tuple[list[tuple[str, list[Turf]]], pd.DataFrame]:
     """
     Cut each group's doors into turfs: a street tour first, then an optimal split.
@@ -411,12 +426,13 @@ def _block_turfs(
         plans.append((pid, turfs))
     for pass_no in range(_PASSES):
         plans = improve(index, plans, config, pass_no)
-        if pass_no == 0 and restage_candidates is not None:
-            plans = restage(index, plans, config, restage_candidates)
+        if pass_no == 0 and restage_turfs:
+            plans = restage(index, plans, config, car_nodes)
     plans = rebalance(index, plans, config)
     plans, gone = polish(index, plans, config)
     if balance_stats(_est_table(plans), tp.balance)[2]:
-        plans, _ = polish(index, rebalance(index, plans, config), config)
+        # what walking alone could not even out may take a car leg
+        plans, _ = polish(index, rebalance(index, plans, config, car_nodes), config)
     return plans, gone
 
 

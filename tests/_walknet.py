@@ -61,12 +61,24 @@ def _ways() -> list[tuple[str, str, list[tuple[float, float]], dict[str, str]]]:
     return ways
 
 
-def write_osm(path: Path) -> Path:
-    """Write the grid as OSM XML (nodes shared at intersections)."""
+#: A hamlet 2.5 km east of the grid, reached by a country road (car-leg tests).
+HAMLET_WAYS = [
+    ("Hamlet Road", "tertiary", [(600, 150), (1800, 150), (3100, 150)], {}),
+    ("Farm Lane", "residential", [(3100, 150), (3100, 450)], {}),
+]
+
+
+def hamlet_doors() -> list[tuple[float, float]]:
+    """Six doors along Farm Lane, both sides."""
+    return [(3100 + dx, y) for y in (230.0, 300.0, 370.0) for dx in (-12.0, 12.0)]
+
+
+def write_osm(path: Path, extra_ways: list[Any] | None = None) -> Path:
+    """Write the grid (and `extra_ways`) as OSM XML (nodes shared at intersections)."""
     ids: dict[tuple[float, float], int] = {}
     node_lines: list[str] = []
     way_lines: list[str] = []
-    for w, (name, hw, pts, extra) in enumerate(_ways(), start=1):
+    for w, (name, hw, pts, extra) in enumerate(_ways() + (extra_ways or []), start=1):
         refs = []
         for p in pts:
             if p not in ids:
