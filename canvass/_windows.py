@@ -481,8 +481,8 @@ def rebalance(
                 out[gi][1].extend(new[len(group) :])  # the split's new turf
         changed = bool(best)
         plans = [(pid, [t for t in turfs if t is not None]) for pid, turfs in out]
-        if not changed:
-            break
+        if not changed and round_no > 0:
+            break  # (the first round tries narrow windows only)
     return plans
 
 

@@ -6,9 +6,17 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from _walknet import CRS, grid_doors, lonlat, make_doors, write_osm
+from _walknet import (
+    CRS,
+    HAMLET_WAYS,
+    grid_doors,
+    hamlet_doors,
+    lonlat,
+    make_doors,
+    write_osm,
+)
 
-from canvass import _split, _windows, network, schema, turf
+from canvass import _legs, _split, _windows, network, route, schema, turf
 from canvass.config import PlanConfig, WalkParams
 from canvass.errors import InputError
 
@@ -227,3 +235,96 @@ def test_moved_start_hands_over_nearest_doors_within_the_shift(move: int) -> Non
         assert moved == list(range(12 - len(moved), 12))  # those nearest route 1
         assert after[0] < before[0]
         assert after[0] <= mean
+
+
+@pytest.fixture(scope="module")
+def hamlet_town(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """The grid plus a hamlet of six doors 2.5 km east, all in one precinct."""
+    path = write_osm(tmp_path_factory.mktemp("hamlet") / "g.osm", HAMLET_WAYS)
+    G = network.read_walk_graph(path, WalkParams(cache_dir="none"), crs=CRS)
+    xy = grid_doors() + hamlet_doors()
+    doors = make_doors(xy, value=[1.0] * len(xy))
+    return G, network.snap_doors(doors, G, WalkParams()).doors
+
+
+def test_a_hamlet_is_walked_as_a_car_leg_and_every_turf_is_even(
+    hamlet_town: tuple,
+) -> None:
+    G, snapped = hamlet_town
+    hamlet = snapped.index[-len(hamlet_doors()) :]
+    res = turf.cut_turfs(snapped, G, _config(shift_s=3600))
+    t = res.turfs
+    est = t[schema.EST_S].to_numpy(dtype=float)
+    assert np.abs(est / est.mean() - 1).max() <= 0.15, est
+    assert res.report["turfs_outside_balance"] == 0
+    assert res.report["car_leg_turfs"] >= 1
+    d = res.doors
+    (tid,) = d.loc[hamlet, schema.TURF_ID].unique()  # the hamlet stays together
+    assert t.at[tid, schema.N_LEGS] == 2
+    members = d[d[schema.TURF_ID] == tid]
+    stops = set(members[schema.CAR_STOP])
+    assert len(stops) == 2
+    assert t.at[tid, schema.STAGING_NODE] in stops
+    assert stops <= set(G.nodes)
+    # with walking alone the hamlet is a turf of its own, far shorter than the rest
+    foot = turf.cut_turfs(snapped, G, _config(shift_s=3600, car_legs=False))
+    assert foot.report["car_leg_turfs"] == 0
+    assert foot.report["turfs_outside_balance"] >= 1
+    assert (foot.turfs[schema.N_LEGS] == 1).all()
+    assert set(foot.doors[schema.CAR_STOP].dropna()) <= set(G.nodes)
+
+
+def test_car_leg_costs_keep_the_car_where_the_route_left_it(hamlet_town: tuple) -> None:
+    G, snapped = hamlet_town
+    cfg = _config(shift_s=3600)
+    index = _windows.StreetIndex(G)
+    main = snapped.iloc[:3]
+    far = snapped.iloc[-2:]
+    node, stop = (
+        sorted(network.main_component(G), key=str)[0],
+        snapped.iloc[-1][schema.EDGE_U],
+    )
+    members = pd.concat([main, far.assign(**{schema.CAR_STOP: stop})])
+    c = _legs.TurfCosts.build(index, members, node, cfg)
+    assert c.stops == [node, stop]
+    assert list(c.leg) == [0, 0, 0, 1, 1]
+    walk = c.costs.matrix / cfg.walk.speed_m_s
+    drive = c.drive_s[0, 1]
+    assert drive == pytest.approx(walk[0, 1] * cfg.walk.speed_m_s / 8.0 + 120)
+    # door 1 (leg 0) to door 4 (leg 1): back to the car, drive, walk on
+    assert c.seconds[1, 4] == pytest.approx(walk[2, 0] + drive + walk[1, 5])
+    assert c.seconds[4, 5] == pytest.approx(walk[5, 6])  # same leg: on foot
+    assert c.seconds[0, 4] == pytest.approx(drive + walk[1, 5])
+    assert c.seconds[5, 0] == pytest.approx(walk[6, 1] + drive)
+    # every step of a route is the walk plus the drive the seconds matrix charges
+    for a, b in itertools.permutations(range(6), 2):
+        walk_m, _, hop_s, coords = c.hop(a, b)
+        assert walk_m / cfg.walk.speed_m_s + hop_s == pytest.approx(c.seconds[a, b])
+        if (a == 0 or a <= 3) != (b == 0 or b <= 3):  # a change of leg
+            xy = {(round(x), round(y)) for x, y in coords}
+            assert {tuple(round(v) for v in c.stop_xy(i)) for i in (0, 1)} <= xy
+
+
+def test_routes_drive_between_legs_within_the_shift(hamlet_town: tuple) -> None:
+    G, snapped = hamlet_town
+    cfg = _config(shift_s=3600)
+    res = turf.cut_turfs(snapped, G, cfg)
+    routed = route.route_turfs(res.doors, res.turfs, G, cfg)
+    stops, routes = routed.stops, routed.routes
+    in_turfs = int(res.turfs[schema.N_DOORS].sum())
+    assert len(stops) == in_turfs
+    assert stops[schema.DOOR_ID].is_unique
+    assert (routes[schema.TOTAL_S] <= 3600).all()
+    legs = res.turfs.index[res.turfs[schema.N_LEGS] > 1]
+    mine = routes[routes[schema.TURF_ID].isin(legs)]
+    assert (mine[schema.DRIVE_S] > 0).all()
+    assert (mine[schema.DRIVE_M] > 2000).all()
+    assert (routes.loc[~routes[schema.TURF_ID].isin(legs), schema.DRIVE_S] == 0).all()
+    # each leg is walked in one go: a route drives to a door at most once per leg
+    drives = stops[stops[schema.DRIVE_S] > 0].groupby(schema.TURF_ID).size()
+    assert set(drives.index) == set(legs)
+    assert (drives <= res.turfs.loc[drives.index, schema.N_LEGS]).all()
+    # the estimate is the routed time: walk, drive and doors
+    total = routes.groupby(schema.TURF_ID)[schema.TOTAL_S].sum()
+    est = res.turfs.loc[total.index, schema.EST_S]
+    assert (np.abs(total - est) <= res.turfs.loc[total.index, schema.N_DOORS] + 4).all()
