@@ -10,12 +10,14 @@ route's doors plus its staging point bounds the walking any solver could do for 
 split of doors into routes. By default turfs may cross precinct lines (the town is one
 group, as the solvers it is compared with see it); ``--by-precinct`` cuts them inside
 the real 2012-2021 precincts instead. Turf balance is reported both ways: on the
-turfs' estimated times and on the routed times.
+turfs' estimated times and on the routed times. Car legs (a turf that drives between
+two clusters of doors) are off unless ``--car-legs``: the solvers compared walk
+every step, so the comparison is on foot.
 
 Usage::
 
     python bench/routing.py [--sizes 2000 8213] [--export DIR] [--turf-time 0.5]
-                            [--by-precinct]
+                            [--by-precinct] [--car-legs]
 
 The last line is ``routing: ratio_vs_pyvrp=.. ratio_vs_vroom=.. gap_to_bound=..
 wall_s=..`` for the largest size.
@@ -216,6 +218,7 @@ def bench_size(
                 "cross_precincts": not args.by_precinct,
                 "fill": args.fill,
                 "tour_time_s": args.block_time,
+                "car_legs": args.car_legs,
             },
             "route": {"time_limit_s": args.turf_time, "workers": args.workers},
         }
@@ -257,6 +260,8 @@ def bench_size(
         f"({100 * cut.report['share_balanced']:.0f}% of estimates and "
         f"{100 * routed_share:.0f}% of routed times within +-15% of their mean, "
         f"{cut.report['turfs_outside_balance']} outside), over shift {c_over}, "
+        f"{cut.report['car_leg_turfs']} with car legs "
+        f"({routed.report['drive_m'] / 1000:.1f} km driven), "
         f"wall {wall:.1f} s "
         f"(matrix for the other solvers {matrix_s:.1f} s)",
         flush=True,
@@ -355,6 +360,12 @@ def main() -> None:
         "--by-precinct",
         action="store_true",
         help="cut turfs inside the real 2012-2021 precincts (default: whole town)",
+    )
+    ap.add_argument(
+        "--car-legs",
+        action="store_true",
+        help="let turfs drive between legs (default off: the other solvers walk "
+        "every step, and the comparison is on foot)",
     )
     args = ap.parse_args()
     if not GRAPH.is_file() or not DOORS.is_file():
