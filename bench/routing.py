@@ -266,6 +266,15 @@ def bench_size(
         f"(matrix for the other solvers {matrix_s:.1f} s)",
         flush=True,
     )
+    if cut.report["car_leg_turfs"]:
+        r = routed.routes
+        print(
+            f"[{n} doors] canvass as planned, with its car legs: walk "
+            f"{r[schema.WALK_S].sum() / 3600:.1f} h, drive "
+            f"{r[schema.DRIVE_S].sum() / 3600:.1f} h, longest route "
+            f"{r[schema.TOTAL_S].max():,} s (the figures above walk every drive)",
+            flush=True,
+        )
     print(
         f"[{n} doors] lower bound (1-tree per route): {bound / 3600:.1f} h, gap "
         f"{100 * (c_walk / bound - 1):.1f}%",

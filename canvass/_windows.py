@@ -347,9 +347,13 @@ def rebalance(
     so the deficit or excess spreads over a chain of turfs; a long turf also tries
     the shortest turf near it shared out among its neighbours, which raises the
     precinct's mean (a dense cluster off on its own, too long for one turf and too
-    short for two). A turf can still stay outside when its doors sit so far from
-    every other turf's that no walk can take them in (the
-    turf report counts such turfs).
+    short for two). Given `car_nodes` (car-reachable nodes near some doors), a turf
+    no window evens out from the second round on also tries a car leg
+    (:func:`canvass._legs.handoffs`): a run of a nearby turf's doors walked from a
+    parking spot near them after a drive, or its own run handed over that way; car
+    legs are kept only for turfs no walking window improves, and turfs with car
+    legs are never re-routed with others. A turf can still stay outside when no
+    walk and no short drive evens it out (the turf report counts such turfs).
     """
     limit = config.turf.balance * _HEADROOM
     shift = config.turf.shift_s * config.turf.volunteers_per_turf
@@ -539,10 +543,11 @@ def polish(
     Route every turf on its own, as the routing stage will, and time it exactly.
 
     Local search from the turf's current walk, on the same costs the routing stage
-    uses (the turf's doors and staging point), so each turf's estimate is the walk
-    its volunteer will get. Doors that still do not fit in a shift (a door whose
-    walk there and back from any car-reachable point is longer than the shift) are
-    returned as dropped (the solver leaves out the least valuable first).
+    uses (the turf's doors, staging point and car legs), so each turf's estimate is
+    the walk (and drive) its volunteer will get. Doors that still do not fit in a
+    shift (a door whose walk there and back from any car-reachable point is longer
+    than the shift) are returned as dropped (the solver leaves out the least
+    valuable first).
     """
     tp, wp, rp = config.turf, config.walk, config.route
     shift = int(tp.shift_s * tp.volunteers_per_turf)

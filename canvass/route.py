@@ -6,7 +6,9 @@ model with one vehicle per volunteer, a time dimension of walking plus minutes p
 door capped at the shift, and every door droppable at a penalty that grows with its
 value, so when time runs short the least valuable doors drop out and are listed.
 Turfs are solved in parallel worker processes. Routes follow the streets, from the
-staging point and back (or open, ending at the last door).
+staging point and back (or open, ending at the last door); a turf cut with car legs
+(:mod:`canvass._legs`) drives between them, and its stops and totals say so
+(``drive_s``, ``drive_m``).
 """
 
 from __future__ import annotations

@@ -12,7 +12,10 @@ to whichever neighbouring turf walks them most cheaply; soft bounds around the
 precinct's mean keep them even. A last repair pass re-routes each turf still more
 than ``turf.balance`` (15 %) from its precinct's mean with its nearest turfs,
 pulled hard towards the mean, and where that is not enough with a wider chain of
-turfs that hand work along (:mod:`canvass._windows`). Turfs never
+turfs that hand work along (:mod:`canvass._windows`). What walking cannot even out
+(a hamlet far from every other door) may become a car leg: a run of doors walked
+from another parking spot after a short drive (:mod:`canvass._legs`; doors get
+``car_stop``, turfs ``n_legs``; ``turf.car_legs = false`` turns this off). Turfs never
 cross precinct lines unless ``turf.cross_precincts`` is set. Each turf gets a staging
 point: the office from the config, or the street node a car can reach where the
 turf's loop is shortest.
