@@ -30,7 +30,7 @@ from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
 from .config import PlanConfig
 
-__all__ = ["TurfCosts", "car_stops", "drive_s", "handoffs", "has_legs"]
+__all__ = ["TurfCosts", "car_seconds", "car_stops", "drive_s", "handoffs", "has_legs"]
 
 Coords = tuple[float, float]
 
@@ -45,6 +45,66 @@ def car_stops(members: pd.DataFrame, node: Hashable) -> list[Hashable]:
 def has_legs(members: pd.DataFrame, node: Hashable) -> bool:
     """Whether some door of the turf is walked from another car stop than `node`."""
     return any(s != node for s in car_stops(members, node))
+
+
+def car_seconds(
+    metres: np.ndarray,
+    k: int,
+    car: np.ndarray,
+    owner: np.ndarray,
+    config: PlanConfig,
+) -> np.ndarray:
+    """
+    Travel seconds of a routing problem whose doors may be walked in car legs.
+
+    Parameters
+    ----------
+    metres
+        Walking metres among the anchors: `k` staging points (one per volunteer),
+        then any other car stops, then the n doors (the last n anchors).
+    k
+        Staging points (volunteers).
+    car
+        Per door, the anchor of the car stop its leg is walked from, or -1 for a
+        door walked from its volunteer's staging point.
+    owner
+        Per door with a car stop, the volunteer whose leg it is (the caller lets
+        only that volunteer visit it).
+    config
+        Walking and driving speeds.
+
+    Returns
+    -------
+    seconds
+        ``(k + n, k + n)``: staging points, then doors. Between a leg's door and
+        any stop not of the same leg: walk to the car, drive (with parking), walk
+        on. Where the car is follows from the door: at its leg's stop, or at the
+        owner's staging point for a door walked from there.
+    """
+    wp, tp = config.walk, config.turf
+    n = len(car)
+    first = metres.shape[0] - n
+    walk = metres / wp.speed_m_s
+    keep = np.concatenate([np.arange(k), np.arange(first, first + n)])
+    out: np.ndarray = walk[np.ix_(keep, keep)]
+    if not (car >= 0).any():
+        return out
+    cars = metres[:first, :first]
+    drive = np.where(cars > 0, cars / tp.drive_m_s + tp.park_s, 0.0)
+    np.fill_diagonal(drive, 0.0)
+    door = np.arange(first, first + n)
+    staging = np.arange(k)
+    for h in np.flatnonzero(car >= 0):
+        s, ah = int(car[h]), first + int(h)
+        at = np.where(car >= 0, car, int(owner[h]))  # the car, for each door
+        same = car == s  # doors of the same leg: on foot
+        into = walk[door, at] + drive[at, s] + walk[s, ah]
+        out[k:, k + h] = np.where(same, walk[door, ah], into)
+        out[:k, k + h] = drive[staging, s] + walk[s, ah]
+        away = walk[ah, s] + drive[s, at] + walk[at, door]
+        out[k + h, k:] = np.where(same, walk[ah, door], away)
+        out[k + h, :k] = walk[ah, s] + drive[s, staging]
+    return out
 
 
 @dataclass(frozen=True)
@@ -63,8 +123,7 @@ class TurfCosts:
         Each door's car stop, as a position in `stops`.
     seconds
         Travel seconds between positions (0 = staging point, door ``i`` at
-        ``i + 1``): walking, and between legs the walk to the car, the drive and the
-        walk from the other stop.
+        ``i + 1``), from :func:`car_seconds`.
     drive_m, drive_s
         Driving metres and seconds (parking included) between car stops.
     """
@@ -85,30 +144,17 @@ class TurfCosts:
         config: PlanConfig,
     ) -> TurfCosts:
         """Costs of the turf whose doors are `members`, staged at `node`."""
-        wp, tp = config.walk, config.turf
         per_door = car_stops(members, node)
         stops = list(dict.fromkeys([node, *per_door]))
         at = {s: i for i, s in enumerate(stops)}
         leg = np.array([at[s] for s in per_door], dtype=np.int64)
-        costs = LocalCosts(index, Anchors.build(index, members, stops, wp))
-        walk = costs.matrix / wp.speed_m_s
-        k, n = len(stops), len(members)
+        costs = LocalCosts(index, Anchors.build(index, members, stops, config.walk))
+        k = len(stops)
         drive_m = costs.matrix[:k, :k].copy()
-        drive_s = drive_m / tp.drive_m_s + tp.park_s
+        drive_s = drive_m / config.turf.drive_m_s + config.turf.park_s
         np.fill_diagonal(drive_s, 0.0)
-        keep = np.concatenate([[0], np.arange(k, k + n)])
-        seconds = walk[np.ix_(keep, keep)]
-        if k > 1:
-            door = np.arange(k, k + n)
-            to_car = walk[door, leg]  # from each door back to its leg's car
-            from_car = walk[leg, door]  # from its leg's car to each door
-            cross = to_car[:, None] + drive_s[np.ix_(leg, leg)] + from_car[None, :]
-            same = leg[:, None] == leg[None, :]
-            seconds[1:, 1:] = np.where(same, seconds[1:, 1:], cross)
-            # the staging point is leg 0's car stop
-            first = leg == 0
-            seconds[0, 1:] = np.where(first, seconds[0, 1:], drive_s[0, leg] + from_car)
-            seconds[1:, 0] = np.where(first, seconds[1:, 0], to_car + drive_s[leg, 0])
+        car = np.where(leg > 0, leg, -1)
+        seconds = car_seconds(costs.matrix, 1, car, np.zeros_like(leg), config)
         return cls(costs, stops, leg, seconds, drive_m, drive_s)
 
     def _anchor(self, i: int) -> int:

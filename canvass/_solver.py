@@ -65,6 +65,9 @@ class TurfProblem:
         OR-Tools first-solution strategy (``PATH_CHEAPEST_ARC``, ``SAVINGS``, ...).
     initial
         Optional starting routes (door positions per volunteer) to improve on.
+    allowed
+        Per door, the one volunteer who may visit it (a door of that volunteer's
+        car leg), or -1 for any; empty = any volunteer for every door.
     """
 
     turf_id: str
@@ -85,6 +88,7 @@ class TurfProblem:
     cost_scale: int = 1
     first_solution: str = "PATH_CHEAPEST_ARC"
     initial: tuple[tuple[int, ...], ...] = ()
+    allowed: tuple[int, ...] = ()
 
 
 def drop_penalties(values: np.ndarray, shift_s: int, floor: int) -> np.ndarray:
@@ -180,6 +184,9 @@ def solve_turf(p: TurfProblem) -> tuple[str, list[list[int]]]:
         routing.AddDisjunction(
             [manager.NodeToIndex(i + nd)], int(p.penalty[i]) * p.cost_scale
         )
+    for i, v in enumerate(p.allowed):
+        if v >= 0:  # (SetAllowedVehiclesForIndex's list argument fails in SWIG 9.15)
+            routing.VehicleVar(manager.NodeToIndex(i + nd)).SetValues([-1, int(v)])
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, p.first_solution

@@ -19,7 +19,7 @@ import shapely
 
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
-from ._legs import TurfCosts, handoffs, has_legs
+from ._legs import TurfCosts, car_seconds, car_stops, handoffs
 from ._solver import TurfProblem, drop_penalties, route_s, solve_all
 from .config import PlanConfig
 
@@ -73,6 +73,7 @@ def _window(
     move: int = 0,
     solutions: int = 0,
     relax: bool = False,
+    carry: bool = False,
 ) -> tuple[TurfProblem, pd.DataFrame, list[Any]]:
     """
     Build the OR-Tools problem that re-routes `turfs` together.
@@ -92,18 +93,25 @@ def _window(
     all given to one neighbour), so the search starts from the current cut rather
     than from scratch; the soft bounds still pull every turf under the shift, and
     the repair keeps a window only when routing each turf on its own then places
-    every door.
+    every door. A door of a car leg stays with its volunteer (costs from
+    :func:`canvass._legs.car_seconds`); with `carry` and ``extra=-1`` the first
+    turf is not shared out but becomes a car leg of the turf nearest it, and the
+    window evens out the rest on foot.
     """
     tp, wp, rp = config.turf, config.walk, config.route
     shift = int(tp.shift_s * tp.volunteers_per_turf)
     capacity = int(shift * tp.fill)
     members = [t[0] for t in turfs]
     nodes = [t[2] for t in turfs] + [turfs[0][2]] * extra
+    # car legs: each door's car stop (None = its volunteer's staging point)
+    stop = [None if c == t[2] else c for t in turfs for c in car_stops(t[0], t[2])]
     doors = pd.concat(members)
     sizes = np.cumsum([0, *[len(m) for m in members]])
+    turf_of = np.repeat(np.arange(len(turfs)), np.diff(sizes))
     initial = [
         tuple(range(int(sizes[v]), int(sizes[v + 1]))) for v in range(len(turfs))
     ]
+    owner = turf_of.copy()  # the volunteer each car-leg door stays with
     if extra < 0:  # each of the first turf's doors starts with the nearest turf
         nodes = nodes[1:]
         rest = _centres(turfs[1:])
@@ -114,20 +122,37 @@ def _window(
             ),
             axis=1,
         )
+        owner = turf_of - 1
+        if carry:  # the whole turf becomes a car leg of the nearest turf
+            centre = _centres(turfs[:1])[0]
+            home[:] = int(np.argmin(np.hypot(*(rest - centre).T)))
+            for i in range(len(members[0])):
+                stop[i] = stop[i] if stop[i] is not None else turfs[0][2]
+            carried = pd.Series(stop, index=doors.index, dtype=object)
+            doors = doors.assign(**{schema.CAR_STOP: carried})
+        owner[: len(home)] = home
         initial = [
             r + tuple(int(i) for i in np.flatnonzero(home == v))
             for v, r in enumerate(initial[1:])
         ]
     elif extra > 0:  # the new volunteer starts with the second half of its walk
         half = len(initial[0]) // 2
-        initial = [initial[0][:half], *initial[1:], initial[0][half:]]
-    costs = LocalCosts(index, Anchors.build(index, doors, nodes, wp))
+        legs = [i for i in initial[0][half:] if stop[i] is not None]
+        initial = [
+            (*initial[0][:half], *legs),
+            *initial[1:],
+            tuple(i for i in initial[0][half:] if stop[i] is None),
+        ]
     k = len(nodes)
+    extra_stops = list(dict.fromkeys(s for s in stop if s is not None))
+    at = {s: k + j for j, s in enumerate(extra_stops)}
+    car = np.array([at[s] if s is not None else -1 for s in stop], dtype=np.int64)
+    costs = LocalCosts(index, Anchors.build(index, doors, nodes + extra_stops, wp))
     initial += [()] * (k - len(initial))
-    walk_s = costs.matrix / wp.speed_m_s
+    walk_s = car_seconds(costs.matrix, k, car, owner, config)
     if move:
         walk = np.ceil(walk_s - 1e-9)
-        initial = _moved(initial, doors, walk, mean, shift, wp.door_s, move)
+        initial = _moved(initial, doors, walk, mean, shift, wp.door_s, move, car >= 0)
     problem = TurfProblem(
         turf_id=name,
         walk_s=walk_s,
@@ -145,6 +170,9 @@ def _window(
         balance_cost=cost,
         cost_scale=_SCALE,
         initial=tuple(initial),
+        allowed=tuple(int(v) for v in np.where(car >= 0, owner, -1))
+        if (car >= 0).any()
+        else (),
     )
     if relax:  # timed as the solver times it (open routes without the walk back)
         longest = max(
@@ -162,6 +190,7 @@ def _moved(
     shift: float,
     door_s: float,
     move: int,
+    fixed: np.ndarray | None = None,
 ) -> list[tuple[int, ...]]:
     """
     Move doors into (``move=1``) or out of (``-1``) the first route, nearest first.
@@ -170,7 +199,8 @@ def _moved(
     doors). A door moves to its cheapest place in the receiving route when that
     route stays within `shift`; doors move until the first route's time reaches
     `mean`. Nearest first: into the first route, the other routes' doors nearest
-    any of its doors; out of it, its doors nearest another route's doors.
+    any of its doors; out of it, its doors nearest another route's doors. Doors
+    marked in `fixed` (a car leg's) never move.
     """
     k = len(routes)
     xy = shapely.get_coordinates(doors.geometry.to_numpy())
@@ -178,10 +208,11 @@ def _moved(
     owner = np.concatenate([np.full(len(r), v) for v, r in enumerate(routes)])
     pos = np.concatenate([np.asarray(r, dtype=np.int64) for r in routes])
     first = owner == 0
+    free = np.ones(len(pos), dtype=bool) if fixed is None else ~fixed[pos]
     if move > 0:
-        cand, other = np.flatnonzero(~first), np.flatnonzero(first)
+        cand, other = np.flatnonzero(~first & free), np.flatnonzero(first)
     else:
-        cand, other = np.flatnonzero(first), np.flatnonzero(~first)
+        cand, other = np.flatnonzero(first & free), np.flatnonzero(~first)
     if not len(cand) or not len(other):
         return routes
     d = np.hypot(*(xy[pos[cand], None] - xy[None, pos[other]]).transpose(2, 0, 1))
@@ -359,8 +390,9 @@ def rebalance(
     shift = config.turf.shift_s * config.turf.volunteers_per_turf
     for round_no in range(_REPAIR_ROUNDS):
         problems: list[TurfProblem] = []
-        windows: list[tuple[int, list[int], pd.DataFrame, list[Any], int]] = []
+        windows: list[tuple[int, list[int], pd.DataFrame, list[Any], int, bool]] = []
         handed: list[tuple[int, list[int], int, list[Turf]]] = []
+        driving = round_no > 0 and config.turf.car_legs and car_nodes is not None
         for gi, (_, turfs) in enumerate(plans):
             if len(turfs) < 2:
                 continue
@@ -368,8 +400,7 @@ def rebalance(
             mean = float(times.mean())
             dev = np.abs(times / mean - 1)
             centre = _centres(turfs)
-            # a turf walked in car legs is never re-routed with others on foot
-            taken = {x for x, (m, _, node) in enumerate(turfs) if has_legs(m, node)}
+            taken: set[int] = set()
             for bad in np.argsort(-dev, kind="stable"):
                 if dev[bad] <= limit or bad in taken:
                     continue
@@ -388,8 +419,8 @@ def rebalance(
                     variants = [(0, WINDOW, 0), (1, WINDOW, 0), (0, _WIDE, -1)]
                 if round_no == 0:
                     variants = [v for v in variants if v[1] < _WIDE]
-                elif config.turf.car_legs and car_nodes is not None:
-                    # no walk evens it out: try handing doors over as a car leg
+                if driving and car_nodes is not None:
+                    # no walk may even it out: try handing doors over as a car leg
                     handed += [
                         (gi, group, int(bad), new)
                         for group, new in handoffs(
@@ -404,8 +435,12 @@ def rebalance(
                     ]
                 taken.update(free[: max(w for _, w, _ in variants)])
                 groups = [
-                    (free[:size], extra, size, move) for extra, size, move in variants
+                    (free[:size], extra, size, move, False)
+                    for extra, size, move in variants
                 ]
+                if driving and times[bad] < (1 - limit) * mean:
+                    # or make the whole turf a car leg of the turf nearest it
+                    groups.append((free[:_SHARE_WINDOW], -1, _SHARE_WINDOW, 0, True))
                 if round_no > 0 and times[bad] > (1 + limit) * mean:
                     # a long turf no neighbour can take work from (a dense cluster
                     # off on its own): one turf fewer nearby raises the mean instead
@@ -416,8 +451,8 @@ def rebalance(
                     )
                     if short != bad:
                         group = [short, *rest[: _SHARE_WINDOW - 1]]
-                        groups.append((group, -1, _SHARE_WINDOW, 0))
-                for group, extra, size, move in groups:
+                        groups.append((group, -1, _SHARE_WINDOW, 0, False))
+                for group, extra, size, move, carry in groups:
                     prob, doors, nodes = _window(
                         index,
                         [turfs[x] for x in group],
@@ -430,9 +465,10 @@ def rebalance(
                         move=move,
                         solutions=_CHAIN_SOLUTIONS if size >= _WIDE else 0,
                         relax=round_no > 0,
+                        carry=carry,
                     )
                     problems.append(prob)
-                    windows.append((gi, group, doors, nodes, int(bad)))
+                    windows.append((gi, group, doors, nodes, int(bad), carry))
         if not problems and not handed:
             break
         sols = solve_all(problems, config.route.workers) if problems else {}
@@ -440,19 +476,21 @@ def rebalance(
         # taking doors: route each new turf on its own before judging the window
         cands = [
             (str(w), _read(prob, sols[prob.turf_id], doors, nodes, config))
-            for w, ((_, _, doors, nodes, _), prob) in enumerate(
+            for w, ((_, _, doors, nodes, _, _), prob) in enumerate(
                 zip(windows, problems, strict=True)
             )
         ] + [(str(len(windows) + h), (new, True)) for h, (*_, new) in enumerate(handed)]
-        entries = [(gi, group, bad) for gi, group, _, _, bad in windows] + [
-            (gi, group, bad) for gi, group, bad, _ in handed
+        entries = [(gi, group, bad, car) for gi, group, _, _, bad, car in windows] + [
+            (gi, group, bad, True) for gi, group, bad, _ in handed
         ]
         polished, _ = polish(
             index, [(w, new) for w, (new, complete) in cands if complete], config
         )
         fixed = dict(polished)
-        best: dict[tuple[int, int], tuple[float, list[Turf]]] = {}
-        for w, (gi, group, bad) in enumerate(entries):
+        best: dict[tuple[int, int], tuple[float, list[Turf], bool]] = {}
+        # walking windows first: a car leg only where no walk evens the turf out
+        for w in sorted(range(len(entries)), key=lambda w: entries[w][3]):
+            gi, group, bad, car = entries[w]
             new = fixed.get(str(w), [])
             if sum(len(m) for m, _, _ in new) < sum(
                 len(plans[gi][1][x][0]) for x in group
@@ -469,14 +507,14 @@ def rebalance(
                 after, after.mean(), limit
             )
             key = (gi, bad)
-            if w >= len(windows) and key in best:
-                continue  # a car leg only where no walk evens the turf out
-            if gain > 0 and gain > best.get(key, (0.0, []))[0]:
-                best[key] = (gain, new)
+            if car and key in best and not best[key][2]:
+                continue
+            if gain > 0 and gain > best.get(key, (0.0, [], False))[0]:
+                best[key] = (gain, new, car)
         out: list[tuple[str, list[Turf | None]]] = [
             (pid, list(turfs)) for pid, turfs in plans
         ]
-        for w, (gi, group, bad) in enumerate(entries):
+        for w, (gi, group, bad, _) in enumerate(entries):
             key = (gi, bad)
             if key in best and best[key][1] is fixed.get(str(w)):
                 new = best[key][1]

@@ -328,3 +328,32 @@ def test_routes_drive_between_legs_within_the_shift(hamlet_town: tuple) -> None:
     total = routes.groupby(schema.TURF_ID)[schema.TOTAL_S].sum()
     est = res.turfs.loc[total.index, schema.EST_S]
     assert (np.abs(total - est) <= res.turfs.loc[total.index, schema.N_DOORS] + 4).all()
+
+
+def test_a_small_precinct_carries_its_hamlet_as_a_car_leg(hamlet_town: tuple) -> None:
+    # precinct 1B: one grid block and the hamlet; the hamlet's drive is too long for
+    # a turf of its own to be even with the block's, so one turf drives out to it
+    G, snapped = hamlet_town
+    doors = snapped.assign(
+        **{
+            schema.PRECINCT_ID: [
+                "1A" if x < 300 else "1B" for x, _ in grid_doors() + hamlet_doors()
+            ]
+        }
+    )
+    cfg = _config(shift_s=3600)
+    res = turf.cut_turfs(doors, G, cfg)
+    t = res.turfs
+    assert res.report["turfs_outside_balance"] == 0
+    for _, grp in t.groupby(schema.PRECINCT_ID):
+        est = grp[schema.EST_S].to_numpy(dtype=float)
+        assert np.abs(est / est.mean() - 1).max() <= 0.15, est
+    hamlet = res.doors.index[-len(hamlet_doors()) :]
+    (tid,) = res.doors.loc[hamlet, schema.TURF_ID].unique()
+    assert tid.startswith("1B-")
+    assert t.at[tid, schema.N_LEGS] == 2
+    routed = route.route_turfs(res.doors, t, G, cfg)
+    assert routed.report["doors_routed"] == t[schema.N_DOORS].sum()
+    assert (routed.routes[schema.TOTAL_S] <= 3600).all()
+    foot = turf.cut_turfs(doors, G, _config(shift_s=3600, car_legs=False))
+    assert foot.report["turfs_outside_balance"] >= 1
