@@ -62,6 +62,9 @@ _BLOCK = 300
 _STAGING_CANDIDATES = 12
 #: Passes of window re-routing after the split.
 _PASSES = 5
+#: Repairs after the first, while turfs stay outside the balance (they may use car
+#: legs; a second one lets the turfs next to a new car leg even out around it).
+_LAST_REPAIRS = 2
 _SNAP_COLUMNS = (
     schema.EDGE_U,
     schema.EDGE_V,
@@ -433,7 +436,9 @@ def _block_turfs(
             plans = restage(index, plans, config, car_nodes)
     plans = rebalance(index, plans, config)
     plans, gone = polish(index, plans, config)
-    if balance_stats(_est_table(plans), tp.balance)[2]:
+    for _ in range(_LAST_REPAIRS):
+        if not balance_stats(_est_table(plans), tp.balance)[2]:
+            break
         # what walking alone could not even out may take a car leg
         plans, _ = polish(index, rebalance(index, plans, config, car_nodes), config)
     return plans, gone
