@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -168,3 +169,22 @@ def test_index_links_every_output(plan, run_dir):
     digest = hashlib.sha256(index.encode()).hexdigest()
     again = maps.write_index(plan, out, files, plan.summary())
     assert hashlib.sha256(again.read_bytes()).hexdigest() == digest
+
+
+def test_route_page_says_when_to_drive_to_the_next_leg(plan, tmp_path):
+    route_id = str(plan.routes.index[0])
+    mine = plan.stops[schema.ROUTE_ID] == route_id
+    third = plan.stops.index[mine][2]
+    drive = pd.Series(0, index=plan.stops.index)
+    drive[third] = 420  # a 7-minute drive before the third door
+    stops = plan.stops.assign(**{schema.DRIVE_S: drive})
+    driving = dataclasses.replace(plan, stops=stops)
+    data = route_page_data(driving, route_id)
+    assert [s["drive"] for s in data["stops"]][:4] == [0, 0, 7, 0]
+    (page,) = [
+        p for p in maps.write_route_pages(driving, tmp_path) if route_id in p.name
+    ]
+    html = page.read_text()
+    assert html.count("drive about 7 min") == 1
+    # plans routed before car legs existed have no drive column
+    assert all(s["drive"] == 0 for s in route_page_data(plan, route_id)["stops"])
