@@ -302,7 +302,10 @@ def _turfs_line(summary: dict[str, Any]) -> str:
         return f"{n:,}"
     outside = int(report.get("turfs_outside_balance", 0))
     even = "all" if outside == 0 else f"{n - outside:,} of {n:,}"
-    return f"{n:,} ({even} within {report.get('balance_pct', 15)} % of precinct mean)"
+    legs = int(report.get("car_leg_turfs", 0))
+    driving = f"; {legs:,} with car legs" if legs else ""
+    pct = report.get("balance_pct", 15)
+    return f"{n:,} ({even} within {pct} % of precinct mean{driving})"
 
 
 _CONFIG_REQUIRED = click.option(

@@ -202,3 +202,15 @@ def test_run_on_a_dask_local_cluster_gives_the_same_plan(cli_run, tmp_path):
     ).read_bytes()
     manifest = json.loads((dask_out / "manifest.json").read_text())
     assert manifest["config"]["cluster"]["scheduler"] == "local"
+
+
+def test_run_summary_counts_turfs_within_balance_and_with_car_legs() -> None:
+    from canvass.cli import _turfs_line
+
+    report = {"share_balanced": 0.9, "turfs_outside_balance": 1, "balance_pct": 15}
+    summary = {"turfs": 10, "reports": {"turf": report}}
+    assert _turfs_line(summary) == "10 (9 of 10 within 15 % of precinct mean)"
+    report.update(turfs_outside_balance=0, car_leg_turfs=2)
+    assert _turfs_line(summary) == (
+        "10 (all within 15 % of precinct mean; 2 with car legs)"
+    )
