@@ -151,8 +151,9 @@ class TurfCosts:
         costs = LocalCosts(index, Anchors.build(index, members, stops, config.walk))
         k = len(stops)
         drive_m = costs.matrix[:k, :k].copy()
-        drive_s = drive_m / config.turf.drive_m_s + config.turf.park_s
-        np.fill_diagonal(drive_s, 0.0)
+        tp = config.turf
+        drive_s = np.where(drive_m > 0, drive_m / tp.drive_m_s + tp.park_s, 0.0)
+        np.fill_diagonal(drive_s, 0.0)  # (as car_seconds times them)
         car = np.where(leg > 0, leg, -1)
         seconds = car_seconds(costs.matrix, 1, car, np.zeros_like(leg), config)
         return cls(costs, stops, leg, seconds, drive_m, drive_s)

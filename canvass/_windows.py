@@ -381,10 +381,12 @@ def rebalance(
     short for two). Given `car_nodes` (car-reachable nodes near some doors), a turf
     no window evens out from the second round on also tries a car leg
     (:func:`canvass._legs.handoffs`): a run of a nearby turf's doors walked from a
-    parking spot near them after a drive, or its own run handed over that way; car
-    legs are kept only for turfs no walking window improves, and turfs with car
-    legs are never re-routed with others. A turf can still stay outside when no
-    walk and no short drive evens it out (the turf report counts such turfs).
+    parking spot near them after a drive, or its own run handed over that way, or
+    (a short turf) the whole turf made a car leg of the turf nearest it; car legs
+    are kept only for turfs no walking window improves. Turfs with car legs are
+    re-routed with their neighbours like any other, each leg's doors staying with
+    their volunteer. A turf can still stay outside when no walk and no short drive
+    evens it out (the turf report counts such turfs).
     """
     limit = config.turf.balance * _HEADROOM
     shift = config.turf.shift_s * config.turf.volunteers_per_turf
