@@ -455,6 +455,8 @@ def rebalance(
                         group = [short, *rest[: _SHARE_WINDOW - 1]]
                         groups.append((group, -1, _SHARE_WINDOW, 0, False))
                 for group, extra, size, move, carry in groups:
+                    if len(group) + extra < 1:
+                        continue  # nobody left to share the turf out among
                     prob, doors, nodes = _window(
                         index,
                         [turfs[x] for x in group],

@@ -357,3 +357,29 @@ def test_a_small_precinct_carries_its_hamlet_as_a_car_leg(hamlet_town: tuple) ->
     assert (routed.routes[schema.TOTAL_S] <= 3600).all()
     foot = turf.cut_turfs(doors, G, _config(shift_s=3600, car_legs=False))
     assert foot.report["turfs_outside_balance"] >= 1
+
+
+def test_repair_survives_a_short_turf_left_alone_by_a_long_ones_window(
+    hamlet_town: tuple,
+) -> None:
+    # the long turf's windows take its four nearest turfs, leaving the hamlet turf
+    # with no neighbour to be shared out among (once a crash on an unseen town)
+    G, snapped = hamlet_town
+    cfg = _config(shift_s=7200)
+    index = _windows.StreetIndex(G)
+    d = snapped.assign(**{schema.VALUE: 1.0})
+    grid, hamlet = d.iloc[: -len(hamlet_doors())], d.iloc[-len(hamlet_doors()) :]
+    grid = grid.iloc[turf._street_order(grid, index)]
+    node = sorted(network.main_component(G), key=str)[0]
+    cuts = np.cumsum([0, 30, 12, 12, 12])
+    turfs = [(grid.iloc[a:b], 0.0, node) for a, b in itertools.pairwise(cuts)]
+    turfs.append((hamlet, 0.0, hamlet.iloc[0][schema.EDGE_U]))
+    timed, gone = _windows.polish(index, [("1A", turfs)], cfg)
+    assert len(gone) == 0
+    times = np.array([t for _, t, _ in timed[0][1]])
+    dev = times / times.mean() - 1
+    assert dev[0] > -dev[-1] > 0.15  # the long turf is repaired first
+    fixed = _windows.rebalance(index, timed, cfg)
+    doors = [i for m, _, _ in fixed[0][1] for i in m.index]
+    placed = [i for m, _, _ in timed[0][1] for i in m.index]
+    assert sorted(doors) == sorted(placed)  # no door lost or doubled
