@@ -180,6 +180,16 @@ def _door_stop(n: int, door_id: str, lookups: _Doors, mode: str) -> dict[str, An
     }
 
 
+def _drive_back(plan: Plan, route_id: str) -> int:
+    """Minutes driven after a route's last door (back from a car leg), 0 if none."""
+    route = plan.routes.loc[route_id]
+    if schema.DRIVE_S not in plan.routes.columns or schema.DRIVE_S not in plan.stops:
+        return 0
+    mine = plan.stops[plan.stops[schema.ROUTE_ID] == route_id]
+    back = float(route[schema.DRIVE_S]) - float(mine[schema.DRIVE_S].fillna(0).sum())
+    return max(1, round(back / 60)) if back > 30 else 0
+
+
 def route_page_data(
     plan: Plan, route_id: str, table: Any = None, *, lookups: _Doors | None = None
 ) -> dict[str, Any]:
@@ -257,6 +267,7 @@ def route_page_data(
             "blocks": len(stops) if out.redact else None,
             "minutes": round(float(route[schema.TOTAL_S]) / 60),
             "km": round(float(route[schema.WALK_M]) / 1000, 1),
+            "drive_back": _drive_back(plan, route_id),
         },
         "path": path,
         "start": start,

@@ -178,13 +178,21 @@ def test_route_page_says_when_to_drive_to_the_next_leg(plan, tmp_path):
     drive = pd.Series(0, index=plan.stops.index)
     drive[third] = 420  # a 7-minute drive before the third door
     stops = plan.stops.assign(**{schema.DRIVE_S: drive})
-    driving = dataclasses.replace(plan, stops=stops)
+    # and 9 minutes back from the leg after the last door
+    back = pd.Series(0, index=plan.routes.index)
+    back[route_id] = 420 + 540
+    routes = plan.routes.assign(**{schema.DRIVE_S: back})
+    driving = dataclasses.replace(plan, stops=stops, routes=routes)
     data = route_page_data(driving, route_id)
     assert [s["drive"] for s in data["stops"]][:4] == [0, 0, 7, 0]
+    assert data["route"]["drive_back"] == 9
     (page,) = [
         p for p in maps.write_route_pages(driving, tmp_path) if route_id in p.name
     ]
     html = page.read_text()
     assert html.count("drive about 7 min") == 1
+    assert "drive about 9 min back to where you started" in html
     # plans routed before car legs existed have no drive column
-    assert all(s["drive"] == 0 for s in route_page_data(plan, route_id)["stops"])
+    plain = route_page_data(plan, route_id)
+    assert all(s["drive"] == 0 for s in plain["stops"])
+    assert plain["route"]["drive_back"] == 0
