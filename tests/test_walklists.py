@@ -249,3 +249,18 @@ def test_age_comes_from_birth_year_or_birth_date(plan):
     dated = with_output(plan, date="2026-09-01")
     table = walklists.walk_list_table(dataclasses.replace(dated, voters=voters))
     assert set(table["age"].dropna()) == {46}
+
+
+def test_pdf_header_gives_the_minutes_driven_between_legs(plan, tmp_path):
+    route_id = str(plan.routes.index[0])
+    table = walklists.walk_list_table(plan)
+    rows = table[table[schema.ROUTE_ID] == route_id]
+    plain = _pdf_text(pdf.write_route_pdf(plan, route_id, rows, tmp_path / "a.pdf"))
+    assert "driving" not in plain
+    drive = pd.Series(0, index=plan.routes.index)
+    drive[route_id] = 660
+    driving = dataclasses.replace(
+        plan, routes=plan.routes.assign(**{schema.DRIVE_S: drive})
+    )
+    text = _pdf_text(pdf.write_route_pdf(driving, route_id, rows, tmp_path / "b.pdf"))
+    assert "Includes 11 min driving between legs" in text
