@@ -47,6 +47,12 @@ def has_legs(members: pd.DataFrame, node: Hashable) -> bool:
     return any(s != node for s in car_stops(members, node))
 
 
+def _drive(metres: np.ndarray, config: PlanConfig) -> np.ndarray:
+    """Seconds to drive `metres` and park; 0 where there is nowhere to drive."""
+    tp = config.turf
+    return np.where(metres > 0, metres / tp.drive_m_s + tp.park_s, 0.0)
+
+
 def car_seconds(
     metres: np.ndarray,
     k: int,
@@ -81,17 +87,14 @@ def car_seconds(
         on. Where the car is follows from the door: at its leg's stop, or at the
         owner's staging point for a door walked from there.
     """
-    wp, tp = config.walk, config.turf
     n = len(car)
     first = metres.shape[0] - n
-    walk = metres / wp.speed_m_s
+    walk = metres / config.walk.speed_m_s
     keep = np.concatenate([np.arange(k), np.arange(first, first + n)])
     out: np.ndarray = walk[np.ix_(keep, keep)]
     if not (car >= 0).any():
         return out
-    cars = metres[:first, :first]
-    drive = np.where(cars > 0, cars / tp.drive_m_s + tp.park_s, 0.0)
-    np.fill_diagonal(drive, 0.0)
+    drive = _drive(metres[:first, :first], config)
     door = np.arange(first, first + n)
     staging = np.arange(k)
     for h in np.flatnonzero(car >= 0):
@@ -151,9 +154,7 @@ class TurfCosts:
         costs = LocalCosts(index, Anchors.build(index, members, stops, config.walk))
         k = len(stops)
         drive_m = costs.matrix[:k, :k].copy()
-        tp = config.turf
-        drive_s = np.where(drive_m > 0, drive_m / tp.drive_m_s + tp.park_s, 0.0)
-        np.fill_diagonal(drive_s, 0.0)  # (as car_seconds times them)
+        drive_s = _drive(drive_m, config)  # (as car_seconds times them)
         car = np.where(leg > 0, leg, -1)
         seconds = car_seconds(costs.matrix, 1, car, np.zeros_like(leg), config)
         return cls(costs, stops, leg, seconds, drive_m, drive_s)
@@ -209,7 +210,7 @@ def drive_s(
         return 0.0
     anchors = Anchors.build(index, doors.iloc[:0], [a, b], config.walk)
     m = LocalCosts(index, anchors).matrix
-    return float(m[0, 1]) / config.turf.drive_m_s + config.turf.park_s
+    return float(_drive(m[0, 1:2], config)[0])
 
 
 def _car_stop(

@@ -440,7 +440,8 @@ def _block_turfs(
         if not balance_stats(_est_table(plans), tp.balance)[2]:
             break
         # what walking alone could not even out may take a car leg
-        plans, _ = polish(index, rebalance(index, plans, config, car_nodes), config)
+        plans, more = polish(index, rebalance(index, plans, config, car_nodes), config)
+        gone = pd.concat([gone, more]) if len(more) else gone
     return plans, gone
 
 
