@@ -98,12 +98,15 @@ def balance_stats(turfs: pd.DataFrame, limit: float = 0.15) -> tuple[float, floa
     Returns
     -------
     max_dev, share, outside
-        The largest deviation of a turf's ``est_s`` from its precinct's mean, the
-        share of turfs within `limit` of it, and the number outside.
+        The largest deviation of a turf's ``est_s`` (per volunteer, for a team's
+        turf) from its precinct's mean, the share of turfs within `limit` of it,
+        and the number outside.
     """
     if not len(turfs):
         return 0.0, 1.0, 0
     est = turfs[schema.EST_S].astype(float)
+    if "volunteers" in turfs.columns:  # a team's turf: each volunteer's share
+        est = est / turfs["volunteers"].astype(float).clip(lower=1)
     dev = (est / est.groupby(turfs[schema.PRECINCT_ID]).transform("mean") - 1).abs()
     inside = dev <= limit + 1e-9
     return (

@@ -99,7 +99,7 @@ def _window(
     window evens out the rest on foot.
     """
     tp, wp, rp = config.turf, config.walk, config.route
-    shift = int(tp.shift_s * tp.volunteers_per_turf)
+    shift = int(tp.shift_s)
     capacity = int(shift * tp.fill)
     members = [t[0] for t in turfs]
     nodes = [t[2] for t in turfs] + [turfs[0][2]] * extra
@@ -389,7 +389,7 @@ def rebalance(
     evens it out (the turf report counts such turfs).
     """
     limit = config.turf.balance * _HEADROOM
-    shift = config.turf.shift_s * config.turf.volunteers_per_turf
+    shift = config.turf.shift_s
     for round_no in range(_REPAIR_ROUNDS):
         problems: list[TurfProblem] = []
         windows: list[tuple[int, list[int], pd.DataFrame, list[Any], int, bool]] = []
@@ -592,7 +592,7 @@ def polish(
     valuable first).
     """
     tp, wp, rp = config.turf, config.walk, config.route
-    shift = int(tp.shift_s * tp.volunteers_per_turf)
+    shift = int(tp.shift_s)
     problems: list[TurfProblem] = []
     for pid, turfs in plans:
         for members, _, node in turfs:

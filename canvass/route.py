@@ -124,6 +124,18 @@ def route_turfs(
         vols = int(turfs.at[tid, "volunteers"]) if "volunteers" in turfs.columns else 1
         costs = TurfCosts.build(index, grp, staging, config)
         local[tid] = (grp, costs, staging, vols)
+        # the cut's walks, volunteer by volunteer; a car leg stays with its driver
+        walker = (
+            grp[schema.WALKER].to_numpy(dtype=np.int64) - 1
+            if schema.WALKER in grp.columns and ordered
+            else np.zeros(len(grp), dtype=np.int64)
+        )
+        initial = (
+            tuple(tuple(np.flatnonzero(walker == v).tolist()) for v in range(vols))
+            if ordered and walker.max(initial=0) < vols and walker.min(initial=0) >= 0
+            else ()
+        )
+        legs = (costs.leg > 0) & (vols > 1)
         problems.append(
             TurfProblem(
                 turf_id=tid,
@@ -137,7 +149,10 @@ def route_turfs(
                 open_routes=rp.open_routes,
                 time_limit_s=rp.time_limit_s,
                 solution_limit=rp.solution_limit,
-                initial=(tuple(range(len(grp))),) if ordered and vols == 1 else (),
+                initial=initial,
+                allowed=tuple(int(v) for v in np.where(legs, walker, -1))
+                if initial and legs.any()
+                else (),
             )
         )
     if getattr(config, "cluster", None) is not None and config.cluster.scheduler:

@@ -170,10 +170,11 @@ STREET_CLASS: Final = "street_class"  # OSM highway tag of the snapped edge
 
 # --- turfs ------------------------------------------------------------------------
 N_DOORS: Final = "n_doors"
-EST_S: Final = "est_s"  # estimated time to work the turf, walking plus doors
+EST_S: Final = "est_s"  # time to work the turf, walking plus doors (all its volunteers)
 STAGING_NODE: Final = "staging_node"
 N_LEGS: Final = "n_legs"  # walking loops of a turf, joined by short drives
 CAR_STOP: Final = "car_stop"  # street node a door's leg is walked from (car legs)
+WALKER: Final = "walker"  # which of a turf's volunteers walks the door (1 = first)
 TURF_COLUMNS: Final = (PRECINCT_ID, N_DOORS, N_TARGETS, EST_S)
 
 # --- stops and routes -------------------------------------------------------------

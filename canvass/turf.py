@@ -41,6 +41,7 @@ from ._costs import Anchors, LocalCosts, StreetIndex
 from ._legs import car_stops
 from ._solver import TurfProblem, solve_all
 from ._split import balance_stats, split_tour
+from ._teams import form_teams
 from ._windows import Turf, improve, polish, rebalance, restage
 from .config import PlanConfig, WalkParams
 from .network import STREET_CLASSES, main_component
@@ -239,9 +240,10 @@ def cut_turfs(
     out = doors.copy()
     out[schema.TURF_ID] = ""
     out[TURF_ORDER] = -1
+    out[schema.WALKER] = 0
     out[schema.CAR_STOP] = pd.Series([None] * len(out), index=out.index, dtype=object)
     ok = (out[schema.N_TARGETS].fillna(0) > 0) & out[schema.EDGE_U].notna()
-    work = out[ok]
+    work = out[ok].drop(columns=schema.WALKER)  # set by the teams, if any
     index = StreetIndex(G)
     main = main_component(G)
     cands, tree = _staging_nodes(G, main)
@@ -272,6 +274,12 @@ def cut_turfs(
             tid = f"{pid}-T{t:02d}" if not tp.cross_precincts else f"T{t:03d}"
             out.loc[members.index, schema.TURF_ID] = tid
             out.loc[members.index, TURF_ORDER] = np.arange(len(members))
+            walker = (
+                members[schema.WALKER].to_numpy(dtype=np.int64)
+                if schema.WALKER in members.columns
+                else np.ones(len(members), dtype=np.int64)
+            )
+            out.loc[members.index, schema.WALKER] = walker
             stops = pd.Series(car_stops(members, node), index=members.index)
             out.loc[members.index, schema.CAR_STOP] = stops
             pts = shapely.get_coordinates(members.geometry.to_numpy())
@@ -293,7 +301,7 @@ def cut_turfs(
                     schema.VALUE: float(members[schema.VALUE].sum()),
                     schema.EST_S: round(est_s),
                     schema.STAGING_NODE: node,
-                    "volunteers": tp.volunteers_per_turf,
+                    "volunteers": int(walker.max()),
                     schema.N_LEGS: int(legs.max()) + 1,
                     "geometry": outline,
                 }
@@ -364,7 +372,7 @@ def _block_turfs(
     length.
     """
     tp, wp, rp = config.turf, config.walk, config.route
-    capacity = tp.shift_s * tp.volunteers_per_turf * tp.fill
+    capacity = tp.shift_s * tp.fill  # one volunteer's walk (teams: _teams)
     blocks: list[tuple[int, pd.DataFrame, np.ndarray]] = []
     problems: list[TurfProblem] = []
     for gi, (_, grp) in enumerate(groups):
@@ -441,6 +449,11 @@ def _block_turfs(
             break
         # what walking alone could not even out may take a car leg
         plans, more = polish(index, rebalance(index, plans, config, car_nodes), config)
+        gone = pd.concat([gone, more]) if len(more) else gone
+    if tp.volunteers_per_turf > 1:  # each team's walks become one turf
+        plans, more = form_teams(
+            index, plans, config, car_nodes if restage_turfs else None
+        )
         gone = pd.concat([gone, more]) if len(more) else gone
     return plans, gone
 

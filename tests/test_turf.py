@@ -383,3 +383,60 @@ def test_repair_survives_a_short_turf_left_alone_by_a_long_ones_window(
     doors = [i for m, _, _ in fixed[0][1] for i in m.index]
     placed = [i for m, _, _ in timed[0][1] for i in m.index]
     assert sorted(doors) == sorted(placed)  # no door lost or doubled
+
+
+def test_teams_share_a_staging_point_and_are_routed_as_cut(G: nx.MultiDiGraph) -> None:
+    _, snapped = _snapped(G)
+    cfg = PlanConfig.from_dict(
+        {
+            "turf": {"shift_s": 1800, "volunteers_per_turf": 2},
+            "route": {"time_limit_s": 0.0, "workers": 1},
+        }
+    )
+    res = turf.cut_turfs(snapped.doors, G, cfg)
+    t, d = res.turfs, res.doors
+    assert res.left_out.empty
+    assert set(t["volunteers"]) == {1, 2}  # pairs, and a walk left over
+    assert (t["volunteers"] == 2).sum() >= 3
+    inside = d[d[schema.TURF_ID] != ""]
+    walkers = inside.groupby(schema.TURF_ID)[schema.WALKER].agg(["min", "max"])
+    assert (walkers["min"] == 1).all()
+    assert (walkers["max"] == t.loc[walkers.index, "volunteers"]).all()
+    assert _split.balance_stats(t)[2] == 0  # even per volunteer
+    routed = route.route_turfs(d, t, G, cfg)
+    assert routed.left_out.empty  # a team's walks fit as they were cut
+    assert (routed.routes[schema.TOTAL_S] <= 1800).all()
+    per_turf = routed.routes.groupby(schema.TURF_ID)
+    assert per_turf.size().to_dict() == t["volunteers"].to_dict()
+    total = per_turf[schema.TOTAL_S].sum()
+    # every volunteer of a team starts where the turf is staged, and the router
+    # starts from the team's walks: at most what the cut estimated
+    assert (total <= t.loc[total.index, schema.EST_S] + t[schema.N_DOORS] + 2).all()
+    starts = routed.routes.groupby(schema.TURF_ID)[["start_x", "start_y"]].nunique()
+    assert (starts == 1).all().all()
+
+
+def test_team_walks_are_grouped_nearest_first() -> None:
+    from canvass import _teams
+
+    def walk(x0: float) -> tuple:
+        xy = [(x0 + 10.0 * i, 0.0) for i in range(5)]
+        return make_doors(xy), 0.0, 0
+
+    walks = [walk(0), walk(1000), walk(60), walk(1060), walk(3000)]
+    assert _teams._groups(walks, 2) == [[0, 2], [1, 3], [4]]
+    # closest first: the far walk joins the pair nearer to it, not a third
+    assert _teams._groups(walks, 3) == [[0, 2], [1, 3, 4]]
+    assert _teams._groups(walks[:1], 2) == [[0]]
+
+
+def test_balance_is_per_volunteer() -> None:
+    t = pd.DataFrame(
+        {
+            schema.PRECINCT_ID: ["1A", "1A", "1A"],
+            schema.EST_S: [7200, 3600, 7000],
+            "volunteers": [2, 1, 2],
+        }
+    )
+    assert _split.balance_stats(t, 0.15)[2] == 0
+    assert _split.balance_stats(t.drop(columns="volunteers"), 0.15)[2] == 3

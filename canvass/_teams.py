@@ -1,0 +1,295 @@
+"""Teams: turfs worked by several volunteers from one staging point.
+
+Private to :mod:`canvass.turf`. With ``turf.volunteers_per_turf = k`` a field
+director sends volunteers out in teams of `k` (pairs for safety, or a car full of
+friends): they arrive together, park at one staging point, and each walks a list of
+their own. The cutter works in one-volunteer walks, each sized for one shift and
+evened out within its precinct like any turf; this module then groups each
+precinct's walks into teams of up to `k` neighbours (nearest walks first), moves the
+team's walks to the one car-reachable node where they are shortest together, and
+routes the team as the routing stage will (`k` volunteers from that node, each
+within the shift). So a team turf's estimate is the time its volunteers will get,
+and no door is found to be out of reach only at routing.
+
+Why not one loop of `k` shifts (as before): timing a team's turf as one long walk
+missed the walks out from the staging point to each volunteer's part of the turf,
+and routing then dropped doors for time (Northampton, 2,000 doors by precinct,
+pairs on 2-hour shifts: 40 of 1,983 doors; pairs on 1-hour shifts: 34).
+
+Where a precinct's walks do not pair up, or a team's walks cannot all fit in the
+shift from one staging point (walks that touch only at a corner far from both
+their loops), a walk stays a turf of one volunteer: fewer volunteers in the team
+than asked for, never a door dropped for it. The balance is judged per volunteer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import schema
+from ._costs import Anchors, LocalCosts, StreetIndex
+from ._legs import TurfCosts
+from ._solver import TurfProblem, drop_penalties, route_s, solve_all
+from ._windows import _IMPROVE_COST, _SCALE, Plan, Turf, _moved
+from .config import PlanConfig
+
+__all__ = ["form_teams"]
+
+#: Seconds of walking a staging point is charged per second a volunteer's walk
+#: from it would run over the shift (choosing where a team parks).
+_OVER_COST = 100
+
+
+def _groups(walks: list[Turf], k: int) -> list[list[int]]:
+    """
+    Group walks into teams of at most `k`, nearest walks first.
+
+    Walks are joined closest pair first (by the distance between their nearest
+    doors) while the team stays within `k`, so a team's walks touch and a
+    staging point between them is close to all of them; a walk with no free
+    neighbour near it stays a team of its own.
+    """
+    n = len(walks)
+    pts = [
+        shapely.multipoints(shapely.get_coordinates(m.geometry.to_numpy()))
+        for m, _, _ in walks
+    ]
+    i, j = np.triu_indices(n, 1)
+    gap = shapely.distance(np.array(pts)[i], np.array(pts)[j]) if n > 1 else np.zeros(0)
+    team = list(range(n))  # each walk's team, by its first walk
+    size = [1] * n
+    for p in np.argsort(gap, kind="stable"):
+        a, b = team[int(i[p])], team[int(j[p])]
+        if a == b or size[a] + size[b] > k:
+            continue
+        a, b = min(a, b), max(a, b)
+        team = [a if x == b else x for x in team]
+        size[a] += size[b]
+    return [[w for w in range(n) if team[w] == t] for t in sorted(set(team))]
+
+
+def _stage(
+    index: StreetIndex,
+    walks: list[Turf],
+    config: PlanConfig,
+    candidates: Callable[[pd.DataFrame], list[Any]] | None,
+) -> tuple[Hashable, list[tuple[int, ...]], list[float]]:
+    """
+    Choose the team's staging point and where each walk starts from it.
+
+    Candidates are the walks' own staging points and (unless every turf starts at
+    the office) the car-reachable nodes near the team's doors. Each walk keeps its
+    loop and takes the staging point in where that costs least (as
+    :func:`canvass._windows.restage` does for one walk); the point chosen is the
+    one with the least walking over the team, a walk over the shift weighing
+    `_OVER_COST` times more.
+
+    Returns
+    -------
+    node, initial, times
+        The staging node; each walk's doors (positions into the team's doors, in
+        the order the walks are given) in walking order from it; and each walk's
+        estimated seconds from it.
+    """
+    wp, open_routes = config.walk, config.route.open_routes
+    doors = pd.concat([m for m, _, _ in walks])
+    cands = list(dict.fromkeys(node for _, _, node in walks))
+    if candidates is not None:
+        cands = list(dict.fromkeys([*cands, *candidates(doors)]))
+    m = np.ceil(
+        LocalCosts(index, Anchors.build(index, doors, cands, wp)).matrix / wp.speed_m_s
+        - 1e-9
+    )
+    k = len(cands)
+    score = np.zeros(k)
+    starts: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    first = 0
+    for members, _, _ in walks:
+        n = len(members)
+        door = np.arange(k + first, k + first + n)
+        prev = np.roll(door, 1)
+        link = m[prev, door]
+        into = m[np.ix_(np.arange(k), door)]
+        back = 0.0 if open_routes else m[np.ix_(prev, np.arange(k))].T
+        cost = float(link.sum()) - link[None, :] + into + back + wp.door_s * n
+        best = cost.argmin(axis=1)
+        t = cost[np.arange(k), best]
+        score += t + _OVER_COST * np.maximum(t - config.turf.shift_s, 0)
+        starts.append(best)
+        rows.append(t)
+        first += n
+    c = int(np.argmin(score))
+    times = np.array(rows)
+    initial: list[tuple[int, ...]] = []
+    first = 0
+    for (members, _, _), best in zip(walks, starts, strict=True):
+        n = len(members)
+        initial.append(tuple(int(first + x) for x in np.roll(np.arange(n), -best[c])))
+        first += n
+    return cands[c], initial, [float(x) for x in times[:, c]]
+
+
+def form_teams(
+    index: StreetIndex,
+    plans: list[Plan],
+    config: PlanConfig,
+    candidates: Callable[[pd.DataFrame], list[Any]] | None,
+) -> tuple[list[Plan], pd.DataFrame]:
+    """
+    Group each precinct's one-volunteer walks into team turfs and route each team.
+
+    Walks are grouped into teams of ``turf.volunteers_per_turf`` along the street
+    order (as even as can be), each team gets the staging point where its walks
+    are shortest together (:func:`_stage`), and is routed as the routing stage will
+    route it: its volunteers from that point, each within the shift, starting from
+    their walks, each volunteer's time pulled towards the team's mean. A walk that
+    no longer fits in the shift from there first hands its doors nearest a
+    teammate's walk over; a team that still does not fit is not formed, and its
+    walks stay turfs of one volunteer each (no door is dropped for the sake of a
+    team).
+
+    Parameters
+    ----------
+    index
+        The street network.
+    plans
+        Per precinct, its walks (one volunteer shift each, in the precinct's order).
+    config
+        Run configuration; ``turf.volunteers_per_turf`` is the team size.
+    candidates
+        Car-reachable nodes near some doors (staging points to try), or None to
+        choose among the walks' own (all at the office).
+
+    Returns
+    -------
+    plans, dropped
+        Per precinct, its turfs: doors in walking order, volunteer by volunteer,
+        with ``walker`` (1 = first volunteer), the team's total estimated seconds
+        and its staging node; and the doors the routing of a team left out (none
+        expected: the walks it starts from fit).
+    """
+    tp, wp, rp = config.turf, config.walk, config.route
+    problems: list[TurfProblem] = []
+    teams: list[tuple[int, pd.DataFrame, Hashable]] = []
+    out: list[Plan] = [(pid, []) for pid, _ in plans]
+    for gi, (_, walks) in enumerate(plans):
+        for group in _groups(walks, tp.volunteers_per_turf) if walks else []:
+            team = [walks[j] for j in group]
+            node, initial, _ = _stage(index, team, config, candidates)
+            doors = pd.concat([m for m, _, _ in team])
+            costs = TurfCosts.build(index, doors, node, config)
+            k = len(team)
+            first = np.concatenate(
+                [np.zeros(k, dtype=np.int64), np.arange(1, len(doors) + 1)]
+            )
+            walk = np.ceil(costs.seconds[np.ix_(first, first)] - 1e-9)
+            legs = costs.leg > 0  # a car leg's doors stay with its driver
+            initial = _fit(initial, doors, walk, config, legs)
+            if initial is None:  # no way to send them out together
+                out[gi][1].extend(
+                    (m.assign(**{schema.WALKER: 1}), t, n) for m, t, n in team
+                )
+                continue
+            owner = np.empty(len(doors), dtype=np.int64)
+            for v, r in enumerate(initial):
+                owner[list(r)] = v
+            problem = TurfProblem(
+                turf_id=str(len(problems)),
+                walk_s=costs.seconds,
+                service_s=np.full(len(doors), wp.door_s, dtype=np.int64),
+                penalty=drop_penalties(
+                    doors[schema.VALUE].to_numpy(dtype=float), tp.shift_s, floor=20
+                ),
+                vehicles=k,
+                shift_s=tp.shift_s,
+                open_routes=rp.open_routes,
+                time_limit_s=0.0,
+                solution_limit=rp.solution_limit,
+                initial=tuple(initial),
+                allowed=tuple(int(v) for v in np.where(legs, owner, -1))
+                if legs.any()
+                else (),
+            )
+            times = [
+                route_s(problem, v, list(r), wp.door_s) for v, r in enumerate(initial)
+            ]
+            mean, spread = float(np.mean(times)), tp.balance / 2
+            problems.append(
+                dataclasses.replace(
+                    problem,
+                    min_end_s=int((1 - spread) * mean),
+                    max_end_s=int(min(tp.shift_s * tp.fill, (1 + spread) * mean)),
+                    balance_cost=_IMPROVE_COST,
+                    cost_scale=_SCALE,
+                )
+            )
+            teams.append((gi, doors, node))
+    sols = solve_all(problems, rp.workers)
+    dropped: list[pd.DataFrame] = []
+    for problem, (gi, doors, node) in zip(problems, teams, strict=True):
+        routes = [(v, r) for v, r in enumerate(sols[problem.turf_id]) if r]
+        placed = [x for _, r in routes for x in r]
+        left = np.setdiff1d(np.arange(len(doors)), placed)
+        if len(left):
+            dropped.append(doors.iloc[left])
+        if not routes:
+            continue
+        est = sum(route_s(problem, v, r, wp.door_s) for v, r in routes)
+        walker = np.concatenate(
+            [np.full(len(r), w + 1) for w, (_, r) in enumerate(routes)]
+        )
+        members = doors.iloc[placed].assign(**{schema.WALKER: walker})
+        out[gi][1].append((members, est, node))
+    gone = pd.concat(dropped) if dropped else pd.DataFrame(columns=[schema.VALUE])
+    return out, gone
+
+
+def _fit(
+    routes: list[tuple[int, ...]],
+    doors: pd.DataFrame,
+    walk: np.ndarray,
+    config: PlanConfig,
+    fixed: np.ndarray,
+) -> list[tuple[int, ...]] | None:
+    """
+    Bring every walk of a team within the shift, or return None.
+
+    `walk` is the team's matrix with the staging point once per volunteer. A walk
+    over the shift hands its doors nearest a teammate's walk over (cheapest
+    insertion, :func:`canvass._windows._moved`) until it is down to the planned
+    fill of a shift; a car leg's doors (`fixed`) stay.
+    """
+    tp, wp = config.turf, config.walk
+    k = len(routes)
+
+    def seconds(v: int, r: tuple[int, ...]) -> float:
+        path = [v, *(k + x for x in r), v]
+        return float(walk[path[:-1], path[1:]].sum()) + wp.door_s * len(r)
+
+    out = list(routes)
+    for v in range(k):
+        if seconds(v, out[v]) <= tp.shift_s:
+            continue
+        order = [v, *(u for u in range(k) if u != v)]
+        moved = _moved(
+            [out[u] for u in order],
+            doors,
+            walk,
+            tp.shift_s * tp.fill,
+            tp.shift_s,
+            wp.door_s,
+            -1,
+            fixed,
+        )
+        for u, r in zip(order, moved, strict=True):
+            out[u] = r
+    if any(seconds(v, r) > tp.shift_s for v, r in enumerate(out)):
+        return None
+    return out
