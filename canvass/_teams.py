@@ -182,7 +182,7 @@ def form_teams(
     for gi, (_, walks) in enumerate(plans):
         for group in _groups(walks, tp.volunteers_per_turf) if walks else []:
             team = [walks[j] for j in group]
-            node, initial, _ = _stage(index, team, config, candidates)
+            node, starts, _ = _stage(index, team, config, candidates)
             doors = pd.concat([m for m, _, _ in team])
             costs = TurfCosts.build(index, doors, node, config)
             k = len(team)
@@ -191,7 +191,7 @@ def form_teams(
             )
             walk = np.ceil(costs.seconds[np.ix_(first, first)] - 1e-9)
             legs = costs.leg > 0  # a car leg's doors stay with its driver
-            initial = _fit(initial, doors, walk, config, legs)
+            initial = _fit(starts, doors, walk, config, legs)
             if initial is None:  # no way to send them out together
                 out[gi][1].extend(
                     (m.assign(**{schema.WALKER: 1}), t, n) for m, t, n in team

@@ -225,6 +225,13 @@ def _turnout_line(table: pd.DataFrame, precinct_id: Any) -> str:
     return text
 
 
+def _minutes(turf: pd.Series) -> str:
+    """Return a turf's estimated minutes (per volunteer, for a team's turf)."""
+    vols = int(turf.get("volunteers", 1) or 1)
+    each = float(turf[schema.EST_S]) / vols / 60
+    return f"{each:.0f} min" if vols == 1 else f"{vols} × {each:.0f} min"
+
+
 def _legend_html(title: str, edges: list[float], colours: Sequence[str]) -> str:
     rows = []
     for i in range(len(edges) - 1):
@@ -393,8 +400,7 @@ def director_map(plan: Plan) -> folium.Map:
     tprops["tip"] = [
         f"<b>Turf {_e(t)}</b> · precinct {_e(r[schema.PRECINCT_ID])}<br>"
         f"{int(r[schema.N_DOORS])} doors · {int(r[schema.N_TARGETS])} targets<br>"
-        f"about {float(r[schema.EST_S]) / 60:.0f} min · "
-        f"{int(n_routes.get(t, 0))} volunteer route(s)"
+        f"about {_minutes(r)} · {int(n_routes.get(t, 0))} volunteer route(s)"
         for t, r in turfs.iterrows()
     ]
     _ScriptLayer(
@@ -405,7 +411,7 @@ def director_map(plan: Plan) -> folium.Map:
     labels = [
         [float(la), float(lo),
          f"<b>{_e(t)}</b><br>{int(r[schema.N_DOORS])} doors · "
-         f"{int(r[schema.N_TARGETS])} tgt · {float(r[schema.EST_S]) / 60:.0f} min"]
+         f"{int(r[schema.N_TARGETS])} tgt · {_minutes(r)}"]
         for la, lo, (t, r) in zip(lat, lon, turfs.iterrows(), strict=True)
     ]  # fmt: skip
     _ScriptLayer("Turf labels", labels, _layer_js()["labels"]).add_to(m)

@@ -303,7 +303,10 @@ class TurfParams:
     shift_s
         Length of one volunteer shift in seconds (default 2 h).
     volunteers_per_turf
-        Volunteers who share a turf; a turf is sized for this many shifts.
+        Volunteers sent out together to a turf (a team parked at one staging
+        point, each with a walk of one shift). Walks are grouped into teams of
+        this many, nearest first; a walk that cannot share a staging point with a
+        neighbour within the shift is a turf of its own.
     balance
         Allowed spread of estimated turf time around the precinct mean (0.15 = 15 %).
     cross_precincts

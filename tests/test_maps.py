@@ -196,3 +196,11 @@ def test_route_page_says_when_to_drive_to_the_next_leg(plan, tmp_path):
     plain = route_page_data(plan, route_id)
     assert all(s["drive"] == 0 for s in plain["stops"])
     assert plain["route"]["drive_back"] == 0
+
+
+def test_turf_minutes_are_per_volunteer_for_a_team() -> None:
+    from canvass.maps import _minutes
+
+    assert _minutes(pd.Series({schema.EST_S: 6600, "volunteers": 1})) == "110 min"
+    assert _minutes(pd.Series({schema.EST_S: 13200, "volunteers": 2})) == "2 × 110 min"
+    assert _minutes(pd.Series({schema.EST_S: 3000})) == "50 min"

@@ -440,3 +440,30 @@ def test_balance_is_per_volunteer() -> None:
     )
     assert _split.balance_stats(t, 0.15)[2] == 0
     assert _split.balance_stats(t.drop(columns="volunteers"), 0.15)[2] == 3
+
+
+@pytest.mark.parametrize(("shift", "fits"), [(2000, True), (1700, False)])
+def test_a_team_walk_over_the_shift_hands_doors_to_a_teammate(
+    shift: int, fits: bool
+) -> None:
+    from canvass import _teams
+
+    # one street from the staging point (x = 0): walk A to 500 m, walk B beyond it
+    x = np.array([100.0, 200, 300, 400, 500, 600, 700, 800, 900, 1000])
+    doors = make_doors([(v, 0.0) for v in x])
+    at = np.concatenate([[0.0, 0.0], x])
+    walk = np.ceil(np.abs(at[:, None] - at[None, :]) / 1.2)
+    cfg = PlanConfig.from_dict(
+        {"walk": {"speed_m_s": 1.2, "door_s": 90}, "turf": {"shift_s": shift}}
+    )
+    routes = [(0, 1, 2, 3, 4), (5, 6, 7, 8, 9)]  # B: 2,117 s as a loop
+    out = _teams._fit(routes, doors, walk, cfg, np.zeros(10, dtype=bool))
+    if not fits:  # A cannot take enough of B's doors: no team
+        assert out is None
+        return
+    assert out is not None
+    assert sorted(x for r in out for x in r) == list(range(10))
+    assert set(out[0]) > {0, 1, 2, 3, 4}  # B's doors nearest A moved over
+    for v, r in enumerate(out):
+        path = [v, *(2 + i for i in r), v]
+        assert walk[path[:-1], path[1:]].sum() + 90 * len(r) <= shift
