@@ -25,12 +25,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
 from .config import PlanConfig
 
-__all__ = ["TurfCosts", "car_seconds", "car_stops", "drive_s", "handoffs", "has_legs"]
+__all__ = [
+    "Commute",
+    "TurfCosts",
+    "car_seconds",
+    "car_stops",
+    "drive_s",
+    "handoffs",
+    "has_legs",
+]
 
 Coords = tuple[float, float]
 
@@ -108,6 +118,69 @@ def car_seconds(
         out[k + h, k:] = np.where(same, walk[ah, door], away)
         out[k + h, :k] = walk[ah, s] + drive[s, staging]
     return out
+
+
+@dataclass(frozen=True)
+class Commute:
+    """
+    Driving from the office to a turf's parking spot and back.
+
+    With ``turf.office`` set, every route starts and ends at the office, but a
+    volunteer does not walk 3 km across town to their turf: they drive to a
+    parking spot by it (the turf's own staging node), walk the turf from there and
+    drive back. The drive is timed like a car leg's (street-network metres at
+    ``turf.drive_m_s`` plus ``turf.park_s``; none for a turf walked straight from
+    the office). The turf stage adds it to each volunteer's first and last step
+    (:meth:`add`), so turfs far from the office are cut shorter.
+
+    Parameters
+    ----------
+    office
+        The office's street node.
+    index
+        The street index the seconds are by node of.
+    out_s, back_s
+        Seconds to drive from the office to each node and park, and back.
+    """
+
+    office: Hashable
+    index: StreetIndex
+    out_s: np.ndarray
+    back_s: np.ndarray
+
+    @classmethod
+    def build(cls, index: StreetIndex, office: Hashable, config: PlanConfig) -> Commute:
+        """Drive times from the office to every node of the network and back."""
+        n = len(index.nodes)
+        graph = csr_matrix((index.w, (index.eu, index.ev)), shape=(n, n))
+        src = index.ix[office]
+        far = 100.0 * config.turf.drive_m_s * config.turf.shift_s  # unreachable
+        out, back = (
+            np.nan_to_num(dijkstra(g, directed=True, indices=src), posinf=far)
+            for g in (graph, graph.T.tocsr())
+        )
+        return cls(office, index, _drive(out, config), _drive(back, config))
+
+    def seconds(self, node: Hashable, *, back: bool = True) -> float:
+        """Seconds driven to (and `back` from) a turf parked at `node`."""
+        i = self.index.ix[node]
+        return float(self.out_s[i] + (self.back_s[i] if back else 0.0))
+
+    def add(self, seconds: np.ndarray, nodes: list[Hashable]) -> np.ndarray:
+        """
+        Return `seconds` with the drives added to each volunteer's first and last step.
+
+        `seconds` has one staging point per volunteer first (parked at `nodes`),
+        then the doors; the step between two staging points stays free (a
+        volunteer with no doors does not drive).
+        """
+        out = seconds.copy()
+        k = len(nodes)
+        for v, node in enumerate(nodes):
+            i = self.index.ix[node]
+            out[v, k:] += self.out_s[i]
+            out[k:, v] += self.back_s[i]
+        return out
 
 
 @dataclass(frozen=True)

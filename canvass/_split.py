@@ -26,6 +26,7 @@ def split_tour(
     target: float,
     weight: float,
     band: tuple[float, float] | None = None,
+    extra_s: np.ndarray | None = None,
 ) -> tuple[list[tuple[int, int, float]], float]:
     """
     Cut a walk through doors ``0..n-1`` into loops that each fit in `capacity`.
@@ -50,6 +51,9 @@ def split_tour(
         Preferred turf length and the weight of the balance term.
     band
         Optional ``(low, high)`` seconds every turf should fall within.
+    extra_s
+        Optional seconds a turf costs beyond its walk, by door: a turf is charged
+        the mean of its first and last door's (the drive from an office to it).
 
     Returns
     -------
@@ -66,11 +70,13 @@ def split_tour(
     for j in range(1, n + 1):
         i = np.arange(j - 1, -1, -1)  # segment i..j-1, growing backwards
         close = 1.3 * np.hypot(*(xy[i] - xy[j - 1]).T) / wp.speed_m_s
-        walk = prefix[j - 1] - prefix[i] + close
+        drive = 0.0 if extra_s is None else (extra_s[i] + extra_s[j - 1]) / 2
+        walk = prefix[j - 1] - prefix[i] + close + drive
         t = walk + wp.door_s * (j - i)
         # the walk along the tour only grows as the loop grows backwards; the walk
-        # back does not, so loops are tried until the first bound alone is too long
-        along = t - close
+        # back (and a drive) does not, so loops are tried until the first bound
+        # alone is too long
+        along = t - close - drive
         last = len(along) if along[-1] <= capacity else int(np.argmax(along > capacity))
         i, t, walk = i[: max(last, 1)], t[: max(last, 1)], walk[: max(last, 1)]
         dev = np.maximum(target - t, 0) if one_sided else target - t

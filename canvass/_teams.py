@@ -34,7 +34,7 @@ import shapely
 
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
-from ._legs import TurfCosts
+from ._legs import Commute, TurfCosts
 from ._solver import TurfProblem, drop_penalties, route_s, solve_all
 from ._windows import _IMPROVE_COST, _SCALE, Plan, Turf, _moved
 from .config import PlanConfig
@@ -79,6 +79,7 @@ def _stage(
     walks: list[Turf],
     config: PlanConfig,
     candidates: Callable[[pd.DataFrame], list[Any]] | None,
+    commute: Commute | None = None,
 ) -> tuple[Hashable, list[tuple[int, ...]], list[float]]:
     """
     Choose the team's staging point and where each walk starts from it.
@@ -119,6 +120,8 @@ def _stage(
         into = m[np.ix_(np.arange(k), door)]
         back = 0.0 if open_routes else m[np.ix_(prev, np.arange(k))].T
         cost = float(link.sum()) - link[None, :] + into + back + wp.door_s * n
+        if commute is not None:  # each volunteer drives from the office and back
+            cost = cost + np.array([commute.seconds(c) for c in cands])[:, None]
         best = cost.argmin(axis=1)
         t = cost[np.arange(k), best]
         score += t + _OVER_COST * np.maximum(t - config.turf.shift_s, 0)
@@ -141,6 +144,7 @@ def form_teams(
     plans: list[Plan],
     config: PlanConfig,
     candidates: Callable[[pd.DataFrame], list[Any]] | None,
+    commute: Commute | None = None,
 ) -> tuple[list[Plan], pd.DataFrame]:
     """
     Group each precinct's one-volunteer walks into team turfs and route each team.
@@ -165,7 +169,9 @@ def form_teams(
         Run configuration; ``turf.volunteers_per_turf`` is the team size.
     candidates
         Car-reachable nodes near some doors (staging points to try), or None to
-        choose among the walks' own (all at the office).
+        choose among the walks' own.
+    commute
+        With an office: the drive from it to the team's parking spot and back.
 
     Returns
     -------
@@ -182,14 +188,17 @@ def form_teams(
     for gi, (_, walks) in enumerate(plans):
         for group in _groups(walks, tp.volunteers_per_turf) if walks else []:
             team = [walks[j] for j in group]
-            node, starts, _ = _stage(index, team, config, candidates)
+            node, starts, _ = _stage(index, team, config, candidates, commute)
             doors = pd.concat([m for m, _, _ in team])
             costs = TurfCosts.build(index, doors, node, config)
+            seconds = costs.seconds
+            if commute is not None:
+                seconds = commute.add(seconds, [node])
             k = len(team)
             first = np.concatenate(
                 [np.zeros(k, dtype=np.int64), np.arange(1, len(doors) + 1)]
             )
-            walk = np.ceil(costs.seconds[np.ix_(first, first)] - 1e-9)
+            walk = np.ceil(seconds[np.ix_(first, first)] - 1e-9)
             legs = costs.leg > 0  # a car leg's doors stay with its driver
             initial = _fit(starts, doors, walk, config, legs)
             if initial is None:  # no way to send them out together
@@ -202,7 +211,7 @@ def form_teams(
                 owner[list(r)] = v
             problem = TurfProblem(
                 turf_id=str(len(problems)),
-                walk_s=costs.seconds,
+                walk_s=seconds,
                 service_s=np.full(len(doors), wp.door_s, dtype=np.int64),
                 penalty=drop_penalties(
                     doors[schema.VALUE].to_numpy(dtype=float), tp.shift_s, floor=20

@@ -19,7 +19,7 @@ import shapely
 
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
-from ._legs import TurfCosts, car_seconds, car_stops, handoffs
+from ._legs import Commute, TurfCosts, car_seconds, car_stops, handoffs
 from ._solver import TurfProblem, drop_penalties, route_s, solve_all
 from .config import PlanConfig
 
@@ -74,6 +74,7 @@ def _window(
     solutions: int = 0,
     relax: bool = False,
     carry: bool = False,
+    commute: Commute | None = None,
 ) -> tuple[TurfProblem, pd.DataFrame, list[Any]]:
     """
     Build the OR-Tools problem that re-routes `turfs` together.
@@ -96,7 +97,8 @@ def _window(
     every door. A door of a car leg stays with its volunteer (costs from
     :func:`canvass._legs.car_seconds`); with `carry` and ``extra=-1`` the first
     turf is not shared out but becomes a car leg of the turf nearest it, and the
-    window evens out the rest on foot.
+    window evens out the rest on foot. With `commute` (an office) each volunteer
+    also drives from the office to their staging point and back.
     """
     tp, wp, rp = config.turf, config.walk, config.route
     shift = int(tp.shift_s)
@@ -150,6 +152,8 @@ def _window(
     costs = LocalCosts(index, Anchors.build(index, doors, nodes + extra_stops, wp))
     initial += [()] * (k - len(initial))
     walk_s = car_seconds(costs.matrix, k, car, owner, config)
+    if commute is not None:  # each volunteer drives out from the office and back
+        walk_s = commute.add(walk_s, nodes)
     if move:
         walk = np.ceil(walk_s - 1e-9)
         initial = _moved(initial, doors, walk, mean, shift, wp.door_s, move, car >= 0)
@@ -309,7 +313,11 @@ def windows_for_pass(turfs: list[Turf], pass_no: int) -> list[list[int]]:
 
 
 def improve(
-    index: StreetIndex, plans: list[Plan], config: PlanConfig, pass_no: int
+    index: StreetIndex,
+    plans: list[Plan],
+    config: PlanConfig,
+    pass_no: int,
+    commute: Commute | None = None,
 ) -> list[Plan]:
     """
     Re-route windows of neighbouring turfs together, starting from the current cut.
@@ -333,6 +341,7 @@ def improve(
                 config.turf.balance / 2,
                 _IMPROVE_COST,
                 str(len(windows)),
+                commute=commute,
             )
             problems.append(prob)
             windows.append((gi, group, doors, nodes))
@@ -361,6 +370,7 @@ def rebalance(
     plans: list[Plan],
     config: PlanConfig,
     car_nodes: Callable[[pd.DataFrame], list[Any]] | None = None,
+    commute: Commute | None = None,
 ) -> list[Plan]:
     """
     Repair turfs still outside the balance band after the improvement passes.
@@ -470,6 +480,7 @@ def rebalance(
                         solutions=_CHAIN_SOLUTIONS if size >= _WIDE else 0,
                         relax=round_no > 0,
                         carry=carry,
+                        commute=commute,
                     )
                     problems.append(prob)
                     windows.append((gi, group, doors, nodes, int(bad), carry))
@@ -488,7 +499,10 @@ def rebalance(
             (gi, group, bad, True) for gi, group, bad, _ in handed
         ]
         polished, _ = polish(
-            index, [(w, new) for w, (new, complete) in cands if complete], config
+            index,
+            [(w, new) for w, (new, complete) in cands if complete],
+            config,
+            commute,
         )
         fixed = dict(polished)
         best: dict[tuple[int, int], tuple[float, list[Turf], bool]] = {}
@@ -537,6 +551,7 @@ def restage(
     plans: list[Plan],
     config: PlanConfig,
     candidates: Callable[[pd.DataFrame], list[Any]],
+    commute: Commute | None = None,
 ) -> list[Plan]:
     """
     Move each turf's staging point to where its loop is shortest.
@@ -545,14 +560,16 @@ def restage(
     car can reach, from `candidates`) and the door the loop starts from are chosen
     together, by the cheapest insertion of the staging point into the loop (or in
     front of it, for open routes). A field director parks where the walk is
-    shortest, not at the middle of the turf.
+    shortest, not at the middle of the turf. With `commute` the office is a
+    candidate too, and each parking spot costs the drive there and back.
     """
     wp, open_routes = config.walk, config.route.open_routes
     out: list[Plan] = []
     for pid, turfs in plans:
         new: list[Turf] = []
         for members, t, node in turfs:
-            cands = list(dict.fromkeys([node, *candidates(members)]))
+            office = [commute.office] if commute is not None else []
+            cands = list(dict.fromkeys([node, *office, *candidates(members)]))
             anchors = Anchors.build(index, members, cands, wp)
             m = np.ceil(LocalCosts(index, anchors).matrix / wp.speed_m_s - 1e-9)
             k, n = len(cands), len(members)
@@ -564,6 +581,9 @@ def restage(
             into = m[np.ix_(np.arange(k), door)]
             back = 0.0 if open_routes else m[np.ix_(prev, np.arange(k))].T
             cost = cycle - link[None, :] + into + back
+            if commute is not None:
+                drives = [commute.seconds(c, back=not open_routes) for c in cands]
+                cost = cost + np.array(drives)[:, None]
             c, start = np.unravel_index(int(np.argmin(cost)), cost.shape)
             now = float(cost[0, 0])  # the current point, the current first door
             if float(cost[c, start]) < now - 0.5:
@@ -579,7 +599,10 @@ def restage(
 
 
 def polish(
-    index: StreetIndex, plans: list[Plan], config: PlanConfig
+    index: StreetIndex,
+    plans: list[Plan],
+    config: PlanConfig,
+    commute: Commute | None = None,
 ) -> tuple[list[Plan], pd.DataFrame]:
     """
     Route every turf on its own, as the routing stage will, and time it exactly.
@@ -596,10 +619,13 @@ def polish(
     problems: list[TurfProblem] = []
     for pid, turfs in plans:
         for members, _, node in turfs:
+            walk_s = TurfCosts.build(index, members, node, config).seconds
+            if commute is not None:
+                walk_s = commute.add(walk_s, [node])
             problems.append(
                 TurfProblem(
                     turf_id=f"{pid}\t{len(problems)}",
-                    walk_s=TurfCosts.build(index, members, node, config).seconds,
+                    walk_s=walk_s,
                     service_s=np.full(len(members), wp.door_s, dtype=np.int64),
                     penalty=drop_penalties(
                         members[schema.VALUE].to_numpy(dtype=float), shift, floor=20

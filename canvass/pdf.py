@@ -260,8 +260,8 @@ def _first_page(plan: Plan, route_id: str, rows: pd.DataFrame, pdf: _Sheet) -> N
         f"{float(route[schema.WALK_M]) / 1000:.1f} km on foot",
     ]
     driven = float(route.get(schema.DRIVE_S, 0) or 0)
-    if driven > 0:  # a turf with car legs
-        lines.append(f"Includes {max(1, round(driven / 60))} min driving between legs")
+    if driven > 0:  # from an office, or a turf with car legs
+        lines.append(f"Includes {max(1, round(driven / 60))} min driving")
     for line in lines:
         pdf.cell(text_w, 5.5, _fit(pdf, line, text_w), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)

@@ -38,7 +38,7 @@ import shapely
 
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
-from ._legs import car_stops
+from ._legs import Commute, car_stops
 from ._solver import TurfProblem, solve_all
 from ._split import balance_stats, split_tour
 from ._teams import form_teams
@@ -258,16 +258,16 @@ def cut_turfs(
         else work[schema.N_TARGETS].to_numpy(dtype=float)
     )
     work = work.assign(**{schema.VALUE: values})
-    staging = _stager(office_node, cands, tree)
+    staging = _stager(cands, tree)
+    # with an office, volunteers drive from it to a parking spot by their turf
+    commute = None if office_node is None else Commute.build(index, office_node, config)
     groups = (
         [("ALL", work)]
         if tp.cross_precincts
         else [(str(p), g) for p, g in work.groupby(schema.PRECINCT_ID, sort=True)]
     )
     near = _near_doors(cands, tree)
-    plans, dropped = _block_turfs(
-        index, groups, config, staging, near, restage_turfs=office_node is None
-    )
+    plans, dropped = _block_turfs(index, groups, config, staging, near, commute)
     rows: list[dict[str, Any]] = []
     for pid, turf_list in plans:
         for t, (members, est_s, node) in enumerate(turf_list, start=1):
@@ -300,7 +300,8 @@ def cut_turfs(
                     schema.N_TARGETS: int(members[schema.N_TARGETS].sum()),
                     schema.VALUE: float(members[schema.VALUE].sum()),
                     schema.EST_S: round(est_s),
-                    schema.STAGING_NODE: node,
+                    # from the office, the volunteer drives to the parking spot
+                    schema.STAGING_NODE: node if commute is None else commute.office,
                     "volunteers": int(walker.max()),
                     schema.N_LEGS: int(legs.max()) + 1,
                     "geometry": outline,
@@ -359,8 +360,7 @@ def _block_turfs(
     config: PlanConfig,
     staging: Callable[[pd.DataFrame], Any],
     car_nodes: Callable[[pd.DataFrame], list[Any]],
-    *,
-    restage_turfs: bool,
+    commute: Commute | None,
 ) -> tuple[list[tuple[str, list[Turf]]], pd.DataFrame]:
     """
     Cut each group's doors into turfs: a street tour first, then an optimal split.
@@ -369,7 +369,8 @@ def _block_turfs(
     Hilbert street order; OR-Tools finds a short open walk through each block's doors
     (blocks solved in parallel), and :func:`~canvass._split.split_tour` cuts that
     walk into shift-sized loops at the cheapest places, preferring turfs of even
-    length.
+    length. With `commute` (an office) every turf's time includes the drive from
+    the office to its parking spot and back.
     """
     tp, wp, rp = config.turf, config.walk, config.route
     capacity = tp.shift_s * tp.fill  # one volunteer's walk (teams: _teams)
@@ -428,44 +429,49 @@ def _block_turfs(
         step[1:] = np.where(np.isnan(step[1:]), crow, step[1:])
         step[0] = 0.0
         step_s = step / wp.speed_m_s
-        first = split_tour(step_s, xy, wp, capacity, capacity, 1.0)[0]
+        drive = (
+            None
+            if commute is None
+            else np.array(
+                [commute.seconds(staging(g.iloc[[d]])) for d in range(len(g))]
+            )
+        )
+        first = split_tour(step_s, xy, wp, capacity, capacity, 1.0, extra_s=drive)[0]
         mean = float(np.mean([t for _, _, t in first])) if first else capacity
         # every turf within the balance of the precinct's mean, never over a shift
         band = (mean * (1 - tp.balance), min(capacity, mean * (1 + tp.balance)))
-        segments = split_tour(step_s, xy, wp, capacity, mean, 4.0, band)[0]
+        segments = split_tour(step_s, xy, wp, capacity, mean, 4.0, band, extra_s=drive)[
+            0
+        ]
         turfs = []
         for i, j, t in segments:
             members = g.iloc[i:j]
             turfs.append((members, t, staging(members)))
         plans.append((pid, turfs))
     for pass_no in range(_PASSES):
-        plans = improve(index, plans, config, pass_no)
-        if pass_no == 0 and restage_turfs:
-            plans = restage(index, plans, config, car_nodes)
-    plans = rebalance(index, plans, config)
-    plans, gone = polish(index, plans, config)
+        plans = improve(index, plans, config, pass_no, commute)
+        if pass_no == 0:
+            plans = restage(index, plans, config, car_nodes, commute)
+    plans = rebalance(index, plans, config, commute=commute)
+    plans, gone = polish(index, plans, config, commute)
     for _ in range(_LAST_REPAIRS):
         if not balance_stats(_est_table(plans), tp.balance)[2]:
             break
         # what walking alone could not even out may take a car leg
-        plans, more = polish(index, rebalance(index, plans, config, car_nodes), config)
+        plans, more = polish(
+            index, rebalance(index, plans, config, car_nodes, commute), config, commute
+        )
         gone = pd.concat([gone, more]) if len(more) else gone
     if tp.volunteers_per_turf > 1:  # each team's walks become one turf
-        plans, more = form_teams(
-            index, plans, config, car_nodes if restage_turfs else None
-        )
+        plans, more = form_teams(index, plans, config, car_nodes, commute)
         gone = pd.concat([gone, more]) if len(more) else gone
     return plans, gone
 
 
-def _stager(
-    office_node: Any, cands: list[Any], tree: shapely.STRtree
-) -> Callable[[pd.DataFrame], Any]:
-    """Return a function giving a turf's first staging node (office or nearest)."""
+def _stager(cands: list[Any], tree: shapely.STRtree) -> Callable[[pd.DataFrame], Any]:
+    """Return a function giving a turf's first staging node (the nearest)."""
 
     def staging(members: pd.DataFrame) -> Any:
-        if office_node is not None:
-            return office_node
         pts = shapely.get_coordinates(members.geometry.to_numpy())
         return cands[int(tree.nearest(shapely.Point(*pts.mean(axis=0))))]
 

@@ -190,8 +190,22 @@ def test_route_page_says_when_to_drive_to_the_next_leg(plan, tmp_path):
         p for p in maps.write_route_pages(driving, tmp_path) if route_id in p.name
     ]
     html = page.read_text()
-    assert html.count("drive about 7 min") == 1
+    assert html.count("Walk back to the car and drive about 7 min") == 1
     assert "drive about 9 min back to where you started" in html
+    # from an office: the first door is after the drive out to the turf
+    first = plan.stops.index[mine][0]
+    office = dataclasses.replace(
+        driving,
+        stops=stops.assign(**{schema.DRIVE_S: drive.where(drive.index != first, 600)}),
+    )
+    (page,) = [
+        p
+        for p in maps.write_route_pages(office, tmp_path / "office")
+        if route_id in p.name
+    ]
+    html = page.read_text()
+    assert "Drive about 10 min to the turf and park, then:" in html
+    assert html.count("Walk back to the car") == 1  # (the third door's leg)
     # plans routed before car legs existed have no drive column
     plain = route_page_data(plan, route_id)
     assert all(s["drive"] == 0 for s in plain["stops"])

@@ -467,3 +467,36 @@ def test_a_team_walk_over_the_shift_hands_doors_to_a_teammate(
     for v, r in enumerate(out):
         path = [v, *(2 + i for i in r), v]
         assert walk[path[:-1], path[1:]].sum() + 90 * len(r) <= shift
+
+
+def test_from_an_office_volunteers_drive_to_turfs_beyond_walking(
+    hamlet_town: tuple,
+) -> None:
+    G, snapped = hamlet_town
+    hamlet = snapped.index[-len(hamlet_doors()) :]
+    lon, lat = lonlat(0, 0)  # the grid's far corner from the hamlet
+    cfg = PlanConfig.from_dict(
+        {
+            "turf": {"shift_s": 3600, "office": [lat, lon]},
+            "route": {"time_limit_s": 0.0, "workers": 1},
+        }
+    )
+    res = turf.cut_turfs(snapped, G, cfg)
+    assert res.left_out.empty  # the hamlet is 2.5 km out: reached by car
+    t, d = res.turfs, res.doors
+    (office,) = set(t[schema.STAGING_NODE])
+    (tid,) = d.loc[hamlet, schema.TURF_ID].unique()
+    parking = set(d.loc[d[schema.TURF_ID] == tid, schema.CAR_STOP])
+    assert office not in parking  # parked by the hamlet, not walked from the office
+    routed = route.route_turfs(d, t, G, cfg)
+    assert routed.left_out.empty
+    r = routed.routes
+    assert (r[schema.TOTAL_S] <= 3600).all()
+    ox, oy = G.nodes[office]["x"], G.nodes[office]["y"]
+    assert np.allclose(r["start_x"], ox)
+    assert np.allclose(r["start_y"], oy)
+    (hamlet_route,) = r.index[r[schema.TURF_ID] == tid]
+    assert r.at[hamlet_route, schema.DRIVE_M] > 4000  # out and back
+    assert r.at[hamlet_route, schema.WALK_M] < 2000
+    # the estimate includes the drive, as the route does
+    assert abs(r.at[hamlet_route, schema.TOTAL_S] - t.at[tid, schema.EST_S]) < 60

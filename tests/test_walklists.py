@@ -263,4 +263,4 @@ def test_pdf_header_gives_the_minutes_driven_between_legs(plan, tmp_path):
         plan, routes=plan.routes.assign(**{schema.DRIVE_S: drive})
     )
     text = _pdf_text(pdf.write_route_pdf(driving, route_id, rows, tmp_path / "b.pdf"))
-    assert "Includes 11 min driving between legs" in text
+    assert "Includes 11 min driving" in text
