@@ -166,6 +166,20 @@ class Commute:
         i = self.index.ix[node]
         return float(self.out_s[i] + (self.back_s[i] if back else 0.0))
 
+    def turf_seconds(
+        self, members: pd.DataFrame, node: Hashable, config: PlanConfig
+    ) -> np.ndarray:
+        """
+        Travel seconds of a turf parked at `node`, as the router will time them.
+
+        The router starts from the office and drives to each leg's parking spot
+        (the turf's own for a door with no other), so a turf with a second leg may
+        drive there straight from the office; :meth:`add` is the quicker bound the
+        cut uses while turfs still change.
+        """
+        parked = members.assign(**{schema.CAR_STOP: car_stops(members, node)})
+        return TurfCosts.build(self.index, parked, self.office, config).seconds
+
     def add(self, seconds: np.ndarray, nodes: list[Hashable]) -> np.ndarray:
         """
         Return `seconds` with the drives added to each volunteer's first and last step.

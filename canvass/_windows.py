@@ -619,9 +619,11 @@ def polish(
     problems: list[TurfProblem] = []
     for pid, turfs in plans:
         for members, _, node in turfs:
-            walk_s = TurfCosts.build(index, members, node, config).seconds
-            if commute is not None:
-                walk_s = commute.add(walk_s, [node])
+            walk_s = (
+                TurfCosts.build(index, members, node, config).seconds
+                if commute is None
+                else commute.turf_seconds(members, node, config)
+            )
             problems.append(
                 TurfProblem(
                     turf_id=f"{pid}\t{len(problems)}",

@@ -312,8 +312,11 @@ class TurfParams:
     cross_precincts
         Allow turfs to cross precinct lines.
     office
-        Optional staging office as ``[lat, lon]``; every turf then starts there.
-        Empty = each turf gets its own staging point on a street reachable by car.
+        Optional staging office as ``[lat, lon]``: every route then starts and
+        ends there, and volunteers drive from it to a parking spot by their turf
+        and back (timed in the turf's estimate), unless walking from the office is
+        shorter. Empty = each turf gets its own staging point on a street
+        reachable by car.
     fill
         Share of the shift a turf is sized to (the rest is slack for the router).
     tour_time_s
