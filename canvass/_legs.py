@@ -177,7 +177,8 @@ class Commute:
         drive there straight from the office; :meth:`add` is the quicker bound the
         cut uses while turfs still change.
         """
-        parked = members.assign(**{schema.CAR_STOP: car_stops(members, node)})
+        stops = pd.Series(car_stops(members, node), index=members.index, dtype=object)
+        parked = members.assign(**{schema.CAR_STOP: stops})
         return TurfCosts.build(self.index, parked, self.office, config).seconds
 
     def add(self, seconds: np.ndarray, nodes: list[Hashable]) -> np.ndarray:
