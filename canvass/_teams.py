@@ -36,7 +36,7 @@ from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._legs import Commute, TurfCosts
 from ._solver import TurfProblem, drop_penalties, route_s, solve_all
-from ._windows import _IMPROVE_COST, _SCALE, Plan, Turf, _moved
+from ._windows import _IMPROVE_COST, _SCALE, Plan, Turf, _moved, insertion_s
 from .config import PlanConfig
 
 __all__ = ["form_teams"]
@@ -84,12 +84,12 @@ def _stage(
     """
     Choose the team's staging point and where each walk starts from it.
 
-    Candidates are the walks' own staging points and (unless every turf starts at
-    the office) the car-reachable nodes near the team's doors. Each walk keeps its
-    loop and takes the staging point in where that costs least (as
-    :func:`canvass._windows.restage` does for one walk); the point chosen is the
-    one with the least walking over the team, a walk over the shift weighing
-    `_OVER_COST` times more.
+    Candidates are the walks' own staging points and the car-reachable nodes near
+    the team's doors (`candidates`). Each walk keeps its loop and takes the
+    staging point in where that costs least (as :func:`canvass._windows.restage`
+    does for one walk; with `commute`, plus each volunteer's drive from the office
+    and back); the point chosen is the one with the least time over the team, a
+    walk over the shift weighing `_OVER_COST` times more.
 
     Returns
     -------
@@ -115,11 +115,7 @@ def _stage(
     for members, _, _ in walks:
         n = len(members)
         door = np.arange(k + first, k + first + n)
-        prev = np.roll(door, 1)
-        link = m[prev, door]
-        into = m[np.ix_(np.arange(k), door)]
-        back = 0.0 if open_routes else m[np.ix_(prev, np.arange(k))].T
-        cost = float(link.sum()) - link[None, :] + into + back + wp.door_s * n
+        cost = insertion_s(m, k, door, open_routes) + wp.door_s * n
         if commute is not None:  # each volunteer drives from the office and back
             cost = cost + np.array([commute.seconds(c) for c in cands])[:, None]
         best = cost.argmin(axis=1)
@@ -149,8 +145,8 @@ def form_teams(
     """
     Group each precinct's one-volunteer walks into team turfs and route each team.
 
-    Walks are grouped into teams of ``turf.volunteers_per_turf`` along the street
-    order (as even as can be), each team gets the staging point where its walks
+    Walks are grouped into teams of up to ``turf.volunteers_per_turf``, nearest
+    walks first (:func:`_groups`), each team gets the staging point where its walks
     are shortest together (:func:`_stage`), and is routed as the routing stage will
     route it: its volunteers from that point, each within the shift, starting from
     their walks, each volunteer's time pulled towards the team's mean. A walk that

@@ -23,7 +23,7 @@ from ._legs import Commute, TurfCosts, car_seconds, car_stops, handoffs
 from ._solver import TurfProblem, drop_penalties, route_s, solve_all
 from .config import PlanConfig
 
-__all__ = ["Turf", "improve", "polish", "rebalance", "restage"]
+__all__ = ["Turf", "improve", "insertion_s", "polish", "rebalance", "restage"]
 
 #: One turf: its doors in walking order, estimated seconds, staging node.
 Turf = tuple[pd.DataFrame, float, Any]
@@ -546,6 +546,24 @@ def rebalance(
     return plans
 
 
+def insertion_s(
+    m: np.ndarray, k: int, door: np.ndarray, open_routes: bool
+) -> np.ndarray:
+    """
+    Return the walking seconds of a loop with a staging point put into it.
+
+    `m` is a matrix over `k` candidate staging points and then doors; `door` are
+    the loop's doors (positions in `m`) in walking order. Returns ``cost[c, p]``:
+    the loop from staging point ``c`` starting at its door ``p`` (for open routes,
+    without the walk back).
+    """
+    prev = np.roll(door, 1)  # the door walked just before each door
+    link = m[prev, door]  # the walk the staging point is put into
+    into = m[np.ix_(np.arange(k), door)]
+    back = 0.0 if open_routes else m[np.ix_(prev, np.arange(k))].T
+    return np.asarray(float(link.sum()) - link[None, :] + into + back)
+
+
 def restage(
     index: StreetIndex,
     plans: list[Plan],
@@ -573,14 +591,7 @@ def restage(
             anchors = Anchors.build(index, members, cands, wp)
             m = np.ceil(LocalCosts(index, anchors).matrix / wp.speed_m_s - 1e-9)
             k, n = len(cands), len(members)
-            door = np.arange(k, k + n)
-            prev = np.roll(door, 1)  # the door walked just before each door
-            link = m[prev, door]  # the walk the staging point is put into
-            cycle = float(link.sum())
-            # cost[c, p]: staging point c, loop starting at door p
-            into = m[np.ix_(np.arange(k), door)]
-            back = 0.0 if open_routes else m[np.ix_(prev, np.arange(k))].T
-            cost = cycle - link[None, :] + into + back
+            cost = insertion_s(m, k, np.arange(k, k + n), open_routes)
             if commute is not None:
                 drives = [commute.seconds(c, back=not open_routes) for c in cands]
                 cost = cost + np.array(drives)[:, None]

@@ -17,8 +17,11 @@ turfs that hand work along (:mod:`canvass._windows`). What walking cannot even o
 from another parking spot after a short drive (:mod:`canvass._legs`; doors get
 ``car_stop``, turfs ``n_legs``; ``turf.car_legs = false`` turns this off). Turfs never
 cross precinct lines unless ``turf.cross_precincts`` is set. Each turf gets a staging
-point: the office from the config, or the street node a car can reach where the
-turf's loop is shortest.
+point: the street node a car can reach where the turf's loop is shortest; with an
+office in the config, routes start there and volunteers drive to that node and back
+(timed in every estimate, :class:`canvass._legs.Commute`), unless walking from the
+office is shorter. With ``turf.volunteers_per_turf`` above one, the one-volunteer
+walks are grouped into teams that share a staging point (:mod:`canvass._teams`).
 """
 
 from __future__ import annotations
