@@ -19,7 +19,9 @@ pairs on 2-hour shifts: 40 of 1,983 doors; pairs on 1-hour shifts: 34).
 Where a precinct's walks do not pair up, or a team's walks cannot all fit in the
 shift from one staging point (walks that touch only at a corner far from both
 their loops), a walk stays a turf of one volunteer: fewer volunteers in the team
-than asked for, never a door dropped for it. The balance is judged per volunteer.
+than asked for, never a door dropped for it; so does a team whose volunteers would
+be timed outside the precinct's balance when going back to its walks evens the
+precinct out. The balance is judged per volunteer.
 """
 
 from __future__ import annotations
@@ -36,7 +38,15 @@ from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._legs import Commute, TurfCosts
 from ._solver import TurfProblem, drop_penalties, route_s, solve_all
-from ._windows import _IMPROVE_COST, _SCALE, Plan, Turf, _moved, insertion_s
+from ._windows import (
+    _IMPROVE_COST,
+    _SCALE,
+    Plan,
+    Turf,
+    _moved,
+    _outside,
+    insertion_s,
+)
 from .config import PlanConfig
 
 __all__ = ["form_teams"]
@@ -153,7 +163,8 @@ def form_teams(
     no longer fits in the shift from there first hands its doors nearest a
     teammate's walk over; a team that still does not fit is not formed, and its
     walks stay turfs of one volunteer each (no door is dropped for the sake of a
-    team).
+    team). A team whose volunteers end up timed outside the precinct's balance
+    goes back to its walks when that evens the precinct out (:func:`_even`).
 
     Parameters
     ----------
@@ -179,7 +190,7 @@ def form_teams(
     """
     tp, wp, rp = config.turf, config.walk, config.route
     problems: list[TurfProblem] = []
-    teams: list[tuple[int, pd.DataFrame, Hashable]] = []
+    teams: list[tuple[int, pd.DataFrame, Hashable, list[Turf]]] = []
     out: list[Plan] = [(pid, []) for pid, _ in plans]
     for gi, (_, walks) in enumerate(plans):
         for group in _groups(walks, tp.volunteers_per_turf) if walks else []:
@@ -235,25 +246,89 @@ def form_teams(
                     cost_scale=_SCALE,
                 )
             )
-            teams.append((gi, doors, node))
+            teams.append((gi, doors, node, team))
     sols = solve_all(problems, rp.workers)
-    dropped: list[pd.DataFrame] = []
-    for problem, (gi, doors, node) in zip(problems, teams, strict=True):
+    made: list[list[_Made]] = [[] for _ in plans]
+    for problem, (gi, doors, node, team) in zip(problems, teams, strict=True):
         routes = [(v, r) for v, r in enumerate(sols[problem.turf_id]) if r]
         placed = [x for _, r in routes for x in r]
-        left = np.setdiff1d(np.arange(len(doors)), placed)
-        if len(left):
-            dropped.append(doors.iloc[left])
-        if not routes:
-            continue
+        left = doors.iloc[np.setdiff1d(np.arange(len(doors)), placed)]
         est = sum(route_s(problem, v, r, wp.door_s) for v, r in routes)
-        walker = np.concatenate(
-            [np.full(len(r), w + 1) for w, (_, r) in enumerate(routes)]
+        walker = (
+            np.concatenate([np.full(len(r), w + 1) for w, (_, r) in enumerate(routes)])
+            if routes
+            else np.zeros(0, dtype=np.int64)
         )
         members = doors.iloc[placed].assign(**{schema.WALKER: walker})
-        out[gi][1].append((members, est, node))
+        made[gi].append(((members, est, node), team, left))
+    dropped: list[pd.DataFrame] = []
+    for gi, (_, turfs) in enumerate(out):
+        kept, gone_here = _even(turfs, made[gi], tp.balance)
+        turfs.extend(kept)
+        dropped.extend(gone_here)
     gone = pd.concat(dropped) if dropped else pd.DataFrame(columns=[schema.VALUE])
     return out, gone
+
+
+#: A team as routed: its turf, the walks it was formed from, doors it left out.
+_Made = tuple[Turf, list[Turf], pd.DataFrame]
+
+
+def _volunteers(turf: Turf) -> int:
+    members = turf[0]
+    return int(members[schema.WALKER].max()) if schema.WALKER in members else 1
+
+
+def _even(
+    solos: list[Turf], made: list[_Made], limit: float
+) -> tuple[list[Turf], list[pd.DataFrame]]:
+    """
+    Keep the precinct's teams, unless going back to their walks evens it out.
+
+    A team's volunteers walk out from the shared staging point to their parts, so
+    a team of walks that only just touch may be timed well above the precinct's
+    other volunteers. Teams outside `limit` of the precinct's mean time per
+    volunteer, the worst first, go back to turfs of one volunteer each when that
+    brings the precinct's turfs closer to the band (:func:`_windows._outside`).
+
+    Returns
+    -------
+    turfs, dropped
+        The teams kept and the walks of those dissolved (to add to `solos`), and
+        the doors the kept teams left out.
+    """
+
+    def turfs(keep: list[bool]) -> list[Turf]:
+        out = [m[0] for m, k in zip(made, keep, strict=True) if k and len(m[0][0])]
+        for m, k in zip(made, keep, strict=True):
+            if not k:
+                out += [(w.assign(**{schema.WALKER: 1}), t, n) for w, t, n in m[1]]
+        return out
+
+    def per_volunteer(ts: list[Turf]) -> np.ndarray:
+        return np.array([t[1] / max(1, _volunteers(t)) for t in ts])
+
+    def outside(keep: list[bool]) -> float:
+        per = per_volunteer(solos + turfs(keep))
+        return _outside(per, float(per.mean()), limit) if len(per) else 0.0
+
+    keep = [True] * len(made)
+    if solos or made:
+        per = per_volunteer(solos + turfs(keep))
+        mean = float(per.mean()) if len(per) else 0.0
+        mine = per_volunteer([m[0] for m in made]) if made else np.zeros(0)
+        now = outside(keep)
+        for i in np.argsort(-np.abs(mine / max(mean, 1.0) - 1), kind="stable"):
+            if abs(mine[i] / max(mean, 1.0) - 1) <= limit or now == 0:
+                break
+            keep[int(i)] = False
+            after = outside(keep)
+            if after < now:
+                now = after
+            else:
+                keep[int(i)] = True
+    dropped = [m[2] for m, k in zip(made, keep, strict=True) if k and len(m[2])]
+    return turfs(keep), dropped
 
 
 def _fit(

@@ -500,3 +500,26 @@ def test_from_an_office_volunteers_drive_to_turfs_beyond_walking(
     assert r.at[hamlet_route, schema.WALK_M] < 2000
     # the estimate includes the drive, as the route does
     assert abs(r.at[hamlet_route, schema.TOTAL_S] - t.at[tid, schema.EST_S]) < 60
+
+
+def test_a_team_timed_far_above_its_precinct_goes_back_to_its_walks() -> None:
+    from canvass import _teams
+
+    def walk(n: int, t: float, walker: int | None = None) -> tuple:
+        d = make_doors([(10.0 * i, 0.0) for i in range(n)])
+        return (d if walker is None else d.assign(**{schema.WALKER: walker}), t, 0)
+
+    solos = [walk(3, 6000.0, 1), walk(3, 6200.0, 1)]
+    walks = [walk(3, 6100.0), walk(3, 5900.0)]
+    # a pair timed at 8,000 s each (a long walk out to each part): dissolved
+    pair = walk(6, 16000.0, 1)
+    pair[0].loc[pair[0].index[3:], schema.WALKER] = 2
+    none = make_doors([]).iloc[:0]
+    turfs, dropped = _teams._even(solos, [(pair, walks, none)], 0.15)
+    assert [t[1] for t in turfs] == [6100.0, 5900.0]
+    assert all((t[0][schema.WALKER] == 1).all() for t in turfs)
+    assert dropped == []
+    # the same pair at 6,000 s each stays a team
+    even = (pair[0], 12000.0, 0)
+    turfs, _ = _teams._even(solos, [(even, walks, none)], 0.15)
+    assert [t[1] for t in turfs] == [12000.0]
