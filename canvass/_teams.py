@@ -276,7 +276,9 @@ _Made = tuple[Turf, list[Turf], pd.DataFrame]
 
 def _volunteers(turf: Turf) -> int:
     members = turf[0]
-    return int(members[schema.WALKER].max()) if schema.WALKER in members else 1
+    if schema.WALKER not in members or not len(members):
+        return 1
+    return int(members[schema.WALKER].max())
 
 
 def _even(
