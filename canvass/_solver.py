@@ -11,10 +11,21 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["TurfProblem", "drop_penalties", "route_s", "solve_all", "solve_turf"]
+if TYPE_CHECKING:  # (workers stay free of the config's imports)
+    from .config import PlanConfig
+
+__all__ = [
+    "TurfProblem",
+    "drop_penalties",
+    "route_s",
+    "solve_all",
+    "solve_turf",
+    "turf_problem",
+]
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,60 @@ def drop_penalties(values: np.ndarray, shift_s: int, floor: int) -> np.ndarray:
     vmax = float(values.max()) if len(values) and values.max() > 0 else 1.0
     scaled = np.rint(shift_s * np.clip(values, 0, None) / vmax)
     return np.asarray(floor * shift_s + scaled, dtype=np.int64)
+
+
+def turf_problem(
+    turf_id: str,
+    walk_s: np.ndarray,
+    values: np.ndarray,
+    config: PlanConfig,
+    *,
+    vehicles: int,
+    floor: int,
+    time_limit_s: float,
+    initial: tuple[tuple[int, ...], ...] = (),
+    pinned: np.ndarray | None = None,
+) -> TurfProblem:
+    """
+    One turf's routing problem, posed as the routing stage poses it.
+
+    Parameters
+    ----------
+    turf_id
+        Id of the problem (for the solutions).
+    walk_s
+        Travel seconds, the staging point first (:class:`canvass._legs.TurfCosts`).
+    values
+        Door values: the least valuable doors drop first when time runs short.
+    config
+        Run configuration (shift, seconds per door, open routes, solution limit).
+    vehicles
+        Volunteers.
+    floor
+        Shifts every drop penalty starts at (:func:`drop_penalties`).
+    time_limit_s
+        Guided-local-search seconds; 0 keeps the local optimum from `initial`.
+    initial
+        Starting routes, per volunteer.
+    pinned
+        Per door, the one volunteer who may walk it (a car leg's driver) or -1.
+    """
+    tp, wp, rp = config.turf, config.walk, config.route
+    return TurfProblem(
+        turf_id=turf_id,
+        walk_s=walk_s,
+        service_s=np.full(len(values), wp.door_s, dtype=np.int64),
+        penalty=drop_penalties(values, tp.shift_s, floor=floor),
+        vehicles=vehicles,
+        shift_s=tp.shift_s,
+        open_routes=rp.open_routes,
+        time_limit_s=time_limit_s,
+        solution_limit=rp.solution_limit,
+        initial=initial,
+        allowed=tuple(int(v) for v in pinned)
+        if pinned is not None and (pinned >= 0).any()
+        else (),
+    )
 
 
 def route_s(p: TurfProblem, vehicle: int, order: list[int], door_s: float) -> float:

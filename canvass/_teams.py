@@ -37,7 +37,7 @@ import shapely
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._legs import Commute, TurfCosts
-from ._solver import TurfProblem, drop_penalties, route_s, solve_all
+from ._solver import TurfProblem, route_s, solve_all, turf_problem
 from ._windows import (
     _IMPROVE_COST,
     _SCALE,
@@ -90,7 +90,7 @@ def _stage(
     config: PlanConfig,
     candidates: Callable[[pd.DataFrame], list[Any]] | None,
     commute: Commute | None = None,
-) -> tuple[Hashable, list[tuple[int, ...]], list[float]]:
+) -> tuple[Hashable, list[tuple[int, ...]]]:
     """
     Choose the team's staging point and where each walk starts from it.
 
@@ -103,10 +103,9 @@ def _stage(
 
     Returns
     -------
-    node, initial, times
-        The staging node; each walk's doors (positions into the team's doors, in
-        the order the walks are given) in walking order from it; and each walk's
-        estimated seconds from it.
+    node, initial
+        The staging node, and each walk's doors (positions into the team's doors,
+        in the order the walks are given) in walking order from it.
     """
     wp, open_routes = config.walk, config.route.open_routes
     doors = pd.concat([m for m, _, _ in walks])
@@ -120,7 +119,6 @@ def _stage(
     k = len(cands)
     score = np.zeros(k)
     starts: list[np.ndarray] = []
-    rows: list[np.ndarray] = []
     first = 0
     for members, _, _ in walks:
         n = len(members)
@@ -132,17 +130,15 @@ def _stage(
         t = cost[np.arange(k), best]
         score += t + _OVER_COST * np.maximum(t - config.turf.shift_s, 0)
         starts.append(best)
-        rows.append(t)
         first += n
     c = int(np.argmin(score))
-    times = np.array(rows)
     initial: list[tuple[int, ...]] = []
     first = 0
     for (members, _, _), best in zip(walks, starts, strict=True):
         n = len(members)
         initial.append(tuple(int(first + x) for x in np.roll(np.arange(n), -best[c])))
         first += n
-    return cands[c], initial, [float(x) for x in times[:, c]]
+    return cands[c], initial
 
 
 def form_teams(
@@ -195,7 +191,7 @@ def form_teams(
     for gi, (_, walks) in enumerate(plans):
         for group in _groups(walks, tp.volunteers_per_turf) if walks else []:
             team = [walks[j] for j in group]
-            node, starts, _ = _stage(index, team, config, candidates, commute)
+            node, starts = _stage(index, team, config, candidates, commute)
             doors = pd.concat([m for m, _, _ in team])
             costs = TurfCosts.build(index, doors, node, config)
             seconds = costs.seconds
@@ -216,22 +212,16 @@ def form_teams(
             owner = np.empty(len(doors), dtype=np.int64)
             for v, r in enumerate(initial):
                 owner[list(r)] = v
-            problem = TurfProblem(
-                turf_id=str(len(problems)),
-                walk_s=seconds,
-                service_s=np.full(len(doors), wp.door_s, dtype=np.int64),
-                penalty=drop_penalties(
-                    doors[schema.VALUE].to_numpy(dtype=float), tp.shift_s, floor=20
-                ),
+            problem = turf_problem(
+                str(len(problems)),
+                seconds,
+                doors[schema.VALUE].to_numpy(dtype=float),
+                config,
                 vehicles=k,
-                shift_s=tp.shift_s,
-                open_routes=rp.open_routes,
+                floor=20,
                 time_limit_s=0.0,
-                solution_limit=rp.solution_limit,
                 initial=tuple(initial),
-                allowed=tuple(int(v) for v in np.where(legs, owner, -1))
-                if legs.any()
-                else (),
+                pinned=np.where(legs, owner, -1),
             )
             times = [
                 route_s(problem, v, list(r), wp.door_s) for v, r in enumerate(initial)

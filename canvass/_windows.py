@@ -20,7 +20,7 @@ import shapely
 from . import schema
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._legs import Commute, TurfCosts, car_seconds, car_stops, handoffs
-from ._solver import TurfProblem, drop_penalties, route_s, solve_all
+from ._solver import TurfProblem, route_s, solve_all, turf_problem
 from .config import PlanConfig
 
 __all__ = ["Turf", "improve", "insertion_s", "polish", "rebalance", "restage"]
@@ -625,8 +625,7 @@ def polish(
     than the shift) are returned as dropped (the solver leaves out the least
     valuable first).
     """
-    tp, wp, rp = config.turf, config.walk, config.route
-    shift = int(tp.shift_s)
+    wp, rp = config.walk, config.route
     problems: list[TurfProblem] = []
     for pid, turfs in plans:
         for members, _, node in turfs:
@@ -636,18 +635,14 @@ def polish(
                 else commute.turf_seconds(members, node, config)
             )
             problems.append(
-                TurfProblem(
-                    turf_id=f"{pid}\t{len(problems)}",
-                    walk_s=walk_s,
-                    service_s=np.full(len(members), wp.door_s, dtype=np.int64),
-                    penalty=drop_penalties(
-                        members[schema.VALUE].to_numpy(dtype=float), shift, floor=20
-                    ),
+                turf_problem(
+                    f"{pid}\t{len(problems)}",
+                    walk_s,
+                    members[schema.VALUE].to_numpy(dtype=float),
+                    config,
                     vehicles=1,
-                    shift_s=shift,
-                    open_routes=rp.open_routes,
+                    floor=20,
                     time_limit_s=0.0,
-                    solution_limit=rp.solution_limit,
                     initial=(tuple(range(len(members))),),
                 )
             )

@@ -28,7 +28,7 @@ import shapely
 from . import schema
 from ._costs import StreetIndex
 from ._legs import TurfCosts
-from ._solver import TurfProblem, drop_penalties, solve_all
+from ._solver import TurfProblem, solve_all, turf_problem
 from .config import PlanConfig
 from .turf import TURF_ORDER
 
@@ -105,7 +105,7 @@ def route_turfs(
         Stops, routes, doors dropped for time and counts.
     """
     schema.validate_doors(doors, also=(schema.TURF_ID, schema.EDGE_U, schema.N_TARGETS))
-    wp, tp, rp = config.walk, config.turf, config.route
+    wp, rp = config.walk, config.route
     index = StreetIndex(G)
     in_turf = doors[doors[schema.TURF_ID].astype(str) != ""]
     values_all = (
@@ -135,24 +135,18 @@ def route_turfs(
             if ordered and walker.max(initial=0) < vols and walker.min(initial=0) >= 0
             else ()
         )
-        legs = (costs.leg > 0) & (vols > 1)
+        legs = (costs.leg > 0) & (vols > 1) & bool(initial)
         problems.append(
-            TurfProblem(
-                turf_id=tid,
-                walk_s=costs.seconds,
-                service_s=np.full(len(grp), wp.door_s, dtype=np.int64),
-                penalty=drop_penalties(
-                    grp[schema.VALUE].to_numpy(dtype=float), tp.shift_s, floor=4
-                ),
+            turf_problem(
+                tid,
+                costs.seconds,
+                grp[schema.VALUE].to_numpy(dtype=float),
+                config,
                 vehicles=vols,
-                shift_s=tp.shift_s,
-                open_routes=rp.open_routes,
+                floor=4,
                 time_limit_s=rp.time_limit_s,
-                solution_limit=rp.solution_limit,
                 initial=initial,
-                allowed=tuple(int(v) for v in np.where(legs, walker, -1))
-                if initial and legs.any()
-                else (),
+                pinned=np.where(legs, walker, -1),
             )
         )
     if getattr(config, "cluster", None) is not None and config.cluster.scheduler:
