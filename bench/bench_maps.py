@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "outputs")]
 
 from plan_factory import make_plan  # noqa: E402
 from test_browser import ARGS, CLUSTER_COUNT, _serve  # noqa: E402
 
-from canvass import maps  # noqa: E402
+from canvass.outputs import _maps as maps  # noqa: E402
 
 ZOOM = """() => new Promise((done) => {
   const map = Object.values(window).find((v) => v instanceof L.Map);

@@ -37,8 +37,10 @@ from northampton import (
     shared_data_missing,
 )
 
-from canvass import features, propensity, schema
+from canvass import schema
 from canvass.config import PlanConfig
+from canvass.score import _features as features
+from canvass.score import _propensity as propensity
 from canvass.score import election_calendar
 
 SE_2018 = np.datetime64("2018-11-06")

@@ -45,7 +45,7 @@ import northampton as noho  # noqa: E402
 from canvass import geocode, load, network, schema  # noqa: E402
 from canvass.config import PlanConfig  # noqa: E402
 from canvass.demo import write_ma_voter_files  # noqa: E402
-from canvass.interpolate import street_chains  # noqa: E402
+from canvass.geocode._interpolate import street_chains  # noqa: E402
 
 GOALS = {"matched": 98.0, "placed": 100.0, "precinct_agree": 99.0}
 

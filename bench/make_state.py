@@ -9,7 +9,7 @@ Usage::
 Built on real ground from ``../shared/data/ma_statewide/`` (the 351 real town
 polygons, the real 2022 ward/precinct list per town and the real ballots cast per
 precinct in the 8 November 2022 gubernatorial election) and filled with the project's
-own synthetic people (:func:`canvass._demo_people.make_population`, the generator
+own synthetic people (:func:`canvass.demo._people.make_population`, the generator
 behind ``canvass demo``). No real person is in the output. Writes into ``--out``:
 
 ``precincts.gpkg``
@@ -56,14 +56,14 @@ import pyproj
 import shapely
 
 from canvass import schema
-from canvass._demo_people import (
+from canvass.demo import clerk_street_name, write_ma_voter_files
+from canvass.demo._people import (
     ELECTIONS,
     HouseholdAddress,
     _plus_years,
     make_population,
 )
-from canvass.demo import clerk_street_name, write_ma_voter_files
-from canvass.precincts import precinct_code
+from canvass.load import precinct_code
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ma_statewide"
 STATE_VOTERS = 4_900_000

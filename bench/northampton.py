@@ -2,7 +2,7 @@
 
 Reused by the benches (``geocode_northampton.py``, the scoring calibration): every
 function is deterministic for a given seed. Nothing here is real personal data: the
-people are made by canvass's demo population model (:mod:`canvass._demo_people`);
+people are made by canvass's demo population model (:mod:`canvass.demo._people`);
 only the addresses and the number of registered voters at each
 (``northampton_voter_address_counts_2026``) and precinct-level 2018 ballots are real.
 
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from canvass import schema
-from canvass._demo_people import HouseholdAddress, make_population
+from canvass.demo._people import HouseholdAddress, make_population
 
 __all__ = [
     "clerk_spelling",

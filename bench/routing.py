@@ -44,8 +44,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from canvass import network, route, schema, turf  # noqa: E402
-from canvass._costs import Anchors, LocalCosts, StreetIndex  # noqa: E402
 from canvass.config import PlanConfig  # noqa: E402
+from canvass.turf import StreetIndex  # noqa: E402
+from canvass.turf._costs import Anchors, LocalCosts  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 GRAPH = DATA / "osm_northampton_walk_2020" / "northampton_walk_2020.graphml"

@@ -5,8 +5,8 @@ voter's turnout propensity for primaries and gubernatorial elections, picks the 
 worth a knock, cuts turfs, routes volunteers on the real walking network and writes
 walk lists, maps and route pages.
 
-The stage modules are imported lazily (``canvass.load``, ``canvass.route``, ...), so
-``import canvass`` and the CLI start fast.
+The stage subpackages are imported lazily (``canvass.load``, ``canvass.route``, ...),
+so ``import canvass`` and the CLI start fast.
 """
 
 from __future__ import annotations
@@ -32,20 +32,19 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 _STAGES = (
-    "backtest",
+    "cluster",
     "demo",
     "geocode",
     "load",
-    "maps",
     "network",
-    "output",
+    "outputs",
     "pipeline",
     "route",
     "schema",
     "score",
+    "statewide",
     "target",
     "turf",
-    "walklists",
 )
 
 __all__ = [

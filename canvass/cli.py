@@ -249,7 +249,8 @@ def run(
         config = dataclasses.replace(config, seed=seed)
     out = out or Path("maps") / config.run_name
     with _interruptible(out):
-        from . import output, pipeline  # heavy imports, inside the SIGTERM guard
+        from . import outputs as output
+        from . import pipeline  # heavy imports, inside the SIGTERM guard
 
         with _progress(ctx.obj["quiet"]) as progress:
             plan = pipeline.run(config, progress=progress)
@@ -263,7 +264,7 @@ def _print_summary(
     """Print the one-screen, PII-free run summary."""
     from rich.table import Table
 
-    from .backtest import format_backtest
+    from .score import format_backtest
 
     if quiet:
         click.echo(str(out / "index.html"))

@@ -24,11 +24,11 @@ id), so a plan does not depend on where it was computed.
 
 Intended call sites (the stage owners adopt them; nothing else changes):
 
-- ``canvass._doors._spatial_precinct`` (used by geocoding) ->
+- ``canvass.geocode._doors._spatial_precinct`` (used by geocoding) ->
   ``executor.precinct_of(doors, precincts)`` (same contract: precinct id per door,
   ``""`` outside all precincts);
 - :func:`canvass.route.route_turfs`, where it calls ``solve_all(problems, workers,
-  progress)`` -> :func:`solve_turfs` ``(executor, problems, progress)``;
+  progress)`` -> :func:`canvass.route.solve_turfs` ``(executor, problems, progress)``;
 - :func:`canvass.statewide.run_state` -> ``executor.map(target_town, towns)``.
 
 Dask is imported only when a Dask executor is made (``pip install canvass[dask]``).
@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
@@ -48,7 +48,6 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from ._solver import TurfProblem, solve_turf
 from .config import ClusterParams
 from .errors import ConfigError
 
@@ -57,7 +56,6 @@ __all__ = [
     "Executor",
     "LocalExecutor",
     "make_executor",
-    "solve_turfs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -400,30 +398,3 @@ def make_executor(params: ClusterParams) -> Executor:
         ex = DaskExecutor(client, partitions=params.partitions)
     logger.info("Executor: %s", ex.name)
     return ex
-
-
-def solve_turfs(
-    executor: Executor,
-    problems: Iterable[TurfProblem],
-    progress: Progress | None = None,
-) -> dict[str, list[list[int]]]:
-    """
-    Solve turf problems on `executor`; a drop-in for ``_solver.solve_all``.
-
-    Parameters
-    ----------
-    executor
-        Where to solve.
-    problems
-        One problem per turf.
-    progress
-        Called with (turfs done, turfs total).
-
-    Returns
-    -------
-    solutions
-        Volunteers' door orders by turf id (biggest turfs are sent out first).
-    """
-    big_first = sorted(problems, key=lambda p: -len(p.service_s))
-    solved = executor.map(solve_turf, big_first, progress=progress)
-    return dict(solved)

@@ -119,7 +119,7 @@ class PrecinctParams:
     code_pattern
         Regular expression with named groups ``ward`` and ``precinct`` that splits
         the file's codes (and mapped voter files' precinct codes), replacing the
-        built-in rule of :func:`canvass.precincts.normalise_precinct_code`.
+        built-in rule of :func:`canvass.load.normalise_precinct_code`.
     town, town_column
         Keep only this town's precincts from a county- or statewide file (column
         guessed from ``TOWN``/``MUNICIPALITY`` when `town_column` is empty).

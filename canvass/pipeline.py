@@ -1,7 +1,7 @@
 """The whole run: every stage in order, returning a :class:`Plan` (no files written).
 
 ``run`` is computation only. Writing the run folder (walk lists, maps, reports,
-``summary.json``) is :func:`canvass.output.write_plan`'s job, so a notebook user can
+``summary.json``) is :func:`canvass.outputs.write_plan`'s job, so a notebook user can
 inspect a plan without touching the disk, and the CLI can write it atomically.
 """
 
@@ -30,7 +30,7 @@ ProgressFn = Callable[[str, int, int], None]
 @dataclass(frozen=True)
 class Plan:
     """
-    Everything one planning run produced; written out by :mod:`canvass.output`.
+    Everything one planning run produced; written out by :mod:`canvass.outputs._folder`.
 
     Parameters
     ----------

@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from canvass._ma_writer import ACP_COLUMNS, VOT_COLUMNS
 from canvass.config import PlanConfig
+from canvass.demo._ma_writer import ACP_COLUMNS, VOT_COLUMNS
 
 # The layout comes from the project's one statement of it (the MA writer), which a
 # demo test checks against the shared layout document.

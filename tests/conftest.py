@@ -78,7 +78,7 @@ def demo_plan(demo_config: PlanConfig) -> Any:
 @pytest.fixture(scope="session")
 def demo_outputs(demo_plan: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The run folder written from `demo_plan`."""
-    from canvass.output import write_plan
+    from canvass.outputs import write_plan
 
     out = tmp_path_factory.mktemp("maps") / "demo"
     write_plan(demo_plan, out)

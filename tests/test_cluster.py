@@ -13,9 +13,12 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from canvass import _doors, _solver, cluster, schema, statewide
+from canvass import cluster, route, schema, statewide
 from canvass.config import ClusterParams, PlanConfig
 from canvass.errors import ConfigError
+from canvass.geocode import _doors
+from canvass.statewide import _state
+from canvass.turf import _solver
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "ma_statewide"
@@ -128,8 +131,8 @@ def test_dask_executor_gives_the_local_answers() -> None:
         )
         pd.testing.assert_frame_equal(ex.sjoin(doors, polys), local.sjoin(doors, polys))
         problems = _problems()
-        assert cluster.solve_turfs(ex, problems) == _solver.solve_all(problems, 1)
-        assert cluster.solve_turfs(local, problems) == _solver.solve_all(problems, 1)
+        assert route.solve_turfs(ex, problems) == _solver.solve_all(problems, 1)
+        assert route.solve_turfs(local, problems) == _solver.solve_all(problems, 1)
 
 
 def _make_state() -> ModuleType:
@@ -206,11 +209,11 @@ def test_statewide_on_dask_is_identical_to_one_machine(small_state: Path) -> Non
 
 def test_training_towns_are_seeded_and_capped(small_state: Path) -> None:
     configs = sorted(small_state.glob("towns/*/canvass.toml"))
-    picked = statewide._sample_towns(configs, 10**9, seed=7)
-    assert picked == statewide._sample_towns(configs, 10**9, seed=7)
+    picked = _state._sample_towns(configs, 10**9, seed=7)
+    assert picked == _state._sample_towns(configs, 10**9, seed=7)
     assert 1 <= len(picked) < len(configs)  # at most a quarter of the state (+1 town)
-    assert statewide._sample_towns(configs, 1, seed=7)[0] in configs
-    assert len(statewide._sample_towns(configs, 1, seed=7)) == 1
+    assert _state._sample_towns(configs, 1, seed=7)[0] in configs
+    assert len(_state._sample_towns(configs, 1, seed=7)) == 1
 
 
 def test_state_command_ranks_every_precinct(small_state: Path, tmp_path: Path) -> None:

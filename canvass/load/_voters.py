@@ -1,0 +1,289 @@
+"""Load stage: voter files, vote history and precinct shapes into canonical tables.
+
+:func:`load_voter_file` reads the configured layout (``ma``, ``nc``, ``van`` or
+``mapped``, see :mod:`canvass.load._adapters` and :mod:`canvass.load._mapped`), then
+types and checks every row in one pass and reports all problems together. Nothing is
+lost silently: each input row is either loaded or written to the rejects table with its
+file, line and reason, and ``rows_in == rows_loaded + rows_rejected`` for every file.
+
+What is rejected and what is kept with a flag
+---------------------------------------------
+Rejected (the row cannot be used):
+
+* a row with the wrong number of fields, or bytes invalid in the declared encoding;
+* a voter or history row without a voter id;
+* a second voter row with an id already loaded (``duplicate voter id``; the first
+  row wins, the report counts them);
+* a history row with an unreadable, missing or future election date, an unknown
+  election code (``unknown election code 'X'``; map it in
+  ``[mapping.election_types]``), a voter id absent from the voter file, or a repeat
+  of a vote already recorded for the same voter and election.
+
+Kept and flagged in ``report["flags"]`` (count and up to 20 voter ids):
+
+* an unreadable or impossible birth date (in the future or before 1890: set to NaT);
+* born after registering, registered in the future, no street address;
+* voted before the registration date (common after a voter re-registers at a new
+  address, so the vote is kept);
+* zip codes missing their leading zero (padded back).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import schema
+from ..config import PlanConfig
+from ..errors import DataQualityWarning, InputError
+from ._adapters import Parsed, read_ma, read_nc, read_van
+from ._fields import classify_election
+from ._precincts import (
+    local_crs,
+    match_precincts,
+    normalise_precinct_code,
+    precinct_code,
+    read_precincts,
+)
+from ._validate import Flags, Rejects, check_history, check_voters
+
+__all__ = [
+    "LoadResult",
+    "classify_election",
+    "load_voter_file",
+    "local_crs",
+    "match_precincts",
+    "normalise_precinct_code",
+    "precinct_code",
+    "read_precincts",
+    "write_load_outputs",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """
+    The loaded voter file.
+
+    Parameters
+    ----------
+    voters
+        Index ``voter_id``; columns :data:`canvass.schema.VOTER_COLUMNS` plus
+        ``source`` (file name) and ``line`` (line in that file).
+    history
+        ``voter_id``, ``election_id``, ``election_date``, ``election_type``,
+        ``party_voted`` ("" when the file does not say).
+    rejects
+        ``file``, ``line``, ``reason``: one row per unusable input row.
+    report
+        PII-free counts: per-file rows in/loaded/rejected, flags, elections.
+    """
+
+    voters: pd.DataFrame
+    history: pd.DataFrame
+    rejects: pd.DataFrame
+    report: dict[str, Any]
+
+
+def _expand(config: PlanConfig, patterns: tuple[str, ...], setting: str) -> list[Path]:
+    paths: list[Path] = []
+    for pattern in patterns:
+        full = config.resolve(pattern)
+        if glob.has_magic(str(full)):
+            found = sorted(Path(p) for p in glob.glob(str(full)))  # noqa: PTH207
+            if not found:
+                msg = f"`{setting}`: no file matches {pattern!r}; check the pattern."
+                raise InputError(msg)
+            paths.extend(found)
+        else:
+            paths.append(full)
+    return paths
+
+
+def load_voter_file(config: PlanConfig) -> LoadResult:
+    """
+    Read the configured voter file(s) and vote history into canonical tables.
+
+    Parameters
+    ----------
+    config
+        Uses ``inputs.voter_format``, ``inputs.voters``, ``inputs.history``,
+        ``inputs.encoding`` and, for ``mapped``, the ``[mapping]`` section.
+
+    Returns
+    -------
+    LoadResult
+        Voters, long history, rejects and the load report.
+
+    Raises
+    ------
+    InputError
+        A whole-file problem: missing or empty file, wrong delimiter, missing
+        required columns, truncated file, not a voter file.
+    """
+    inputs = config.inputs
+    voters = _expand(config, inputs.voters, "inputs.voters")
+    if not voters:
+        msg = "`inputs.voters` is empty; list the voter file(s) in the config."
+        raise InputError(msg)
+    history = _expand(config, inputs.history, "inputs.history")
+    fmt = inputs.voter_format
+    state = config.mapping.state.upper() or {"ma": "MA", "nc": "NC"}.get(fmt, "")
+    if fmt == "ma":
+        parsed = read_ma(voters, history, encoding=inputs.encoding)
+    elif fmt == "nc":
+        parsed = read_nc(voters, history, encoding=inputs.encoding)
+    elif fmt == "van":
+        if history:
+            msg = (
+                "`inputs.history` is set but VAN list exports carry no vote history; "
+                'remove it, or load the state\'s file with voter_format = "mapped".'
+            )
+            raise InputError(msg)
+        parsed = read_van(voters, encoding=inputs.encoding)
+    else:
+        from ._mapped import read_mapped
+
+        parsed = read_mapped(voters, history, config)
+    parsed.raise_errors()
+    result = _finish(parsed, config, fmt=fmt, state=state)
+    if inputs.precincts:
+        result.report["precinct_match"] = _precinct_match(config, result.voters)
+    return result
+
+
+def _precinct_match(config: PlanConfig, voters: pd.DataFrame) -> dict[str, object]:
+    """Match the voters' precinct codes against the configured precinct shapes."""
+    path = config.resolve(config.inputs.precincts)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)  # reported by the run
+            shapes = read_precincts(
+                path, config.precincts, layer=config.inputs.precinct_layer
+            )
+    except InputError as err:
+        return {"error": str(err)}
+    return match_precincts(voters, shapes)
+
+
+def _finish(parsed: Parsed, config: PlanConfig, *, fmt: str, state: str) -> LoadResult:
+    rejects = Rejects(parsed)
+    flags = Flags()
+    voters = check_voters(parsed, config, rejects, flags)
+    history = check_history(parsed, config, voters, rejects, flags, state=state)
+    if (voters[schema.CITY] == "").all():  # MA: the town from the history files
+        city = pd.Series(history.city, index=voters.index, dtype=str).fillna("")
+        # A VOT file is one town's: voters with no history yet (new registrants)
+        # get the town their file's other voters voted in.
+        known = city[city != ""]
+        if len(known):
+            town = known.groupby(voters.loc[known.index, schema.SOURCE]).agg(
+                lambda s: s.value_counts().index[0]
+            )
+            blank = city == ""
+            city[blank] = voters.loc[blank, schema.SOURCE].map(town).fillna("")
+        voters[schema.CITY] = city
+    rej = rejects.frame()
+    report = _report(parsed, voters, history.table, rej, flags, fmt=fmt, state=state)
+    return LoadResult(voters=voters, history=history.table, rejects=rej, report=report)
+
+
+def _report(
+    parsed: Parsed,
+    voters: pd.DataFrame,
+    history: pd.DataFrame,
+    rejects: pd.DataFrame,
+    flags: Flags,
+    *,
+    fmt: str,
+    state: str,
+) -> dict[str, Any]:
+    rejected = rejects["file"].value_counts()
+    files = []
+    for f in parsed.files:
+        name = str(f["file"])
+        rows_in = int(str(f["rows_in"]))
+        n_rej = int(rejected.get(name, 0))
+        files.append({**f, "rows_loaded": rows_in - n_rej, "rows_rejected": n_rej})
+        logger.info(
+            "%s: %s rows in = %s loaded + %s rejected",
+            name,
+            f"{rows_in:,}",
+            f"{rows_in - n_rej:,}",
+            f"{n_rej:,}",
+        )
+    reasons = rejects["reason"].str.replace(r"'.*'|\(.*\)|\d+", "…", regex=True)
+    elections = (
+        history.groupby(schema.ELECTION_ID).size() if len(history) else pd.Series()
+    )
+    report: dict[str, Any] = {
+        "format": fmt,
+        "state": state,
+        "files": files,
+        "voters": len(voters),
+        "history_rows": len(history),
+        "rejected_rows": len(rejects),
+        "rejects_by_reason": {
+            str(k): int(n) for k, n in reasons.value_counts().items()
+        },
+        "flags": flags.flags,
+        "elections": {str(k): int(n) for k, n in elections.items()},
+        "status": {
+            str(k): int(n) for k, n in voters[schema.STATUS].value_counts().items()
+        },
+        "precincts": {
+            str(k): int(n)
+            for k, n in voters[schema.PRECINCT_ID].value_counts().sort_index().items()
+        },
+    }
+    logger.info(
+        "Loaded %s voters and %s history rows (%s rows rejected, %s flags)",
+        f"{len(voters):,}",
+        f"{len(history):,}",
+        f"{len(rejects):,}",
+        len(flags.flags),
+    )
+    for name, flag in flags.flags.items():
+        logger.warning("Load check %s: %s rows", name, f"{flag['count']:,}")
+    return report
+
+
+def write_load_outputs(result: LoadResult, out_dir: Path) -> list[Path]:
+    """
+    Write the loaded tables and the load report for inspection.
+
+    Parameters
+    ----------
+    result
+        What :func:`load_voter_file` returned.
+    out_dir
+        Folder to write into (created if missing).
+
+    Returns
+    -------
+    list of Path
+        ``voters.parquet``, ``history.parquet``, ``rejects.csv``,
+        ``load_report.json``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [
+        out / "voters.parquet",
+        out / "history.parquet",
+        out / "rejects.csv",
+        out / "load_report.json",
+    ]
+    result.voters.to_parquet(paths[0])
+    result.history.to_parquet(paths[1], index=False)
+    result.rejects.to_csv(paths[2], index=False)
+    paths[3].write_text(json.dumps(result.report, indent=2, default=str) + "\n")
+    return paths

@@ -1,0 +1,599 @@
+"""Stage 4: the walking network — read, cache and project it, and snap doors to it.
+
+The walking graph is a networkx ``MultiDiGraph`` in a metric CRS, with both directions
+of every walkable way. Nodes carry ``x``/``y`` (metres) and ``lon``/``lat``; edges
+carry ``length`` (m), ``highway`` (str), ``name`` (str, ``""`` when unnamed) and
+``geometry`` (LineString from ``u`` to ``v``). Local OSM files (``.osm``, ``.osm.bz2``,
+``.osm.gz``, ``.osm.pbf``) are read with pyosmium, which is 30 times faster than
+``osmnx.graph_from_xml``; GraphML goes through ``osmnx.load_graphml``. Parsed graphs
+are cached by file checksum.
+
+Doors are snapped to the nearest street *edge* (not node), with the side of the street
+and the position along the edge, so routing can tell a zigzag across a quiet street
+from a walk down one side of a busy one. Walking costs between doors are in
+:mod:`canvass.turf._costs`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from .. import schema
+from ..config import WalkParams
+from ..errors import InputError, NetworkError
+from ._snap import prefer_own_street
+
+__all__ = [
+    "STREET_CLASSES",
+    "SnapResult",
+    "download_walk_graph",
+    "read_walk_graph",
+    "snap_doors",
+    "utm_crs",
+]
+
+logger = logging.getLogger(__name__)
+
+_CACHE_VERSION = "1"
+#: Highway values that are not walkable (substrings, as osmnx's walk filter).
+_NOT_WALKABLE = (
+    "abandoned",
+    "bus_guideway",
+    "construction",
+    "cycleway",
+    "motor",
+    "planned",
+    "platform",
+    "proposed",
+    "raceway",
+    "razed",
+    "rest_area",
+    "services",
+    "elevator",
+)
+#: Streets with doors on them: doors snap to these first, footpaths only as fallback.
+STREET_CLASSES = frozenset(
+    {
+        "motorway",
+        "trunk",
+        "primary",
+        "secondary",
+        "tertiary",
+        "unclassified",
+        "residential",
+        "living_street",
+        "service",
+        "road",
+        "trunk_link",
+        "primary_link",
+        "secondary_link",
+        "tertiary_link",
+    }
+)
+_OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml", ".xml.bz2")
+
+
+# --- reading ------------------------------------------------------------------------
+def utm_crs(lon: float, lat: float) -> pyproj.CRS:
+    """Return the WGS 84 UTM zone CRS containing a point."""
+    zone = int((lon + 180) // 6) % 60 + 1
+    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def _walkable(tags: dict[str, str]) -> bool:
+    hw = tags.get("highway", "")
+    if not hw or hw == "no" or any(bad in hw for bad in _NOT_WALKABLE):
+        return False
+    if tags.get("area") == "yes" or tags.get("foot") == "no":
+        return False
+    if tags.get("service") == "private":
+        return False
+    return not (
+        tags.get("access") in {"private", "no"}
+        and tags.get("foot") not in {"yes", "designated", "permissive"}
+    )
+
+
+def _read_osm(path: Path) -> nx.MultiDiGraph[Any]:
+    """Read walkable ways from an OSM XML/PBF file with pyosmium (WGS 84 graph)."""
+    import osmium
+
+    ways: list[tuple[int, list[int], dict[str, str]]] = []
+    lonlat: dict[int, tuple[float, float]] = {}
+    try:
+        fp = (
+            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations()
+            .with_filter(osmium.filter.KeyFilter("highway"))
+        )
+        for way in fp:
+            if not isinstance(way, osmium.osm.Way):
+                continue
+            tags = {t.k: t.v for t in way.tags}
+            if not _walkable(tags):
+                continue
+            refs = []
+            for nref in way.nodes:
+                if not nref.location.valid():
+                    continue
+                refs.append(nref.ref)
+                lonlat[nref.ref] = (nref.location.lon, nref.location.lat)
+            if len(refs) >= 2:
+                ways.append((way.id, refs, tags))
+    except RuntimeError as err:
+        msg = (
+            f"{path}: not a readable OSM file ({err}); export it again as .osm or .pbf."
+        )
+        raise NetworkError(msg) from err
+    if not ways:
+        msg = f"{path}: no walkable highway ways found; is this an OSM street extract?"
+        raise NetworkError(msg)
+    # graph nodes: way ends and nodes shared by several ways (intersections)
+    uses: dict[int, int] = {}
+    for _, refs, _ in ways:
+        for r in refs:
+            uses[r] = uses.get(r, 0) + 1
+        uses[refs[0]] += 1
+        uses[refs[-1]] += 1
+    G: nx.MultiDiGraph[Any] = nx.MultiDiGraph(crs="epsg:4326")
+    for wid, refs, tags in ways:
+        attrs = {
+            "osmid": wid,
+            "highway": tags["highway"],
+            "name": tags.get("name", ""),
+        }
+        start = 0
+        for i in range(1, len(refs)):
+            if uses[refs[i]] > 1 or i == len(refs) - 1:
+                piece = refs[start : i + 1]
+                coords = [lonlat[r] for r in piece]
+                u, v = piece[0], piece[-1]
+                if u != v or len(piece) > 3:
+                    G.add_edge(u, v, coords=coords, **attrs)
+                    G.add_edge(v, u, coords=coords[::-1], **attrs)
+                start = i
+    for n in G.nodes:
+        lon, lat = lonlat[n]
+        G.nodes[n].update(lon=lon, lat=lat)
+    return G
+
+
+def _project(
+    G: nx.MultiDiGraph[Any], crs: pyproj.CRS | str | None
+) -> nx.MultiDiGraph[Any]:
+    """Project a WGS 84 graph with lon/lat node attributes and edge ``coords``."""
+    lons = np.array([d["lon"] for _, d in G.nodes(data=True)])
+    lats = np.array([d["lat"] for _, d in G.nodes(data=True)])
+    target = (
+        pyproj.CRS.from_user_input(crs)
+        if crs is not None
+        else utm_crs(float(np.median(lons)), float(np.median(lats)))
+    )
+    if not target.is_projected:
+        msg = f"The walking network must be projected to metres; got CRS {target.name}."
+        raise NetworkError(msg)
+    tr = pyproj.Transformer.from_crs("EPSG:4326", target, always_xy=True)
+    xs, ys = tr.transform(lons, lats)
+    for (_, d), x, y in zip(G.nodes(data=True), xs, ys, strict=True):
+        d["x"], d["y"] = float(x), float(y)
+    for _, _, d in G.edges(data=True):
+        c = np.asarray(d.pop("coords"))
+        ex, ey = tr.transform(c[:, 0], c[:, 1])
+        d["geometry"] = shapely.linestrings(np.column_stack([ex, ey]))
+        d["length"] = float(d["geometry"].length)
+    G.graph["crs"] = target.to_string()
+    for n, deg in G.out_degree():
+        G.nodes[n]["street_count"] = int(deg)
+    return G
+
+
+def _first(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _from_osmnx(
+    G: nx.MultiDiGraph[Any], crs: pyproj.CRS | str | None
+) -> nx.MultiDiGraph[Any]:
+    """Normalise an osmnx graph (GraphML or download) to canvass's edge attributes."""
+    import osmnx as ox
+
+    src = pyproj.CRS.from_user_input(G.graph.get("crs", "epsg:4326"))
+    if not src.is_projected:
+        for _, d in G.nodes(data=True):
+            d["lon"], d["lat"] = float(d["x"]), float(d["y"])
+        if crs is None:
+            xs = [d["x"] for _, d in G.nodes(data=True)]
+            ys = [d["y"] for _, d in G.nodes(data=True)]
+            crs = utm_crs(float(np.median(xs)), float(np.median(ys)))
+        G = ox.project_graph(G, to_crs=crs)
+    elif crs is not None and not src.equals(pyproj.CRS.from_user_input(crs)):
+        G = ox.project_graph(G, to_crs=crs)
+    H: nx.MultiDiGraph[Any] = nx.MultiDiGraph(
+        crs=pyproj.CRS.from_user_input(G.graph["crs"]).to_string()
+    )
+    for n, d in G.nodes(data=True):
+        H.add_node(
+            n,
+            x=float(d["x"]),
+            y=float(d["y"]),
+            lon=float(d.get("lon", np.nan)),
+            lat=float(d.get("lat", np.nan)),
+        )
+    for u, v, k, d in G.edges(keys=True, data=True):
+        hw = _first(d.get("highway"))
+        if not hw or not _walkable({"highway": hw}):
+            continue
+        geom = d.get("geometry")
+        if geom is None:
+            geom = shapely.LineString(
+                [(H.nodes[u]["x"], H.nodes[u]["y"]), (H.nodes[v]["x"], H.nodes[v]["y"])]
+            )
+        H.add_edge(
+            u,
+            v,
+            k,
+            osmid=d.get("osmid", 0),
+            highway=hw,
+            name=_first(d.get("name")),
+            geometry=geom,
+            length=float(geom.length),
+        )
+    H.remove_nodes_from([n for n in list(H.nodes) if H.degree(n) == 0])
+    for n, deg in H.out_degree():
+        H.nodes[n]["street_count"] = int(deg)
+    return H
+
+
+def _cache_path(
+    path: Path, params: WalkParams, crs: pyproj.CRS | str | None
+) -> Path | None:
+    if params.cache_dir.lower() == "none":
+        return None
+    if params.cache_dir:
+        folder = Path(params.cache_dir).expanduser()
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        folder = Path(base) / "canvass"
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    crs_key = "" if crs is None else pyproj.CRS.from_user_input(crs).to_string()
+    h.update(f"|{_CACHE_VERSION}|{crs_key}".encode())
+    name = path.name.split(".")[0]
+    return folder / f"walk-{name}-{h.hexdigest()[:20]}.pickle"
+
+
+def read_walk_graph(
+    path: Path, params: WalkParams, *, crs: pyproj.CRS | str | None = None
+) -> nx.MultiDiGraph[Any]:
+    """
+    Read a local walking network, project it to metres and cache the result.
+
+    Parameters
+    ----------
+    path
+        ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.osm.pbf`` OpenStreetMap extract, or
+        an osmnx GraphML file.
+    params
+        Walking parameters; ``params.cache_dir`` says where parsed graphs are kept.
+    crs
+        Target metric CRS (the precincts' CRS); None = the local UTM zone.
+
+    Returns
+    -------
+    G
+        Walkable ways in both directions, with ``length``, ``highway``, ``name`` and
+        ``geometry`` on every edge.
+
+    Raises
+    ------
+    NetworkError
+        If the file is missing, unreadable or holds no walkable ways.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: walking network file not found; set `inputs.streets`."
+        raise NetworkError(msg)
+    cache = _cache_path(path, params, crs)
+    if cache is not None and cache.is_file():
+        try:
+            with cache.open("rb") as fh:
+                G: nx.MultiDiGraph[Any] = pickle.load(fh)
+            logger.info("Walking network from cache %s", cache.name)
+            return G
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            logger.warning("Ignoring unreadable network cache %s", cache)
+    lower = path.name.lower()
+    if lower.endswith(".graphml"):
+        import osmnx as ox
+
+        try:
+            G = _from_osmnx(ox.load_graphml(path), crs)
+        except (ValueError, KeyError, SyntaxError) as err:
+            msg = f"{path}: not a readable osmnx GraphML file ({err})."
+            raise NetworkError(msg) from err
+    elif lower.endswith(_OSM_SUFFIXES):
+        G = _project(_read_osm(path), crs)
+    else:
+        msg = (
+            f"{path}: unknown network format; use .osm, .osm.bz2, .osm.gz, "
+            ".osm.pbf or .graphml."
+        )
+        raise NetworkError(msg)
+    if G.number_of_edges() == 0:
+        msg = f"{path}: the walking network has no walkable edges."
+        raise NetworkError(msg)
+    logger.info(
+        "Walking network: %s nodes, %s edges from %s",
+        f"{G.number_of_nodes():,}",
+        f"{G.number_of_edges():,}",
+        path.name,
+    )
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(G, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(cache)
+        except OSError as err:
+            logger.warning("Could not write network cache %s: %s", cache, err)
+    return G
+
+
+def download_walk_graph(  # pragma: no cover - needs internet
+    place_or_polygon: str | shapely.Polygon | shapely.MultiPolygon,
+    params: WalkParams,
+    *,
+    crs: pyproj.CRS | str | None = None,
+) -> nx.MultiDiGraph[Any]:
+    """
+    Download a walking network from OpenStreetMap with osmnx (needs internet).
+
+    Parameters
+    ----------
+    place_or_polygon
+        A place name osmnx can geocode ("Northampton, Massachusetts, USA") or a
+        polygon in WGS 84.
+    params
+        Walking parameters (unused for the download itself; kept for symmetry).
+    crs
+        Target metric CRS; None = the local UTM zone.
+
+    Returns
+    -------
+    G
+        The walking network, as :func:`read_walk_graph` returns it.
+    """
+    import osmnx as ox
+
+    del params
+    if isinstance(place_or_polygon, str):
+        G = ox.graph_from_place(place_or_polygon, network_type="walk", retain_all=True)
+    else:
+        G = ox.graph_from_polygon(
+            place_or_polygon, network_type="walk", retain_all=True
+        )
+    return _from_osmnx(G, crs)
+
+
+# --- snapping -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SnapResult:
+    """
+    Doors snapped to the walking network.
+
+    Parameters
+    ----------
+    doors
+        Copy of the doors with ``edge_u``, ``edge_v``, ``edge_key``, ``edge_pos_m``,
+        ``side``, ``snap_m`` and ``street_class``. Doors that cannot be routed keep
+        ``snap_m`` but have no edge (``edge_u`` missing).
+    left_out
+        Target doors that cannot be routed, with reason ``too_far_from_street`` or
+        ``unreachable``.
+    report
+        Counts.
+    """
+
+    doors: gpd.GeoDataFrame
+    left_out: pd.DataFrame
+    report: dict[str, Any]
+
+
+def _edge_table(G: nx.MultiDiGraph[Any]) -> pd.DataFrame:
+    """One row per undirected edge (the first direction seen), with geometry."""
+    rows: list[tuple[Any, Any, int, str, str, shapely.LineString]] = []
+    seen: set[tuple[Any, Any, int]] = set()
+    for u, v, k, d in G.edges(keys=True, data=True):
+        if (v, u, k) in seen:
+            continue
+        seen.add((u, v, k))
+        rows.append((u, v, k, d["highway"], d.get("name", ""), d["geometry"]))
+    return pd.DataFrame(rows, columns=["u", "v", "key", "highway", "name", "geometry"])
+
+
+def _side(line: shapely.LineString, pos: float, pt: shapely.Point) -> str:
+    """Return "L" or "R": the side of `line` (in its direction) that `pt` lies on."""
+    length = line.length
+    a = line.interpolate(max(pos - 0.5, 0.0))
+    b = line.interpolate(min(pos + 0.5, length))
+    cross = (b.x - a.x) * (pt.y - a.y) - (b.y - a.y) * (pt.x - a.x)
+    return "L" if cross >= 0 else "R"
+
+
+def main_component(G: nx.MultiDiGraph[Any]) -> set[Any]:
+    """Return the nodes of the largest weakly connected component."""
+    if G.number_of_nodes() == 0:
+        return set()
+    comps: list[set[Any]] = list(nx.weakly_connected_components(G))
+    return max(comps, key=len)
+
+
+def snap_doors(
+    doors: gpd.GeoDataFrame, G: nx.MultiDiGraph[Any], params: WalkParams
+) -> SnapResult:
+    """
+    Snap each door to its nearest street edge, with side and position along it.
+
+    Doors snap to the nearest street (``STREET_CLASSES``) within ``params.max_snap_m``,
+    or to the street their address names when that is at most ``CORNER_SLACK_M``
+    farther (corner lots); a door with no street that close snaps to the nearest
+    footpath instead. Doors
+    farther than ``max_snap_m`` from every walkable edge are *not* moved: they keep
+    their distance in ``snap_m`` and are reported as ``too_far_from_street``. Doors on
+    edges off the main walkable component are reported as ``unreachable``.
+
+    Parameters
+    ----------
+    doors
+        Door table (index ``door_id``, points in the graph's CRS).
+    G
+        Walking network from :func:`read_walk_graph`.
+    params
+        Walking parameters.
+
+    Returns
+    -------
+    SnapResult
+        The snapped copy, the left-out target doors and counts.
+
+    Raises
+    ------
+    InputError
+        If the door table is malformed or not in the graph's CRS.
+    """
+    schema.validate_doors(doors)
+    graph_crs = pyproj.CRS.from_user_input(G.graph["crs"])
+    if doors.crs is not None and not graph_crs.equals(doors.crs):
+        msg = (
+            f"Doors are in {doors.crs.name} but the walking network is in "
+            f"{graph_crs.name}; read the network with crs=doors.crs."
+        )
+        raise InputError(msg)
+    edges = _edge_table(G)
+    pts = doors.geometry.to_numpy()
+    n = len(doors)
+    idx = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.inf)
+    street = edges["highway"].isin(STREET_CLASSES).to_numpy()
+    for mask in (street, np.ones(len(edges), dtype=bool)):
+        todo = np.flatnonzero(~(dist <= params.max_snap_m))
+        if not mask.any() or not len(todo):
+            continue
+        sub = np.flatnonzero(mask)
+        tree = shapely.STRtree(edges["geometry"].to_numpy()[sub])
+        (qi, ti), d = tree.query_nearest(
+            pts[todo], return_distance=True, all_matches=False
+        )
+        better = d < dist[todo[qi]]
+        idx[todo[qi[better]]] = sub[ti[better]]
+        dist[todo[qi[better]]] = d[better]
+    if schema.STREET_NAME in doors.columns:
+        prefer_own_street(idx, dist, pts, doors[schema.STREET_NAME], edges, street)
+    main = main_component(G)
+    out = doors.copy()
+    u = np.empty(n, dtype=object)
+    v = np.empty(n, dtype=object)
+    key = np.full(n, -1, dtype=np.int64)
+    pos = np.full(n, np.nan)
+    side = np.full(n, "", dtype=object)
+    klass = np.full(n, "", dtype=object)
+    reason = np.full(n, "", dtype=object)
+    geoms = edges["geometry"].to_numpy()
+    e_u, e_v = edges["u"].to_numpy(), edges["v"].to_numpy()
+    e_key = edges["key"].to_numpy(dtype=np.int64)
+    e_hw = edges["highway"].to_numpy()
+    for i in range(n):
+        j = idx[i]
+        if j < 0:
+            reason[i] = "unreachable"
+            continue
+        line = geoms[j]
+        klass[i] = e_hw[j]
+        if dist[i] > params.max_snap_m:
+            reason[i] = "too_far_from_street"
+            continue
+        eu, ev = e_u[j], e_v[j]
+        if eu not in main:
+            reason[i] = "unreachable"
+            continue
+        p = float(line.project(pts[i]))
+        u[i], v[i], key[i], pos[i] = eu, ev, int(e_key[j]), p
+        side[i] = _side(line, p, pts[i])
+    out[schema.EDGE_U] = pd.Series(u, index=out.index, dtype=object)
+    out[schema.EDGE_V] = pd.Series(v, index=out.index, dtype=object)
+    out[schema.EDGE_KEY] = (
+        pd.Series(key, index=out.index).astype("Int64").where(key >= 0)
+    )
+    out[schema.EDGE_POS_M] = pos
+    out[schema.SIDE] = pd.Series(side, index=out.index, dtype="string")
+    out[schema.SNAP_M] = np.where(np.isfinite(dist), dist, np.nan)
+    out[schema.STREET_CLASS] = pd.Series(klass, index=out.index, dtype="string")
+    targets = _target_mask(out)
+    bad = (reason != "") & targets
+    left = pd.DataFrame(
+        {
+            schema.DOOR_ID: out.index[bad].astype(str),
+            schema.REASON: reason[bad].astype(str),
+            schema.VALUE: _values(out)[bad],
+            schema.DETAIL: [
+                f"{d:.0f} m from the nearest street"
+                if r == "too_far_from_street"
+                else "not on the main walkable network"
+                for d, r in zip(dist[bad], reason[bad], strict=True)
+            ],
+        },
+        columns=list(schema.LEFT_OUT_COLUMNS),
+    )
+    report = {
+        "nodes": G.number_of_nodes(),
+        "edges": G.number_of_edges(),
+        "main_component_nodes": len(main),
+        "doors": n,
+        "doors_snapped": int((reason == "").sum()),
+        "too_far_from_street": int((reason == "too_far_from_street").sum()),
+        "unreachable": int((reason == "unreachable").sum()),
+        "target_doors_left_out": int(bad.sum()),
+        "median_snap_m": float(np.nanmedian(dist[np.isfinite(dist)])) if n else 0.0,
+    }
+    logger.info(
+        "Snapped %s of %s doors to streets (%s too far, %s unreachable)",
+        f"{report['doors_snapped']:,}",
+        f"{n:,}",
+        f"{report['too_far_from_street']:,}",
+        f"{report['unreachable']:,}",
+    )
+    return SnapResult(doors=out, left_out=left, report=report)
+
+
+def _target_mask(doors: pd.DataFrame) -> np.ndarray:
+    if schema.N_TARGETS not in doors.columns:
+        return np.ones(len(doors), dtype=bool)
+    return np.asarray(doors[schema.N_TARGETS].fillna(0).to_numpy() > 0)
+
+
+def _values(doors: pd.DataFrame) -> np.ndarray:
+    """Door value (expected extra votes), or the number of targets when unscored."""
+    for col in (schema.VALUE, schema.N_TARGETS):
+        if col in doors.columns:
+            return np.asarray(doors[col].fillna(0).to_numpy(dtype=float))
+    return np.ones(len(doors))

@@ -1,0 +1,34 @@
+"""Stage 8, outputs: walk lists, PDFs, GPX, route pages, the turf map, the run folder.
+
+:func:`write_plan` writes a whole run folder atomically; the writers of each kind of
+file are public for callers who want one of them.
+"""
+
+from __future__ import annotations
+
+from ._folder import input_files, manifest, recover_interrupted, write_plan
+from ._gpx import write_route_gpx
+from ._maps import director_map, write_director_map
+from ._pages import route_page_data, write_index, write_route_pages
+from ._pdf import write_route_pdf
+from ._table import CSV_COLUMNS, RESULT_CODES, block_table, walk_list_table
+from ._walklists import write_walk_lists
+
+__all__ = [
+    "CSV_COLUMNS",
+    "RESULT_CODES",
+    "block_table",
+    "director_map",
+    "input_files",
+    "manifest",
+    "recover_interrupted",
+    "route_page_data",
+    "walk_list_table",
+    "write_director_map",
+    "write_index",
+    "write_plan",
+    "write_route_gpx",
+    "write_route_pages",
+    "write_route_pdf",
+    "write_walk_lists",
+]

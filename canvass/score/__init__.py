@@ -1,0 +1,37 @@
+"""Stage 3, score: turnout propensity per election type, and its backtest.
+
+:func:`election_calendar` types the elections of the history, :func:`score_voters`
+fits and applies the scores, :func:`run_backtest` measures them on the latest
+election of each type held out.
+"""
+
+from __future__ import annotations
+
+from ._backtest import BASELINES, format_backtest, run_backtest, write_backtest_report
+from ._features import VoteMatrix, build_matrix, door_keys
+from ._propensity import SCORE_NAMES, FittedScores, fit
+from ._score import (
+    HISTORY,
+    ScoreResult,
+    election_calendar,
+    score_voters,
+    shift_to_level,
+)
+
+__all__ = [
+    "BASELINES",
+    "HISTORY",
+    "SCORE_NAMES",
+    "FittedScores",
+    "ScoreResult",
+    "VoteMatrix",
+    "build_matrix",
+    "door_keys",
+    "election_calendar",
+    "fit",
+    "format_backtest",
+    "run_backtest",
+    "score_voters",
+    "shift_to_level",
+    "write_backtest_report",
+]

@@ -1,0 +1,456 @@
+"""Scoring stage, part 2: the three propensity scores, fitted and applied.
+
+For one election type, :func:`fit` learns from past elections of that type
+("features as of just before election *t*" -> "voted in *t*") and :func:`predict`
+applies what it learned to the voters as of a later date. Four score columns come
+out, all probabilities in [0, 1]:
+
+``rules``
+    Transparent table: the observed turnout of voters who voted in *v* of the last
+    *e* elections of the type they were eligible for ("voted 1 of 4: 18 %").
+``segment``
+    Observed turnout of the voter's segment: the pattern of the last *k* elections
+    of the type (voted / did not vote / not eligible), a bucket of participation in
+    the other types, status and age group (DOMAIN.md 2.1, the Pennsylvania
+    segment-rate score). Small segments are pulled toward their parent segment.
+``logistic``, ``gbm``
+    scikit-learn logistic regression and histogram gradient boosting on the
+    features of :func:`canvass.score._features.features_as_of`.
+
+Voters never eligible for any earlier election are *new registrants*: they get a
+prior instead (the turnout of earlier new registrants, by age group) in every
+score column, never a score from a history they do not have.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from .. import schema
+from ..config import ScoreParams
+from ..errors import DataQualityWarning
+from ._features import (
+    AGE_GROUPS,
+    TYPE_CODES,
+    VoteMatrix,
+    age_group,
+    features_as_of,
+    window,
+)
+
+__all__ = ["SCORE_NAMES", "FittedScores", "fit", "predict"]
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Score names, in the order reports list them.
+SCORE_NAMES: Final = ("rules", "segment", "logistic", "gbm")
+_CHUNK: Final = 500_000
+_RULE_BASE: Final = 1000  # rules key = voted * 1000 + eligible
+#: Elections whose pattern the rules and segment scores read, per target type: the
+#: state primaries for a primary; for a state election, every November general
+#: (state and presidential), so drop-off voters show as "voted P, skipped SE".
+FAMILY: Final = {
+    schema.STATE_PRIMARY: (schema.STATE_PRIMARY,),
+    schema.STATE_ELECTION: (schema.STATE_ELECTION, schema.PRESIDENTIAL_ELECTION),
+}
+
+
+@dataclass(frozen=True)
+class FittedScores:
+    """
+    Everything learned for one election type.
+
+    Parameters
+    ----------
+    etype
+        The election type predicted.
+    trained_on
+        Column indices of the training elections in the vote matrix.
+    base_rate
+        Turnout over all training rows.
+    rates
+        Observed-turnout tables: ``rules``, ``segment_1..3``, ``new`` (DataFrames
+        indexed by key with ``votes`` and ``n``).
+    models
+        Fitted scikit-learn estimators (``logistic``, ``gbm``); missing when the
+        training labels had a single class.
+    columns
+        Feature columns the models were fitted on.
+    shrink
+        Pseudo-count of the rate shrinkage.
+    k
+        History window of the model features.
+    k_table
+        History window of the rules and segment tables: at most `k`, and no more
+        elections of the family than the latest training election had before it,
+        so that patterns seen at training and at scoring time have the same length.
+    windows, n_all
+        The same idea for the model features: per-type windows and the number of
+        past elections counted in the overall participation.
+    """
+
+    etype: str
+    trained_on: tuple[int, ...]
+    base_rate: float
+    rates: dict[str, pd.DataFrame]
+    models: dict[str, Any]
+    columns: tuple[str, ...]
+    shrink: float
+    k: int
+    k_table: int
+    windows: dict[str, int]
+    n_all: int
+
+
+@dataclass(frozen=True)
+class _Rows:
+    features: pd.DataFrame
+    keys: dict[str, IntArray]
+    new: BoolArray
+
+
+def _pattern_code(
+    mx: VoteMatrix, when: np.datetime64, family: tuple[str, ...], k: int
+) -> IntArray:
+    """Encode the history pattern (see ``pattern_as_of``) as a base-3 integer."""
+    cols = mx.columns_before(when, family)[-k:] if k > 0 else []
+    code = np.zeros(mx.voted.shape[0], dtype=np.int64)
+    for j in cols:  # 0 not eligible, 1 did not vote, 2 voted
+        code = code * 3 + mx.eligible[:, j] + mx.voted[:, j]
+    return code
+
+
+def _rows(
+    mx: VoteMatrix,
+    voters: pd.DataFrame,
+    doors: npt.NDArray[np.int64],
+    when: np.datetime64,
+    etype: str,
+    k: int,
+    k_table: int,
+    windows: dict[str, int],
+    n_all: int,
+) -> _Rows:
+    """Features and segment keys of every voter as of just before `when`."""
+    feats = features_as_of(mx, voters, doors, when, etype, k, windows, n_all)
+    family = FAMILY.get(etype, (etype,))
+    f_voted, f_elig, _ = window(mx, when, family, k_table)
+    voted, elig = f_voted.astype(int), f_elig.astype(int)
+    other_v = np.maximum(feats["all_voted"].to_numpy() - voted, 0)
+    other_e = np.maximum(feats["all_eligible"].to_numpy() - elig, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(other_e > 0, other_v / np.maximum(other_e, 1), -1.0)
+    # integer segment keys (compact and fast on millions of voters):
+    # other-type participation bucket: none eligible, 0, < 1/2, < all, all
+    bucket = np.select([share < 0, share == 0, share < 0.5, share < 1], [0, 1, 2, 3], 4)
+    status = (feats["active"].to_numpy() > 0).astype(np.int64)
+    ages = np.asarray(
+        pd.Categorical(
+            age_group(feats["age"].to_numpy(dtype=float)), categories=[*AGE_GROUPS, "?"]
+        ).codes,
+        dtype=np.int64,
+    )
+    level1 = _pattern_code(mx, when, family, k_table)
+    level2 = level1 * 5 + bucket
+    level3 = (level2 * 2 + status) * 5 + ages
+    rules = voted.astype(np.int64) * _RULE_BASE + elig
+    return _Rows(
+        features=feats,
+        keys={
+            "rules": rules,
+            "segment_1": level1,
+            "segment_2": level2,
+            "segment_3": level3,
+            "new": ages,
+        },
+        new=np.asarray(~mx.eligible[:, mx.columns_before(when)].any(axis=1)),
+    )
+
+
+def _model_rows(
+    mx: VoteMatrix, train_cols: list[int], cap: int, seed: int
+) -> dict[int, BoolArray]:
+    """
+    Pick the rows the models are fitted on, per training election.
+
+    Eligible voters with an earlier election to learn from; a seeded sample of
+    `cap` rows in all when there are more.
+    """
+    masks = {}
+    for col in train_cols:
+        before = mx.columns_before(mx.dates[col])
+        masks[col] = mx.eligible[:, col] & mx.eligible[:, before].any(axis=1)
+    total = sum(int(m.sum()) for m in masks.values())
+    if total > cap:
+        rng = np.random.default_rng(seed)
+        for col, mask in masks.items():
+            idx = np.flatnonzero(mask)
+            keep = rng.choice(idx, size=round(len(idx) * cap / total), replace=False)
+            masks[col] = np.zeros_like(mask)
+            masks[col][keep] = True
+    return masks
+
+
+def _threads(n_rows: int) -> Any:
+    """
+    Limit BLAS/OpenMP to one thread below 500,000 rows.
+
+    Threads cost more than they save there, and far more on a busy machine.
+    """
+    return threadpool_limits(limits=1 if n_rows < 500_000 else None)
+
+
+def _table(keys: IntArray, y: BoolArray) -> pd.DataFrame:
+    """Votes and voters per key, indexed by the sorted keys."""
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    votes = np.bincount(inverse, weights=y.astype(float), minlength=len(uniq))
+    n = np.bincount(inverse, minlength=len(uniq)).astype(float)
+    return pd.DataFrame({"votes": votes, "n": n}, index=pd.Index(uniq, name="key"))
+
+
+def _shrunk(
+    table: pd.DataFrame, keys: IntArray, prior: FloatArray, m: float
+) -> FloatArray:
+    """Turnout of each key's cell, pulled toward `prior` by `m` pseudo-voters."""
+    uniq = table.index.to_numpy(dtype=np.int64)
+    if not len(uniq):
+        return np.asarray(prior, dtype=np.float64)
+    pos = np.minimum(np.searchsorted(uniq, keys), len(uniq) - 1)
+    found = uniq[pos] == keys
+    votes = np.where(found, table["votes"].to_numpy(dtype=float)[pos], 0.0)
+    n = np.where(found, table["n"].to_numpy(dtype=float)[pos], 0.0)
+    return np.asarray((votes + m * prior) / np.maximum(n + m, 1e-12), dtype=np.float64)
+
+
+def fit(
+    mx: VoteMatrix,
+    voters: pd.DataFrame,
+    doors: npt.NDArray[np.int64],
+    train_cols: list[int],
+    etype: str,
+    params: ScoreParams,
+    seed: int,
+) -> FittedScores:
+    """
+    Learn the scores of one election type from past elections.
+
+    Parameters
+    ----------
+    mx
+        The dense history.
+    voters
+        The voter table aligned with `mx`.
+    doors
+        Household keys (:func:`canvass.score.door_keys`).
+    train_cols
+        Vote-matrix columns of the training elections (all of type `etype`).
+    etype
+        The election type.
+    params
+        Score settings (window, shrinkage, training-row cap).
+    seed
+        Seed for the training sample and the gradient boosting.
+
+    Returns
+    -------
+    fitted
+        Rate tables and models for :func:`predict`.
+    """
+    k = params.window
+    names = ("rules", "segment_1", "segment_2", "segment_3", "new")
+    feats: list[pd.DataFrame] = []
+    keys: dict[str, list[IntArray]] = {n: [np.zeros(0, dtype=np.int64)] for n in names}
+    labels: list[BoolArray] = [np.zeros(0, dtype=bool)]
+    new: list[BoolArray] = [np.zeros(0, dtype=bool)]
+    family = FAMILY.get(etype, (etype,))
+    depth = {c: len(mx.columns_before(mx.dates[c], family)) for c in train_cols}
+    k_table = min([k, *(depth[c] for c in train_cols[-1:])])
+    last = mx.dates[train_cols[-1]] if train_cols else np.datetime64("9999-12-31")
+    windows = {t: len(mx.columns_before(last, t)) for t in TYPE_CODES}
+    n_all = len(mx.columns_before(last))
+    in_table: list[BoolArray] = [np.zeros(0, dtype=bool)]
+    model_rows = _model_rows(mx, train_cols, params.max_train_rows, seed)
+    model_labels: list[BoolArray] = [np.zeros(0, dtype=bool)]
+    for col in train_cols:
+        rows = _rows(
+            mx, voters, doors, mx.dates[col], etype, k, k_table, windows, n_all
+        )
+        take = mx.eligible[:, col]
+        feats.append(rows.features[model_rows[col]])
+        model_labels.append(mx.voted[model_rows[col], col])
+        for name, arr in rows.keys.items():
+            keys[name].append(arr[take])
+        labels.append(mx.voted[take, col])
+        new.append(rows.new[take])
+        in_table.append(np.full(int(take.sum()), depth[col] >= k_table))
+    y = np.concatenate(labels)
+    is_new = np.concatenate(new)
+    tabled = np.concatenate(in_table)
+    base = float(y.mean()) if len(y) else 0.5
+    rates: dict[str, pd.DataFrame] = {}
+    old = ~is_new
+    for name in ("rules", "segment_1", "segment_2", "segment_3"):
+        sel = old & tabled
+        rates[name] = _table(np.concatenate(keys[name])[sel], y[sel])
+    rates["new"] = _table(np.concatenate(keys["new"])[is_new], y[is_new])
+    models: dict[str, Any] = {}
+    columns: tuple[str, ...] = ()
+    y_old = np.concatenate(model_labels)
+    if feats and len(np.unique(y_old)) == 2:
+        X = pd.concat(feats, ignore_index=True)
+        X = X.loc[:, X.notna().any().to_numpy()]  # a feature unknown for everyone
+        columns = tuple(X.columns)
+        x_np = X.to_numpy(dtype=np.float64)
+        del X
+        logit = make_pipeline(
+            SimpleImputer(
+                strategy="median", add_indicator=True, keep_empty_features=True
+            ),
+            StandardScaler(),
+            LogisticRegression(max_iter=2000, C=1.0),
+        )
+        with _threads(len(x_np)):
+            logit.fit(x_np, y_old)
+        gbm = HistGradientBoostingClassifier(
+            max_iter=80,
+            learning_rate=0.1,
+            max_leaf_nodes=15,
+            min_samples_leaf=50,
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=seed,
+        )
+        with _threads(len(x_np)):
+            gbm.fit(x_np, y_old)
+        models = {"logistic": logit, "gbm": gbm}
+    elif len(y_old):
+        warnings.warn(
+            f"Every training voter for {etype} had the same outcome; the fitted "
+            "models fall back to the segment score.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return FittedScores(
+        etype=etype,
+        trained_on=tuple(train_cols),
+        base_rate=base,
+        rates=rates,
+        models=models,
+        columns=columns,
+        shrink=params.shrink,
+        k=k,
+        k_table=k_table,
+        windows=windows,
+        n_all=n_all,
+    )
+
+
+def predict(
+    fitted: FittedScores,
+    mx: VoteMatrix,
+    voters: pd.DataFrame,
+    doors: npt.NDArray[np.int64],
+    when: np.datetime64,
+    *,
+    new_since: np.datetime64 | None = None,
+) -> tuple[dict[str, FloatArray], BoolArray]:
+    """
+    Score every voter for an election of the fitted type held on `when`.
+
+    Parameters
+    ----------
+    fitted
+        Output of :func:`fit`.
+    mx, voters, doors
+        As for :func:`fit`.
+    when
+        Date of the election predicted; only earlier elections are looked at.
+    new_since
+        Voters registered on or after this date are new registrants too.
+
+    Returns
+    -------
+    scores
+        One array per name in :data:`SCORE_NAMES`, in [0, 1].
+    is_new
+        Which voters are new registrants (scored by the prior).
+    """
+    rows = _rows(
+        mx,
+        voters,
+        doors,
+        when,
+        fitted.etype,
+        fitted.k,
+        fitted.k_table,
+        fitted.windows,
+        fitted.n_all,
+    )
+    n = len(voters)
+    m = fitted.shrink
+    base = np.full(n, fitted.base_rate)
+    new_votes, new_n = (float(x) for x in fitted.rates["new"][["votes", "n"]].sum())
+    new_all = np.full(n, (new_votes + m * fitted.base_rate) / max(new_n + m, 1e-12))
+    prior = _shrunk(fitted.rates["new"], rows.keys["new"], new_all, m)
+    scores: dict[str, FloatArray] = {
+        "rules": _shrunk(fitted.rates["rules"], rows.keys["rules"], base, m)
+    }
+    seg = base
+    for level in ("segment_1", "segment_2", "segment_3"):
+        seg = _shrunk(fitted.rates[level], rows.keys[level], seg, m)
+    scores["segment"] = seg
+    for name in ("logistic", "gbm"):
+        model = fitted.models.get(name)
+        if model is None:
+            scores[name] = seg
+            continue
+        X = rows.features.reindex(columns=list(fitted.columns))
+        proba = np.empty(n, dtype=np.float64)
+        with _threads(n):
+            for start in range(0, n, _CHUNK):  # bounded memory on big files
+                part = X.iloc[start : start + _CHUNK].to_numpy(dtype=np.float64)
+                proba[start : start + _CHUNK] = model.predict_proba(part)[:, 1]
+        scores[name] = proba
+    is_new = rows.new.copy()
+    if new_since is not None:
+        is_new |= ~np.isnat(mx.registered) & (mx.registered >= new_since)
+    out = {
+        name: np.round(np.clip(np.where(is_new, prior, arr), 0.0, 1.0), 6)
+        for name, arr in scores.items()
+    }
+    return out, np.asarray(is_new)
+
+
+def rules_table(fitted: FittedScores) -> list[dict[str, Any]]:
+    """Return the transparent rules table: turnout by "voted v of e eligible"."""
+    table = fitted.rates["rules"]
+    rows = []
+    keys = table.index.to_numpy(dtype=np.int64)
+    for key, votes, n in zip(keys, table["votes"], table["n"], strict=True):
+        voted, elig = divmod(int(key), _RULE_BASE)
+        rows.append(
+            {
+                "voted": voted,
+                "eligible": elig,
+                "n": int(n),
+                "turnout": round(float(votes / n), 4),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["eligible"], r["voted"]))
