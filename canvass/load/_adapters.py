@@ -365,10 +365,11 @@ def match_header(
             missing.append(names[0].lstrip("!"))
     if missing:
         near = _closest(missing, header)
+        shown = ", ".join(repr(h) for h in header[:8])
+        more = ", ..." if len(header) > 8 else ""
         msg = (
             f"{sample.path}: missing required column(s) {missing} for a {what}"
-            f"{near}; the header has {len(header)} columns: "
-            f"{header[:8]}{'...' if len(header) > 8 else ''}."
+            f"{near}; the header has {len(header)} columns: {shown}{more}."
         )
         raise InputError(msg)
     return out

@@ -287,9 +287,9 @@ def _no_history_warning(
     else:
         why = "the history holds no vote"
     return (
-        f"No vote history loaded: {why}. Turnout scores fall back to the prior "
-        "for new registrants and every voter looks new; give the history "
-        "(inputs.history or [mapping] history) to score past turnout."
+        f"No vote history loaded: {why}. Every voter looks new and gets the same "
+        "fallback turnout score, so targeting cannot tell voters apart by past "
+        "turnout; give the history (inputs.history or [mapping] history)."
     )
 
 
