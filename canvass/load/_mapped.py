@@ -166,6 +166,7 @@ def _wide(
     parts: list[pd.DataFrame] = []
     n_cells = n_not_voted = 0
     unknown_marks: dict[str, int] = {}
+    lines = pd.Series(raw.frame.index, index=raw.frame.index)
     for i in positions:  # one vectorised pass per election column
         m = pattern.match(header[i].strip())
         if m is None:  # pragma: no cover - positions come from the same pattern
@@ -175,7 +176,6 @@ def _wide(
         voted, party, not_voted, unknown = _marks(cell, params, parties=True)
         n_cells += int((cell != "").sum())
         n_not_voted += int(not_voted.sum())
-        lines = pd.Series(raw.frame.index, index=raw.frame.index)
         for mark, n in _reject_marks(
             parsed, name, lines[unknown], cell[unknown], f" in {header[i].strip()}"
         ).items():
