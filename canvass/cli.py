@@ -290,6 +290,8 @@ def _print_summary(
         table.add_row(key, value)
     console = _stderr_console()
     console.print(table)
+    for warning in summary.get("warnings", []):
+        console.print(f"Warning: {warning}", markup=False, style="bold yellow")
     if backtest:
         console.print(format_backtest(backtest), markup=False)
     click.echo(f"Outputs: {out}/ — open {out / 'index.html'} in a browser.")
@@ -331,6 +333,8 @@ def load_cmd(config_path: Path, out: Path) -> None:
     config = _load_config(config_path)
     result = load.load_voter_file(config)
     written = load.write_load_outputs(result, out)
+    for warning in result.report.get("warnings", []):
+        _stderr_console().print(f"Warning: {warning}", markup=False, style="yellow")
     for path in written:
         click.echo(str(path))
 

@@ -149,7 +149,22 @@ _MAPPED_KEYS = (
     "street_number", "street_number_suffix", "street_name", "unit", "address",
     "city", "state", "zip5", "party", "status", "birth_date", "birth_year", "age",
     "registration_date", "ward", "precinct", "precinct_code",
+    "street_pre_direction", "street_post_direction", "status_reason", "vote_history",
 )  # fmt: skip
+#: Wide cells and long ``voted`` codes that mean "voted" (no party ballot named).
+VOTED_MARKS = (
+    "X", "Y", "YES", "V", "VOTED", "1", "TRUE", "T", "A", "AB", "ABS", "E", "EV",
+    "EARLY", "P", "POLL", "POLLS", "M", "MAIL", "IP", "PROV",
+)  # fmt: skip
+#: Wide cells that name the party ballot taken (Ohio's letters and common codes).
+PARTY_MARKS = (
+    "C", "D", "G", "L", "R", "S", "DEM", "REP", "LIB", "GRN", "GRE", "CON", "WOR",
+)  # fmt: skip
+#: How the items of a one-cell history (``history = "cell"``) are read, in order.
+HISTORY_ITEM_PATTERNS = (
+    r"^(?P<date>\d{8}|\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2})[ ,]+(?P<type>.+)$",
+    r"^(?P<type>.+?)[ ,]+(?P<date>\d{8}|\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2})$",
+)
 _HISTORY_KEYS = (
     "voter_id",
     "election_date",
@@ -179,12 +194,18 @@ class MappingParams:
         canvass column -> file column. ``voter_id`` is required; ``address`` is a
         one-line street address split into number, street and unit; ``age`` gives
         the birth year when there is no birth date; ``precinct_code`` is a full code
-        ("1A", "Ward 1 Precinct A") used when ward/precinct are not separate.
+        ("1A", "Ward 1 Precinct A") used when ward/precinct are not separate;
+        ``street_pre_direction``/``street_post_direction`` (New York's "E" in
+        "52 E MAIN ST", "SW" in "1200 PECAN BLVD SW") are joined into the street
+        name; ``status_reason`` is kept for the moved/deceased suppressions;
+        ``vote_history`` is the one-cell history column of ``history = "cell"``.
     status_values
         File status codes -> canonical (``A``/``I``), e.g. ``CONFIRMATION = "I"``.
     history
-        ``none``, ``wide`` (one column per election in the voter file) or ``long``
-        (a separate file, ``inputs.history``, one row per voter per election).
+        ``none``, ``wide`` (one column per election in the voter file), ``long``
+        (a separate file, ``inputs.history``, one row per voter per election) or
+        ``cell`` (one column, ``columns.vote_history``, listing every election the
+        voter voted in, as New York's ``VoterHistory``).
     wide_pattern
         Regex matched against column names to find wide history columns; named group
         ``date`` (required) and ``type`` (optional, else ``wide_type``).
@@ -200,6 +221,16 @@ class MappingParams:
     not_voted
         Cell or code values meaning "did not vote" (wide cells and the ``voted``
         column); an empty cell never counts as a vote.
+    voted_values
+        Cell or code values meaning "voted" without naming a party ballot.
+    party_values
+        Wide cell values naming the party ballot taken (a vote, with its party).
+        A wide cell or ``voted`` code in none of these three lists is rejected.
+    history_separator
+        Separator of the items in a ``cell`` history ("2016-11-08 GENERAL;...").
+    history_item_patterns
+        Regexes tried in order on each ``cell`` history item; named groups ``date``
+        (required), ``type`` (else ``wide_type``) and ``party`` (optional).
     election_types
         The file's election codes -> canonical type, ``general`` or ``primary``
         (e.g. Florida ``OTH = "municipal"``); codes not listed use the built-in rule.
@@ -211,7 +242,7 @@ class MappingParams:
     date_format: str = ""
     columns: dict[str, str] = field(default_factory=dict)
     status_values: dict[str, str] = field(default_factory=dict)
-    history: Literal["none", "wide", "long"] = "none"
+    history: Literal["none", "wide", "long", "cell"] = "none"
     wide_pattern: str = (
         r"^(?P<type>[A-Za-z ]+)[-_ ]"
         r"(?P<date>\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2})$"
@@ -221,6 +252,10 @@ class MappingParams:
     history_header: bool = True
     history_columns: dict[str, str] = field(default_factory=dict)
     not_voted: tuple[str, ...] = ("N", "NO", "0", "FALSE", "F", "-")
+    voted_values: tuple[str, ...] = VOTED_MARKS
+    party_values: tuple[str, ...] = PARTY_MARKS
+    history_separator: str = ";"
+    history_item_patterns: tuple[str, ...] = HISTORY_ITEM_PATTERNS
     election_types: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -236,17 +271,56 @@ class MappingParams:
                 f"expected some of {list(_HISTORY_KEYS)}."
             )
             raise ConfigError(msg)
-        if self.history not in ("none", "wide", "long"):
-            msg = f"`mapping.history` must be none, wide or long, got {self.history!r}."
+        if self.history not in ("none", "wide", "long", "cell"):
+            msg = (
+                "`mapping.history` must be none, wide, long or cell, "
+                f"got {self.history!r}."
+            )
             raise ConfigError(msg)
-        try:
-            groups = re.compile(self.wide_pattern).groupindex
-        except re.error as err:
-            msg = f"`mapping.wide_pattern` is not a valid regex ({err})."
-            raise ConfigError(msg) from None
-        if "date" not in groups:
-            msg = "`mapping.wide_pattern` needs a named group (?P<date>...)."
-            raise ConfigError(msg)
+        _check_date_pattern("mapping.wide_pattern", self.wide_pattern)
+        for pattern in self.history_item_patterns:
+            _check_date_pattern("mapping.history_item_patterns", pattern)
+        if self.history == "cell":
+            if "vote_history" not in self.columns:
+                msg = (
+                    'mapping.history = "cell" needs [mapping.columns] vote_history '
+                    "naming the column that lists the elections voted in."
+                )
+                raise ConfigError(msg)
+            if not self.history_separator or not self.history_item_patterns:
+                msg = (
+                    'mapping.history = "cell" needs a non-empty history_separator '
+                    "and history_item_patterns."
+                )
+                raise ConfigError(msg)
+        lists = {
+            "not_voted": self.not_voted,
+            "voted_values": self.voted_values,
+            "party_values": self.party_values,
+        }
+        seen: dict[str, str] = {}
+        for name, values in lists.items():
+            for value in values:
+                key = value.strip().upper()
+                if key in seen and seen[key] != name:
+                    msg = (
+                        f"{value!r} is in both mapping.{seen[key]} and "
+                        f"mapping.{name}; keep it in one of them."
+                    )
+                    raise ConfigError(msg)
+                seen[key] = name
+
+
+def _check_date_pattern(setting: str, pattern: str) -> None:
+    """Raise a ConfigError unless `pattern` compiles with a ``date`` group."""
+    try:
+        groups = re.compile(pattern).groupindex
+    except re.error as err:
+        msg = f"`{setting}` is not a valid regex ({err}): {pattern!r}."
+        raise ConfigError(msg) from None
+    if "date" not in groups:
+        msg = f"`{setting}` needs a named group (?P<date>...): {pattern!r}."
+        raise ConfigError(msg)
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,7 +77,8 @@ class Plan:
         -------
         summary
             Counts of voters, targets, doors, turfs, volunteers and routed doors, the
-            left-out doors with their reasons, and the backtest AUCs.
+            left-out doors with their reasons, the backtest AUCs, and ``warnings``
+            (plain sentences, e.g. "No vote history loaded: ...") when there are any.
         """
         target_doors = self.target_doors
         left = [
@@ -89,7 +90,9 @@ class Plan:
             }
             for r in self.left_out.to_dict("records")
         ]
+        warnings = [str(w) for w in self.reports.get("load", {}).get("warnings", [])]
         return {
+            **({"warnings": warnings} if warnings else {}),
             "run_name": self.config.run_name,
             "seed": self.config.seed,
             "target_election": self.config.target.election_type,

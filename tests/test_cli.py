@@ -214,3 +214,28 @@ def test_run_summary_counts_turfs_within_balance_and_with_car_legs() -> None:
     assert _turfs_line(summary) == (
         "10 (all within 15 % of precinct mean; 2 with car legs)"
     )
+
+
+def test_run_summary_prints_the_load_warnings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from canvass.cli import _print_summary
+
+    summary = {
+        "warnings": ["No vote history loaded: no history file was given."],
+        "run_name": "t",
+        "target_election": "state_primary",
+        "universe": "u",
+        "voters": 2,
+        "targets": 1,
+        "doors": 1,
+        "turfs": 1,
+        "volunteers": 1,
+        "doors_routed": 1,
+        "doors_left_out": [],
+        "expected_extra_votes": 0.1,
+        "walk_km": 0.2,
+    }
+    _print_summary(summary, {}, Path("out"), quiet=False)
+    err = " ".join(capsys.readouterr().err.split())
+    assert "Warning: No vote history loaded: no history file was given." in err

@@ -83,3 +83,35 @@ def test_every_voter_has_a_town_even_without_history(demo_plan):
     voters = demo_plan.voters
     assert voters[schema.IS_NEW_REGISTRANT].any()
     assert (voters[schema.CITY] != "").all()
+
+
+def test_summary_says_when_no_vote_history_was_loaded() -> None:
+    import dataclasses
+
+    import geopandas as gpd
+
+    from canvass.pipeline import Plan
+
+    warning = "No vote history loaded: no history file or history columns were given."
+    doors = pd.DataFrame(
+        {schema.N_TARGETS: [1], schema.VALUE: [0.5]}, index=pd.Index(["d1"])
+    )
+    plan = Plan(
+        config=PlanConfig(),
+        voters=pd.DataFrame({schema.IS_TARGET: [True, False]}),
+        history=pd.DataFrame(),
+        elections=pd.DataFrame(),
+        precincts=gpd.GeoDataFrame(),
+        doors=gpd.GeoDataFrame(doors),
+        turfs=gpd.GeoDataFrame(index=pd.Index(["t1"])),
+        stops=pd.DataFrame({schema.DOOR_ID: ["d1"]}),
+        routes=gpd.GeoDataFrame({schema.WALK_M: [300.0]}),
+        left_out=pd.DataFrame(
+            columns=[schema.DOOR_ID, schema.REASON, schema.VALUE, schema.DETAIL]
+        ),
+        precinct_table=pd.DataFrame(),
+        reports={"load": {"warnings": [warning]}},
+    )
+    assert plan.summary()["warnings"] == [warning]
+    quiet = dataclasses.replace(plan, reports={"load": {}})
+    assert "warnings" not in quiet.summary()

@@ -34,6 +34,7 @@ Layouts
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -50,6 +51,7 @@ from ._fields import split_street_line
 __all__ = [
     "AGE",
     "ELECTION_TYPE_RAW",
+    "ORIGIN",
     "HeaderPick",
     "Parsed",
     "from_street_line",
@@ -62,6 +64,9 @@ __all__ = [
 
 AGE = "age"
 ELECTION_TYPE_RAW = "election_type_raw"
+#: History rows read from a voter row (wide or cell history): that voter file's name,
+#: so that the votes of a rejected voter row are rejected with it.
+ORIGIN = "origin"
 
 
 @dataclass
@@ -359,12 +364,29 @@ def match_header(
         elif any(n.startswith("!") for n in names):
             missing.append(names[0].lstrip("!"))
     if missing:
+        near = _closest(missing, header)
+        shown = ", ".join(repr(h) for h in header[:8])
+        more = ", ..." if len(header) > 8 else ""
         msg = (
-            f"{sample.path}: missing required column(s) {missing} for a {what}; "
-            f"the header has {header[:8]}{'...' if len(header) > 8 else ''}."
+            f"{sample.path}: missing required column(s) {missing} for a {what}"
+            f"{near}; the header has {len(header)} columns: {shown}{more}."
         )
         raise InputError(msg)
     return out
+
+
+def _closest(missing: list[str], header: list[str]) -> str:
+    """``" (closest in the header: 'A' for 'B', ...)"`` or ``""`` (difflib)."""
+    by_norm: dict[str, str] = {}
+    for h in header:
+        by_norm.setdefault(_norm(h), h.strip())
+    hints = []
+    for name in missing:
+        near = difflib.get_close_matches(_norm(name), list(by_norm), n=3, cutoff=0.6)
+        if near:
+            names = " or ".join(repr(by_norm[n]) for n in near)
+            hints.append(f"{names} for {name!r}")
+    return f" (closest in the header: {'; '.join(hints)})" if hints else ""
 
 
 class HeaderPick:

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from ..config import PlanConfig
-from ._adapters import AGE, ELECTION_TYPE_RAW, Parsed
+from ._adapters import AGE, ELECTION_TYPE_RAW, ORIGIN, Parsed
 from ._fields import (
     as_int_year,
     birth_year_from_age,
@@ -45,6 +45,8 @@ __all__ = [
 
 REJECT_COLUMNS = ("file", "line", "reason")
 HISTORY_OUT = (*schema.HISTORY_COLUMNS, schema.PARTY_VOTED)
+#: Optional voter columns kept when a layout has them (read by later stages).
+OPTIONAL_VOTER_COLUMNS = ("status_reason",)
 _EXAMPLES = 20
 
 
@@ -53,6 +55,20 @@ class Rejects:
 
     def __init__(self, parsed: Parsed) -> None:
         self.parts = list(parsed.rejects)
+        #: "file\x1fline" of each rejected voter row -> its reason
+        self.voter_rows: dict[str, str] = {}
+
+    def voter_rows_rejected(
+        self, frame: pd.DataFrame, mask: pd.Series, reason: str | pd.Series
+    ) -> None:
+        """Reject voter rows (as :meth:`add`) and remember them for their votes."""
+        self.add(frame, mask, reason)
+        if bool(mask.any()):
+            keys = frame.loc[mask, schema.SOURCE].astype(str) + "\x1f"
+            keys = keys + frame.loc[mask, schema.LINE].astype(str)
+            why = reason[mask] if isinstance(reason, pd.Series) else reason
+            why = pd.Series(why, index=keys.index).astype(str)
+            self.voter_rows.update(zip(keys, why, strict=True))
 
     def add(
         self, frame: pd.DataFrame, mask: pd.Series, reason: str | pd.Series
@@ -124,7 +140,7 @@ def check_voters(
     parsed.voters.clear()  # the concatenated copy replaces the per-file tables
     v = v.fillna("")  # adapters strip every field already
     no_id = v[schema.VOTER_ID] == ""
-    rejects.add(v, no_id, "missing voter id")
+    rejects.voter_rows_rejected(v, no_id, "missing voter id")
     v = v[~no_id]
     dup = v[schema.VOTER_ID].duplicated(keep="first")
     if dup.any():
@@ -140,7 +156,7 @@ def check_voters(
             ).to_numpy(),
             index=v.index[dup],
         )
-        rejects.add(v, dup, reason)
+        rejects.voter_rows_rejected(v, dup, reason)
         flags.add("duplicate_voter_ids", v.loc[dup, schema.VOTER_ID])
     v = v[~dup].copy()
     ids = v[schema.VOTER_ID]
@@ -181,8 +197,9 @@ def check_voters(
         v[schema.PRECINCT_ID] != "", built
     )
     v[schema.LINE] = v[schema.LINE].astype(int)
+    optional = [c for c in OPTIONAL_VOTER_COLUMNS if c in v.columns]
     out = v.set_index(schema.VOTER_ID)[
-        [*schema.VOTER_COLUMNS, schema.SOURCE, schema.LINE]
+        [*schema.VOTER_COLUMNS, *optional, schema.SOURCE, schema.LINE]
     ]
     str_cols = [
         c
@@ -236,6 +253,23 @@ def _empty_history(n_voters: int) -> History:
 Reason = str | Callable[[pd.Series], pd.Series]
 
 
+def _voter_row_rejected(
+    h: pd.DataFrame, rejects: Rejects
+) -> tuple[pd.Series, pd.Series]:
+    """Votes read from a voter row that was rejected (wide and cell history)."""
+    none = pd.Series(False, index=h.index)
+    if ORIGIN not in h.columns or not rejects.voter_rows:
+        return none, pd.Series("", index=h.index, dtype=object)
+    lines = {int(k.rsplit("\x1f", 1)[1]) for k in rejects.voter_rows}
+    near = (h[ORIGIN] != "") & h[schema.LINE].astype(int).isin(lines)
+    out = pd.Series("", index=h.index, dtype=object)
+    if near.any():
+        keys = h.loc[near, ORIGIN].astype(str) + "\x1f"
+        keys = keys + h.loc[near, schema.LINE].astype(str)
+        out[near] = keys.map(rejects.voter_rows).fillna("")
+    return out != "", out
+
+
 def check_history(
     parsed: Parsed,
     config: PlanConfig,
@@ -269,7 +303,9 @@ def check_history(
     )
     unknown = (types == "") & date.notna()
     vcode = _index_in(h[schema.VOTER_ID], voters.index)
+    row_gone, row_reason = _voter_row_rejected(h, rejects)
     checks: list[tuple[pd.Series, Reason]] = [
+        (row_gone, lambda m: "its voter row was rejected: " + row_reason[m]),
         (h[schema.VOTER_ID] == "", "missing voter id"),
         (
             bad_date,

@@ -221,6 +221,16 @@ def _report(
             f"{rows_in - n_rej:,}",
             f"{n_rej:,}",
         )
+    marks: dict[str, int] = {}
+    for f in parsed.files:
+        found = f.get("unknown_vote_marks")
+        for mark, n in (found if isinstance(found, dict) else {}).items():
+            marks[str(mark)] = marks.get(str(mark), 0) + int(n)
+    if marks:
+        flags.flags["unknown_vote_marks"] = {
+            "count": sum(marks.values()),
+            "marks": dict(sorted(marks.items(), key=lambda kv: -kv[1])),
+        }
     reasons = rejects["reason"].str.replace(r"'.*'|\(.*\)|\d+", "…", regex=True)
     elections = (
         history.groupby(schema.ELECTION_ID).size() if len(history) else pd.Series()
@@ -245,6 +255,9 @@ def _report(
             for k, n in voters[schema.PRECINCT_ID].value_counts().sort_index().items()
         },
     }
+    if warning := _no_history_warning(parsed, history, rejects):
+        report["warnings"] = [warning]
+        logger.warning("%s", warning)
     logger.info(
         "Loaded %s voters and %s history rows (%s rows rejected, %s flags)",
         f"{len(voters):,}",
@@ -255,6 +268,29 @@ def _report(
     for name, flag in flags.flags.items():
         logger.warning("Load check %s: %s rows", name, f"{flag['count']:,}")
     return report
+
+
+def _no_history_warning(
+    parsed: Parsed, history: pd.DataFrame, rejects: pd.DataFrame
+) -> str:
+    """Return a plain sentence when no vote at all was loaded, else ``""``."""
+    if len(history):
+        return ""
+    hist_files = [f for f in parsed.files if f.get("kind") == "history"]
+    names = {str(f["file"]) for f in hist_files}
+    n_in = sum(int(str(f["rows_in"])) for f in hist_files)
+    n_rej = int(rejects["file"].isin(names).sum())
+    if not hist_files:
+        why = "no history file or history columns were given"
+    elif n_rej:
+        why = f"all {n_in:,} history rows read were rejected (see rejects.csv)"
+    else:
+        why = "the history holds no vote"
+    return (
+        f"No vote history loaded: {why}. Every voter looks new and gets the same "
+        "fallback turnout score, so targeting cannot tell voters apart by past "
+        "turnout; give the history (inputs.history or [mapping] history)."
+    )
 
 
 def write_load_outputs(result: LoadResult, out_dir: Path) -> list[Path]:

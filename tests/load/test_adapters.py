@@ -360,11 +360,170 @@ def test_broken_rows_are_rejected_or_flagged(
 
 
 def test_corpus_is_big_enough() -> None:
-    assert len(ERRORS) + len(ROWS) + len(MAPPED_ERRORS) >= 20
+    assert len(ERRORS) + len(ROWS) + len(MAPPED_ERRORS) + len(MAPPED_ROWS) >= 25
+
+
+# --- mapped files: rows and cells answered with rejects, flags or warnings --------
+
+WIDE = "ID,ZIP,PRIMARY-05/08/2018,GENERAL-11/06/2018,GENERAL-11/08/2016\n"
+WIDE_MAP: dict[str, object] = {
+    "state": "OH",
+    "history": "wide",
+    "columns": {"voter_id": "ID", "zip5": "ZIP"},
+}
+
+
+def _votes(r: load.LoadResult, voter: str) -> int:
+    return int((r.history[schema.VOTER_ID] == voter).sum())
+
+
+MappedCheck = Callable[[load.LoadResult], bool]
+MAPPED_ROWS: list[tuple[str, str, dict[str, object], MappedCheck]] = [
+    (
+        # issue 20 item 2: the rejected row's votes were credited to the first row
+        "duplicate voter id in a wide file takes its votes with it",
+        WIDE + "1,45039,D,X,\n2,45039,,X,X\n1,45040,R,X,X\n",
+        WIDE_MAP,
+        lambda r: (
+            _votes(r, "1") == 2
+            and len(r.history) == 4
+            and list(r.rejects["line"]) == [4] * 4
+            and r.rejects["reason"].iloc[0]
+            == "duplicate voter id (first at voters.csv line 2)"
+            and _reason(r, "its voter row was rejected: duplicate voter id") == 3
+            and r.report["files"][1]["rows_loaded"] == 4
+        ),
+    ),
+    (
+        # issue 20 item 3: an unknown cell value counted as a vote, unflagged
+        "unknown wide cell value is rejected, not counted",
+        WIDE + "1,45039,Q,X,\n2,45039,D,?,X\n3,45039,N,,\n",
+        WIDE_MAP,
+        lambda r: (
+            _votes(r, "1") == 1
+            and _votes(r, "2") == 2
+            and _reason(r, "unknown vote mark 'Q' in PRIMARY-05/08/2018") == 1
+            and _reason(r, "unknown vote mark '?' in GENERAL-11/06/2018") == 1
+            and r.report["flags"]["unknown_vote_marks"]
+            == {"count": 2, "marks": {"Q": 1, "?": 1}}
+            and r.report["files"][1]["rows_did_not_vote"] == 1
+        ),
+    ),
+    (
+        "configured voted_values and party_values count",
+        WIDE + "1,45039,Q,Z,\n",
+        {**WIDE_MAP, "voted_values": ["Z"], "party_values": ["Q"]},
+        lambda r: (
+            r.rejects.empty
+            and sorted(r.history[schema.PARTY_VOTED]) == ["", "Q"]
+            and "unknown_vote_marks" not in r.report["flags"]
+        ),
+    ),
+    (
+        # issue 20 item 15: a file without vote history loaded without a word
+        "no vote history at all is said plainly",
+        "ID,ZIP\n1,45039\n2,45039\n",
+        {"columns": {"voter_id": "ID", "zip5": "ZIP"}},
+        lambda r: (
+            len(r.history) == 0
+            and len(r.report["warnings"]) == 1
+            and r.report["warnings"][0].startswith("No vote history loaded")
+            and "Every voter looks new" in r.report["warnings"][0]
+        ),
+    ),
+    (
+        "wide history whose cells are all blank is said plainly",
+        WIDE + "1,45039,,,\n2,45039,,,\n",
+        WIDE_MAP,
+        lambda r: "the history holds no vote" in r.report["warnings"][0],
+    ),
+    (
+        "wide history whose every cell is rejected is said plainly",
+        WIDE + "1,45039,Q,Q,\n",
+        WIDE_MAP,
+        lambda r: "all 2 history rows read were rejected" in r.report["warnings"][0],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "mapping", "check"),
+    MAPPED_ROWS,
+    ids=[m[0] for m in MAPPED_ROWS],
+)
+def test_mapped_rows_are_rejected_flagged_or_warned(
+    tmp_path: Path,
+    name: str,
+    text: str,
+    mapping: dict[str, object],
+    check: MappedCheck,
+) -> None:
+    path = tmp_path / "voters.csv"
+    path.write_text(text)
+    result = load.load_voter_file(
+        config(voter_format="mapped", voters=[path], mapping=mapping)
+    )
+    assert check(result), (name, result.rejects.to_dict("list"), result.report)
+    check_accounting(result.report, result.rejects)
+    assert ("warnings" in result.report) == (len(result.history) == 0)
+    schema.validate_voters(result.voters)
+    schema.validate_history(result.history)
+
+
+def test_long_history_unknown_voted_code_is_rejected(tmp_path: Path) -> None:
+    voters = tmp_path / "voters.txt"
+    voters.write_text("1\tDOE\n2\tROE\n")
+    hist = tmp_path / "history.txt"
+    hist.write_text(
+        "1\t11/08/2016\tGEN\tY\n1\t11/06/2018\tGEN\tB\n2\t11/06/2018\tGEN\tN\n"
+    )
+    mapping = {
+        "state": "FL",
+        "header": False,
+        "history": "long",
+        "history_header": False,
+        "columns": {"voter_id": "1", "last_name": "2"},
+        "history_columns": {
+            "voter_id": "1",
+            "election_date": "2",
+            "election_type": "3",
+            "voted": "4",
+        },
+    }
+    result = load.load_voter_file(
+        config(voter_format="mapped", voters=[voters], history=[hist], mapping=mapping)
+    )
+    assert len(result.history) == 1
+    assert list(result.rejects["reason"]) == [
+        "unknown vote mark 'B'; list it in mapping.voted_values, party_values or "
+        "not_voted"
+    ]
+    fl = next(f for f in result.report["files"] if f["file"] == hist.name)
+    assert (fl["rows_did_not_vote"], fl["rows_rejected"]) == (1, 1)
+    check_accounting(result.report, result.rejects)
+
+
+def test_a_mark_in_two_lists_is_a_config_error() -> None:
+    from canvass.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"'N' is in both mapping\.not_voted"):
+        config(mapping={"party_values": ["N"]})
 
 
 MAPPED_ERRORS: list[tuple[str, dict[str, object], str]] = [
     ("no voter_id mapped", {"columns": {"last_name": "LAST"}}, "at least voter_id"),
+    (
+        # issue 20 item 8: only the first 8 header names were listed
+        "mapped column near miss",
+        {"columns": {"voter_id": "ID", "precinct_code": "PRECINCT_CD"}},
+        "(closest in the header: 'PRECINCT_CODE' for 'PRECINCT_CD')",
+    ),
+    (
+        # issue 20 item 8: "check the pattern against the header" without a header
+        "wide history without a header",
+        {"columns": {"voter_id": "1"}, "history": "wide", "header": False},
+        "read without a header (mapping.header = false)",
+    ),
     (
         "mapped column missing",
         {"columns": {"voter_id": "ID", "zip5": "ZIPCODE"}},
@@ -395,7 +554,10 @@ def test_mapped_config_errors(
     tmp_path: Path, name: str, mapping: dict[str, object], words: str
 ) -> None:
     path = tmp_path / "voters.csv"
-    path.write_text("ID,LAST,ZIP\n1,SMITH,01060\n2,JONES,01062\n")
+    path.write_text(
+        "ID,LAST,ZIP,A,B,C,D,E,F,G,PRECINCT_CODE\n"
+        "1,SMITH,01060,,,,,,,,1A\n2,JONES,01062,,,,,,,,1B\n"
+    )
     with pytest.raises(InputError) as info:
         load.load_voter_file(
             config(voter_format="mapped", voters=[path], mapping=mapping)
