@@ -556,7 +556,7 @@ def _same_name(
 
 def street_candidates(street: str, known: Collection[str], n: int = 3) -> list[str]:
     """
-    The known street names closest to `street` (for a miss's explanation).
+    Find the known street names closest to `street` (to explain a miss).
 
     Parameters
     ----------

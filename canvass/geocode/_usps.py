@@ -254,13 +254,14 @@ LOCAL_SUFFIXES: Final[dict[str, tuple[str, ...]]] = {
     "TPKE": ("TPK", "TRPK"),
 }
 
-#: Every spelling -> its standard abbreviation (C1 plus :data:`LOCAL_SUFFIXES`).
+#: Every spelling -> its standard abbreviation (C1 plus :data:`LOCAL_SUFFIXES`). A
+#: standard abbreviation always stands for itself: C1 also lists MDW under MEADOWS.
 SUFFIX_ABBREVIATIONS: Final[dict[str, str]] = {
     spelling: abbr
     for table in (STREET_SUFFIXES, LOCAL_SUFFIXES)
     for abbr, spellings in table.items()
-    for spelling in (abbr, *spellings)
-}
+    for spelling in spellings
+} | {abbr: abbr for table in (STREET_SUFFIXES, LOCAL_SUFFIXES) for abbr in table}
 
 #: C2: secondary unit designator -> (approved abbreviation, a range is required).
 UNIT_DESIGNATORS: Final[dict[str, tuple[str, bool]]] = {
