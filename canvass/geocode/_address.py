@@ -570,11 +570,11 @@ def street_candidates(street: str, known: Collection[str], n: int = 3) -> list[s
     Returns
     -------
     names
-        Up to `n` names, closest first (``difflib`` ratio at least 0.6).
+        Up to `n` names, closest first (``difflib`` ratio at least 0.5).
     """
     if not street:
         return []
-    return difflib.get_close_matches(street, sorted(known), n=n, cutoff=0.6)
+    return difflib.get_close_matches(street, sorted(known), n=n, cutoff=0.5)
 
 
 def _edits(a: str, b: str) -> int:

@@ -59,10 +59,11 @@ def build_doors(
     voters
         The input voter table (index ``voter_id``).
     addrs
-        Per voter: normalised ``unit``, ``file_precinct`` and the address ``key`` and
-        ``zip5`` that identify its row in `uniq`.
+        Per voter: normalised ``unit`` and the address ``key``, ``zip5`` and
+        ``file_precinct`` that identify its row in `uniq`.
     uniq
-        One row per distinct address: ``key``, ``zip5``, ``number``, ``suffix``,
+        One row per distinct address and file precinct: ``key``, ``zip5``,
+        ``file_precinct``, ``number``, ``suffix``,
         ``street``, ``method``, ``x``, ``y``, ``door_key`` (addresses with the same
         door key share a door) and optionally ``zip_door``.
     precincts
@@ -82,10 +83,9 @@ def build_doors(
         placed["zip_door"] != "", placed["zip5"]
     )
     # Per voter: the distinct address row it belongs to.
-    row_of = pd.Series(
-        uniq.index, index=pd.MultiIndex.from_frame(uniq[["key", "zip5"]])
-    )
-    v_row = row_of.loc[pd.MultiIndex.from_frame(addrs[["key", "zip5"]])].to_numpy()
+    on = ["key", "zip5", "file_precinct"]
+    row_of = pd.Series(uniq.index, index=pd.MultiIndex.from_frame(uniq[on]))
+    v_row = row_of.loc[pd.MultiIndex.from_frame(addrs[on])].to_numpy()
     v_door_key = uniq["door_key"].to_numpy()[v_row]
     v_method = uniq["method"].to_numpy()[v_row]
     v_detail = (

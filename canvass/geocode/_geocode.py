@@ -274,22 +274,19 @@ def geocode_voters(
     no_suffix = pd.Series("", index=addrs.index, dtype="str")
     addrs["key_nosuffix"] = address_key(addrs["number"], no_suffix, addrs["street"])
 
-    # Work on distinct addresses: (key, zip5), each with its most common file precinct.
+    # Work on distinct addresses: (key, zip5) in each file precinct given for it (the
+    # precinct tells apart two places with one address, and where to interpolate).
     uniq = (
         addrs.groupby(["key", "zip5", "file_precinct"], sort=True)
         .size()
         .rename("n")
         .reset_index()
-        .sort_values(
-            ["key", "zip5", "n", "file_precinct"], ascending=[True, True, False, True]
-        )
-        .drop_duplicates(["key", "zip5"])
-        .reset_index(drop=True)
     )
     first = addrs.drop_duplicates(["key", "zip5"]).set_index(["key", "zip5"])
     idx = pd.MultiIndex.from_frame(uniq[["key", "zip5"]])
-    for col in ("number", "suffix", "street", "key_nosuffix", "corrected"):
+    for col in ("number", "suffix", "street", "key_nosuffix"):
         uniq[col] = first.loc[idx, col].to_numpy()
+    uniq["corrected"] = False
     uniq["loose"] = False
     uniq["places"] = 1
     uniq["resolved"] = False
@@ -322,7 +319,9 @@ def geocode_voters(
             uniq.loc[exact.index, col] = pts_parts[src].to_numpy()
         uniq.loc[exact.index, "zip_door"] = pts_parts["zip5"].to_numpy()
 
+    # An address at several places, none of them in its precinct, is not guessed.
     todo = usable & (uniq["method"] == NOT_GEOCODED) & (uniq["number"] != "")
+    todo &= uniq["places"] <= 1
     if todo.any() and params.interpolate and (not chains.empty or points is not None):
         known = gpd.GeoDataFrame(
             {
@@ -371,6 +370,9 @@ def geocode_voters(
         doors.loc[at_centre, schema.ADDRESS] = (
             doors.loc[at_centre, schema.ADDRESS] + UNVERIFIED_MARK
         )
+    # The spelling is the voter's own: "corrected" is told per voter.
+    own = (voters_out[schema.GEOCODE_DETAIL] == "point") & addrs["corrected"]
+    voters_out.loc[own, schema.GEOCODE_DETAIL] = "point_street_corrected"
     result = GeocodeResult(voters=voters_out, doors=doors, report=report)
     codes = voters_out[schema.GEOCODE_DETAIL].str.extract(r"^(\w+)", expand=False)
     counts = codes.value_counts()

@@ -242,9 +242,6 @@ def explain(
                 text = "point_street_corrected"
             else:
                 text = "point"
-        elif method == INTERPOLATED and places > 1:
-            text = f"point_clash: {places} places, none in the file precinct; "
-            text += "interpolated in it"
         elif method == INTERPOLATED:
             near = _near_numbers(number, numbers.get(street, np.array([])))
             text = "interpolated" + (
