@@ -83,9 +83,9 @@ def build_doors(
         placed["zip_door"] != "", placed["zip5"]
     )
     # Per voter: the distinct address row it belongs to.
-    on = ["key", "zip5", "file_precinct"]
-    row_of = pd.Series(uniq.index, index=pd.MultiIndex.from_frame(uniq[on]))
-    v_row = row_of.loc[pd.MultiIndex.from_frame(addrs[on])].to_numpy()
+    ukey = ["key", "zip5", "file_precinct"]
+    row_of = pd.Series(uniq.index, index=pd.MultiIndex.from_frame(uniq[ukey]))
+    v_row = row_of.loc[pd.MultiIndex.from_frame(addrs[ukey])].to_numpy()
     v_door_key = uniq["door_key"].to_numpy()[v_row]
     v_method = uniq["method"].to_numpy()[v_row]
     v_detail = (

@@ -256,9 +256,9 @@ def geocode_voters(
         if streets is not None and params.interpolate
         else street_chains(nx.MultiDiGraph(), crs)
     )
-    known = set(chains["street_name"])
+    known_streets = set(chains["street_name"])
     if points is not None:
-        known |= set(points["street_name"])
+        known_streets |= set(points["street_name"])
     fixed, fixes = _fix_streets(addrs, points, set(chains["street_name"]))
     corrected = fixed != addrs["street"]
     n_fixed = int(corrected.sum())
@@ -363,7 +363,7 @@ def geocode_voters(
     ].to_numpy()
     uniq.loc[centroid, "method"] = CENTROID
 
-    uniq["detail"] = explain(uniq, known, points, precincts.index.astype("str"))
+    uniq["detail"] = explain(uniq, known_streets, points, precincts.index.astype("str"))
     voters_out, doors, report = build_doors(voters, addrs, uniq, precincts)
     if params.route_centroids:  # routed at the centre: say so wherever it is printed
         at_centre = doors[schema.GEOCODE_METHOD] == CENTROID

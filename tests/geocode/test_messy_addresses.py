@@ -275,7 +275,8 @@ def test_geocode_detail_says_which_step_failed(
     codes = d.str.extract(r"^(\w+)", expand=False)
     assert codes.isin(DETAIL_CODES).all()
     by = res.report["voters_by_detail"]
-    assert by["point"] == 2 and by["street_not_found"] == 1
+    assert by["point"] == 2
+    assert by["street_not_found"] == 1
     assert sum(by.values()) == len(voters)
     # Street corrections are listed by street, never with a house number.
     rep = res.report
