@@ -1,4 +1,4 @@
-"""Issue 20 item 1: a door placed only at a precinct's centre is never routed silently."""
+"""Issue 20 item 1: a door placed only at a precinct centre is never routed silently."""
 
 from __future__ import annotations
 
@@ -86,9 +86,11 @@ def test_route_centroids_routes_them_marked(plans) -> None:
     assert "address_not_found" not in set(plan.left_out[schema.REASON])
     routed = set(plan.stops[schema.DOOR_ID])
     assert routed & set(centre)
-    assert plan.doors.loc[centre, schema.ADDRESS].str.endswith(
-        geocode.UNVERIFIED_MARK
-    ).all()
+    assert (
+        plan.doors.loc[centre, schema.ADDRESS]
+        .str.endswith(geocode.UNVERIFIED_MARK)
+        .all()
+    )
 
 
 def test_geocode_command_needs_no_streets_with_address_points(
@@ -108,7 +110,9 @@ def test_geocode_command_needs_no_streets_with_address_points(
     assert voters[schema.GEOCODE_DETAIL].ne("").all()
     # without address points either, the streets are still asked for
     bare = "\n".join(
-        line for line in no_streets.splitlines() if not line.startswith("address_points")
+        line
+        for line in no_streets.splitlines()
+        if not line.startswith("address_points")
     )
     path.write_text(bare + "\n")
     res = CliRunner().invoke(cli, ["geocode", "--config", str(path), "--out", str(out)])
