@@ -343,12 +343,17 @@ def load_cmd(config_path: Path, out: Path) -> None:
 @_CONFIG_REQUIRED
 @_TABLES_OUT
 def geocode_cmd(config_path: Path, out: Path) -> None:
-    """Load and geocode voters to doors; write voters, doors and the geocode report."""
+    """Load and geocode voters to doors; write voters, doors and the geocode report.
+
+    The street network is optional when an address-point layer is given (addresses
+    not in it then go to their precinct's centre, with the reason in
+    ``geocode_detail``).
+    """
     from . import load, pipeline
 
     config = _load_config(config_path)
-    guards.preflight(config)
-    located = pipeline.locate(config)
+    guards.preflight(config, geocode_only=True)
+    located = pipeline.locate(config, streets=bool(config.inputs.streets))
     loaded, result = located.loaded, located.geo
     written = load.write_load_outputs(loaded, out)
     out.mkdir(parents=True, exist_ok=True)

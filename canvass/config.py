@@ -336,14 +336,43 @@ class GeocodeParams:
         Fall back to interpolation along named street segments.
     setback_m
         Distance of an interpolated door from the street centreline, in metres.
+    route_centroids
+        Route voters whose address matched nothing, at their precinct's centre,
+        marked "location unverified" on every output; by default they are left out
+        (``left_out.csv``, reason ``address_not_found``) and listed in
+        ``verify_addresses.csv`` for the data director.
+    clash_m
+        Address points with the same number and street (and zip) farther apart than
+        this many metres are different places: each voter goes to the one in its
+        file precinct, and the clash is reported.
+    number_column
+        Address-point column holding the house number (empty = guess it; MassGIS
+        ``FULL_NUMBER_STANDARDIZED`` / ``FULL_NUMBE`` are known).
+    street_column
+        Address-point column holding the street name (empty = guess it).
+    unit_column
+        Address-point column holding the unit (empty = guess it).
+    zip_column
+        Address-point column holding the zip code (empty = guess it).
+    address_column
+        Address-point column holding a one-line address such as ``12 Main St``, used
+        when there is no street column (empty = guess it).
     """
 
     address_points: bool = True
     interpolate: bool = True
     setback_m: float = 12.0
+    route_centroids: bool = False
+    clash_m: float = 500.0
+    number_column: str = ""
+    street_column: str = ""
+    unit_column: str = ""
+    zip_column: str = ""
+    address_column: str = ""
 
     def __post_init__(self) -> None:
         positive("geocode", "setback_m", self.setback_m, allow_zero=True)
+        positive("geocode", "clash_m", self.clash_m)
 
 
 @dataclass(frozen=True, slots=True)

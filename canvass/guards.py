@@ -39,12 +39,17 @@ def available_memory_bytes() -> int:
         return 0
 
 
-def _check_inputs(config: PlanConfig) -> list[str]:
+def _check_inputs(config: PlanConfig, *, geocode_only: bool = False) -> list[str]:
     problems = []
     inputs = config.inputs
     for name in ("voters", "precincts", "streets"):
+        if name == "streets" and geocode_only and inputs.address_points:
+            continue  # geocoding with address points alone: streets are optional
         if not getattr(inputs, name):
-            problems.append(f"`inputs.{name}` is not set; give it in the config or CLI")
+            how = " (or `inputs.address_points`)" if geocode_only else ""
+            problems.append(
+                f"`inputs.{name}`{how} is not set; give it in the config or CLI"
+            )
     singles = {
         "precincts": inputs.precincts,
         "streets": inputs.streets,
@@ -64,7 +69,9 @@ def _check_inputs(config: PlanConfig) -> list[str]:
     return problems
 
 
-def preflight(config: PlanConfig, *, memory_bytes: int | None = None) -> None:
+def preflight(
+    config: PlanConfig, *, memory_bytes: int | None = None, geocode_only: bool = False
+) -> None:
     """
     Check a run's settings and inputs before any heavy work; report all problems.
 
@@ -74,6 +81,9 @@ def preflight(config: PlanConfig, *, memory_bytes: int | None = None) -> None:
         The run configuration.
     memory_bytes
         Memory to plan for; defaults to the machine's physical memory.
+    geocode_only
+        Check only what ``canvass geocode`` needs: the street network is optional
+        when an address-point layer is given.
 
     Raises
     ------
@@ -83,7 +93,7 @@ def preflight(config: PlanConfig, *, memory_bytes: int | None = None) -> None:
         If the shift cannot hold one door, turfs would be too large for the solver,
         or the routing workers' walking-time matrices would not fit in memory.
     """
-    missing = _check_inputs(config)
+    missing = _check_inputs(config, geocode_only=geocode_only)
     if missing:
         msg = "; ".join(missing) + ". Fix the paths in the config (relative to it)."
         raise InputError(msg)

@@ -190,7 +190,7 @@ def locate(
     step("geocode", 2)
     address_points = (
         geocode.read_address_points(
-            config.resolve(inputs.address_points), precincts.crs
+            config.resolve(inputs.address_points), precincts.crs, config.geocode
         )
         if inputs.address_points and config.geocode.address_points
         else None
@@ -251,9 +251,15 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
 
     routed = route.route_turfs(cut.doors, cut.turfs, G, config, progress=route_progress)
     step("report", 7)
-    left_out = pd.concat(
-        [snapped.left_out, cut.left_out, routed.left_out], ignore_index=True
-    )
+    # A door left out for its address is not also left out for its snap.
+    snap_left = snapped.left_out[
+        ~snapped.left_out[schema.DOOR_ID].isin(
+            cut.left_out.loc[
+                cut.left_out[schema.REASON] == "address_not_found", schema.DOOR_ID
+            ]
+        )
+    ]
+    left_out = pd.concat([snap_left, cut.left_out, routed.left_out], ignore_index=True)
     precinct_table = target.precinct_table(
         precincts, doors, targeted, loaded.history, elections
     )

@@ -132,6 +132,9 @@ VOTER_COLUMNS: Final = (
 # added by geocoding
 GEOCODE_METHOD: Final = "geocode_method"  # address_point | interpolated | centroid
 GEOCODE_PRECINCT_ID: Final = "geocode_precinct_id"
+#: Which geocoding step placed the address or failed, with the nearest candidates
+#: for a miss (``"street_not_found: nearest MAPLE ST"``); codes in canvass.geocode.
+GEOCODE_DETAIL: Final = "geocode_detail"
 # added by scoring / targeting: P(vote) per target type is f"p_{type}"
 IS_NEW_REGISTRANT: Final = "is_new_registrant"
 IS_TARGET: Final = "is_target"
@@ -200,6 +203,7 @@ LEFT_OUT_REASONS: Final = (
     "too_far_from_street",  # farther than walk.max_snap_m from any street
     "dropped_for_time",  # the shift ran out; least valuable doors go first
     "outside_precincts",  # geocoded outside every precinct
+    "address_not_found",  # placed only at its precinct's centre: verify the address
     "not_geocoded",  # no door point could be found
 )
 LEFT_OUT_COLUMNS: Final = (DOOR_ID, REASON, VALUE, DETAIL)

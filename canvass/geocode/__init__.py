@@ -8,13 +8,25 @@ which matches doors to the street they are on.
 from __future__ import annotations
 
 from ._address import display_address, normalize_street_names
-from ._geocode import METHODS, GeocodeResult, geocode_voters, read_address_points
+from ._doors import CENTROID, unverified_doors
+from ._geocode import (
+    METHODS,
+    UNVERIFIED_MARK,
+    GeocodeResult,
+    geocode_voters,
+    read_address_points,
+)
+from ._match import DETAIL_CODES
 
 __all__ = [
+    "CENTROID",
+    "DETAIL_CODES",
     "METHODS",
+    "UNVERIFIED_MARK",
     "GeocodeResult",
     "display_address",
     "geocode_voters",
     "normalize_street_names",
     "read_address_points",
+    "unverified_doors",
 ]

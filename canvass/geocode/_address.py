@@ -25,10 +25,13 @@ from typing import Final
 import pandas as pd
 import usaddress
 
+from ._usps import DIRECTIONALS, SUFFIX_ABBREVIATIONS, UNIT_DESIGNATORS
+
 __all__ = [
     "address_key",
     "correct_street_names",
     "display_address",
+    "loose_forms",
     "normalize_street",
     "normalize_street_names",
     "normalize_unit",
@@ -37,43 +40,24 @@ __all__ = [
     "parse_house_number",
     "parse_house_numbers",
     "split_street_unit",
+    "street_candidates",
 ]
 
-#: USPS Publication 28 street suffixes (the common ones) -> standard abbreviation.
-SUFFIXES: Final[dict[str, str]] = {
-    "ALLEY": "ALY", "ALY": "ALY", "AVENUE": "AVE", "AVE": "AVE", "AV": "AVE",
-    "AVN": "AVE", "BOULEVARD": "BLVD", "BLVD": "BLVD", "BYPASS": "BYP",
-    "CIRCLE": "CIR", "CIR": "CIR", "CIRC": "CIR", "CRCL": "CIR", "CORNER": "COR",
-    "COURT": "CT", "CT": "CT", "COVE": "CV", "CRESCENT": "CRES", "CRES": "CRES",
-    "CROSSING": "XING", "XING": "XING", "CURVE": "CURV", "CURV": "CURV",
-    "DRIVE": "DR", "DR": "DR", "DRV": "DR", "EXTENSION": "EXT", "EXT": "EXT",
-    "EXTN": "EXT", "FARMS": "FRMS", "FRMS": "FRMS", "GARDENS": "GDNS", "GDNS": "GDNS",
-    "GREEN": "GRN", "GRN": "GRN", "HEIGHTS": "HTS", "HTS": "HTS", "HGTS": "HTS",
-    "HIGHWAY": "HWY", "HWY": "HWY", "HILL": "HL", "HL": "HL", "HOLLOW": "HOLW",
-    "HOLW": "HOLW", "KNOLLS": "KNLS", "KNLS": "KNLS", "LANE": "LN", "LN": "LN",
-    "LOOP": "LOOP", "MEADOWS": "MDWS", "MDWS": "MDWS", "PARK": "PARK",
-    "PARKWAY": "PKWY", "PKWY": "PKWY", "PATH": "PATH", "PIKE": "PIKE",
-    "PLACE": "PL", "PL": "PL", "PLAZA": "PLZ", "PLZ": "PLZ", "POINT": "PT",
-    "PT": "PT", "RIDGE": "RDG", "RDG": "RDG", "ROAD": "RD", "RD": "RD", "ROW": "ROW",
-    "SQUARE": "SQ", "SQ": "SQ", "STREET": "ST", "STR": "ST", "ST": "ST",
-    "TERRACE": "TER", "TER": "TER", "TERR": "TER", "TRAIL": "TRL", "TRL": "TRL",
-    "TURNPIKE": "TPKE", "TPKE": "TPKE", "VIEW": "VW", "VW": "VW", "WAY": "WAY",
-    "WY": "WAY",
-}  # fmt: skip
-DIRECTIONALS: Final[dict[str, str]] = {
-    "NORTH": "N", "SOUTH": "S", "EAST": "E", "WEST": "W", "NORTHEAST": "NE",
-    "NORTHWEST": "NW", "SOUTHEAST": "SE", "SOUTHWEST": "SW", "N": "N", "S": "S",
-    "E": "E", "W": "W", "NE": "NE", "NW": "NW", "SE": "SE", "SW": "SW",
-}  # fmt: skip
+#: Every street suffix spelling -> its USPS standard abbreviation (Publication 28 C1).
+SUFFIXES: Final[dict[str, str]] = SUFFIX_ABBREVIATIONS
 ORDINALS: Final[dict[str, str]] = {
     "FIRST": "1ST", "SECOND": "2ND", "THIRD": "3RD", "FOURTH": "4TH", "FIFTH": "5TH",
     "SIXTH": "6TH", "SEVENTH": "7TH", "EIGHTH": "8TH", "NINTH": "9TH", "TENTH": "10TH",
     "ELEVENTH": "11TH", "TWELFTH": "12TH",
 }  # fmt: skip
-#: Words that name a unit inside a building; they are dropped from the unit value.
-UNIT_WORDS: Final = (
-    "APARTMENT|APT|UNIT|SUITE|STE|FLOOR|FL|ROOM|RM|BLDG|BUILDING|LOT|SPACE|SPC|"
-    "DEPT|BSMT|BASEMENT|REAR|FRONT|UPPER|LOWER|NO"
+#: Words that name a unit inside a building (Publication 28 C2 designators with
+#: their abbreviations, plus common variants); they are dropped from the unit value.
+UNIT_WORDS: Final = "|".join(
+    sorted(
+        {w for k, (a, _) in UNIT_DESIGNATORS.items() for w in (k, a)}
+        | {"STE", "FLR", "BSMNT", "SPCE", "RM", "NO", "FRT", "LWR", "UPR"},
+        key=lambda w: (-len(w), w),
+    )
 )
 
 _PUNCT = re.compile(r"[^\w\s/#&-]|_")
@@ -88,6 +72,14 @@ _UNIT_TAIL = re.compile(
 )
 _NUMBER = re.compile(r"^\s*(\d+)\s*(?:-?\s*([A-Z]|1/2|1/4|3/4|½)\b)?")
 _DIRECTIONAL_AFTER_NUMBER = re.compile(r"^\s*\d+\s+[NSEW]\s+\S")
+#: C2 designators that need no number, by every spelling -> their abbreviation.
+_NO_RANGE: Final = {
+    w: abbr
+    for word, (abbr, ranged) in UNIT_DESIGNATORS.items()
+    if not ranged
+    for w in (word, abbr)
+}
+_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s+(\S.*)$")
 _UNIT_DESIGNATOR = re.compile(rf"^(?:\b(?:{UNIT_WORDS})\b\.?\s*#?|#)\s*")
 
 
@@ -241,15 +233,22 @@ def normalize_unit(unit: object) -> str:
     Returns
     -------
     unit
-        ``"2"``, ``"3B"``; ``""`` when there is no unit.
+        ``"2"``, ``"3B"``; a designator that needs no number is the unit itself
+        (``"Rear"`` -> ``"REAR"``, ``"Upper"`` -> ``"UPPR"``); ``""`` when there is
+        no unit.
     """
     s = _clean(unit)
+    bare = ""
     while True:
         stripped = _UNIT_DESIGNATOR.sub("", s)
         if stripped == s:
             break
+        word = s[: len(s) - len(stripped)].strip(" .#")
+        bare = bare or _NO_RANGE.get(word, "")
         s = stripped
     s = s.replace(" ", "").replace("-", "").replace("#", "")
+    if not s:
+        return bare  # "REAR", "UPPER", "BASEMENT": the designator is the unit
     if s.isdigit():
         s = s.lstrip("0") or "0"
     return s
@@ -304,6 +303,7 @@ def parse_address_line(line: object) -> dict[str, str]:
     ----------
     line
         ``"12 1/2 N Main St Apt 3"``; city, state and zip after a comma are ignored.
+        A range (``"12-14 Main St"``, a double house) gives its first number.
 
     Returns
     -------
@@ -317,6 +317,10 @@ def parse_address_line(line: object) -> dict[str, str]:
     if m and m.start() > 0:
         unit = normalize_unit(m.group(0))
         text = text[: m.start()].strip()
+    if m := _RANGE.match(text):  # "12-14 MAIN ST": a double house, first number
+        number = m.group(1).lstrip("0") or "0"
+        street = normalize_street(m.group(3))
+        return {"number": number, "suffix": "", "street": street, "unit": unit}
     number, suffix = parse_house_number(text)
     if number and _DIRECTIONAL_AFTER_NUMBER.match(text):  # "12 N MAIN ST", not 12N
         street = normalize_street(re.sub(r"^\s*\d+", "", text))
@@ -395,20 +399,18 @@ def display_address(
 
 #: Street *types* a clerk may confuse with one another (ST for AVE) or leave out.
 TYPE_SUFFIXES: Final = frozenset(
-    {"ST", "AVE", "RD", "DR", "LN", "CT", "PL", "TER", "CIR", "WAY", "BLVD", "PKWY"}
-)
+    {
+        "ST", "AVE", "RD", "DR", "LN", "CT", "PL", "TER", "CIR", "WAY", "BLVD",
+        "PKWY", "HWY", "TRL", "LOOP", "PATH", "ROW", "SQ", "XING", "CURV", "PIKE",
+        "TPKE", "ALY", "EXPY", "FWY",
+    }
+)  # fmt: skip
 #: Standard abbreviation -> the longest full word for it (``HL`` -> ``HILL``).
 _FULL_SUFFIX: Final[dict[str, str]] = {
     abbr: max((k for k, v in SUFFIXES.items() if v == abbr), key=len)
     for abbr in set(SUFFIXES.values())
 }
-
-
-def _strip_suffix(street: str) -> str:
-    tokens = street.split()
-    if len(tokens) >= 2 and tokens[-1] in _FULL_SUFFIX:
-        return " ".join(tokens[:-1])
-    return street
+_DIRECTION_ABBRS: Final = frozenset(DIRECTIONALS.values())
 
 
 def _spelt_out(street: str) -> str:
@@ -421,6 +423,51 @@ def _spelt_out(street: str) -> str:
     return " ".join(tokens)
 
 
+def loose_forms(street: str, *, reference: bool) -> dict[str, tuple[int, str]]:
+    """
+    Spell a street every way a file may leave parts out, for a loose comparison.
+
+    Every suffix word and directional is abbreviated wherever it stands (``"LAKE
+    VIEW"`` and ``"LAKE VIEW BLVD"`` both have ``LK VW``), then the leading and the
+    trailing directional and the street type are each dropped or kept.
+
+    Parameters
+    ----------
+    street
+        A normalised street name.
+    reference
+        The name comes from the reference (address layer or street network): any
+        last suffix word may be dropped (``ROUND HL RD`` -> ``ROUND HL``). For a
+        voter's spelling only a street *type* may be (``MAPLE AVE`` -> ``MAPLE``,
+        but ``PARK HL`` keeps its HL: the word is part of the name).
+
+    Returns
+    -------
+    forms
+        ``{form: (parts dropped, kind of suffix dropped: "" | "type" | "other")}``.
+    """
+    tokens = tuple(DIRECTIONALS.get(t, SUFFIXES.get(t, t)) for t in street.split())
+    forms: dict[tuple[str, ...], tuple[int, str]] = {tokens: (0, "")}
+    for op in ("lead", "trail", "suffix"):
+        for form, (cost, kind) in list(forms.items()):
+            if len(form) < 2:
+                continue
+            if op == "lead" and form[0] in _DIRECTION_ABBRS:
+                new, new_kind = form[1:], kind
+            elif op == "trail" and form[-1] in _DIRECTION_ABBRS:
+                new, new_kind = form[:-1], kind
+            elif op == "suffix" and form[-1] in _FULL_SUFFIX:
+                typed = form[-1] in TYPE_SUFFIXES
+                if not (reference or typed):
+                    continue
+                new, new_kind = form[:-1], "type" if typed else "other"
+            else:
+                continue
+            if new not in forms or forms[new][0] > cost + 1:
+                forms[new] = (cost + 1, new_kind)
+    return {" ".join(f): v for f, v in forms.items()}
+
+
 def correct_street_names(
     streets: Iterable[str],
     known: Collection[str],
@@ -431,12 +478,13 @@ def correct_street_names(
     Map misspelt street names to the closest known street name.
 
     Only names not already known are looked at. A name is corrected when exactly
-    one known street has the same name without its suffix (``"MAPLE"`` ->
-    ``"MAPLE ST"``, ``"MAPLE AVE"`` -> ``"MAPLE ST"`` when no Maple Ave exists, and
-    ``"ROUND HILL"`` -> ``"ROUND HILL RD"``: a name's last word is tried both as a
-    suffix and as part of the name), or when one known name, abbreviated or with its
-    suffix in full, is at least `cutoff` similar (``"MAPEL ST"`` -> ``"MAPLE ST"``,
-    ``"MAIN STERET"`` -> ``"MAIN ST"``).
+    one known street is the same name with fewest parts left out (see
+    :func:`loose_forms`): ``"MAPLE"`` -> ``"MAPLE ST"``, ``"MAPLE AVE"`` ->
+    ``"MAPLE ST"`` when no Maple Ave exists, ``"ROUND HILL"`` -> ``"ROUND HILL RD"``,
+    ``"SOUTH MEADOW"`` -> ``"S MEADOW RD"``, ``"LAKE VIEW"`` -> ``"LAKE VIEW
+    BLVD"``, ``"MAIN ST"`` -> ``"N MAIN ST"``; or when one known name, abbreviated
+    or with its suffix in full, is at least `cutoff` similar (``"MAPEL ST"`` ->
+    ``"MAPLE ST"``, ``"MAIN STERET"`` -> ``"MAIN ST"``).
 
     Parameters
     ----------
@@ -453,10 +501,11 @@ def correct_street_names(
         ``{misspelt: known}`` for each name that could be corrected.
     """
     known_set = set(known)
-    by_base: dict[str, set[str]] = {}
+    by_loose: dict[str, list[tuple[str, int, str]]] = {}
     by_form: dict[str, str] = {}
     for k in sorted(known_set):
-        by_base.setdefault(_strip_suffix(k), set()).add(k)
+        for form, (cost, kind) in loose_forms(k, reference=True).items():
+            by_loose.setdefault(form, []).append((k, cost, kind))
         by_form.setdefault(k, k)
         by_form.setdefault(_spelt_out(k), k)
     forms = sorted(by_form)
@@ -464,7 +513,7 @@ def correct_street_names(
     for s in sorted(set(streets) - known_set):
         if not s:
             continue
-        if (fixed := _same_name(s, by_base)) is not None:
+        if (fixed := _same_name(s, by_loose)) is not None:
             out[s] = fixed
             continue
         close = difflib.get_close_matches(s, forms, n=4, cutoff=cutoff)
@@ -480,32 +529,52 @@ def correct_street_names(
     return out
 
 
-def _same_name(street: str, by_base: dict[str, set[str]]) -> str | None:
+def _same_name(
+    street: str, by_loose: dict[str, list[tuple[str, int, str]]]
+) -> str | None:
     """
-    Find the one known street of the same name with another or no street type.
+    Find the one known street of the same name with fewest parts left out.
 
     ``"MAPLE"`` (type left out) and ``"MAPLE AVE"`` (type confused) may be
     ``"MAPLE ST"``; ``"ROUND HL"`` may be ``"ROUND HILL RD"``; but ``"PARK HL"`` is
-    never ``"PARK ST"``: words such as HILL or FARMS are part of a name.
+    never ``"PARK ST"`` (HILL is part of the name) and a confused type is never
+    another name word (``"MAPLE AVE"`` is not ``"MAPLE HL"``). A tie is not guessed.
     """
-    last = street.split()[-1]
-    if last not in _FULL_SUFFIX:
-        bases = [(street, False)]
-    elif last in TYPE_SUFFIXES:
-        bases = [(_strip_suffix(street), True)]
-    else:
-        bases = []
-    if (spelt := _spelt_out(street)) != street:
-        bases.append((spelt, False))
-    for base, typed_only in bases:
-        same = {
-            k
-            for k in by_base.get(base, set())
-            if not typed_only or k.split()[-1] in TYPE_SUFFIXES
-        }
-        if len(same) == 1:
-            return next(iter(same))
+    best: dict[str, int] = {}
+    for form, (cost, kind) in loose_forms(street, reference=False).items():
+        for k, k_cost, k_kind in by_loose.get(form, []):
+            if kind == "type" and k_kind == "other":
+                continue
+            best[k] = min(best.get(k, 99), cost + k_cost)
+    if not best:
+        return None
+    ranked = sorted(best.items(), key=lambda kv: kv[1])
+    if len(ranked) == 1 or ranked[0][1] < ranked[1][1]:
+        return ranked[0][0]
     return None
+
+
+def street_candidates(street: str, known: Collection[str], n: int = 3) -> list[str]:
+    """
+    Find the known street names closest to `street` (to explain a miss).
+
+    Parameters
+    ----------
+    street
+        A normalised street name that matched nothing.
+    known
+        Normalised reference street names.
+    n
+        At most this many names.
+
+    Returns
+    -------
+    names
+        Up to `n` names, closest first (``difflib`` ratio at least 0.5).
+    """
+    if not street:
+        return []
+    return difflib.get_close_matches(street, sorted(known), n=n, cutoff=0.5)
 
 
 def _edits(a: str, b: str) -> int:

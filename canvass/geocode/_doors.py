@@ -25,6 +25,7 @@ __all__ = [
     "METHODS",
     "NOT_GEOCODED",
     "build_doors",
+    "unverified_doors",
 ]
 
 ADDRESS_POINT: Final = "address_point"
@@ -58,10 +59,11 @@ def build_doors(
     voters
         The input voter table (index ``voter_id``).
     addrs
-        Per voter: normalised ``unit``, ``file_precinct`` and the address ``key`` and
-        ``zip5`` that identify its row in `uniq`.
+        Per voter: normalised ``unit`` and the address ``key``, ``zip5`` and
+        ``file_precinct`` that identify its row in `uniq`.
     uniq
-        One row per distinct address: ``key``, ``zip5``, ``number``, ``suffix``,
+        One row per distinct address and file precinct: ``key``, ``zip5``,
+        ``file_precinct``, ``number``, ``suffix``,
         ``street``, ``method``, ``x``, ``y``, ``door_key`` (addresses with the same
         door key share a door) and optionally ``zip_door``.
     precincts
@@ -70,8 +72,8 @@ def build_doors(
     Returns
     -------
     voters, doors, report
-        Copy of `voters` with ``door_id``, ``geocode_method`` and
-        ``geocode_precinct_id``; the door table; the PII-free report.
+        Copy of `voters` with ``door_id``, ``geocode_method``, ``geocode_detail``
+        and ``geocode_precinct_id``; the door table; the PII-free report.
     """
     placed = uniq[uniq["method"] != NOT_GEOCODED].copy()
     if "zip_door" not in placed:
@@ -81,12 +83,16 @@ def build_doors(
         placed["zip_door"] != "", placed["zip5"]
     )
     # Per voter: the distinct address row it belongs to.
-    row_of = pd.Series(
-        uniq.index, index=pd.MultiIndex.from_frame(uniq[["key", "zip5"]])
-    )
-    v_row = row_of.loc[pd.MultiIndex.from_frame(addrs[["key", "zip5"]])].to_numpy()
+    ukey = ["key", "zip5", "file_precinct"]
+    row_of = pd.Series(uniq.index, index=pd.MultiIndex.from_frame(uniq[ukey]))
+    v_row = row_of.loc[pd.MultiIndex.from_frame(addrs[ukey])].to_numpy()
     v_door_key = uniq["door_key"].to_numpy()[v_row]
     v_method = uniq["method"].to_numpy()[v_row]
+    v_detail = (
+        uniq["detail"].to_numpy()[v_row]
+        if "detail" in uniq
+        else np.full(len(v_row), "", dtype=object)
+    )
 
     # One door per door key (an address point, or one address when placed otherwise).
     rank = placed["method"].map({m: i for i, m in enumerate(METHODS)})
@@ -152,6 +158,9 @@ def build_doors(
     )
     out[schema.N_UNITS] = counts["n_units"].reindex(out.index).fillna(0).astype("int64")
     out[schema.GEOCODE_METHOD] = doors["method"].astype("str").to_numpy()
+    out[schema.GEOCODE_DETAIL] = (
+        doors["detail"].astype("str").to_numpy() if "detail" in doors else ""
+    )
     out[FILE_PRECINCT_ID] = file_mode.reindex(out.index).fillna("").astype("str")
     out[schema.PRECINCT_ID] = _spatial_precinct(out, precincts)
     out = out[
@@ -165,6 +174,7 @@ def build_doors(
             schema.N_VOTERS,
             schema.N_UNITS,
             schema.GEOCODE_METHOD,
+            schema.GEOCODE_DETAIL,
             "geometry",
         ]
     ]
@@ -172,6 +182,7 @@ def build_doors(
     v = voters.copy()
     v[schema.DOOR_ID] = pd.Series(v_door, index=v.index, dtype="str")
     v[schema.GEOCODE_METHOD] = pd.Series(v_method, index=v.index, dtype="str")
+    v[schema.GEOCODE_DETAIL] = pd.Series(v_detail, index=v.index, dtype="str")
     v[schema.GEOCODE_PRECINCT_ID] = (
         out[schema.PRECINCT_ID].reindex(v_door).fillna("").astype("str").to_numpy()
     )
@@ -273,3 +284,61 @@ def _report(
         .astype("str")
         .tolist()[:MAX_LISTED_VOTERS],
     }
+
+
+def unverified_doors(doors: pd.DataFrame, *, route_centroids: bool) -> pd.DataFrame:
+    """
+    List the target doors placed only at a precinct centre, to leave out of routes.
+
+    A voter whose address matched no address point and no street is put at the
+    centre of its precinct; that is no door a volunteer can walk to. Unless
+    ``geocode.route_centroids`` asks to route them (marked on every output), such
+    doors go to ``left_out`` with the reason ``address_not_found``.
+
+    Parameters
+    ----------
+    doors
+        Door table with ``geocode_method`` and, after targeting, ``n_targets`` and
+        ``value``.
+    route_centroids
+        The ``[geocode]`` setting: when true nothing is left out.
+
+    Returns
+    -------
+    left_out
+        Rows in the ``left_out`` layout (``door_id``, ``reason``, ``value``,
+        ``detail``), PII-free.
+    """
+    at_centre = (
+        doors[schema.GEOCODE_METHOD] == CENTROID
+        if schema.GEOCODE_METHOD in doors.columns
+        else pd.Series(False, index=doors.index)
+    )
+    if schema.N_TARGETS in doors.columns:
+        at_centre &= doors[schema.N_TARGETS].fillna(0) > 0
+    if route_centroids:
+        at_centre &= False
+    held = doors[at_centre]
+    value = (
+        held[schema.VALUE].fillna(0.0).to_numpy(dtype=float)
+        if schema.VALUE in held.columns
+        else np.zeros(len(held))
+    )
+    precinct = (
+        held[FILE_PRECINCT_ID].astype("str")
+        if FILE_PRECINCT_ID in held.columns
+        else pd.Series("", index=held.index)
+    )
+    return pd.DataFrame(
+        {
+            schema.DOOR_ID: held.index.astype("str"),
+            schema.REASON: "address_not_found",
+            schema.VALUE: value,
+            schema.DETAIL: [
+                f"matched no address point or street; placed only at the centre of "
+                f"precinct {p}: verify the address (verify_addresses.csv)"
+                for p in precinct
+            ],
+        },
+        columns=list(schema.LEFT_OUT_COLUMNS),
+    )

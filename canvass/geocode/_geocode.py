@@ -50,11 +50,21 @@ from ._doors import (
     build_doors,
 )
 from ._interpolate import interpolate_numbers, street_chains
+from ._match import DETAIL_CODES, explain, match_points, street_only
 from ._points import MATCH_KEY, read_address_points
 
-__all__ = ["METHODS", "GeocodeResult", "geocode_voters", "read_address_points"]
+__all__ = [
+    "METHODS",
+    "UNVERIFIED_MARK",
+    "GeocodeResult",
+    "geocode_voters",
+    "read_address_points",
+]
 
 logger = logging.getLogger(__name__)
+
+#: Appended to the printed address of a door routed at its precinct's centre.
+UNVERIFIED_MARK: Final = " [location unverified: precinct centre]"
 
 _NEEDED: Final = (
     schema.STREET_NUMBER,
@@ -73,16 +83,22 @@ class GeocodeResult:
     Parameters
     ----------
     voters
-        Copy of the input with ``door_id``, ``geocode_method`` and
-        ``geocode_precinct_id`` added (``""`` / ``"none"`` when not placed).
+        Copy of the input with ``door_id``, ``geocode_method``, ``geocode_detail``
+        (the step that placed the address or failed, see
+        :data:`~canvass.geocode.DETAIL_CODES`) and ``geocode_precinct_id`` added
+        (``""`` / ``"none"`` when not placed).
     doors
         One row per door (index ``door_id``): ``address``, ``street_name``,
         ``street_number``, ``zip5``, ``precinct_id`` (spatial join, ``""`` outside
         every precinct), ``file_precinct_id``, ``n_voters``, ``n_units``,
-        ``geocode_method`` and Point geometry in the precincts' CRS.
+        ``geocode_method``, ``geocode_detail`` and Point geometry in the precincts'
+        CRS; a door routed at a precinct centre (``geocode.route_centroids``) has
+        :data:`UNVERIFIED_MARK` after its address.
     report
-        PII-free counts: voters and doors by method, match rates, doors outside the
-        precincts and precinct disagreements (ids only).
+        PII-free counts: voters and doors by method and by detail code, match
+        rates, street corrections by street (never with house numbers), address
+        points that clash, doors outside the precincts and precinct disagreements
+        (ids only).
     """
 
     voters: pd.DataFrame
@@ -137,6 +153,10 @@ def _normalised_addresses(voters: pd.DataFrame) -> pd.DataFrame:
         },
         index=voters.index,
     )
+    # The number typed again into the street column ("12" + "12 MAIN ST").
+    lead = out["street"].str.extract(r"^(\d+)\s+(\D.*)$")
+    again = lead[0].notna() & (lead[0].str.lstrip("0") == out["number"])
+    out.loc[again, "street"] = lead.loc[again, 1]
     # Files that put the whole line in the street column ("12 MAIN ST APT 2").
     line = (out["number"] == "") & raw_street.str.match(r"^\s*\d")
     if line.any():
@@ -179,36 +199,6 @@ def _fix_streets(
         streets.loc[sel] = g.loc[sel, "street"].map(fix)
         applied.update(fix)
     return streets, dict(sorted(applied.items()))
-
-
-def _match_points(
-    addrs: pd.DataFrame, points: gpd.GeoDataFrame
-) -> tuple[pd.Series, pd.Series]:
-    """
-    Find each address's point: on key + zip, then on key alone when unambiguous.
-
-    Returns the point row number per address row (-1 if none) and whether the match
-    dropped the number's suffix (``12A`` found only as ``12``).
-    """
-    pts = pd.DataFrame(
-        {"key": points[MATCH_KEY], "zip5": points["zip5"], "pt": np.arange(len(points))}
-    )
-    by_zip = pts[pts["zip5"] != ""].drop_duplicates(["key", "zip5"])
-    key_zips = pts.groupby("key")["zip5"].nunique()
-    by_key = pts[pts["key"].isin(key_zips.index[key_zips <= 1])].drop_duplicates("key")
-    found = pd.Series(-1, index=addrs.index, dtype="int64")
-    for key_col in ("key", "key_nosuffix"):
-        todo = found < 0
-        left = pd.DataFrame({"key": addrs[key_col], "zip5": addrs["zip5"]})[todo]
-        hit = left.reset_index().merge(by_zip, on=["key", "zip5"], how="inner")
-        found.loc[hit.iloc[:, 0].to_numpy()] = hit["pt"].to_numpy()
-        todo = found < 0
-        left = pd.DataFrame({"key": addrs[key_col]})[todo]
-        hit = left.reset_index().merge(by_key, on="key", how="inner")
-        found.loc[hit.iloc[:, 0].to_numpy()] = hit["pt"].to_numpy()
-        if key_col == "key":
-            exact = found >= 0
-    return found, (found >= 0) & ~exact
 
 
 def geocode_voters(
@@ -266,29 +256,41 @@ def geocode_voters(
         if streets is not None and params.interpolate
         else street_chains(nx.MultiDiGraph(), crs)
     )
+    known_streets = set(chains["street_name"])
+    if points is not None:
+        known_streets |= set(points["street_name"])
     fixed, fixes = _fix_streets(addrs, points, set(chains["street_name"]))
-    n_fixed = int((fixed != addrs["street"]).sum())
+    corrected = fixed != addrs["street"]
+    n_fixed = int(corrected.sum())
+    by_street = (
+        pd.DataFrame({"street": fixed[corrected], "from": addrs["street"][corrected]})
+        .assign(**{"from": lambda f: f["from"].map(street_only)})
+        .groupby("street")
+        .agg(voters=("from", "size"), spellings=("from", lambda x: sorted(set(x))))
+    )
     addrs["street"] = fixed
+    addrs["corrected"] = corrected
     addrs["key"] = address_key(addrs["number"], addrs["suffix"], addrs["street"])
     no_suffix = pd.Series("", index=addrs.index, dtype="str")
     addrs["key_nosuffix"] = address_key(addrs["number"], no_suffix, addrs["street"])
 
-    # Work on distinct addresses: (key, zip5), each with its most common file precinct.
+    # Work on distinct addresses: (key, zip5) in each file precinct given for it (the
+    # precinct tells apart two places with one address, and where to interpolate).
     uniq = (
         addrs.groupby(["key", "zip5", "file_precinct"], sort=True)
         .size()
         .rename("n")
         .reset_index()
-        .sort_values(
-            ["key", "zip5", "n", "file_precinct"], ascending=[True, True, False, True]
-        )
-        .drop_duplicates(["key", "zip5"])
-        .reset_index(drop=True)
     )
     first = addrs.drop_duplicates(["key", "zip5"]).set_index(["key", "zip5"])
     idx = pd.MultiIndex.from_frame(uniq[["key", "zip5"]])
     for col in ("number", "suffix", "street", "key_nosuffix"):
         uniq[col] = first.loc[idx, col].to_numpy()
+    uniq["corrected"] = False
+    uniq["loose"] = False
+    uniq["places"] = 1
+    uniq["resolved"] = False
+    clashes: dict[str, Any] = {"addresses": 0, "clash_m": params.clash_m, "streets": {}}
     uniq["method"] = NOT_GEOCODED
     uniq["x"] = np.nan
     uniq["y"] = np.nan
@@ -296,7 +298,10 @@ def geocode_voters(
     usable = uniq["street"] != ""
 
     if points is not None and len(points):
-        pt, loose = _match_points(uniq[usable], points)
+        found, clashes = match_points(uniq[usable], points, precincts, params.clash_m)
+        for col in ("loose", "places", "resolved"):
+            uniq.loc[found.index, col] = found[col].to_numpy()
+        pt, loose = found["pt"], found["loose"]
         hit = pt[pt >= 0]
         xy = points.geometry.get_coordinates().to_numpy()
         uniq.loc[hit.index, ["x", "y"]] = xy[hit.to_numpy()]
@@ -314,7 +319,9 @@ def geocode_voters(
             uniq.loc[exact.index, col] = pts_parts[src].to_numpy()
         uniq.loc[exact.index, "zip_door"] = pts_parts["zip5"].to_numpy()
 
+    # An address at several places, none of them in its precinct, is not guessed.
     todo = usable & (uniq["method"] == NOT_GEOCODED) & (uniq["number"] != "")
+    todo &= uniq["places"] <= 1
     if todo.any() and params.interpolate and (not chains.empty or points is not None):
         known = gpd.GeoDataFrame(
             {
@@ -356,11 +363,31 @@ def geocode_voters(
     ].to_numpy()
     uniq.loc[centroid, "method"] = CENTROID
 
+    uniq["detail"] = explain(uniq, known_streets, points, precincts.index.astype("str"))
     voters_out, doors, report = build_doors(voters, addrs, uniq, precincts)
+    if params.route_centroids:  # routed at the centre: say so wherever it is printed
+        at_centre = doors[schema.GEOCODE_METHOD] == CENTROID
+        doors.loc[at_centre, schema.ADDRESS] = (
+            doors.loc[at_centre, schema.ADDRESS] + UNVERIFIED_MARK
+        )
+    # The spelling is the voter's own: "corrected" is told per voter.
+    own = (voters_out[schema.GEOCODE_DETAIL] == "point") & addrs["corrected"]
+    voters_out.loc[own, schema.GEOCODE_DETAIL] = "point_street_corrected"
     result = GeocodeResult(voters=voters_out, doors=doors, report=report)
+    codes = voters_out[schema.GEOCODE_DETAIL].str.extract(r"^(\w+)", expand=False)
+    counts = codes.value_counts()
+    result.report["voters_by_detail"] = {
+        c: int(counts.get(c, 0)) for c in DETAIL_CODES if counts.get(c, 0)
+    }
     result.report["voters_street_corrected"] = n_fixed
-    # Street names alone are public map data, not personal data: listed for review.
-    result.report["street_corrections"] = fixes
+    # Street names alone are public map data, not personal data: listed for review,
+    # by street, with any house number typed into a misspelt name dropped.
+    result.report["street_corrections"] = {street_only(k): v for k, v in fixes.items()}
+    result.report["street_corrections_by_street"] = [
+        {"street": str(k), "voters": int(r.voters), "spellings": list(r.spellings)}
+        for k, r in by_street.sort_values("voters", ascending=False).iterrows()
+    ]
+    result.report["address_point_clashes"] = clashes
     _log(result)
     return result
 

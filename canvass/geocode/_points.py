@@ -9,7 +9,10 @@ Three kinds of file give door locations with their addresses:
 - tables (CSV, TSV, Parquet) with latitude/longitude columns.
 
 Column names are guessed case-insensitively (``ADDR_NUM``, ``STREETNAME``,
-``FULL_STREET``...); a single one-line address column works too.
+``FULL_STREET``, MassGIS's ``FULL_NUMBER_STANDARDIZED`` / ``STREET_NAME`` and their
+Shapefile-truncated ``FULL_NUMBE`` / ``STREET_NAM``...) or named by the ``[geocode]``
+settings ``number_column``, ``street_column``, ``unit_column``, ``zip_column`` and
+``address_column``; a single one-line address column works too.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 
+from ..config import GeocodeParams
 from ..errors import InputError
 from ._address import (
     address_key,
@@ -49,15 +53,19 @@ ADDRESS_POINT_COLUMNS: Final = (
 )
 
 # Candidate column names, most specific first (compared without case, "_", " ", ":").
+# MassGIS Master Address Data: FULL_NUMBER_STANDARDIZED (with "12A" and "12-14"),
+# ADDRESS_NUMBER, STREET_NAME, UNIT, POSTCODE; a Shapefile truncates names to 10
+# letters (FULL_NUMBE, ADDRESS_NU, STREET_NAM).
 _NUMBER: Final = (
     "street_number", "streetnumber", "house_number", "housenumber", "addrhousenumber",
-    "address_number", "addressnumber", "addr_num", "addrnum", "add_number",
-    "full_number_standardized", "st_num", "stnum", "number", "num", "hse_num",
+    "full_number_standardized", "full_numbe", "address_number", "addressnumber",
+    "address_nu", "addr_num", "addrnum", "add_number", "st_num", "stnum", "number",
+    "num", "hse_num",
 )  # fmt: skip
 _STREET: Final = (
-    "street_name", "streetname", "full_street", "fullstreet", "full_street_name",
-    "addrstreet", "street", "st_name", "stname", "str_name", "road_name",
-    "streetname_full",
+    "street_name", "streetname", "street_nam", "full_street", "fullstreet",
+    "full_street_name", "full_stree", "addrstreet", "street", "st_name", "stname",
+    "str_name", "road_name", "streetname_full",
 )  # fmt: skip
 _UNIT: Final = (
     "unit",
@@ -206,7 +214,9 @@ def _read_table(path: Path) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(x, y), crs="EPSG:4326")
 
 
-def read_address_points(path: Path, crs: pyproj.CRS | str) -> gpd.GeoDataFrame:
+def read_address_points(
+    path: Path, crs: pyproj.CRS | str, params: GeocodeParams | None = None
+) -> gpd.GeoDataFrame:
     """
     Read an address-point layer and normalise its addresses for matching.
 
@@ -216,6 +226,9 @@ def read_address_points(path: Path, crs: pyproj.CRS | str) -> gpd.GeoDataFrame:
         A GIS point layer, an OSM extract, or a table with latitude/longitude.
     crs
         Projected CRS of the result (the precincts' CRS).
+    params
+        ``[geocode]`` settings naming the layer's columns (``number_column``...);
+        unset names are guessed, MassGIS's (also Shapefile-truncated) included.
 
     Returns
     -------
@@ -229,7 +242,7 @@ def read_address_points(path: Path, crs: pyproj.CRS | str) -> gpd.GeoDataFrame:
     ------
     InputError
         When the file is missing, unreadable, has no point geometry or no usable
-        address columns.
+        address columns, or a column named in `params` is not in it.
     """
     path = Path(path)
     if not path.exists():
@@ -257,7 +270,7 @@ def read_address_points(path: Path, crs: pyproj.CRS | str) -> gpd.GeoDataFrame:
     if len(raw) and not raw.geom_type.isin(["Point", "MultiPoint"]).all():
         # Buildings or parcels with addresses: use a point inside each shape.
         raw = raw.set_geometry(raw.geometry.representative_point())
-    return _normalise(raw, path).to_crs(crs)
+    return _normalise(raw, path, params or GeocodeParams()).to_crs(crs)
 
 
 def _add_range_ends(out: gpd.GeoDataFrame, numbers: pd.Series) -> gpd.GeoDataFrame:
@@ -273,10 +286,33 @@ def _add_range_ends(out: gpd.GeoDataFrame, numbers: pd.Series) -> gpd.GeoDataFra
     return pd.concat([out, extra], ignore_index=True)
 
 
-def _normalise(raw: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+def _column(
+    cols: pd.Index, given: str, setting: str, guesses: tuple[str, ...], path: Path
+) -> str | None:
+    """Return the column named by a ``[geocode]`` setting, or the first guess."""
+    if not given:
+        return _find(cols, guesses)
+    if (hit := _find(cols, (given,))) is None:
+        msg = (
+            f"{path}: `geocode.{setting}` = {given!r} is not a column of the layer "
+            f"(columns: {list(cols)[:20]}); fix the setting or leave it empty."
+        )
+        raise InputError(msg)
+    return hit
+
+
+def _normalise(
+    raw: gpd.GeoDataFrame, path: Path, params: GeocodeParams
+) -> gpd.GeoDataFrame:
     cols = raw.columns.drop(raw.geometry.name)
-    number, street = _find(cols, _NUMBER), _find(cols, _STREET)
-    unit, zipc, line = _find(cols, _UNIT), _find(cols, _ZIP), _find(cols, _LINE)
+    p = params
+    number = _column(cols, p.number_column, "number_column", _NUMBER, path)
+    street = _column(cols, p.street_column, "street_column", _STREET, path)
+    unit = _column(cols, p.unit_column, "unit_column", _UNIT, path)
+    zipc = _column(cols, p.zip_column, "zip_column", _ZIP, path)
+    line = _column(cols, p.address_column, "address_column", _LINE, path)
+    if p.address_column and not p.street_column:
+        street = None  # the one-line column is asked for: use it
     suffix = _find(
         cols,
         (

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
+from .. import schema
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -196,6 +198,37 @@ def manifest(plan: Plan) -> dict[str, Any]:
     }
 
 
+#: Columns of ``verify_addresses.csv``, the data director's list of addresses that
+#: matched nothing (their doors stand at a precinct's centre).
+VERIFY_COLUMNS = (
+    schema.DOOR_ID,
+    schema.ADDRESS,
+    schema.ZIP5,
+    "file_precinct_id",
+    schema.N_VOTERS,
+    schema.N_TARGETS,
+    "routed",
+    schema.GEOCODE_DETAIL,
+)
+
+
+def _verify_addresses(plan: Plan) -> pd.DataFrame:
+    """Target doors placed only at a precinct centre: addresses to check."""
+    doors = plan.doors
+    if schema.GEOCODE_METHOD not in doors.columns:
+        return pd.DataFrame(columns=list(VERIFY_COLUMNS))
+    sel = (doors[schema.GEOCODE_METHOD] == "centroid") & (
+        doors[schema.N_TARGETS].fillna(0) > 0
+    )
+    out = pd.DataFrame(doors[sel].drop(columns="geometry")).rename_axis(schema.DOOR_ID)
+    out = out.reset_index()
+    out["routed"] = out[schema.DOOR_ID].isin(plan.stops[schema.DOOR_ID])
+    for col in VERIFY_COLUMNS:
+        if col not in out.columns:
+            out[col] = ""
+    return out[list(VERIFY_COLUMNS)].sort_values(["file_precinct_id", schema.ADDRESS])
+
+
 def _write_tables(plan: Plan, root: Path) -> list[Path]:
     written = []
     table = plan.precinct_table.copy()
@@ -205,6 +238,8 @@ def _write_tables(plan: Plan, root: Path) -> list[Path]:
     plan.left_out.to_csv(
         written[-1], index=False, float_format="%.4f", lineterminator="\n"
     )
+    written.append(root / "verify_addresses.csv")
+    _verify_addresses(plan).to_csv(written[-1], index=False, lineterminator="\n")
     written.append(root / "rejects.csv")
     rejects = plan.rejects if len(plan.rejects.columns) else None
     if rejects is None:

@@ -41,6 +41,7 @@ import shapely
 
 from .. import schema
 from ..config import PlanConfig, WalkParams
+from ..geocode import unverified_doors
 from ..network import STREET_CLASSES, main_component
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._legs import Commute, car_stops
@@ -245,7 +246,10 @@ def cut_turfs(
     out[TURF_ORDER] = -1
     out[schema.WALKER] = 0
     out[schema.CAR_STOP] = pd.Series([None] * len(out), index=out.index, dtype=object)
+    # A door placed only at its precinct's centre is no door to walk to.
+    unverified = unverified_doors(out, route_centroids=config.geocode.route_centroids)
     ok = (out[schema.N_TARGETS].fillna(0) > 0) & out[schema.EDGE_U].notna()
+    ok &= ~out.index.isin(unverified[schema.DOOR_ID])
     work = out[ok].drop(columns=schema.WALKER)  # set by the teams, if any
     index = StreetIndex(G)
     main = main_component(G)
@@ -336,6 +340,7 @@ def cut_turfs(
         },
         columns=list(schema.LEFT_OUT_COLUMNS),
     )
+    left = pd.concat([unverified, left], ignore_index=True) if len(unverified) else left
     max_dev, share, outside = balance_stats(turfs, tp.balance)
     report = {
         "turfs": len(turfs),
@@ -346,7 +351,8 @@ def cut_turfs(
         "share_balanced": share,
         "turfs_outside_balance": outside,
         "balance_pct": round(100 * tp.balance),
-        "dropped_for_time": len(left),
+        "dropped_for_time": int((left[schema.REASON] == "dropped_for_time").sum()),
+        "address_not_found": len(unverified),
         "car_leg_turfs": int((turfs[schema.N_LEGS] > 1).sum()) if len(turfs) else 0,
     }
     logger.info(
