@@ -214,7 +214,8 @@ def demo(out: Path, seed: int, n_voters: int, force: bool) -> None:
     "--offline",
     is_flag=True,
     default=None,
-    help="Inline Leaflet into route pages (tiles still need a connection).",
+    help="Inline Leaflet into the turf map and route pages: they draw without a "
+    "connection (only the background tiles need one).",
 )
 @click.pass_context
 def run(
