@@ -135,7 +135,7 @@ def _progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
 
 
 def _stderr_console() -> Any:
-    """A rich console on stderr, for diagnostics: log lines and the progress bar."""
+    """Return a rich console on stderr, for diagnostics: log lines, progress bar."""
     from rich.console import Console
 
     return Console(stderr=True)
