@@ -300,8 +300,10 @@ def _print_summary(
 
     console = Console()  # results on stdout; the log is on stderr
     console.print(table)
-    for warning in summary.get("warnings", []):
-        console.print(f"Warning: {warning}", markup=False, style="bold yellow")
+    for warning in summary.get("warnings", []):  # diagnostics: with the log
+        _stderr_console().print(
+            f"Warning: {warning}", markup=False, style="bold yellow"
+        )
     if backtest:
         console.print(format_backtest(backtest), markup=False)
     click.echo(f"Outputs: {out}/ — open {out / 'index.html'} in a browser.")

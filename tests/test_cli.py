@@ -281,5 +281,9 @@ def test_run_summary_prints_the_load_warnings(
         "walk_km": 0.2,
     }
     _print_summary(summary, {}, Path("out"), quiet=False)
-    err = " ".join(capsys.readouterr().err.split())
+    printed = capsys.readouterr()
+    err = " ".join(printed.err.split())
     assert "Warning: No vote history loaded: no history file was given." in err
+    assert "Warning" not in printed.out  # a diagnostic, on stderr with the log
+    assert "canvass run 't'" in printed.out  # the summary is the result, on stdout
+    assert "canvass run 't'" not in printed.err
