@@ -2,9 +2,13 @@
 
 The CLI parses options, builds a :class:`~canvass.config.PlanConfig`, makes one library
 call and prints a short summary. It owns logging and progress display; the library only
-logs through ``logging`` and reports progress through callbacks. canvass's own errors
-become a one-line ``Error: ...`` with exit status 1 (``--debug`` shows the traceback);
-usage errors exit 2; an interrupted run exits 130 and leaves earlier outputs intact.
+logs through ``logging`` and reports progress through callbacks. Results (the run
+summary and backtest, the files written, ``check-config``'s settings) go to stdout;
+diagnostics (log lines, warnings, the progress bar, errors) go to stderr, so
+``canvass run ... > summary.txt`` keeps the summary and the terminal keeps the log.
+canvass's own errors become a one-line ``Error: ...`` with exit status 1 (``--debug``
+shows the traceback); usage errors exit 2; an interrupted run exits 130 and leaves
+earlier outputs intact.
 """
 
 from __future__ import annotations
@@ -50,7 +54,9 @@ def _configure_logging(*, verbose: bool, quiet: bool) -> None:
     from rich.logging import RichHandler
 
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO
-    handler = RichHandler(show_path=False, show_time=False, markup=False)
+    handler = RichHandler(
+        show_path=False, show_time=False, markup=False, console=_stderr_console()
+    )
     handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger("canvass")
     root.handlers[:] = [handler]
@@ -129,6 +135,7 @@ def _progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
 
 
 def _stderr_console() -> Any:
+    """Return a rich console on stderr, for diagnostics: log lines, progress bar."""
     from rich.console import Console
 
     return Console(stderr=True)
@@ -214,7 +221,8 @@ def demo(out: Path, seed: int, n_voters: int, force: bool) -> None:
     "--offline",
     is_flag=True,
     default=None,
-    help="Inline Leaflet into route pages (tiles still need a connection).",
+    help="Inline Leaflet into the turf map and route pages: they draw without a "
+    "connection (only the background tiles need one).",
 )
 @click.pass_context
 def run(
@@ -288,10 +296,14 @@ def _print_summary(
     ]
     for key, value in rows:
         table.add_row(key, value)
-    console = _stderr_console()
+    from rich.console import Console
+
+    console = Console()  # results on stdout; the log is on stderr
     console.print(table)
-    for warning in summary.get("warnings", []):
-        console.print(f"Warning: {warning}", markup=False, style="bold yellow")
+    for warning in summary.get("warnings", []):  # diagnostics: with the log
+        _stderr_console().print(
+            f"Warning: {warning}", markup=False, style="bold yellow"
+        )
     if backtest:
         console.print(format_backtest(backtest), markup=False)
     click.echo(f"Outputs: {out}/ — open {out / 'index.html'} in a browser.")

@@ -123,6 +123,11 @@ class PrecinctParams:
     town, town_column
         Keep only this town's precincts from a county- or statewide file (column
         guessed from ``TOWN``/``MUNICIPALITY`` when `town_column` is empty).
+    crs
+        CRS of the precinct file's coordinates ("EPSG:2249"), replacing what the file
+        declares: for a Shapefile without its .prj or a GeoJSON in metres or feet
+        (GeoJSON without a ``crs`` member is read as WGS 84). Empty = as the file
+        says.
     """
 
     code_column: str = ""
@@ -131,8 +136,20 @@ class PrecinctParams:
     code_pattern: str = ""
     town: str = ""
     town_column: str = ""
+    crs: str = ""
 
     def __post_init__(self) -> None:
+        if self.crs:
+            import pyproj
+
+            try:
+                pyproj.CRS.from_user_input(self.crs)
+            except pyproj.exceptions.CRSError:
+                msg = (
+                    f"`precincts.crs` = {self.crs!r} is not a CRS pyproj knows; "
+                    'give an EPSG code such as "EPSG:2249".'
+                )
+                raise ConfigError(msg) from None
         if self.code_pattern:
             try:
                 groups = re.compile(self.code_pattern).groupindex

@@ -408,7 +408,8 @@ class OutputParams:
     redact
         Write maps safe to share publicly: no names, doors aggregated to blocks.
     offline_pages
-        Inline Leaflet's scripts and styles into volunteer pages.
+        Inline Leaflet's scripts and styles into the route pages and the turf map,
+        so they draw without a connection (background tiles still need one).
     door_names
         What a volunteer sees per targeted voter: ``first_last_initial``,
         ``full`` or ``none``.

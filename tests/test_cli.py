@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,10 @@ def test_demo_refuses_to_overwrite(tmp_path):
     runner = CliRunner()
     first = runner.invoke(cli, ["demo", "--out", str(out), "--voters", "200"])
     assert first.exit_code == 0, first.output
+    assert first.stdout.startswith(f"Demo town written to {out}")
+    assert "Demo town written" not in first.stderr
+    assert "INFO" in first.stderr
+    assert "INFO" not in first.stdout
     again = runner.invoke(cli, ["demo", "--out", str(out), "--voters", "200"])
     assert again.exit_code == 1
     assert "--force" in again.output
@@ -95,8 +100,43 @@ def test_cli_run_writes_the_run_folder(cli_run):
     turf = summary["reports"]["turf"]
     outside = turf["turfs_outside_balance"]
     even = "all" if outside == 0 else f"{summary['turfs'] - outside} of"
-    assert f"({even} " in ran.stderr
-    assert "% of precinct mean)" in ran.stderr
+    assert f"({even} " in ran.stdout
+    assert "% of precinct mean)" in ran.stdout
+
+
+def test_results_on_stdout_and_diagnostics_on_stderr(cli_run):
+    """The real CLI, as a subprocess: summary and backtest out, log lines err."""
+    _, out, ran = cli_run
+    assert "canvass run 'demo'" in ran.stdout
+    assert "Backtest:" in ran.stdout
+    assert f"Outputs: {out}/" in ran.stdout
+    assert "canvass run 'demo'" not in ran.stderr
+    for level in ("INFO ", "DEBUG "):
+        assert level in ran.stderr  # the run is -v: debug lines too
+        assert level not in ran.stdout
+    assert "Wrote the turf map" in ran.stderr
+    assert "Wrote the turf map" not in ran.stdout
+
+
+def test_warnings_go_to_stderr_and_file_list_to_stdout(cli_run, tmp_path):
+    """A repaired precinct (a DataQualityWarning) is a diagnostic, not a result."""
+    town, _, _ = cli_run
+    copy = tmp_path / "town"
+    shutil.copytree(town, copy)
+    shapes = json.loads((town / "precincts.geojson").read_text())
+    ring = shapes["features"][0]["geometry"]["coordinates"][0]
+    ring[1], ring[2] = ring[2], ring[1]  # a bow tie: invalid, repaired on load
+    (copy / "precincts.geojson").write_text(json.dumps(shapes))
+    config = copy / "canvass.toml"
+    ran = _cli("geocode", "--config", str(config), "--out", str(tmp_path / "build"))
+    assert ran.returncode == 0, ran.stderr
+    written = ran.stdout.splitlines()
+    assert len(written) == 7
+    assert all(Path(line).is_file() for line in written)
+    assert "repaired 1 invalid precinct" in ran.stderr
+    assert "WARNING" in ran.stderr
+    assert "rows in =" in ran.stderr
+    assert "rows in =" not in ran.stdout
 
 
 def test_logs_never_carry_names_or_addresses(cli_run):
@@ -173,7 +213,8 @@ def test_check_config_prints_resolved_settings(cli_run):
     town, _, _ = cli_run
     result = CliRunner().invoke(cli, ["check-config", str(town / "canvass.toml")])
     assert result.exit_code == 0
-    data = json.loads(result.output)
+    assert result.stderr == ""
+    data = json.loads(result.stdout)
     assert data["inputs"]["voter_format"] == "ma"
 
 
@@ -183,7 +224,10 @@ def test_load_command_writes_tables(cli_run, tmp_path):
         cli, ["load", "--config", str(town / "canvass.toml"), "--out", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
-    assert any(Path(line).exists() for line in result.output.splitlines())
+    written = result.stdout.splitlines()
+    assert written
+    assert all(Path(line).exists() for line in written)  # only results on stdout
+    assert "rows in =" in result.stderr  # the log is on stderr
 
 
 @pytest.mark.enable_socket
@@ -237,5 +281,9 @@ def test_run_summary_prints_the_load_warnings(
         "walk_km": 0.2,
     }
     _print_summary(summary, {}, Path("out"), quiet=False)
-    err = " ".join(capsys.readouterr().err.split())
+    printed = capsys.readouterr()
+    err = " ".join(printed.err.split())
     assert "Warning: No vote history loaded: no history file was given." in err
+    assert "Warning" not in printed.out  # a diagnostic, on stderr with the log
+    assert "canvass run 't'" in printed.out  # the summary is the result, on stdout
+    assert "canvass run 't'" not in printed.err

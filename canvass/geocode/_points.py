@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 
+from .._crs import check_coordinates
 from ..config import GeocodeParams
 from ..errors import InputError
 from ._address import (
@@ -266,6 +267,7 @@ def read_address_points(
             f"{path}: the address layer has no CRS; save it with one (e.g. EPSG:4326)."
         )
         raise InputError(msg)
+    check_coordinates(raw, path)
     raw = raw[raw.geometry.notna() & ~raw.geometry.is_empty]
     if len(raw) and not raw.geom_type.isin(["Point", "MultiPoint"]).all():
         # Buildings or parcels with addresses: use a point inside each shape.

@@ -33,6 +33,7 @@ import pyproj
 from shapely import force_2d, make_valid
 
 from .. import schema
+from .._crs import check_coordinates
 from ..config import PrecinctParams
 from ..errors import DataQualityWarning, InputError
 
@@ -95,7 +96,8 @@ def local_crs(gdf: gpd.GeoDataFrame) -> pyproj.CRS:
     Raises
     ------
     InputError
-        If `gdf` has no CRS or no geometries.
+        If `gdf` has no CRS, no geometries, or coordinates that cannot be in its
+        CRS (no UTM zone fits them).
     """
     if gdf.crs is None:
         msg = "The layer has no CRS; set one (for example with GeoDataFrame.set_crs)."
@@ -103,7 +105,15 @@ def local_crs(gdf: gpd.GeoDataFrame) -> pyproj.CRS:
     if gdf.empty or gdf.geometry.is_empty.all():
         msg = "Cannot pick a local CRS for a layer with no geometries."
         raise InputError(msg)
-    crs: pyproj.CRS = gdf.estimate_utm_crs()
+    try:
+        crs: pyproj.CRS = gdf.estimate_utm_crs()
+    except RuntimeError:  # coordinates off the earth in their CRS
+        bounds = ", ".join(f"{b:.6g}" for b in gdf.total_bounds)
+        msg = (
+            f"Cannot pick a local UTM zone: the layer's bounds ({bounds}) are not "
+            f"valid coordinates in its CRS {gdf.crs.name}; set the right CRS."
+        )
+        raise InputError(msg) from None
     return crs
 
 
@@ -316,12 +326,16 @@ def _cache_key(
 
 def _read_precincts(path: Path, params: PrecinctParams, layer: str) -> gpd.GeoDataFrame:
     raw = _read_layer(path, layer)
+    if params.crs:
+        raw = raw.set_crs(params.crs, allow_override=True)
     if raw.crs is None:
         msg = (
             f"{path}: the precinct file has no CRS (a Shapefile without its .prj?); "
-            "add the .prj file or re-export the layer with its coordinate system."
+            "add the .prj file, re-export the layer with its coordinate system, or "
+            'set precincts.crs (e.g. "EPSG:2249").'
         )
         raise InputError(msg)
+    check_coordinates(raw, path, setting="precincts.crs")
     raw = raw[raw.geometry.notna() & ~raw.geometry.is_empty]
     polys = raw[raw.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polys.empty:
@@ -417,7 +431,11 @@ def _read_precincts(path: Path, params: PrecinctParams, layer: str) -> gpd.GeoDa
         else split["p"].where(split["p"] != "", codes)
     ).to_numpy()
     gdf[schema.NAME] = (text[name_col] if name_col else codes).to_numpy()
-    gdf = gdf.to_crs(local_crs(gdf))
+    try:
+        gdf = gdf.to_crs(local_crs(gdf))
+    except InputError as err:
+        msg = f"{path}: {err}"
+        raise InputError(msg) from None
     if gdf[schema.PRECINCT_ID].duplicated().any():
         dupes = (
             gdf.loc[gdf[schema.PRECINCT_ID].duplicated(), schema.PRECINCT_ID]

@@ -32,6 +32,7 @@ import pyproj
 import shapely
 
 from .. import schema
+from .._crs import check_graph_nodes
 from ..config import WalkParams
 from ..errors import InputError, NetworkError
 from ._snap import prefer_own_street
@@ -209,12 +210,13 @@ def _first(value: Any) -> str:
 
 
 def _from_osmnx(
-    G: nx.MultiDiGraph[Any], crs: pyproj.CRS | str | None
+    G: nx.MultiDiGraph[Any], crs: pyproj.CRS | str | None, source: object = "osmnx"
 ) -> nx.MultiDiGraph[Any]:
     """Normalise an osmnx graph (GraphML or download) to canvass's edge attributes."""
     import osmnx as ox
 
     src = pyproj.CRS.from_user_input(G.graph.get("crs", "epsg:4326"))
+    check_graph_nodes(G, src, source)  # metres called WGS 84 would project to inf
     if not src.is_projected:
         for _, d in G.nodes(data=True):
             d["lon"], d["lat"] = float(d["x"]), float(d["y"])
@@ -307,6 +309,8 @@ def read_walk_graph(
     ------
     NetworkError
         If the file is missing, unreadable or holds no walkable ways.
+    InputError
+        If a GraphML's node coordinates cannot be in the CRS it declares.
     """
     path = Path(path)
     if not path.is_file():
@@ -326,7 +330,9 @@ def read_walk_graph(
         import osmnx as ox
 
         try:
-            G = _from_osmnx(ox.load_graphml(path), crs)
+            G = _from_osmnx(ox.load_graphml(path), crs, path)
+        except InputError:
+            raise
         except (ValueError, KeyError, SyntaxError) as err:
             msg = f"{path}: not a readable osmnx GraphML file ({err})."
             raise NetworkError(msg) from err

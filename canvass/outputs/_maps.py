@@ -12,8 +12,10 @@ a metre and coordinates rounded to 1e-5°, the data of each layer is one GeoJSON
 array literal read by a few lines of JavaScript (not one folium object per feature),
 and only Leaflet and Leaflet.markercluster are loaded (no jQuery, Bootstrap or fonts).
 folium's random element ids are replaced by sequential ones, so the same plan gives
-the same bytes. Route pages and ``index.html`` are written by
-:mod:`canvass.outputs._pages`.
+the same bytes. With ``output.offline_pages`` the scripts and styles of Leaflet and
+Leaflet.markercluster are inlined from ``canvass/outputs/static`` (no CDN): only the
+background tiles need a connection, and every vector layer draws without them. Route
+pages and ``index.html`` are written by :mod:`canvass.outputs._pages`.
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ from .. import schema
 from ._pages import (
     LEAFLET_CSS_URL,
     LEAFLET_JS_URL,
+    STATIC,
     TEMPLATES,
     _env,
+    _inline_leaflet,
     write_index,
     write_route_pages,
 )
@@ -54,6 +58,7 @@ __all__ = [
     "MARKERCLUSTER_URLS",
     "deterministic_ids",
     "director_map",
+    "inline_assets",
     "write_director_map",
     "write_index",
     "write_route_pages",
@@ -79,6 +84,11 @@ ROUTE_COLOURS: Final = (
 _ROUND: Final = 5  # decimal degrees: about 1 m
 _SIMPLIFY_M: Final = 1.0
 _HEX_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+#: A script or stylesheet the page would fetch (folium writes these tags so).
+_EXTERNAL = re.compile(
+    r'<script src="(?P<js>[^"]+)"></script>'
+    r'|<link rel="stylesheet" href="(?P<css>[^"]+)"/>'
+)
 
 
 class _LeanMap(folium.Map):
@@ -469,6 +479,61 @@ def deterministic_ids(text: str) -> str:
     return _HEX_ID.sub(repl, text)
 
 
+@cache
+def _offline_assets() -> dict[str, str]:
+    """Map each CDN address to its vendored asset as an inline element."""
+    leaflet_css, leaflet_js = _inline_leaflet()
+
+    def static(name: str) -> str:
+        text = (STATIC / name).read_text(encoding="utf-8")
+        return re.sub(r"</(script|style)", r"<\\/\1", text, flags=re.I)
+
+    return {
+        LEAFLET_JS_URL: f"<script>{leaflet_js}</script>",
+        LEAFLET_CSS_URL: f"<style>{leaflet_css}</style>",
+        MARKERCLUSTER_URLS["js"]: (
+            f"<script>{static('leaflet.markercluster.js')}</script>"
+        ),
+        MARKERCLUSTER_URLS["css"]: f"<style>{static('MarkerCluster.css')}</style>",
+        MARKERCLUSTER_URLS["css_default"]: (
+            f"<style>{static('MarkerCluster.Default.css')}</style>"
+        ),
+    }
+
+
+def inline_assets(page: str) -> str:
+    """
+    Replace every external script and stylesheet of a rendered page by its content.
+
+    Parameters
+    ----------
+    page
+        HTML as folium renders it.
+
+    Returns
+    -------
+    str
+        The page with Leaflet and Leaflet.markercluster inlined from
+        ``canvass/outputs/static``.
+
+    Raises
+    ------
+    RuntimeError
+        If the page loads a script or stylesheet canvass does not vendor (a newer
+        folium); an offline page must not depend on it silently.
+    """
+    assets = _offline_assets()
+
+    def repl(match: re.Match[str]) -> str:
+        url = match.group("js") or match.group("css")
+        if url not in assets:
+            msg = f"the offline page would load {url}; vendor it in {STATIC}."
+            raise RuntimeError(msg)
+        return assets[url]
+
+    return _EXTERNAL.sub(repl, page)
+
+
 def write_director_map(plan: Plan, out_dir: Path) -> Path:
     """
     Write the field director's map to ``out_dir/turf_map.html``.
@@ -488,14 +553,18 @@ def write_director_map(plan: Plan, out_dir: Path) -> Path:
     schema.validate_routes(plan.routes)
     schema.validate_turfs(plan.turfs)
     page = deterministic_ids(director_map(plan).get_root().render())
+    offline = plan.config.output.offline_pages
+    if offline:
+        page = inline_assets(page)
     path = Path(out_dir) / "turf_map.html"
     path.write_text(page, encoding="utf-8")
     logger.info(
-        "Wrote the turf map: %s precincts, %s turfs, %s routes, %s doors (%s kB)",
+        "Wrote the turf map: %s precincts, %s turfs, %s routes, %s doors (%s kB%s)",
         f"{len(plan.precincts):,}",
         f"{len(plan.turfs):,}",
         f"{len(plan.routes):,}",
         f"{len(plan.stops):,}",
         f"{path.stat().st_size // 1024:,}",
+        ", offline: Leaflet inlined" if offline else "",
     )
     return path

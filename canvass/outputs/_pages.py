@@ -6,8 +6,9 @@ stops on a Leaflet map, then the doors in walking order with the targeted voters
 each (named per ``output.door_names``: by default first name and last initial) and
 links that open the stop in the phone's map app. It carries that volunteer's doors
 only. With ``output.offline_pages`` Leaflet's script and styles are inlined from the
-vendored copy in ``canvass/static`` (map tiles still need a connection; the route and
-stops draw without them). With ``output.redact`` stops are street blocks with counts.
+vendored copy in ``canvass/outputs/static`` (map tiles still need a connection; the
+route and stops draw without them). With ``output.redact`` stops are street blocks
+with counts.
 
 ``index.html`` links every output of the run and shows its summary.
 """

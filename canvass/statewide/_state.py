@@ -39,8 +39,10 @@ import numpy as np
 import pandas as pd
 
 from .. import geocode, load, schema, score, target
+from .._crs import check_coordinates
 from ..cluster import Executor, Progress
 from ..config import PlanConfig
+from ..errors import InputError
 
 __all__ = [
     "GENERAL_UNIVERSE",
@@ -453,6 +455,15 @@ def read_state_precincts(path: Path) -> gpd.GeoDataFrame:
     -------
     GeoDataFrame
         The layer as written (any CRS).
+
+    Raises
+    ------
+    InputError
+        If the layer has no CRS or coordinates that cannot be in it.
     """
     out: gpd.GeoDataFrame = gpd.read_file(path)
+    if out.crs is None:
+        msg = f"{path}: the statewide precinct layer has no CRS; save it with its CRS."
+        raise InputError(msg)
+    check_coordinates(out, path)
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 import zipfile
 from pathlib import Path
@@ -218,6 +219,23 @@ def _no_code(t: Path) -> Path:
     return t / "p.geojson"
 
 
+def _metres_geojson(t: Path) -> Path:
+    """A county export in state-plane metres with no `crs` member (read as WGS 84)."""
+    text = _town().to_crs("EPSG:26986").to_json(drop_id=True)
+    data = json.loads(text)
+    data.pop("crs", None)
+    (t / "p.geojson").write_text(json.dumps(data))
+    return t / "p.geojson"
+
+
+def _off_the_earth(t: Path) -> Path:
+    """Declared State Plane, but coordinates no projection can place on the earth."""
+    cells = [box(1e9, 1e9, 1e9 + 1000, 1e9 + 1000)]
+    gdf = gpd.GeoDataFrame({"WARDPREC": ["1A"]}, geometry=cells, crs="EPSG:26986")
+    gdf.to_file(t / "p.gpkg")
+    return t / "p.gpkg"
+
+
 def _repeats(t: Path) -> Path:
     _town({"TOWN": ["X", "X", "Y", "Y"], "PRECINCT": ["1", "2", "1", "2"]}).to_file(
         t / "p.gpkg"
@@ -227,6 +245,11 @@ def _repeats(t: Path) -> Path:
 
 PRECINCT_ERRORS = [
     ("no CRS", _no_crs, "no CRS"),
+    ("no CRS, says how to set one", _no_crs, "set precincts.crs"),
+    ("GeoJSON in metres without crs", _metres_geojson, "look like metres or feet"),
+    ("GeoJSON in metres: the fix", _metres_geojson, 'precincts.crs = "EPSG:xxxx"'),
+    ("GeoJSON in metres: names GDAL's fix", _metres_geojson, "ogr2ogr -a_srs"),
+    ("coordinates off the earth", _off_the_earth, "do not fit the file's CRS"),
     ("no polygons", _lines, "no polygons"),
     ("not a geodata file", _garbage, "cannot read precinct shapes"),
     ("broken zip", _bad_zip, "zip"),
@@ -251,6 +274,28 @@ def test_precinct_file_errors(
             load.read_precincts(path, PrecinctParams())
     assert words in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_precincts_crs_setting_reads_a_geojson_in_metres(tmp_path: Path) -> None:
+    """`precincts.crs` declares what the file could not: same shapes as the truth."""
+    right = tmp_path / "right.gpkg"
+    _town().to_crs("EPSG:26986").to_file(right)
+    expected = load.read_precincts(right, PrecinctParams())
+    path = _metres_geojson(tmp_path)
+    result = load.read_precincts(path, PrecinctParams(crs="EPSG:26986"))
+    assert list(result.index) == list(expected.index)
+    assert result.crs == expected.crs
+    assert result[schema.AREA_KM2].round(6).tolist() == pytest.approx(
+        expected[schema.AREA_KM2].round(6).tolist()
+    )
+    with pytest.raises(ConfigError, match=r"precincts\.crs"):
+        PrecinctParams(crs="EPSG:99999999")
+
+
+def test_local_crs_refuses_coordinates_off_the_earth() -> None:
+    gdf = gpd.GeoDataFrame(geometry=[Point(700_000, 4_700_000)], crs="EPSG:4326")
+    with pytest.raises(InputError, match="Cannot pick a local UTM zone"):
+        load.local_crs(gdf)
 
 
 def test_town_filter(tmp_path: Path) -> None:

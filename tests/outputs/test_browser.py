@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from plan_factory import make_plan
 
@@ -222,3 +223,88 @@ def test_demo_run_in_the_browser(browser, demo_outputs, demo_plan):
     _check_route_page(page, demo_plan, route_id)
     summary = json.loads((demo_outputs / "summary.json").read_text())
     assert page.locator("li.stop").count() <= summary["doors_routed"]
+
+
+@pytest.fixture(scope="module")
+def offline_run(demo_town: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`canvass run --offline` over the test town, as a user would type it."""
+    from click.testing import CliRunner
+
+    from canvass.cli import cli
+
+    out = tmp_path_factory.mktemp("offline") / "run"
+    args = ["-q", "run", "--config", str(demo_town.config), "--out", str(out)]
+    args += ["--offline", "--time-limit", "0", "--workers", "1"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _layer_sizes(page: Any) -> dict[str, int]:
+    """Features per GeoJSON layer of the director's map, by the layer's variable."""
+    return dict(
+        page.evaluate(
+            """() => Object.keys(window)
+              .filter((k) => /^(targets_per_precinct|turfs|routes)_[0-9a-f]{32}$/
+                             .test(k))
+              .map((k) => {
+                const count = (l) => (l instanceof L.GeoJSON ? l.getLayers().length
+                  : l.getLayers ? l.getLayers().reduce((n, c) => n + count(c), 0) : 0);
+                return [k.replace(/_[0-9a-f]{32}$/, ""), count(window[k])];
+              })"""
+        )
+    )
+
+
+def test_offline_director_map_draws_with_every_request_blocked(browser, offline_run):
+    """No connection at all: Leaflet is inlined and every vector layer still draws."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    requested: list[tuple[str, str]] = []
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def block(route: Any) -> None:
+        request = route.request
+        if request.url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            requested.append((request.resource_type, request.url))
+            route.abort("internetdisconnected")
+
+    page.route("**/*", block)
+    page.goto((offline_run / "turf_map.html").resolve().as_uri(), wait_until="load")
+    page.wait_for_timeout(300)
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "director_map_offline.png"))
+    assert errors == []
+    # only background tiles were asked for (and refused); no script, no stylesheet
+    assert requested, "the tile layer should still try its tiles"
+    assert all(
+        kind == "image" and url.startswith("https://tile.openstreetmap.org/")
+        for kind, url in requested
+    ), sorted({u for _, u in requested if "tile.openstreetmap" not in u})
+    summary = json.loads((offline_run / "summary.json").read_text())
+    sizes = _layer_sizes(page)
+    n_precincts = len(pd.read_csv(offline_run / "precincts.csv"))
+    assert sizes == {
+        "targets_per_precinct": n_precincts,
+        "turfs": summary["turfs"],
+        "routes": summary["volunteers"],
+    }
+    assert min(sizes.values()) > 0
+    # ... and drawn: one SVG path per feature
+    assert page.locator("path.precinct-area").count() == n_precincts
+    assert page.locator("path.turf-area").count() == summary["turfs"]
+    assert page.locator("path.route-line").count() == summary["volunteers"]
+    assert page.locator("path.route-start").count() == summary["volunteers"]
+    assert page.evaluate(CLUSTER_COUNT) == summary["doors_routed"]
+    # the route pages of the same run need no network either
+    first = sorted((offline_run / "routes").glob("*.html"))[0]
+    requested.clear()
+    page.goto(first.resolve().as_uri(), wait_until="load")
+    page.wait_for_timeout(200)
+    assert errors == []
+    assert page.locator("path.route-line").count() == 1
+    assert all(kind == "image" and "tile" in url for kind, url in requested)
+    context.close()

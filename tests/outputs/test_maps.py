@@ -147,6 +147,27 @@ def test_offline_pages_inline_leaflet(plan, tmp_path):
     assert "url(images/" not in page
 
 
+def test_offline_director_map_inlines_every_script(plan, tmp_path):
+    online = maps.write_director_map(plan, tmp_path).read_text()
+    assert maps.MARKERCLUSTER_URLS["js"] in online  # online maps stay small
+    page = maps.write_director_map(with_output(plan, offline_pages=True), tmp_path)
+    text = page.read_text()
+    assert not re.search(r"<script[^>]* src=|<link[^>]* href=", text)
+    assert "cdn.jsdelivr" not in text
+    assert "cdnjs" not in text
+    assert "Leaflet 1.9.3" in text
+    assert "Leaflet.markercluster" in text
+    assert "url(images/" not in text
+    # the vector layers' data is unchanged: only the asset tags differ
+    assert _layer_data(text, "routes") == _layer_data(online, "routes")
+
+
+def test_offline_page_refuses_an_asset_it_cannot_inline():
+    page = '<script src="https://example.org/new-plugin.js"></script>'
+    with pytest.raises(RuntimeError, match=r"new-plugin\.js"):
+        maps.inline_assets(page)
+
+
 def test_redacted_maps_show_blocks_not_doors(plan, tmp_path):
     red = with_output(plan, redact=True)
     director = maps.write_director_map(red, tmp_path).read_text()
