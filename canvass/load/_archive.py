@@ -148,6 +148,14 @@ def _broken(name: str, kind: str, what: str, err: BaseException) -> InputError:
     return InputError(msg)
 
 
+def _not_zip(archive: Path, pattern: str) -> InputError:
+    msg = (
+        f"{archive}: not a zip archive, so it has no member {pattern!r}; give the "
+        "file alone."
+    )
+    return InputError(msg)
+
+
 def _data_members(zf: zipfile.ZipFile) -> list[str]:
     """Member files of a zip, without folders and macOS/hidden clutter."""
     names = []
@@ -190,6 +198,7 @@ def _pick(archive: Path, names: list[str], pattern: str, *, many: bool) -> list[
             raise InputError(msg)
     else:
         hits = names
+    hits = sorted(hits)
     if len(hits) > 1 and (not many or not pattern):
         msg = (
             f"{archive}: {len(hits)} members match "
@@ -207,7 +216,15 @@ def _zip_names(
         zf = zipfile.ZipFile(fh)
     except _BROKEN as err:
         raise _broken(str(archive), "zip", what, err) from None
-    return zf, _data_members(zf)
+    names = _data_members(zf)
+    if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+        zf.close()
+        msg = (
+            f"{archive}: an Excel workbook, not a delimited text {what}; save it as "
+            "CSV or tab-delimited text."
+        )
+        raise InputError(msg)
+    return zf, names
 
 
 def archive_members(path: Path | str, what: str = "file") -> list[str]:
@@ -298,6 +315,8 @@ def expand_input(full: Path, setting: str) -> list[Path]:
             if not path.exists():
                 paths.append(Path(f"{path}:{pattern}"))  # the reader says "not found"
                 continue
+            if compression(path) != "zip":
+                raise _not_zip(path, pattern)
             names = _pick(path, archive_members(path), pattern, many=True)
             paths.extend(Path(f"{path}:{n}") for n in names)
         else:
@@ -318,11 +337,7 @@ def _opened(path: Path | str, what: str) -> Iterator[tuple[_Reader, str, str]]:
             raise _open_error(archive, what, err) from None
         kind, name = _kind(head), str(archive)
         if pattern and kind != "zip":
-            msg = (
-                f"{archive}: not a zip archive, so it has no member {pattern!r}; "
-                "give the file alone."
-            )
-            raise InputError(msg)
+            raise _not_zip(archive, pattern)
         if refused := _refused(head):
             msg = (
                 f"{archive}: {refused}, not a delimited text {what}; give it as text, "
@@ -333,14 +348,6 @@ def _opened(path: Path | str, what: str) -> Iterator[tuple[_Reader, str, str]]:
         if kind == "zip":
             zf, names = _zip_names(fh, archive, what)
             stack.enter_context(zf)
-            if "[Content_Types].xml" in names and any(
-                n.startswith("xl/") for n in names
-            ):
-                msg = (
-                    f"{archive}: an Excel workbook, not a delimited text {what}; "
-                    "save it as CSV or tab-delimited text."
-                )
-                raise InputError(msg)
             member = _pick(archive, names, pattern, many=False)[0]
             name = f"{archive}:{member}"
             try:
