@@ -15,6 +15,7 @@ from ._archive import (
     expand_input,
     input_exists,
     split_member,
+    text_size,
 )
 from ._table import read_table
 from ._voters import (
@@ -44,5 +45,6 @@ __all__ = [
     "read_precincts",
     "read_table",
     "split_member",
+    "text_size",
     "write_load_outputs",
 ]

@@ -42,6 +42,7 @@ __all__ = [
     "read_head",
     "read_input",
     "split_member",
+    "text_size",
 ]
 
 _CHUNK: Final = 1 << 24
@@ -274,6 +275,30 @@ def input_exists(path: Path | str) -> bool:
     """Whether a path, or the archive of an ``archive.zip:member`` path, exists."""
     archive, _ = split_member(path)
     return archive.exists()
+
+
+def text_size(path: Path | str) -> int:
+    """
+    Return the size of the text a file holds, in bytes (0 when unreadable).
+
+    Exact for plain files and zip members, the gzip trailer's size for gzip (modulo
+    4 GiB); bzip2 and xz record no size, so their compressed size is returned.
+    """
+    archive, pattern = split_member(path)
+    try:
+        kind = compression(archive)
+        if kind == "zip":
+            with zipfile.ZipFile(archive) as zf:
+                names = _pick(archive, _data_members(zf), pattern, many=True)
+                return sum(zf.getinfo(n).file_size for n in names)
+        size = archive.stat().st_size
+        if kind == "gzip" and size >= 18:
+            with archive.open("rb") as fh:
+                fh.seek(-4, 2)
+                return int.from_bytes(fh.read(4), "little")
+    except (OSError, InputError, zipfile.BadZipFile):
+        return 0
+    return size
 
 
 def expand_input(full: Path, setting: str) -> list[Path]:
