@@ -323,3 +323,20 @@ def test_utf8_file_declared_latin1_is_an_error(tmp_path: Path) -> None:
     path.write_text(join([vot_fields(1, last="GARCÍA")], header=VOT_HEADER))
     with pytest.raises(InputError, match=r'is UTF-8.*set inputs.encoding = "utf-8"'):
         load.load_voter_file(config(voters=[path], encoding="latin-1"))
+
+
+def test_text_size_and_preflight_see_inside_archives(tmp_path: Path) -> None:
+    from canvass.guards import _check_inputs
+
+    vot, anp, _ = write_ma(tmp_path, 30)
+    size = vot.stat().st_size
+    gz = _pack(vot, "gzip")
+    assert load.text_size(gz) == size
+    assert load.text_size(_pack(anp, "zip")) == len(
+        zipfile.ZipFile(tmp_path / "214ANP_1.txt.zip").read("214ANP_1.txt")
+    )
+    assert load.text_size(tmp_path / "missing.gz") == 0
+    good = config(voters=[f"{tmp_path}/*.zip:*ANP*"], precincts="x", streets="y")
+    bad = config(voters=[f"{tmp_path}/*.zip:*VOT*"], precincts="x", streets="y")
+    assert not [p for p in _check_inputs(good) if "voters" in p or "member" in p]
+    assert any("no member matches '*VOT*'" in p for p in _check_inputs(bad))
