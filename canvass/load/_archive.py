@@ -427,6 +427,12 @@ def read_input(path: Path | str, what: str = "file") -> tuple[bytes | bytearray,
                 buf += chunk
         except _BROKEN as err:
             raise _broken(name, kind, what, err) from None
+    if buf[257:262] == b"ustar":  # a .tar.gz: many files in one stream
+        msg = (
+            f"{name}: a tar archive, not a delimited text {what}; give the file "
+            "itself (gzip, bzip2 or xz) or a zip."
+        )
+        raise InputError(msg)
     return buf, kind
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import tarfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -231,6 +232,11 @@ def test_missing_archive_and_unsupported_formats(tmp_path: Path) -> None:
         zf.writestr("xl/workbook.xml", "<workbook/>")
     with pytest.raises(InputError, match="Excel workbook"):
         load.load_voter_file(config(voters=[xlsx]))
+    tar = tmp_path / "voters.tar.gz"
+    with tarfile.open(tar, "w:gz") as tf:
+        tf.add(write_ma(tmp_path, 3)[0], "214VOT_1.txt")
+    with pytest.raises(InputError, match=r"voters\.tar\.gz: a tar archive"):
+        load.load_voter_file(config(voters=[tar]))
     zst = tmp_path / "voters.txt.zst"
     zst.write_bytes(b"(\xb5/\xfd" + bytes(40))
     with pytest.raises(InputError, match="Zstandard"):
