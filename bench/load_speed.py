@@ -1,18 +1,26 @@
 """Time canvass's Massachusetts loader on a large synthetic VOT + ANP/ACP file set.
 
 Usage: python bench/load_speed.py [--voters 1000000] [--votes-per-voter 5] [--keep DIR]
+                                  [--compress gzip|bz2|xz|zip]
 
 Writes made-up voters (no real people) in the MA layout to a temporary folder, loads
 them with canvass.load.load_voter_file, and prints rows per second and peak memory.
+With ``--compress`` the three files are compressed first (as a state publishes them;
+zip: one archive, members picked by pattern) and only the compressed set is loaded,
+so the peak memory is that of the compressed load; run once without it to compare.
 The last line is ``load: voters=<n> history=<n> seconds=<s> rows_per_s=<n>``.
 """
 
 from __future__ import annotations
 
 import argparse
+import bz2
+import gzip
+import lzma
 import resource
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +100,27 @@ def write_files(folder: Path, n: int, votes: int, seed: int) -> tuple[Path, Path
     return vot, paths[0], paths[1]
 
 
+def compress(paths: tuple[Path, Path, Path], kind: str) -> tuple[str, str, str]:
+    """Compress the files (removing the plain ones); return the config's patterns."""
+    if kind == "zip":
+        archive = paths[0].with_name("export.zip")
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+            for p in paths:
+                zf.write(p, p.name)
+                p.unlink()
+        return (f"{archive}:VOT*", f"{archive}:ANP*", f"{archive}:ACP*")
+    opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}[kind]
+    out = []
+    for p in paths:
+        packed = p.with_name(f"{p.name}.{kind}")
+        with p.open("rb") as src, opener(packed, "wb") as dst:
+            while chunk := src.read(1 << 24):
+                dst.write(chunk)
+        p.unlink()
+        out.append(str(packed))
+    return out[0], out[1], out[2]
+
+
 def main() -> None:
     """Generate, load and time."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -99,6 +128,7 @@ def main() -> None:
     parser.add_argument("--votes-per-voter", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--compress", choices=["gzip", "bz2", "xz", "zip"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
@@ -108,8 +138,21 @@ def main() -> None:
             folder, args.voters, args.votes_per_voter, args.seed
         )
         print(f"generated in {time.perf_counter() - t0:.1f} s")
+        plain_mb = sum(p.stat().st_size for p in (vot, anp, acp)) / 2**20
+        names = (str(vot), str(anp), str(acp))
+        if args.compress:
+            t0 = time.perf_counter()
+            names = compress((vot, anp, acp), args.compress)
+            packed = {Path(n.split(":")[0]) for n in names}
+            packed_mb = sum(p.stat().st_size for p in packed) / 2**20
+            print(
+                f"compressed {plain_mb:.0f} MB to {packed_mb:.0f} MB "
+                f"({args.compress}) in {time.perf_counter() - t0:.1f} s"
+            )
+        else:
+            print(f"plain text: {plain_mb:.0f} MB")
         config = PlanConfig.from_dict(
-            {"inputs": {"voters": [str(vot)], "history": [str(anp), str(acp)]}}
+            {"inputs": {"voters": [names[0]], "history": list(names[1:])}}
         )
         t0 = time.perf_counter()
         result = load.load_voter_file(config)
@@ -118,7 +161,8 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"rejected={len(result.rejects)} peak_rss_mb={peak_mb:.0f}")
     print(
-        f"load: voters={len(result.voters)} history={len(result.history)} "
+        f"load{'/' + args.compress if args.compress else ''}: "
+        f"voters={len(result.voters)} history={len(result.history)} "
         f"seconds={seconds:.1f} rows_per_s={rows / seconds:,.0f}"
     )
 

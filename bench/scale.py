@@ -4,7 +4,7 @@ Usage::
 
     python bench/scale.py [--scale 1.0] [--state bench/out/state] [--workers 2]
                           [--scheduler ""|local|tcp://host:8786] [--no-speedup]
-                          [--no-routing]
+                          [--no-routing] [--compress gzip|bz2|xz|zip]
 
 1. Makes the synthetic statewide input with ``bench/make_state.py`` when ``--state``
    has none of the asked scale (4.9 million voters at ``--scale 1``; no real person).
@@ -17,6 +17,11 @@ Usage::
    Peak memory is sampled every 0.2 s over this process and all its children.
 4. Routing: cuts and routes the turfs of a demo town (``canvass demo``) and reports
    turfs routed per second with the configured solver time limit per turf.
+
+With ``--compress`` every town's VOT/ANP/ACP files are read compressed, as states
+publish them: a compressed copy is written next to each (zip: one ``export.zip`` per
+town, members picked by pattern) with a ``canvass.<kind>.toml`` pointing at it, and
+the runs use those configs (the plain files stay, for comparison runs).
 
 Prints progress, then ends with exactly
 ``scale: voters=<n> wall_s=<s> peak_gb=<g> turfs_per_s=<t>``.
@@ -129,6 +134,43 @@ def ensure_state(
     if code:
         raise SystemExit(code)
     out: dict[str, Any] = json.loads(summary.read_text(encoding="utf-8"))
+    return out
+
+
+def compressed_configs(configs: list[Path], kind: str) -> list[Path]:
+    """Write (once) each town's voter files compressed and a config reading them."""
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    out = []
+    for config in configs:
+        text = config.read_text(encoding="utf-8")
+        folder = config.parent / "voters"
+        files = sorted(p for p in folder.glob("*.txt"))
+        if kind == "zip":
+            archive = folder / "export.zip"
+            if not archive.exists():
+                with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+                    for p in files:
+                        zf.write(p, p.name)
+            for p in files:
+                text = text.replace(
+                    f'"voters/{p.name}"', f'"voters/export.zip:{p.name}"'
+                )
+        else:
+            opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}[kind]
+            for p in files:
+                packed = p.with_name(f"{p.name}.{kind}")
+                if not packed.exists():
+                    with p.open("rb") as src, opener(packed, "wb") as dst:
+                        while chunk := src.read(1 << 24):
+                            dst.write(chunk)
+                text = text.replace(f'"voters/{p.name}"', f'"voters/{packed.name}"')
+        twin = config.with_name(f"canvass.{kind}.toml")
+        twin.write_text(text, encoding="utf-8")
+        out.append(twin)
     return out
 
 
@@ -245,10 +287,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-speedup", action="store_true")
     ap.add_argument("--no-routing", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="use --state as it is")
+    ap.add_argument("--compress", choices=["gzip", "bz2", "xz", "zip"])
     args = ap.parse_args(argv)
     state: Path = args.state.resolve()
     ensure_state(state, args.scale, args.seed, args.workers, reuse=args.reuse)
     configs = sorted(state.glob("towns/*/canvass.toml"))
+    if args.compress:
+        t0 = time.perf_counter()
+        configs = compressed_configs(configs, args.compress)
+        took = time.perf_counter() - t0
+        print(f"scale: inputs {args.compress}-compressed in {took:.0f} s", flush=True)
     ratio = speedup(configs, state, args.seed) if not args.no_speedup else float("nan")
     params = ClusterParams(scheduler=args.scheduler, workers=args.workers)
     with PeakMemory() as mem:

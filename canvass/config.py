@@ -65,7 +65,8 @@ class InputParams:
         Voter-file layout: ``ma`` (VOT + ANP/ACP), ``nc`` (ncvoter + ncvhis),
         ``van`` (VAN list export) or ``mapped`` (any CSV/TSV through ``[mapping]``).
     voters
-        Voter files (paths or glob patterns), relative to the config file.
+        Voter files (paths or glob patterns), relative to the config file; plain or
+        gzip/bzip2/xz/zip, members of a zip as ``export.zip:*VOT*.txt``.
     history
         Vote-history files (paths or glob patterns); empty when the history is in
         the voter file itself (wide history, VAN).
@@ -76,13 +77,15 @@ class InputParams:
     streets
         Walking network: ``.osm``, ``.osm.bz2``, ``.osm.pbf`` or GraphML.
     address_points
-        Optional address-point layer for geocoding (file with points or lat/lon).
+        Optional address-point layer for geocoding (file with points or lat/lon;
+        tables may be compressed).
     do_not_knock
         Optional CSV with a ``voter_id`` or ``address`` column of doors never to knock.
     encoding
         Text encoding of the voter and history files: ``auto`` (byte-order mark, else
         UTF-8, else Windows-1252/Latin-1) or a codec name such as ``utf-8``,
-        ``latin-1``, ``utf-16``. Lines invalid in a declared codec are rejected.
+        ``latin-1``, ``utf-16``. A few lines invalid in a declared codec are
+        rejected; more stop the load with the likely encoding.
     """
 
     voter_format: VoterFormat = "ma"

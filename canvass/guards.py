@@ -13,6 +13,7 @@ import glob
 import logging
 import os
 
+from . import load
 from .config import PlanConfig
 from .errors import ConfigError, InputError
 
@@ -57,15 +58,21 @@ def _check_inputs(config: PlanConfig, *, geocode_only: bool = False) -> list[str
         "do_not_knock": inputs.do_not_knock,
     }
     for key, value in singles.items():
-        if value and not config.resolve(value).exists():
+        if value and not load.input_exists(config.resolve(value)):
             problems.append(
                 f"`inputs.{key}` file {config.resolve(value)} does not exist"
             )
     for key in ("voters", "history"):
         for pattern in getattr(inputs, key):
             path = config.resolve(pattern)
-            if not glob.glob(str(path)):  # noqa: PTH207 - absolute patterns
+            archive, member = load.split_member(path, globs=True)
+            if not glob.glob(str(archive)):  # noqa: PTH207 - absolute patterns
                 problems.append(f"`inputs.{key}` pattern {path} matches no file")
+            elif member:  # members that match nothing: listed by the error
+                try:
+                    load.expand_input(path, f"inputs.{key}")
+                except InputError as err:
+                    problems.append(str(err))
     return problems
 
 

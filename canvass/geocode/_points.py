@@ -6,7 +6,9 @@ Three kinds of file give door locations with their addresses:
   as MassGIS Master Address Data points;
 - OpenStreetMap extracts (``.osm``, ``.osm.bz2``, ``.osm.pbf``): nodes and buildings
   tagged ``addr:housenumber`` + ``addr:street``;
-- tables (CSV, TSV, Parquet) with latitude/longitude columns.
+- tables (CSV, TSV, Parquet) with latitude/longitude columns; CSV/TSV are read as
+  voter files are (:func:`canvass.load.read_table`): plain or gzip, bzip2, xz, zip
+  (``points.zip:addresses.csv`` picks a member), any encoding, delimiter sniffed.
 
 Column names are guessed case-insensitively (``ADDR_NUM``, ``STREETNAME``,
 ``FULL_STREET``, MassGIS's ``FULL_NUMBER_STANDARDIZED`` / ``STREET_NAME`` and their
@@ -30,6 +32,7 @@ import pyproj
 from .._crs import check_coordinates
 from ..config import GeocodeParams
 from ..errors import InputError
+from ..load import archive_members, compression, input_exists, read_table, split_member
 from ._address import (
     address_key,
     normalize_street_names,
@@ -104,6 +107,7 @@ _LAT: Final = ("latitude", "lat", "y", "point_y")
 _LON: Final = ("longitude", "lon", "lng", "long", "x", "point_x")
 _OSM_SUFFIXES: Final = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf")
 _TABLE_SUFFIXES: Final = (".csv", ".tsv", ".txt", ".parquet")
+_GIS_SUFFIXES: Final = (".shp", ".gpkg", ".geojson", ".json", ".gml", ".kml", ".fgb")
 
 
 def _squash(name: str) -> str:
@@ -179,16 +183,17 @@ def _read_table(path: Path) -> gpd.GeoDataFrame:
         frame = frame.astype(
             {c: "str" for c in frame.columns if frame[c].dtype == object}
         )
-    else:
-        sep = "\t" if path.suffix.lower() in (".tsv", ".txt") else ","
-        try:
-            frame = pd.read_csv(
-                path, sep=sep, dtype="str", keep_default_na=False, encoding="utf-8-sig"
+    else:  # any compression, encoding and delimiter, as voter files
+        table = read_table(path, what="address-point table")
+        if len(table.bad):
+            logger.warning(
+                "%s: %s address rows with a wrong number of fields were skipped "
+                "(first at line %s)",
+                path,
+                len(table.bad),
+                int(table.bad["line"].iloc[0]),
             )
-        except UnicodeDecodeError:
-            frame = pd.read_csv(
-                path, sep=sep, dtype="str", keep_default_na=False, encoding="latin-1"
-            )
+        frame = table.frame.reset_index(drop=True)
     lat, lon = _find(frame.columns, _LAT), _find(frame.columns, _LON)
     if lat is None or lon is None:
         msg = (
@@ -213,6 +218,17 @@ def _read_table(path: Path) -> gpd.GeoDataFrame:
         )
         raise InputError(msg)
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(x, y), crs="EPSG:4326")
+
+
+def _is_table(path: Path) -> bool:
+    """Whether to read `path` as a delimited table (else as a GIS layer)."""
+    kind = compression(path)
+    if kind in ("gzip", "bz2", "xz") or split_member(path)[1]:
+        return True
+    if kind == "zip":  # a zipped Shapefile or GeoPackage, or a zipped CSV
+        names = [m.lower() for m in archive_members(path, "address-point file")]
+        return not any(m.endswith(_GIS_SUFFIXES) for m in names)
+    return path.name.lower().endswith(_TABLE_SUFFIXES)
 
 
 def read_address_points(
@@ -246,14 +262,14 @@ def read_address_points(
         address columns, or a column named in `params` is not in it.
     """
     path = Path(path)
-    if not path.exists():
+    if not input_exists(path):
         msg = f"Address-point file {path} does not exist; fix `inputs.address_points`."
         raise InputError(msg)
     name = path.name.lower()
     try:
         if name.endswith(_OSM_SUFFIXES):
             raw = _read_osm(path)
-        elif name.endswith(_TABLE_SUFFIXES):
+        elif _is_table(path):
             raw = _read_table(path)
         else:
             raw = gpd.read_file(path)

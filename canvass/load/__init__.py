@@ -1,5 +1,7 @@
 """Stage 1, load: read a voter file with its vote history, and the precinct shapes.
 
+Every tabular input is opened by one function (:mod:`canvass.load._archive`):
+plain text, or gzip, bzip2, xz and zip archives read as they are downloaded.
 Readers for Massachusetts, North Carolina, VAN exports and any state's CSV through a
 ``[mapping]`` turn a file into the canonical ``voters`` and ``history`` tables (see
 :mod:`canvass.schema`); rows that cannot be used go to the rejects with the reason.
@@ -7,6 +9,15 @@ Readers for Massachusetts, North Carolina, VAN exports and any state's CSV throu
 
 from __future__ import annotations
 
+from ._archive import (
+    archive_members,
+    compression,
+    expand_input,
+    input_exists,
+    split_member,
+    text_size,
+)
+from ._table import read_table
 from ._voters import (
     LoadResult,
     classify_election,
@@ -21,12 +32,19 @@ from ._voters import (
 
 __all__ = [
     "LoadResult",
+    "archive_members",
     "classify_election",
+    "compression",
+    "expand_input",
+    "input_exists",
     "load_voter_file",
     "local_crs",
     "match_precincts",
     "normalise_precinct_code",
     "precinct_code",
     "read_precincts",
+    "read_table",
+    "split_member",
+    "text_size",
     "write_load_outputs",
 ]

@@ -100,7 +100,7 @@ class Parsed:
     def add_file(self, raw: RawTable, kind: str, layout: str) -> str:
         """Record a file read; return the name its rows carry in ``source``."""
         names = {str(f["file"]) for f in self.files}
-        name = raw.path.name if raw.path.name not in names else str(raw.path)
+        name = raw.name if raw.name not in names else str(raw.path)
         self.files.append(
             {
                 "file": name,
@@ -310,12 +310,10 @@ def read_ma(
 
 def sniff_delimiter(path: Path, encoding: str = "auto") -> str:
     """Return the most likely delimiter (tab, pipe, comma, semicolon) of a text file."""
+    from ._archive import read_head
     from ._encoding import decode
 
-    try:
-        head = Path(path).read_bytes()[:65536]
-    except OSError:
-        return ","  # read_delimited reports the missing file with a clear message
+    head = read_head(path)  # b"" when unreadable: read_delimited then says why
     text, _ = decode(head, Path(path), encoding=encoding)
     first = next((line for line in text.splitlines() if line.strip()), "")
     counts = {sep: first.count(sep) for sep in ("\t", "|", ",", ";")}

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..errors import InputError
+from ._archive import read_input, split_member
 
 __all__ = ["RawTable", "Sample", "decode", "read_delimited"]
 
@@ -46,6 +46,15 @@ _LF, _CR = 10, 13
 #: Share of data lines that must have the layout's field count for the file to count
 #: as that layout at all; below it the file is rejected as a whole.
 _MIN_GOOD = 0.5
+#: More rows than this holding bytes invalid in a declared encoding (and more than
+#: `_BAD_SHARE` of the rows) stop the load: the declared encoding is wrong.
+_BAD_FEW = 5
+_BAD_SHARE = 1e-4
+_BINARY_HINT = (
+    "give the text export (gzip, bzip2, xz and zip archives are read as they are)"
+)
+
+Buffer = bytes | bytearray
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,12 @@ class RawTable:
     header: list[str] | None
     encoding: str
 
+    @property
+    def name(self) -> str:
+        """File name for reports: ``VOT.txt``, or ``export.zip:data/VOT.txt``."""
+        archive, member = split_member(self.path)
+        return f"{archive.name}:{member}" if member else self.path.name
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -89,22 +104,7 @@ class Sample:
         return pd.Series([r[i] for r in self.rows], dtype=object)
 
 
-def _read_bytes(path: Path, what: str) -> bytes:
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        msg = f"{path}: {what} not found; check the path in the config (inputs)."
-        raise InputError(msg) from None
-    except IsADirectoryError:
-        msg = f"{path}: is a folder, expected a {what}; give the file itself."
-        raise InputError(msg) from None
-    except OSError as err:
-        msg = f"{path}: cannot read the {what} ({err.strerror})."
-        raise InputError(msg) from err
-    return data
-
-
-def _sniff_utf16(data: bytes) -> str | None:
+def _sniff_utf16(data: Buffer) -> str | None:
     """Return ``utf-16-le``/``-be`` for BOM-less UTF-16 (NUL in every other byte)."""
     head = data[: min(len(data), 4000)]
     if len(head) < 4:
@@ -118,7 +118,7 @@ def _sniff_utf16(data: bytes) -> str | None:
 
 
 def decode(
-    data: bytes, path: Path, *, encoding: str = "auto", what: str = "file"
+    data: Buffer, path: Path, *, encoding: str = "auto", what: str = "file"
 ) -> tuple[str, str]:
     """
     Decode a file's bytes, sniffing the byte-order mark.
@@ -172,17 +172,14 @@ def decode(
         if enc != "utf-8":
             logger.info("%s: not valid UTF-8; read as %s", path.name, enc)
     if "\x00" in text[:_SNIFF]:
-        msg = (
-            f"{path}: binary data, not a delimited text {what}; "
-            "give the plain-text export (unzip it first if it is compressed)."
-        )
+        msg = f"{path}: binary data, not a delimited text {what}; {_BINARY_HINT}."
         raise InputError(msg)
     return text, enc
 
 
-def _is_utf8(data: bytes) -> bool:
-    """Check UTF-8 validity in chunks, without holding the decoded text."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _decodes(data: Buffer, codec: str) -> bool:
+    """Check that `data` is valid in `codec`, in chunks, without keeping the text."""
+    decoder = codecs.getincrementaldecoder(codec)()
     try:
         for i in range(0, len(data), _CHUNK):
             decoder.decode(data[i : i + _CHUNK], final=False)
@@ -192,31 +189,80 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _as_utf8(data: bytes, path: Path, encoding: str, what: str) -> tuple[bytes, str]:
-    """Return the file as UTF-8 bytes (invalid input replaced by U+FFFD)."""
-    declared = encoding.lower().replace("_", "-") not in ("auto", "")
+def _is_utf8(data: Buffer) -> bool:
+    """Check UTF-8 validity in chunks, without holding the decoded text."""
+    return _decodes(data, "utf-8")
+
+
+def _codec(encoding: str, path: Path) -> str:
+    """Return the codec's canonical name ("" for auto); unknown names are errors."""
+    if encoding.lower() in ("auto", ""):
+        return ""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        msg = (
+            f"{path}: unknown encoding {encoding!r}; use auto, utf-8, latin-1, "
+            "cp1252 or utf-16 (setting inputs.encoding)."
+        )
+        raise InputError(msg) from None
+
+
+def _likely_encoding(data: Buffer, used: str) -> tuple[str, str]:
+    """Return (description, codec name) of the encoding `data` is most likely in."""
+    used = codecs.lookup(used).name
+    if _sniff_utf16(data):
+        return "UTF-16", "utf-16"
+    for codec, label in (("utf-8", "UTF-8"), ("cp1252", "Windows-1252")):
+        if codec != used and _decodes(data, codec):
+            return label, codec
+    return "Latin-1", "latin-1"
+
+
+def _as_utf8(
+    data: Buffer, path: Path, encoding: str, what: str
+) -> tuple[Buffer, str, tuple[str, str] | None]:
+    """
+    Return the file as UTF-8 bytes (invalid input replaced by U+FFFD).
+
+    The third value is the likely encoding when a declared one left invalid bytes
+    (U+FFFD in the text), for the caller's message; ``None`` otherwise.
+    """
+    codec = _codec(encoding, path)
     plain = not data.startswith(
         (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     )
-    utf8_names = ("utf-8", "utf8")
-    utf8_wanted = not declared or encoding.lower() in utf8_names
-    if plain and utf8_wanted and not _sniff_utf16(data) and _is_utf8(data):
+    utf16 = _sniff_utf16(data)
+    if plain and codec in ("", "utf-8") and not utf16 and _is_utf8(data):
         _check_binary(data, path, what)
-        return data, "utf-8"
-    text, enc = decode(data, path, encoding=encoding, what=what)
-    return text.encode("utf-8"), enc
-
-
-def _check_binary(buf: bytes, path: Path, what: str) -> None:
-    if b"\x00" in buf[:_SNIFF]:
+        return data, "utf-8", None
+    if (
+        plain
+        and codec not in ("", "utf-8", "utf-16", "utf-16-le", "utf-16-be")
+        and not utf16
+        and not data.isascii()
+        and _is_utf8(data)
+    ):
         msg = (
-            f"{path}: binary data, not a delimited text {what}; "
-            "give the plain-text export (unzip it first if it is compressed)."
+            f"{path}: the {what} is UTF-8 (its accented letters are UTF-8 byte "
+            f"pairs) but inputs.encoding = {encoding!r} would garble them; set "
+            'inputs.encoding = "utf-8" or "auto".'
         )
+        raise InputError(msg)
+    text, enc = decode(data, path, encoding=encoding, what=what)
+    guess = None
+    if codec and _REPLACEMENT in text:
+        guess = _likely_encoding(data, enc)
+    return text.encode("utf-8"), enc, guess
+
+
+def _check_binary(buf: Buffer, path: Path, what: str) -> None:
+    if b"\x00" in buf[:_SNIFF]:
+        msg = f"{path}: binary data, not a delimited text {what}; {_BINARY_HINT}."
         raise InputError(msg)
 
 
-def _lines(buf: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _lines(buf: Buffer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return start, end (without CR/LF) and 1-based number of each non-empty line."""
     arr = np.frombuffer(buf, dtype=np.uint8)
     parts = [
@@ -293,10 +339,12 @@ def read_delimited(
         the middle of a row.
     """
     path = Path(path)
-    buf, enc = _as_utf8(_read_bytes(path, what), path, encoding, what)
+    data, compressed = read_input(path, what)
+    buf, enc, likely = _as_utf8(data, path, encoding, what)
+    del data  # `buf` is the same bytes, or their UTF-8 copy
     if buf.startswith(codecs.BOM_UTF8):
         buf = buf[len(codecs.BOM_UTF8) :]
-    if not buf.strip():
+    if not buf or buf.isspace():
         msg = (
             f"{path}: the {what} is empty; export it again or drop it from the config."
         )
@@ -395,6 +443,7 @@ def read_delimited(
         for c in frame.columns:
             hit |= frame[c].str.contains(_REPLACEMENT, regex=False).to_numpy(dtype=bool)
         if hit.any():
+            _check_invalid_bytes(path, int(hit.sum()), data_rows, enc, likely)
             extra = pd.DataFrame(
                 {"line": frame.index[hit], "reason": f"bytes not valid in {enc}"}
             )
@@ -402,13 +451,41 @@ def read_delimited(
             frame = frame[~hit]
     bad = bad.sort_values("line", kind="stable").reset_index(drop=True)
     logger.debug(
-        "%s: %s rows, %s bad, encoding %s", path.name, len(frame), len(bad), enc
+        "%s: %s rows, %s bad, encoding %s%s",
+        path.name,
+        len(frame),
+        len(bad),
+        enc,
+        f", {compressed}-compressed" if compressed else "",
     )
     return RawTable(path=path, frame=frame, bad=bad, header=hdr, encoding=enc)
 
 
+def _check_invalid_bytes(
+    path: Path, n_bad: int, n_rows: int, enc: str, likely: tuple[str, str] | None
+) -> None:
+    """Stop when many rows are invalid in the declared encoding; else warn."""
+    label, codec = likely or ("another encoding", "auto")
+    if n_bad > _BAD_FEW and n_bad > _BAD_SHARE * n_rows:
+        msg = (
+            f"{path}: {n_bad:,} of {n_rows:,} rows hold bytes not valid in {enc}, "
+            f"the declared encoding; the file looks like {label}: set "
+            f'inputs.encoding = "{codec}" (or "auto").'
+        )
+        raise InputError(msg)
+    logger.warning(
+        "%s: %s rows hold bytes not valid in %s and are rejected; if the file is "
+        "%s, set inputs.encoding = %r",
+        path.name,
+        n_bad,
+        enc,
+        label,
+        codec,
+    )
+
+
 def _arrow_read(
-    buf: bytes, sep: str, width: int, quoting: bool, keep: list[int]
+    buf: Buffer, sep: str, width: int, quoting: bool, keep: list[int]
 ) -> tuple[pa.Table, list[tuple[int, int]]]:
     """Parse with Arrow: every column a string; wrong-width rows reported, not kept."""
     invalid: list[tuple[int, int]] = []
@@ -420,7 +497,7 @@ def _arrow_read(
     names = [str(i) for i in range(width)]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(buf),
+            pa.BufferReader(buf),  # no copy of the text
             read_options=pacsv.ReadOptions(
                 use_threads=False, column_names=names, block_size=1 << 24
             ),

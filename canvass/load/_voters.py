@@ -30,7 +30,6 @@ Kept and flagged in ``report["flags"]`` (count and up to 20 voter ids):
 
 from __future__ import annotations
 
-import glob
 import json
 import logging
 import warnings
@@ -44,6 +43,7 @@ from .. import schema
 from ..config import PlanConfig
 from ..errors import DataQualityWarning, InputError
 from ._adapters import Parsed, read_ma, read_nc, read_van
+from ._archive import expand_input
 from ._fields import classify_election
 from ._precincts import (
     local_crs,
@@ -97,15 +97,7 @@ class LoadResult:
 def _expand(config: PlanConfig, patterns: tuple[str, ...], setting: str) -> list[Path]:
     paths: list[Path] = []
     for pattern in patterns:
-        full = config.resolve(pattern)
-        if glob.has_magic(str(full)):
-            found = sorted(Path(p) for p in glob.glob(str(full)))  # noqa: PTH207
-            if not found:
-                msg = f"`{setting}`: no file matches {pattern!r}; check the pattern."
-                raise InputError(msg)
-            paths.extend(found)
-        else:
-            paths.append(full)
+        paths.extend(expand_input(config.resolve(pattern), setting))
     return paths
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import InputError
+from ..load import split_member
 
 if TYPE_CHECKING:
     from ..pipeline import Plan
@@ -152,7 +153,7 @@ def input_files(plan_config: Any) -> list[Path]:
     ]
     found: set[Path] = set()
     for pattern in filter(None, patterns):
-        path = plan_config.resolve(pattern)
+        path = split_member(plan_config.resolve(pattern), globs=True)[0]  # the zip
         for hit in sorted(glob.glob(str(path))) or [str(path)]:  # noqa: PTH207
             p = Path(hit)
             if p.is_dir():

@@ -271,9 +271,12 @@ def _training_town(path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _vot_bytes(path: Path) -> int:
     config = PlanConfig.from_toml(path)
     size = 0
-    for pattern in config.inputs.voters:
-        full = config.resolve(pattern)
-        size += sum(p.stat().st_size for p in full.parent.glob(full.name))
+    for pattern in config.inputs.voters:  # the text's size, also when compressed
+        try:
+            paths = load.expand_input(config.resolve(pattern), "inputs.voters")
+        except InputError:
+            continue  # the town's own run reports it
+        size += sum(load.text_size(p) for p in paths)
     return size
 
 

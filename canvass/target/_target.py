@@ -39,6 +39,7 @@ import pandas as pd
 from .. import schema
 from ..config import PlanConfig, UniverseParams
 from ..errors import InputError
+from ..load import read_table
 from ..score import build_matrix
 from ._tables import precinct_table
 
@@ -107,14 +108,15 @@ def _do_not_knock(voters: pd.DataFrame, config: PlanConfig) -> pd.Series:
     if not path_text:
         return pd.Series(False, index=voters.index)
     path = config.resolve(path_text)
-    try:
-        dnk = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        msg = f"{path}: do-not-knock file not found; fix `inputs.do_not_knock`."
-        raise InputError(msg) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
-        msg = f"{path}: unreadable do-not-knock file ({type(e).__name__}); save as CSV."
-        raise InputError(msg) from None
+    table = read_table(path, what="do-not-knock file", header_only_ok=True)
+    if len(table.bad):  # a skipped entry would send a canvasser to that door
+        first = table.bad.iloc[0]
+        msg = (
+            f"{path}: line {first['line']} of the do-not-knock file {first['reason']} "
+            f"({len(table.bad)} such lines); fix the file so that no entry is lost."
+        )
+        raise InputError(msg)
+    dnk = table.frame
     dnk.columns = [str(c).strip().lower() for c in dnk.columns]
     found = [c for c in _DNK_COLUMNS if c in dnk.columns]
     if not found:

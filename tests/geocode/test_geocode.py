@@ -171,6 +171,33 @@ def test_read_address_points_without_address_columns(tmp_path: Path) -> None:
         read_address_points(path, CRS)
 
 
+@pytest.mark.parametrize("kind", ["gzip", "zip", "xz"])
+def test_read_address_points_compressed(
+    tmp_path: Path, address_csv: Path, points: gpd.GeoDataFrame, kind: str
+) -> None:
+    import gzip
+    import lzma
+    import zipfile
+
+    text = address_csv.read_text().replace(",", "\t").encode("utf-16")
+    if kind == "zip":
+        path = tmp_path / "MAD.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("MAD/points.tsv", text)
+            zf.writestr("MAD/metadata.xml", "<meta/>")
+        path = Path(f"{path}:*.tsv")
+    else:
+        path = tmp_path / f"points.tsv.{kind}"
+        path.write_bytes({"gzip": gzip.compress, "xz": lzma.compress}[kind](text))
+    pts = read_address_points(path, CRS)
+    assert pts["match_key"].tolist() == points["match_key"].tolist()
+    assert pts.geometry.distance(points.geometry).max() < 0.01
+    bad = tmp_path / "cut.csv.gz"
+    bad.write_bytes(gzip.compress(address_csv.read_bytes())[:-30])
+    with pytest.raises(InputError, match=r"cut\.csv\.gz: the gzip-compressed"):
+        read_address_points(bad, CRS)
+
+
 def test_read_address_points_one_line_and_geopackage(tmp_path: Path) -> None:
     g = gpd.GeoDataFrame(
         {"FULL_ADDRESS": ["12 1/2 North Main Street Apt 3", "7A Elm St"]},

@@ -202,6 +202,54 @@ def test_do_not_knock_file_problems_are_explained(tmp_path: Path) -> None:
         _run(voters, config)
 
 
+@pytest.mark.parametrize("kind", ["gzip", "zip", "bz2", "xz"])
+def test_do_not_knock_list_compressed(tmp_path: Path, kind: str) -> None:
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    text = "voter_id;address\r\nV0;\r\n;3  MAIN ST\r\n".encode("cp1252")
+    path = tmp_path / "dnk.bin"  # found by content, not by name
+    if kind == "zip":
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("readme.txt", "two files: the member is named")
+            zf.writestr("dnk.csv", text)
+        name = "dnk.bin:*.csv"
+    else:
+        pack = {"gzip": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}
+        path.write_bytes(pack[kind](text))
+        name = "dnk.bin"
+    config = _config(
+        {"kind": "band", "min_p": 0.1, "max_p": 0.6},
+        inputs={"do_not_knock": name},
+        base_dir=str(tmp_path),
+    )
+    out = _run(_scored([0.3] * 5), config)
+    assert (
+        out[schema.SUPPRESSED].tolist()
+        == ["do_not_knock", "", "do_not_knock"] + [""] * 2
+    )
+    path.write_bytes(path.read_bytes()[:-12])  # truncated download
+    with pytest.raises(InputError, match="truncated or corrupt") as info:
+        _run(_scored([0.3]), config)
+    assert "dnk.bin" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_do_not_knock_header_only_and_broken_lines(tmp_path: Path) -> None:
+    (tmp_path / "dnk.csv").write_text("voter_id,address\n")
+    config = _config(
+        {"kind": "band", "min_p": 0.1, "max_p": 0.6},
+        inputs={"do_not_knock": "dnk.csv"},
+        base_dir=str(tmp_path),
+    )
+    assert _run(_scored([0.3] * 2), config)[schema.SUPPRESSED].tolist() == ["", ""]
+    (tmp_path / "dnk.csv").write_text("voter_id,address\nV0,\nV1,1 A ST,extra\n")
+    with pytest.raises(InputError, match="line 3 of the do-not-knock file has 3"):
+        _run(_scored([0.3] * 2), config)
+
+
 def test_unscored_voters_are_refused() -> None:
     voters = _scored([0.3]).drop(columns=["p_state_primary"])
     with pytest.raises(InputError, match="not scored"):
