@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import networkx as nx
@@ -187,7 +186,10 @@ def test_snap_crs_mismatch(G: nx.MultiDiGraph) -> None:
 def test_utm_crs() -> None:
     assert network.utm_crs(-72.6, 42.3).to_epsg() == 32618
     assert network.utm_crs(151.2, -33.9).to_epsg() == 32756
-    assert math.isclose(1.0, 1.0)
+    # a zone in metres, the one the longitude falls in
+    crs = network.utm_crs(-72.6, 42.3)
+    assert crs.axis_info[0].unit_name == "metre"
+    assert network.utm_crs(-78.1, 42.3).to_epsg() == 32617
 
 
 @pytest.mark.network
