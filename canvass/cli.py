@@ -547,5 +547,7 @@ def results_export(config_path: Path, fmt: str, out: Path, since: str) -> None:
             msg = f"--since must be a date like 2026-09-01, got {since!r}."
             raise ConfigError(msg) from None
     config = _load_config(config_path)
-    n = results.export_results(config, "van" if fmt == "van" else "csv", out, since=since)
+    n = results.export_results(
+        config, "van" if fmt == "van" else "csv", out, since=since
+    )
     click.echo(f"{n:,} attempts written to {out}")

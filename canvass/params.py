@@ -467,9 +467,12 @@ BUILTIN_QUESTIONS: dict[str, tuple[str, ...]] = {
 _QUESTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: Column names of the results files that a question may not take.
 _RESERVED = frozenset(
-    "event_id voter_id run_id route_id door_id volunteer time date result "
-    "contact_type stop address unit name notes source".split()
-)
+    {
+        "event_id", "voter_id", "run_id", "route_id", "door_id", "volunteer",
+        "time", "date", "result", "contact_type", "stop", "address", "unit",
+        "name", "notes", "source",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

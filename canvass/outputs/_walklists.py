@@ -42,8 +42,10 @@ def write_walk_lists(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, list[Path]]:
     """
-    Write the walk lists: a CSV per turf and ``all.csv``, a PDF and a GPX per route,
-    and (unless redacted) a paper results template ``results/<route>.csv`` per route.
+    Write the walk lists, a PDF and a GPX per route, and results templates.
+
+    The lists are a CSV per turf and ``all.csv``; unless redacted, every route also
+    gets a paper results template ``results/<route>.csv``.
 
     Parameters
     ----------

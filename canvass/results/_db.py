@@ -122,9 +122,7 @@ assignments = sa.Table(
     sa.Column("assignment_id", sa.Integer, primary_key=True),
     sa.Column("run_id", sa.String(80), nullable=False),
     sa.Column("route_id", sa.String(80), nullable=False),
-    sa.Column(
-        "volunteer_id", sa.ForeignKey("volunteers.volunteer_id"), nullable=False
-    ),
+    sa.Column("volunteer_id", sa.ForeignKey("volunteers.volunteer_id"), nullable=False),
     sa.Column("assigned_at", sa.String(32), nullable=False),
     sa.ForeignKeyConstraint(
         ["run_id", "route_id"], ["routes.run_id", "routes.route_id"]
@@ -174,7 +172,7 @@ _V1_TABLES: Final = (
 
 
 def _create_v1(conn: Connection) -> None:
-    """Version 1: runs, routes, stops, listed voters, volunteers, assignments, events."""
+    """Version 1: runs, routes, stops, listed voters, volunteers, events."""
     metadata.create_all(conn, tables=list(_V1_TABLES))
 
 
@@ -298,7 +296,7 @@ def open_db(config: PlanConfig) -> Engine:
     url = config.campaign.db
     if not url:
         msg = (
-            "no campaign database: set [campaign] db = \"campaign.db\" (a SQLite file "
+            'no campaign database: set [campaign] db = "campaign.db" (a SQLite file '
             "next to the config) or a postgresql:// URL in the config."
         )
         raise ConfigError(msg)

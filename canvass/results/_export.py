@@ -105,9 +105,7 @@ def export_results(
             columns=list(VAN_COLUMNS),
         )
     else:
-        frame = events.assign(date=dates.dt.strftime("%Y-%m-%d"))[
-            list(HISTORY_COLUMNS)
-        ]
+        frame = events.assign(date=dates.dt.strftime("%Y-%m-%d"))[list(HISTORY_COLUMNS)]
     frame = pd.concat([frame, answers], axis=1)
     if fmt == "csv":
         frame = pd.concat([frame, events[list(_TAIL)]], axis=1)

@@ -140,7 +140,8 @@ def read_results_file(path: Path, config: PlanConfig) -> ResultsFile:
         lacks a required one.
     """
     table = read_table(path, what="results file")
-    header = [h.strip().lower() for h in table.header]
+    original = table.header or []
+    header = [h.strip().lower() for h in original]
     frame = table.frame.copy()
     frame.columns = header
     if len(set(header)) < len(header):
@@ -153,13 +154,13 @@ def read_results_file(path: Path, config: PlanConfig) -> ResultsFile:
             f"{path}: not a results file canvass knows: it needs the columns of a "
             f"phone CSV ({', '.join(PHONE_REQUIRED)}), a paper template "
             f"({', '.join(PAPER_REQUIRED)}) or a VAN export (Voter File VANID, "
-            f"Date Canvassed, Result); found {table.header[:8]} (see docs/results.md)."
+            f"Date Canvassed, Result); found {original[:8]} (see docs/results.md)."
         )
         raise InputError(msg)
     questions = config.campaign.all_questions
     if kind == "van":
         vid = next(c for c in _VAN_ID if c in header)
-        required = (vid, _VAN_DATE)
+        required: tuple[str, ...] = (vid, _VAN_DATE)
         mapping = {
             "voter_id": vid,
             "when": _VAN_DATE,

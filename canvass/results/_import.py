@@ -130,7 +130,7 @@ def _event_id(kind: str, row: pd.Series, result: str, day: dt.date) -> str:
 
 
 def _fingerprint(event: dict[str, Any]) -> tuple[str, ...]:
-    """What must agree for two records of one event id to be the same attempt."""
+    """Return what must agree for two records of one event id to be one attempt."""
     return (
         str(event["voter_id"]),
         str(event["contact_date"]),
@@ -243,10 +243,9 @@ class _Checker:
         if day > self.today:
             return f"dated {day} in the future"
         if not self.start <= day <= self.end:
-            return (
-                f"dated {day}, outside the campaign ({self.config.campaign.start or '…'}"
-                f" to {self.config.campaign.end or '…'})"
-            )
+            first = self.config.campaign.start or "…"
+            last = self.config.campaign.end or "…"
+            return f"dated {day}, outside the campaign ({first} to {last})"
         if voter not in self.latest_door:
             return "unknown voter id (on no walk list of this campaign)"
         run, route = str(row["run_id"]), str(row["route_id"])
@@ -279,7 +278,9 @@ class _Checker:
         }
         return self._dedupe(f, line, event)
 
-    def _dedupe(self, f: ResultsFile, line: int, event: dict[str, Any]) -> Any:
+    def _dedupe(
+        self, f: ResultsFile, line: int, event: dict[str, Any]
+    ) -> dict[str, Any] | str:
         eid = event["event_id"]
         print_ = _fingerprint(event)
         if eid in self.seen:
@@ -361,85 +362,22 @@ def import_results(
     """
     files = [read_results_file(Path(p), config) for p in paths]
     engine = db.open_db(config)
-    counts: list[FileCounts] = []
     rejects: list[dict[str, Any]] = []
-    n_events = 0
     try:
         with engine.begin() as conn:
             voters = {v for f in files for v in f.rows["voter_id"] if v}
             eids = {e for f in files for e in f.rows["event_id"] if e}
-            known = _known(conn, voters, eids)
-            # derived event ids are only known after parsing: look them up too
-            checker = _Checker(config, known)
-            staged: list[
-                tuple[ResultsFile, FileCounts, list[tuple[int, dict[str, Any]]]]
-            ] = []
-            for f in files:
-                c = FileCounts(f.name, f.kind, f.n_rows)
-                for bad in f.bad.itertuples():
-                    rejects.append(
-                        {"file": f.name, "line": int(bad.line), "voter_id": "",
-                         "reason": f"malformed row: {bad.reason}"}  # fmt: skip
-                    )
-                    c.rejected += 1
-                good: list[tuple[int, dict[str, Any]]] = []
-                for line, row in f.rows.iterrows():
-                    outcome = checker.check(f, int(str(line)), row)
-                    if outcome is None:
-                        c.blank += 1
-                    elif outcome == "already":
-                        c.already += 1
-                    elif isinstance(outcome, str):
-                        c.rejected += 1
-                        rejects.append(
-                            {"file": f.name, "line": int(str(line)),
-                             "voter_id": str(row["voter_id"])[:80],
-                             "reason": outcome}  # fmt: skip
-                        )
-                    else:
-                        good.append((int(str(line)), outcome))
-                staged.append((f, c, good))
+            checker = _Checker(config, _known(conn, voters, eids))
+            staged = [_check_file(f, checker, rejects) for f in files]
+            # derived event ids are known only now: look them up as well
             derived = {e["event_id"] for _, _, g in staged for _, e in g} - eids
             late = _known_events(conn, derived)
-            for f, c, good in staged:
-                keep = []
-                for line, event in good:
-                    before = late.get(event["event_id"])
-                    if before is None:
-                        keep.append(event)
-                    elif before == _fingerprint(event):
-                        c.already += 1
-                    else:
-                        c.rejected += 1
-                        rejects.append(
-                            {"file": f.name, "line": line,
-                             "voter_id": event["voter_id"],
-                             "reason": "conflicts with an attempt already imported "
-                             "(same voter, route and date; another result)"}  # fmt: skip
-                        )
-                c.imported = len(keep)
-                res = conn.execute(
-                    db.imports.insert().values(
-                        file_name=f.name[:300],
-                        sha256=_sha256(f.path),
-                        kind=f.kind,
-                        imported_at=_now(),
-                        rows=c.rows,
-                        imported=c.imported,
-                        already=c.already,
-                        blank=c.blank,
-                        rejected=c.rejected,
-                    )
-                )
-                import_id = res.inserted_primary_key[0]
-                _insert(conn, [{**e, "import_id": import_id} for e in keep])
-                n_events += len(keep)
-                counts.append(c)
+            counts = [_store(conn, f, c, good, late, rejects) for f, c, good in staged]
     finally:
         engine.dispose()
     frame = pd.DataFrame(rejects, columns=list(REJECT_COLUMNS))
     frame = frame.sort_values(["file", "line"], kind="stable").reset_index(drop=True)
-    report = ImportReport(counts, frame, None, n_events)
+    report = ImportReport(counts, frame, None, sum(c.imported for c in counts))
     if rejects_path is not None:
         report.rejects_path = _write_rejects(frame, rejects_path)
     for c in counts:
@@ -448,6 +386,83 @@ def import_results(
             c.file, c.kind, c.rows, c.imported, c.already, c.blank, c.rejected,
         )  # fmt: skip
     return report
+
+
+_Staged = tuple[ResultsFile, FileCounts, list[tuple[int, dict[str, Any]]]]
+
+
+def _reject(
+    rejects: list[dict[str, Any]], f: ResultsFile, line: int, voter: str, reason: str
+) -> None:
+    rejects.append(
+        {"file": f.name, "line": line, "voter_id": voter[:80], "reason": reason}
+    )
+
+
+def _check_file(
+    f: ResultsFile, checker: _Checker, rejects: list[dict[str, Any]]
+) -> _Staged:
+    """Check every row of one file; return the attempts to store, with counts."""
+    c = FileCounts(f.name, f.kind, f.n_rows)
+    for bad_line, why in zip(f.bad["line"], f.bad["reason"], strict=True):
+        _reject(rejects, f, int(bad_line), "", f"malformed row: {why}")
+        c.rejected += 1
+    good: list[tuple[int, dict[str, Any]]] = []
+    for line, row in zip(f.rows.index.tolist(), f.rows.to_dict("records"), strict=True):
+        outcome = checker.check(f, int(line), pd.Series(row))
+        if outcome is None:
+            c.blank += 1
+        elif outcome == "already":
+            c.already += 1
+        elif isinstance(outcome, str):
+            c.rejected += 1
+            _reject(rejects, f, int(line), str(row["voter_id"]), outcome)
+        else:
+            good.append((int(line), outcome))
+    return f, c, good
+
+
+def _store(
+    conn: Connection,
+    f: ResultsFile,
+    c: FileCounts,
+    good: list[tuple[int, dict[str, Any]]],
+    late: dict[str, tuple[str, ...]],
+    rejects: list[dict[str, Any]],
+) -> FileCounts:
+    """Insert one file's new attempts (and its ``imports`` row); return its counts."""
+    keep = []
+    for line, event in good:
+        before = late.get(event["event_id"])
+        if before is None:
+            keep.append(event)
+        elif before == _fingerprint(event):
+            c.already += 1
+        else:
+            c.rejected += 1
+            _reject(
+                rejects, f, line, event["voter_id"],
+                "conflicts with an attempt already imported (same voter, route and "
+                "date; another result)",
+            )  # fmt: skip
+    c.imported = len(keep)
+    res = conn.execute(
+        db.imports.insert().values(
+            file_name=f.name[:300],
+            sha256=_sha256(f.path),
+            kind=f.kind,
+            imported_at=_now(),
+            rows=c.rows,
+            imported=c.imported,
+            already=c.already,
+            blank=c.blank,
+            rejected=c.rejected,
+        )
+    )
+    key = res.inserted_primary_key
+    import_id = key[0] if key is not None else None
+    _insert(conn, [{**e, "import_id": import_id} for e in keep])
+    return c
 
 
 def _known_events(conn: Connection, ids: set[str]) -> dict[str, tuple[str, ...]]:
