@@ -216,8 +216,9 @@ def apply_history(
     door_done = door_done.assign(door=door_done["voter_id"].map(voter_door))
     door_reason = door_done.dropna(subset=["door"]).groupby("door")["result"].last()
     by_door = voter_door.map(door_reason)
-    final = pd.Series(reason.to_numpy(), index=ids).fillna(by_door).fillna("")
-    final_arr = final.to_numpy(dtype=object)
+    personal = reason.to_numpy(dtype=object)
+    final_arr = np.where(pd.isna(personal), by_door.to_numpy(dtype=object), personal)
+    final_arr = np.where(pd.isna(final_arr), "", final_arr).astype(object)
     is_done = final_arr != ""
     was_target = out[schema.IS_TARGET].astype(bool).to_numpy()
     free = out[schema.SUPPRESSED].astype("string").fillna("").eq("").to_numpy()

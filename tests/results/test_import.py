@@ -20,18 +20,26 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from conftest import SURVEY, Campaign
 
+from canvass.config import PlanConfig
 from canvass.errors import InputError
-from canvass.results import PHONE_COLUMNS, import_results
+from canvass.results import PHONE_COLUMNS, import_results, open_db
 
 TODAY = dt.date.today()
 DAY = (TODAY - dt.timedelta(days=3)).isoformat()
 
 
-def _count(db: str, table: str) -> int:
-    with sqlite3.connect(db) as conn:
-        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+def count(config: PlanConfig, table: str) -> int:
+    """Rows in a table of the campaign database (SQLite or PostgreSQL)."""
+    engine = open_db(config)
+    try:
+        with engine.connect() as conn:
+            n = conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+    finally:
+        engine.dispose()
+    return int(n or 0)
 
 
 def _check_counts(report: Any) -> None:
@@ -88,7 +96,7 @@ def test_paper_template_imports_and_again_adds_nothing(
     again = import_results([path], config)
     assert again.files[0].imported == 0
     assert again.files[0].already == 4
-    assert _count(config.campaign.db, "events") == 4
+    assert count(config, "events") == 4
     with sqlite3.connect(config.campaign.db) as conn:
         rows = dict(conn.execute("SELECT result, answers FROM events").fetchall())
     assert set(rows) == {"NOT_HOME", "CONTACTED", "REFUSED"}
@@ -110,7 +118,7 @@ def test_a_corrected_paper_row_is_a_conflict_not_a_second_attempt(
     _check_counts(report)
     assert report.files[0].rejected == 1
     assert "conflicts with an attempt already imported" in report.rejects.reason[0]
-    assert _count(config.campaign.db, "events") == 4
+    assert count(config, "events") == 4
 
 
 def test_phone_csv_imports_by_event_id(campaign: Campaign, tmp_path: Path) -> None:
@@ -256,17 +264,19 @@ def test_a_bad_file_stops_the_whole_import(campaign: Campaign, tmp_path: Path) -
     bad.write_text("nothing,here\n1,2\n")
     with pytest.raises(InputError, match="not a results file"):
         import_results([good, bad], config)
-    assert _count(config.campaign.db, "events") == 0
-    assert _count(config.campaign.db, "imports") == 0
+    assert count(config, "events") == 0
+    assert count(config, "imports") == 0
 
 
-def test_killed_import_changes_nothing(campaign: Campaign, tmp_path: Path) -> None:
-    config = campaign.copy(tmp_path)
+def kill_mid_import(
+    campaign: Campaign, config: PlanConfig, tmp_path: Path
+) -> tuple[int, int]:
+    """Start an import in a subprocess, SIGKILL it after 5 of 30 rows are inserted.
+
+    Returns the (events, imports) counts before and checks they are unchanged after.
+    """
     db = config.campaign.db
-    first = tmp_path / "first.csv"
-    _filled(campaign).to_csv(first, index=False)
-    import_results([first], config)
-    before = (_count(db, "events"), _count(db, "imports"))
+    before = (count(config, "events"), count(config, "imports"))
     phone = _phone(campaign, [{"result": "NOT_HOME"} for _ in range(30)])
     path = tmp_path / "phone.csv"
     phone.to_csv(path, index=False)
@@ -292,7 +302,8 @@ def test_killed_import_changes_nothing(campaign: Campaign, tmp_path: Path) -> No
         if progress.exists() and len(progress.read_text().splitlines()) >= 5:
             break
         if proc.poll() is not None:
-            pytest.fail(f"import ended early: {proc.stderr.read().decode()[-500:]}")
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            pytest.fail(f"import ended early: {err[-500:]}")
         time.sleep(0.05)
     else:
         proc.kill()
@@ -301,8 +312,17 @@ def test_killed_import_changes_nothing(campaign: Campaign, tmp_path: Path) -> No
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert len(progress.read_text().splitlines()) < 30  # killed mid-way
-    assert (_count(db, "events"), _count(db, "imports")) == before
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert (count(config, "events"), count(config, "imports")) == before
     report = import_results([path], config)  # and it can be imported afterwards
     assert report.files[0].imported == 30
+    return before
+
+
+def test_killed_import_changes_nothing(campaign: Campaign, tmp_path: Path) -> None:
+    config = campaign.copy(tmp_path)
+    first = tmp_path / "first.csv"
+    _filled(campaign).to_csv(first, index=False)
+    import_results([first], config)
+    assert kill_mid_import(campaign, config, tmp_path) == (4, 1)
+    with sqlite3.connect(config.campaign.db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
