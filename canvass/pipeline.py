@@ -59,7 +59,8 @@ class Plan:
     rejects
         Input rows that could not be used: ``file``, ``line``, ``reason``.
     run_id
-        The run's id (in its results templates and the campaign database).
+        The run's id in the campaign database (in its results templates); empty
+        when no ``campaign.db`` is configured.
     """
 
     config: PlanConfig
@@ -304,7 +305,9 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
             **({"history": history_report} if history_report else {}),
         },
         rejects=loaded.rejects,
-        run_id=results.new_run_id(config),
+        # a run is an entry of the campaign database; without one, outputs stay
+        # byte-identical for the same inputs, config and seed
+        run_id=results.new_run_id(config) if config.campaign.db else "",
     )
     step("done", 8)
     logger.info(

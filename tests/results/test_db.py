@@ -215,3 +215,27 @@ def test_redacted_runs_write_no_templates(demo_plan, tmp_path: Path) -> None:  #
     files = write_walk_lists(redacted, tmp_path)
     assert "results" not in files
     assert not (tmp_path / "results").exists()
+
+
+def test_cli_run_records_itself(demo_town, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    text = Path(demo_town.config).read_text()
+    assert "[campaign]" not in text
+    toml = Path(demo_town.config).with_name("canvass-campaign-test.toml")
+    db = tmp_path / "campaign.db"
+    toml.write_text(text + f'\n[campaign]\ndb = "{db}"\nsurvey = ["needs_ride"]\n')
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        cli, ["-q", "run", "--config", str(toml), "--out", str(out),
+              "--time-limit", "0", "--workers", "1"],
+    )  # fmt: skip
+    toml.unlink()
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db) as conn:
+        (run_id,) = conn.execute("SELECT run_id FROM runs").fetchone()
+        n_listed = conn.execute("SELECT count(*) FROM listed").fetchone()[0]
+    template = pd.read_csv(
+        sorted((out / "results").glob("*.csv"))[0], dtype=str, encoding="utf-8-sig"
+    )
+    assert set(template.run_id) == {run_id}
+    assert template.columns[-1] == "needs_ride"
+    assert n_listed > 0
