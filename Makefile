@@ -8,12 +8,12 @@ STAMP := $(VENV)/.installed
 DEMO_SEED ?= 7
 PYTEST_ARGS ?=
 
-.PHONY: install demo test check lint format typecheck browser bench clean example-config
+.PHONY: install demo test check lint format typecheck browser postgres bench clean example-config
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev,dask]"
+	$(BIN)/python -m pip install -q -e ".[dev,dask,postgres]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -33,7 +33,17 @@ browser:
 	      || echo "could not install chromium/poppler-utils; those tests will skip"; \
 	  else echo "chromium or pdftotext missing and not root; those tests will skip"; fi; }
 
-test: $(STAMP) browser
+# The PostgreSQL tests start a throw-away server from Debian's binaries; install them
+# when we can (root with apt), otherwise those tests skip and say why.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq postgresql || \
+	      (apt-get update -qq && apt-get install -y -qq postgresql)) >/dev/null 2>&1 \
+	      || echo "could not install postgresql; the PostgreSQL tests will skip"; \
+	  else echo "postgresql missing and not root; the PostgreSQL tests will skip"; fi; }
+
+test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -23,6 +23,7 @@ from ._checks import positive
 from ._toml import build, plain
 from .errors import ConfigError
 from .params import (
+    CampaignParams,
     LiftParams,
     OutputParams,
     RouteParams,
@@ -35,6 +36,7 @@ from .params import (
 )
 
 __all__ = [
+    "CampaignParams",
     "ClusterParams",
     "GeocodeParams",
     "InputParams",
@@ -457,6 +459,7 @@ class PlanConfig:
     route: RouteParams = field(default_factory=RouteParams)
     output: OutputParams = field(default_factory=OutputParams)
     cluster: ClusterParams = field(default_factory=ClusterParams)
+    campaign: CampaignParams = field(default_factory=CampaignParams)
     base_dir: str = "."
 
     def __post_init__(self) -> None:

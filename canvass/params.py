@@ -8,6 +8,7 @@ parameters and reads them from ``canvass.toml``; import them from ``canvass.conf
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,6 +16,8 @@ from ._checks import fraction, iso_date, positive
 from .errors import ConfigError
 
 __all__ = [
+    "BUILTIN_QUESTIONS",
+    "CampaignParams",
     "LiftParams",
     "OutputParams",
     "RouteParams",
@@ -452,3 +455,104 @@ class OutputParams:
                 f"{self.page_base_url!r}; add the trailing slash."
             )
             raise ConfigError(msg)
+
+
+#: Survey questions every campaign can name in ``campaign.survey`` without defining
+#: them: question -> allowed answers.
+BUILTIN_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "support_1_5": ("1", "2", "3", "4", "5"),
+    "will_volunteer": ("Y", "N"),
+    "needs_ride": ("Y", "N"),
+}
+_QUESTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: Column names of the results files that a question may not take.
+_RESERVED = frozenset(
+    {
+        "event_id", "voter_id", "run_id", "route_id", "door_id", "volunteer",
+        "time", "date", "result", "contact_type", "stop", "address", "unit",
+        "name", "notes", "source",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignParams:
+    """
+    The campaign: its contact-history database, its dates and its survey.
+
+    See docs/results.md for the files results come back in.
+
+    Parameters
+    ----------
+    db
+        Contact-history database: a SQLite file (relative to the config file,
+        created readable by its owner only) or a ``postgresql://user@host/dbname``
+        URL. Empty = no database: runs neither record themselves nor leave out
+        doors already done, and ``canvass results`` cannot be used.
+    start, end
+        First and last day of the campaign (``YYYY-MM-DD``); results dated outside
+        are rejected on import. Empty = open (results dated in the future are
+        always rejected).
+    survey
+        Survey questions asked at the door, in order: one column each in the paper
+        results templates, the phone CSV and the VAN export. Each is a built-in
+        question (``support_1_5``: 1-5; ``will_volunteer``, ``needs_ride``: Y/N)
+        or one defined in `questions`.
+    questions
+        Your own questions: name (lower case, digits, ``_``) -> allowed answers,
+        e.g. ``yard_sign = ["Y", "N"]``. Answers are matched ignoring case.
+    """
+
+    db: str = ""
+    start: str = ""
+    end: str = ""
+    survey: tuple[str, ...] = ()
+    questions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        iso_date("campaign", "start", self.start, allow_empty=True)
+        iso_date("campaign", "end", self.end, allow_empty=True)
+        if self.start and self.end and self.start > self.end:
+            msg = (
+                f"`campaign.start` ({self.start}) is after `campaign.end` "
+                f"({self.end}); swap them."
+            )
+            raise ConfigError(msg)
+        if "://" in self.db and not self.db.startswith(
+            ("postgresql://", "postgresql+psycopg://", "postgres://")
+        ):
+            msg = (
+                f"`campaign.db` must be a SQLite file name or a postgresql:// URL, "
+                f"got {self.db.split('://')[0]}://..."
+            )
+            raise ConfigError(msg)
+        for name, answers in self.questions.items():
+            if not _QUESTION_NAME.match(name) or name in _RESERVED:
+                msg = (
+                    f"`campaign.questions.{name}`: a question name is lower case "
+                    "letters, digits and _ (at most 40), starts with a letter and is "
+                    f"not one of the file columns {sorted(_RESERVED)}."
+                )
+                raise ConfigError(msg)
+            clean = [a.strip().upper() for a in answers]
+            if not answers or "" in clean or len(set(clean)) < len(clean):
+                msg = (
+                    f"`campaign.questions.{name}` needs a list of distinct, "
+                    'non-empty answers, e.g. ["Y", "N"].'
+                )
+                raise ConfigError(msg)
+        known = self.all_questions
+        if unknown := [q for q in self.survey if q not in known]:
+            msg = (
+                f"`campaign.survey` names {unknown}, which are neither built in "
+                f"({sorted(BUILTIN_QUESTIONS)}) nor defined in [campaign.questions]."
+            )
+            raise ConfigError(msg)
+        if len(set(self.survey)) < len(self.survey):
+            msg = "`campaign.survey` lists a question twice; list each once."
+            raise ConfigError(msg)
+
+    @property
+    def all_questions(self) -> dict[str, tuple[str, ...]]:
+        """Built-in and defined questions: name -> allowed answers."""
+        return {**BUILTIN_QUESTIONS, **self.questions}

@@ -15,7 +15,18 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from . import geocode, guards, load, network, route, schema, score, target, turf
+from . import (
+    geocode,
+    guards,
+    load,
+    network,
+    results,
+    route,
+    schema,
+    score,
+    target,
+    turf,
+)
 from .config import PlanConfig
 
 __all__ = ["Located", "Plan", "ProgressFn", "locate", "run"]
@@ -47,6 +58,9 @@ class Plan:
         Per-stage counts and problem lists (load, geocode, network, ...), PII-free.
     rejects
         Input rows that could not be used: ``file``, ``line``, ``reason``.
+    run_id
+        The run's id in the campaign database (in its results templates); empty
+        when no ``campaign.db`` is configured.
     """
 
     config: PlanConfig
@@ -63,6 +77,7 @@ class Plan:
     backtest: dict[str, Any] = field(default_factory=dict)
     reports: dict[str, Any] = field(default_factory=dict)
     rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    run_id: str = ""
 
     @property
     def target_doors(self) -> gpd.GeoDataFrame:
@@ -239,7 +254,12 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
     scored = score.score_voters(geo.voters, loaded.history, elections, config)
     step("target", 4)
     targeted = target.select_targets(scored.voters, loaded.history, elections, config)
+    history_report: dict[str, Any] = {}
+    if config.campaign.db:  # the campaign's contact history: leave out done doors
+        targeted, history_report = results.apply_history(targeted, config)
     doors = target.door_values(geo.doors, targeted)
+    if config.campaign.db:
+        doors = results.door_attempts(doors, targeted)
     step("turf", 5)
     snapped = network.snap_doors(doors, G, config.walk)
     cut = turf.cut_turfs(snapped.doors, G, config)
@@ -282,8 +302,12 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
             "network": snapped.report,
             "turf": cut.report,
             "route": routed.report,
+            **({"history": history_report} if history_report else {}),
         },
         rejects=loaded.rejects,
+        # a run is an entry of the campaign database; without one, outputs stay
+        # byte-identical for the same inputs, config and seed
+        run_id=results.new_run_id(config) if config.campaign.db else "",
     )
     step("done", 8)
     logger.info(

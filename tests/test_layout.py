@@ -26,6 +26,7 @@ STAGES = (
     "outputs",
     "statewide",
     "demo",
+    "results",
 )
 
 

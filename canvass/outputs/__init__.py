@@ -12,11 +12,13 @@ from ._maps import director_map, write_director_map
 from ._pages import route_page_data, write_index, write_route_pages
 from ._pdf import write_route_pdf
 from ._table import CSV_COLUMNS, RESULT_CODES, block_table, walk_list_table
+from ._templates import TEMPLATE_COLUMNS, write_results_templates
 from ._walklists import write_walk_lists
 
 __all__ = [
     "CSV_COLUMNS",
     "RESULT_CODES",
+    "TEMPLATE_COLUMNS",
     "block_table",
     "director_map",
     "input_files",
@@ -27,6 +29,7 @@ __all__ = [
     "write_director_map",
     "write_index",
     "write_plan",
+    "write_results_templates",
     "write_route_gpx",
     "write_route_pages",
     "write_route_pdf",

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import schema
 from ._table import CSV_COLUMNS, CSV_ENCODING, block_table, safe_name, walk_list_table
+from ._templates import write_results_templates
 
 if TYPE_CHECKING:
     from ..pipeline import Plan
@@ -41,7 +42,10 @@ def write_walk_lists(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, list[Path]]:
     """
-    Write the walk lists: a CSV per turf and ``all.csv``, a PDF and a GPX per route.
+    Write the walk lists, a PDF and a GPX per route, and results templates.
+
+    The lists are a CSV per turf and ``all.csv``; unless redacted, every route also
+    gets a paper results template ``results/<route>.csv``.
 
     Parameters
     ----------
@@ -55,8 +59,8 @@ def write_walk_lists(
     Returns
     -------
     files
-        ``{"csv": [...], "pdf": [...], "gpx": [...]}``, ``all.csv`` last among the
-        CSVs.
+        ``{"csv": [...], "pdf": [...], "gpx": [...], "results": [...]}``,
+        ``all.csv`` last among the CSVs (no ``results`` when redacted).
     """
     from . import _gpx as gpx
     from . import _pdf as pdf  # heavy: fpdf2, matplotlib, segno
@@ -95,6 +99,8 @@ def write_walk_lists(
         )
         if progress is not None:
             progress(i + 1, len(route_ids))
+    if not redact:  # templates carry names: not with a redacted run
+        files["results"] = write_results_templates(plan, table, out_dir)
     if route_ids and not plan.config.output.page_base_url:
         logger.info(
             "QR codes on the walk lists hold the relative path routes/<route>.html; "
