@@ -123,6 +123,10 @@ def _logit(p: FloatArray) -> FloatArray:
     return np.asarray(np.log(clipped / (1 - clipped)))
 
 
+def _expit(x: FloatArray) -> FloatArray:
+    return np.asarray(1 / (1 + np.exp(-np.clip(x, -30.0, 30.0))))
+
+
 def _value_key(values: FloatArray) -> npt.NDArray[np.int64]:
     return np.asarray(np.round(np.nan_to_num(values, nan=-1.0) * 1e4), dtype=np.int64)
 
@@ -252,7 +256,7 @@ def calibrated(
                 p = _apply_rates(calibration.baseline_rates[name], p)
             elif name in calibration.platt:
                 a, b = calibration.platt[name]
-                p = 1 / (1 + np.exp(-(a * _logit(p) + b)))
+                p = _expit(a * _logit(p) + b)
             elif name in calibration.isotonic:
                 p = np.asarray(calibration.isotonic[name].predict(p), dtype=float)
         p = np.nan_to_num(p, nan=0.0)
