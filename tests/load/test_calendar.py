@@ -46,12 +46,15 @@ def test_general_day_and_primary_tables() -> None:
     assert load.general_day(2022) == dt.date(2022, 11, 8)
     assert load.general_day(2015) == dt.date(2015, 11, 3)
     ohio = load.primary_dates("OH", 2018)
-    assert ohio is not None and dt.date(2018, 5, 8) in ohio[SP]
+    assert ohio is not None
+    assert dt.date(2018, 5, 8) in ohio[SP]
     later = load.primary_dates("oh", 2030)  # the rule: Tuesday after 1st Monday in May
-    assert later is not None and later[SP] == {dt.date(2030, 5, 7)}
+    assert later is not None
+    assert later[SP] == {dt.date(2030, 5, 7)}
     assert load.primary_dates("OH", 2032) == {PP: frozenset({dt.date(2032, 3, 16)})}
     pa = load.primary_dates("PA", 2026)  # third Tuesday in May
-    assert pa is not None and pa[SP] == {dt.date(2026, 5, 19)}
+    assert pa is not None
+    assert pa[SP] == {dt.date(2026, 5, 19)}
     assert load.primary_dates("MA", 2031) is None  # outside the listed years
     assert load.primary_dates("GA", 2018) is None  # not in the table
 
@@ -185,7 +188,8 @@ def test_load_report_shows_the_typed_calendar(tmp_path: Path) -> None:
     assert by_date["2018-11-06_state_election"]["coverage"] == 1.0
     assert 0.4 < float(by_date["2018-11-06_state_election"]["turnout"]) < 0.8
     (empty,) = [r for r in rows if r["date"] == "2016-09-13"]  # nobody voted
-    assert empty["votes"] == 0 and empty["type"] == SPECIAL
+    assert empty["votes"] == 0
+    assert empty["type"] == SPECIAL
     assert len(rows) == 6
     assert [r["date"] for r in rows] == sorted(r["date"] for r in rows)
 

@@ -94,7 +94,8 @@ def test_ohio_calendar_is_typed_by_date_and_coverage(ohio: dict[str, Any]) -> No
     for date, etype in expected.items():
         assert _row(rows, date)["type"] == etype, date
     general = _row(rows, "2018-11-06")
-    assert general["typed_by"] == "date" and general["coverage"] > 0.95
+    assert general["typed_by"] == "date"
+    assert general["coverage"] > 0.95
     # GENERAL-11/06/2007 and PRIMARY-11/06/2007: two elections, nothing rejected
     same_day = [r for r in rows if r["date"] == "2007-11-06"]
     assert len(same_day) == 2
