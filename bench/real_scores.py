@@ -16,7 +16,7 @@ best naive baseline's (share / count of the last four elections of the same type
 voted in the last one); the baselines' Brier (calibrated the same way) is printed
 above for comparison. Exits 0 with a message when the data folder is absent.
 
-Run: ``.venv/bin/python bench/real_scores.py [--sample N] [--seed 0]``
+Run: ``.venv/bin/python bench/real_scores.py [--sample N] [--score train_pool=4]``
 (minutes on a 2-core machine; ``--sample`` scores a random subset of voters).
 """
 
@@ -110,11 +110,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=0, help="voters (0 = all)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--score",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a [score] setting to try, e.g. train_pool=4 (repeatable)",
+    )
     args = parser.parse_args()
     if not (DATA / FILE).is_file():
         print(f"real_scores: {DATA} not found; nothing to measure.")
         return 0
-    config = ohio_config()
+    settings: dict[str, Any] = {}
+    for item in args.score:
+        key, _, value = item.partition("=")
+        settings[key] = int(value) if value.isdigit() else value
+    config = ohio_config(**settings)
     t0 = time.perf_counter()
     loaded = load_voter_file(config)
     voters, history = loaded.voters, loaded.history

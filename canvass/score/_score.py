@@ -1,13 +1,16 @@
 """Scoring stage: the election calendar and turnout propensity of every voter.
 
-:func:`election_calendar` types every election in the history (with overrides from
-``[elections]`` in the config) and flags the gubernatorial ones. :func:`score_voters`
-gives every voter P(vote) in the next state primary and the next gubernatorial
-state election (dates in ``[score]``), with all three scores side by side
-(``rules``, ``segment``, fitted ``logistic``/``gbm``; see
-:mod:`canvass.score._propensity`),
-labels new registrants, writes a short history summary for walk lists and runs the
-hold-out backtest (:mod:`canvass.score._backtest`).
+:func:`election_calendar` types every election in the history by its date, the
+file's label and the precincts that voted in it (with overrides from ``[elections]``)
+and flags the gubernatorial ones. :func:`score_voters` gives every voter P(vote) in
+the next state primary and the next gubernatorial state election (dates in
+``[score]``), with all scores side by side (``rules``, ``segment``, fitted
+``logistic``/``gbm``; see :mod:`canvass.score._propensity`), each recalibrated on the
+latest training election and set to the expected level
+(:mod:`canvass.score._calibrate`); ``p_<type>`` is the score the inner check chose,
+or the naive baseline that beat it. It labels new registrants, writes a short
+history summary for walk lists and runs the hold-out backtest
+(:mod:`canvass.score._backtest`).
 """
 
 from __future__ import annotations
@@ -63,7 +66,8 @@ class ScoreResult:
     ----------
     voters
         Copy of the input with ``p_state_primary`` and ``p_state_election`` (the
-        score chosen by ``score.method``), one ``p_<type>_<score>`` column per score,
+        score chosen by ``score.method``, or the naive baseline that beat it), one
+        recalibrated ``p_<type>_<score>`` column per score,
         ``is_new_registrant`` and ``history`` (summary string for walk lists).
     backtest
         Hold-out metrics (see :func:`canvass.score.run_backtest`); empty when
