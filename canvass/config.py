@@ -172,6 +172,7 @@ _MAPPED_KEYS = (
     "city", "state", "zip5", "party", "status", "birth_date", "birth_year", "age",
     "registration_date", "ward", "precinct", "precinct_code",
     "street_pre_direction", "street_post_direction", "status_reason", "vote_history",
+    "household_id",
 )  # fmt: skip
 #: Wide cells and long ``voted`` codes that mean "voted" (no party ballot named).
 VOTED_MARKS = (
@@ -220,7 +221,9 @@ class MappingParams:
         ``street_pre_direction``/``street_post_direction`` (New York's "E" in
         "52 E MAIN ST", "SW" in "1200 PECAN BLVD SW") are joined into the street
         name; ``status_reason`` is kept for the moved/deceased suppressions;
-        ``vote_history`` is the one-cell history column of ``history = "cell"``.
+        ``vote_history`` is the one-cell history column of ``history = "cell"``;
+        ``household_id`` is a household key (voters at one address share it),
+        used to group households in scoring when the file has one.
     status_values
         File status codes -> canonical (``A``/``I``), e.g. ``CONFIRMATION = "I"``.
     history

@@ -107,8 +107,12 @@ class ScoreParams:
     Parameters
     ----------
     method
-        Score used for targeting: ``gbm`` (gradient boosting), ``logistic``,
-        ``segment`` (observed turnout of the voter's history segment) or ``rules``.
+        Score used for targeting: ``auto`` (per election type, the score that ranked
+        the latest training election best when fitted on the ones before it),
+        ``gbm`` (gradient boosting), ``logistic``, ``segment`` (observed turnout of
+        the voter's history segment) or ``rules``. Whichever it is, a naive baseline
+        that beats it (in that inner check, or on the backtest's held-out
+        election) replaces it, with a warning in the run summary.
     window
         Number of past elections of the same type used as features (k).
     backtest
@@ -132,10 +136,22 @@ class ScoreParams:
         Optional turnout you expect in the target election, by type (for example
         ``{state_primary = 0.28}``): every score is shifted on the log-odds scale so
         that its mean over the eligible voters equals it (ranking unchanged). Empty
-        = the level learned from the training elections.
+        = the mean turnout of the training elections of that type.
+    calibrate
+        How the probabilities are recalibrated on the latest training election
+        before the level is set: ``platt`` (logistic on the log-odds; keeps the
+        ranking), ``isotonic`` or ``none``.
+    train_pool
+        Also fit on the presidential counterpart (presidential primaries for a state
+        primary, presidential elections for a state election): the latest
+        `train_pool` elections of both kinds together (0 = only the type itself).
+    min_precinct_coverage
+        An election typed statewide by its date and label is typed special when
+        voters of fewer than this share as many precincts voted in it as in the
+        best-covered election of the file.
     """
 
-    method: Literal["gbm", "logistic", "segment", "rules"] = "gbm"
+    method: Literal["auto", "gbm", "logistic", "segment", "rules"] = "auto"
     window: int = 4
     backtest: bool = True
     next_state_primary: str = "2026-09-01"
@@ -145,8 +161,26 @@ class ScoreParams:
     max_train_rows: int = 200_000
     shrink: float = 20.0
     expected_turnout: dict[str, float] = field(default_factory=dict)
+    calibrate: Literal["platt", "isotonic", "none"] = "platt"
+    train_pool: int = 0
+    min_precinct_coverage: float = 0.5
 
     def __post_init__(self) -> None:
+        if self.calibrate not in ("platt", "isotonic", "none"):
+            msg = (
+                "`score.calibrate` must be platt, isotonic or none, "
+                f"got {self.calibrate!r}."
+            )
+            raise ConfigError(msg)
+        if self.train_pool < 0:
+            msg = f"`score.train_pool` must be 0 or more, got {self.train_pool}."
+            raise ConfigError(msg)
+        if not 0.0 <= self.min_precinct_coverage <= 1.0:
+            msg = (
+                "`score.min_precinct_coverage` must be between 0 and 1, "
+                f"got {self.min_precinct_coverage}."
+            )
+            raise ConfigError(msg)
         for key, value in self.expected_turnout.items():
             if key not in ("state_primary", "state_election"):
                 msg = (

@@ -92,8 +92,10 @@ class Plan:
         -------
         summary
             Counts of voters, targets, doors, turfs, volunteers and routed doors, the
-            left-out doors with their reasons, the backtest AUCs, and ``warnings``
-            (plain sentences, e.g. "No vote history loaded: ...") when there are any.
+            left-out doors with their reasons, the backtest AUCs, the score each
+            target election's P(vote) uses, the typed election calendar
+            (``elections``), and ``warnings`` (plain sentences, e.g. "No vote history
+            loaded: ..." or a naive baseline replacing a score) when there are any.
         """
         target_doors = self.target_doors
         left = [
@@ -105,7 +107,11 @@ class Plan:
             }
             for r in self.left_out.to_dict("records")
         ]
-        warnings = [str(w) for w in self.reports.get("load", {}).get("warnings", [])]
+        warnings = [
+            str(w)
+            for stage in ("load", "score")
+            for w in self.reports.get(stage, {}).get("warnings", [])
+        ]
         return {
             **({"warnings": warnings} if warnings else {}),
             "run_name": self.config.run_name,
@@ -123,6 +129,12 @@ class Plan:
             "expected_extra_votes": round(float(self.routes_value()), 3),
             "walk_km": round(float(self.routes[schema.WALK_M].sum()) / 1000, 2),
             "backtest": self.backtest.get("auc", {}),
+            "score_used": self.reports.get("score", {}).get("score_used", {}),
+            "elections": (
+                load.calendar_rows(self.elections)
+                if "typed_by" in self.elections.columns
+                else []
+            ),
             "reports": self.reports,
         }
 
@@ -250,7 +262,7 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
     where = locate(config, progress=step)
     precincts, loaded, G, geo = where.precincts, where.loaded, where.G, where.geo
     step("score", 3)
-    elections = score.election_calendar(loaded.history, config)
+    elections = score.election_calendar(loaded.history, config, loaded.voters)
     scored = score.score_voters(geo.voters, loaded.history, elections, config)
     step("target", 4)
     targeted = target.select_targets(scored.voters, loaded.history, elections, config)
@@ -298,6 +310,7 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
         backtest=scored.backtest,
         reports={
             "load": loaded.report,
+            "score": scored.report,
             "geocode": geo.report,
             "network": snapped.report,
             "turf": cut.report,

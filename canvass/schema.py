@@ -108,6 +108,9 @@ WARD: Final = "ward"
 PRECINCT: Final = "precinct"
 SOURCE: Final = "source"
 LINE: Final = "line"
+#: Optional household key of the file (Ohio's de-identified HOUSEHOLD_ID, VAN's
+#: HouseholdID): voters sharing it live at one address; scoring groups them.
+HOUSEHOLD_ID: Final = "household_id"
 VOTER_COLUMNS: Final = (
     LAST_NAME,
     FIRST_NAME,

@@ -17,6 +17,14 @@ from ._archive import (
     split_member,
     text_size,
 )
+from ._calendar import (
+    PRIMARY_CALENDAR,
+    PrimaryCalendar,
+    calendar_rows,
+    general_day,
+    primary_dates,
+    typed_calendar,
+)
 from ._table import read_table
 from ._voters import (
     LoadResult,
@@ -31,20 +39,26 @@ from ._voters import (
 )
 
 __all__ = [
+    "PRIMARY_CALENDAR",
     "LoadResult",
+    "PrimaryCalendar",
     "archive_members",
+    "calendar_rows",
     "classify_election",
     "compression",
     "expand_input",
+    "general_day",
     "input_exists",
     "load_voter_file",
     "local_crs",
     "match_precincts",
     "normalise_precinct_code",
     "precinct_code",
+    "primary_dates",
     "read_precincts",
     "read_table",
     "split_member",
     "text_size",
+    "typed_calendar",
     "write_load_outputs",
 ]

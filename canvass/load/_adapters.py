@@ -78,6 +78,8 @@ class Parsed:
     rejects: list[pd.DataFrame] = field(default_factory=list)
     files: list[dict[str, object]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: (date text, election type text) of wide history columns nobody voted in
+    empty_elections: list[tuple[str, str]] = field(default_factory=list)
 
     @contextmanager
     def problem(self) -> Iterator[None]:
@@ -526,6 +528,7 @@ _VAN = {
     schema.REGISTRATION_DATE: ("DateReg", "RegistrationDate"),
     schema.WARD: ("Ward", "WardName"),
     schema.PRECINCT: ("Precinct", "PrecinctName"),
+    schema.HOUSEHOLD_ID: ("HouseholdID", "Household ID", "HHID"),
 }
 
 

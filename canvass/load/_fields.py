@@ -20,13 +20,17 @@ The file's election-type text is upper-cased and matched in this order:
    outside Massachusetts a bare primary held before July of a presidential year is the
    combined presidential primary (North Carolina, Ohio) -> ``presidential_primary``,
    and a primary without ``STATE`` in an odd year is local -> ``municipal`` (except
-   Virginia and New Jersey);
+   the odd-year governor states VA, NJ, KY, MS, LA);
 5. ``STATE ELECTION`` / ``GENERAL`` / ``GEN`` -> ``presidential_election`` in years
    divisible by 4, ``state_election`` in other even years (gubernatorial in
    Massachusetts: 2014, 2018, 2022), ``municipal`` in odd years (``state_election``
-   for Virginia and New Jersey, which elect governors in odd years);
+   for VA, NJ, KY, MS and LA, which elect governors in odd years);
 6. anything else is unknown: the load stage rejects those history rows with
    ``unknown election code 'X'`` and counts them.
+
+This is the *file's* type of each election; the election calendar then retypes
+every election by its date and by which precincts voted in it
+(:mod:`canvass.load._calendar`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ __all__ = [
     "birth_year_from_age",
     "classify_election",
     "classify_many",
+    "label_kind",
     "normalise_status",
     "normalise_zip",
     "parse_dates",
@@ -226,7 +231,7 @@ _MUNICIPAL = re.compile(
 )
 _PRIMARY = re.compile(r"\b(PRIMARY|PRI|RUN|RUNOFF|PRIMARIES)\b")
 _GENERAL = re.compile(r"\b(STATE ELECTION|GENERAL|GEN|STATE|ELECTION)\b")
-_ODD_YEAR_GOVERNOR = frozenset({"VA", "NJ"})
+_ODD_YEAR_GOVERNOR = frozenset({"VA", "NJ", "KY", "MS", "LA"})
 
 
 def _classify(raw: str, date: dt.date, state: str) -> str | None:
@@ -264,6 +269,31 @@ def _classify(raw: str, date: dt.date, state: str) -> str | None:
     else:
         result = None
     return result
+
+
+def label_kind(raw: str) -> str:
+    """
+    Return the kind of word an election label uses.
+
+    One of ``special``, ``presidential_primary``, ``municipal``, ``primary``,
+    ``general`` or ``other``.
+
+    Two elections on one date whose labels are of different kinds (Ohio's
+    ``GENERAL-11/06/2007`` and ``PRIMARY-11/06/2007``) are different elections.
+    """
+    text = re.sub(r"[^A-Z0-9 ]+", " ", raw.upper())
+    text = " ".join(re.sub(r"\b\d[\d ]*\b", " ", text).split())
+    if "SPECIAL" in text or re.search(r"\b(RECALL|REFERENDUM)\b", text):
+        return "special"
+    if text == "PPP" or re.search(r"PRESIDENTIAL (PRIMARY|PREFERENCE)", text):
+        return "presidential_primary"
+    if _MUNICIPAL.search(text) or "TOWN MEETING" in text:
+        return "municipal"
+    if _PRIMARY.search(text):
+        return "primary"
+    if _GENERAL.search(text) or "PRESIDENTIAL" in text:
+        return "general"
+    return "other"
 
 
 def classify_election(raw_type: str, date: dt.date, *, state: str = "MA") -> str:

@@ -181,6 +181,8 @@ def _wide(
         ).items():
             unknown_marks[mark] = unknown_marks.get(mark, 0) + n
         vote = voted | party
+        if not vote.any():
+            parsed.empty_elections.append((m.group("date"), kind))
         parts.append(
             pd.DataFrame(
                 {

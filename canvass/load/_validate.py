@@ -26,6 +26,7 @@ from ._fields import (
     as_int_year,
     birth_year_from_age,
     classify_many,
+    label_kind,
     normalise_status,
     normalise_zip,
     parse_dates,
@@ -46,7 +47,7 @@ __all__ = [
 REJECT_COLUMNS = ("file", "line", "reason")
 HISTORY_OUT = (*schema.HISTORY_COLUMNS, schema.PARTY_VOTED)
 #: Optional voter columns kept when a layout has them (read by later stages).
-OPTIONAL_VOTER_COLUMNS = ("status_reason",)
+OPTIONAL_VOTER_COLUMNS = ("status_reason", schema.HOUSEHOLD_ID)
 _EXAMPLES = 20
 
 
@@ -270,6 +271,44 @@ def _voter_row_rejected(
     return out != "", out
 
 
+def election_ids(
+    when: np.ndarray, kinds: np.ndarray, label_kinds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """
+    One id per distinct election: ``YYYY-MM-DD_type``.
+
+    Elections on one date whose labels are of different kinds (``GENERAL`` and
+    ``PRIMARY``) stay distinct even when they get the same type: the one with the
+    most votes keeps the plain id, the others get ``_primary``, ``_general``...
+
+    Returns
+    -------
+    codes, ids
+        Integer election code and id string per row.
+    """
+    d_codes, d_uniq = pd.factorize(when)
+    t_codes, t_uniq = pd.factorize(kinds)
+    k_codes, k_uniq = pd.factorize(label_kinds)
+    n_t, n_k = max(len(t_uniq), 1), max(len(k_uniq), 1)
+    key = (d_codes.astype(np.int64) * n_t + t_codes) * n_k + k_codes
+    e_codes, e_uniq = pd.factorize(key)
+    counts = np.bincount(e_codes, minlength=len(e_uniq))
+    best: dict[int, tuple[int, int]] = {}  # (date, type) -> (votes, election code)
+    for code, k in enumerate(np.asarray(e_uniq).tolist()):
+        dt_key = k // n_k
+        if dt_key not in best or counts[code] > best[dt_key][0]:
+            best[dt_key] = (int(counts[code]), code)
+    ids = []
+    for code, k in enumerate(np.asarray(e_uniq).tolist()):
+        dt_key = k // n_k
+        base = f"{pd.Timestamp(d_uniq[dt_key // n_t]):%Y-%m-%d}_{t_uniq[dt_key % n_t]}"
+        ids.append(base if best[dt_key][1] == code else f"{base}_{k_uniq[k % n_k]}")
+    election_id = (
+        np.asarray(ids, dtype=object)[e_codes] if ids else np.array([], object)
+    )
+    return e_codes, election_id
+
+
 def check_history(
     parsed: Parsed,
     config: PlanConfig,
@@ -334,23 +373,16 @@ def check_history(
             "codes": {str(k): int(n) for k, n in counts.items()},
         }
     keep = ~bad.to_numpy()
+    k_codes, k_uniq = pd.factorize(h[ELECTION_TYPE_RAW].astype(str))
+    kind_of = np.asarray([label_kind(str(u)) for u in k_uniq] or [""], dtype=object)
+    label_kinds = kind_of[np.maximum(k_codes, 0)][keep]
     lean = [schema.VOTER_ID, schema.PARTY_VOTED, schema.SOURCE, schema.LINE]
     if schema.CITY in h.columns:
         lean.append(schema.CITY)
     h = h.loc[keep, lean]  # the raw text columns are released here
     vcode, when = vcode[keep], date[keep].to_numpy()
     kinds = types[keep].to_numpy(dtype=object)
-    # election ids from (date, type) codes: one string per distinct election
-    d_codes, d_uniq = pd.factorize(when)
-    t_codes, t_uniq = pd.factorize(kinds)
-    e_codes, e_uniq = pd.factorize(d_codes.astype(np.int64) * len(t_uniq) + t_codes)
-    ids = [
-        f"{pd.Timestamp(d_uniq[k // len(t_uniq)]):%Y-%m-%d}_{t_uniq[k % len(t_uniq)]}"
-        for k in np.asarray(e_uniq).tolist()
-    ]
-    election_id = (
-        np.asarray(ids, dtype=object)[e_codes] if ids else np.array([], object)
-    )
+    e_codes, election_id = election_ids(when, kinds, label_kinds)
     dup = pd.DataFrame({"v": vcode, "e": e_codes}).duplicated().to_numpy()
     if dup.any():
         dup_ids = pd.Series(election_id, index=h.index, dtype=str)

@@ -44,7 +44,8 @@ from ..config import PlanConfig
 from ..errors import DataQualityWarning, InputError
 from ._adapters import Parsed, read_ma, read_nc, read_van
 from ._archive import expand_input
-from ._fields import classify_election
+from ._calendar import calendar_rows, typed_calendar
+from ._fields import classify_election, classify_many, label_kind, parse_dates
 from ._precincts import (
     local_crs,
     match_precincts,
@@ -85,7 +86,9 @@ class LoadResult:
     rejects
         ``file``, ``line``, ``reason``: one row per unusable input row.
     report
-        PII-free counts: per-file rows in/loaded/rejected, flags, elections.
+        PII-free counts: per-file rows in/loaded/rejected, flags, elections, and
+        ``calendar``: the typed election calendar (date, the file's type, the type
+        given, by which rule, votes, turnout and precinct coverage per election).
     """
 
     voters: pd.DataFrame
@@ -186,7 +189,42 @@ def _finish(parsed: Parsed, config: PlanConfig, *, fmt: str, state: str) -> Load
         voters[schema.CITY] = city
     rej = rejects.frame()
     report = _report(parsed, voters, history.table, rej, flags, fmt=fmt, state=state)
+    calendar = typed_calendar(
+        history.table,
+        voters,
+        state=state,
+        overrides=config.elections,
+        min_coverage=config.score.min_precinct_coverage,
+        empty=_empty_elections(parsed, config, state, history.table),
+        warn=False,
+    )
+    report["calendar"] = calendar_rows(calendar)
     return LoadResult(voters=voters, history=history.table, rejects=rej, report=report)
+
+
+def _empty_elections(
+    parsed: Parsed, config: PlanConfig, state: str, history: pd.DataFrame
+) -> list[tuple[str, pd.Timestamp, str]]:
+    """Wide history columns nobody voted in, as (id, date, file type)."""
+    if not parsed.empty_elections:
+        return []
+    texts = pd.Series([d for d, _ in parsed.empty_elections], dtype=str)
+    raw = pd.Series([t for _, t in parsed.empty_elections], dtype=str)
+    dates, _ = parse_dates(texts, fmt=config.mapping.date_format)
+    types = classify_many(
+        raw, dates, state=state, overrides=config.mapping.election_types
+    )
+    known = set(history[schema.ELECTION_ID].astype(str))
+    out: list[tuple[str, pd.Timestamp, str]] = []
+    for date, etype, text in zip(dates, types, raw, strict=True):
+        if pd.isna(date) or not etype:
+            continue
+        eid = f"{pd.Timestamp(date):%Y-%m-%d}_{etype}"
+        if eid in known:
+            eid = f"{eid}_{label_kind(text)}"
+        known.add(eid)
+        out.append((eid, pd.Timestamp(date), str(etype)))
+    return out
 
 
 def _report(

@@ -7,31 +7,37 @@ election of each type held out.
 
 from __future__ import annotations
 
-from ._backtest import BASELINES, format_backtest, run_backtest, write_backtest_report
+from ._backtest import (
+    BASELINES,
+    format_backtest,
+    format_calendar,
+    run_backtest,
+    write_backtest_report,
+)
+from ._calibrate import Calibration, baselines, calibrated, shift_to_level
 from ._features import VoteMatrix, build_matrix, door_keys
 from ._propensity import SCORE_NAMES, FittedScores, fit
-from ._score import (
-    HISTORY,
-    ScoreResult,
-    election_calendar,
-    score_voters,
-    shift_to_level,
-)
+from ._score import HISTORY, ScoreResult, election_calendar, score_voters, state_of
 
 __all__ = [
     "BASELINES",
     "HISTORY",
     "SCORE_NAMES",
+    "Calibration",
     "FittedScores",
     "ScoreResult",
     "VoteMatrix",
+    "baselines",
     "build_matrix",
+    "calibrated",
     "door_keys",
     "election_calendar",
     "fit",
     "format_backtest",
+    "format_calendar",
     "run_backtest",
     "score_voters",
     "shift_to_level",
+    "state_of",
     "write_backtest_report",
 ]

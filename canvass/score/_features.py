@@ -28,8 +28,10 @@ import pandas as pd
 from .. import schema
 
 __all__ = [
+    "REGULAR",
     "TYPE_CODES",
     "VoteMatrix",
+    "area_keys",
     "build_matrix",
     "door_keys",
     "features_as_of",
@@ -170,6 +172,28 @@ def _age_reference(dates: npt.NDArray[np.datetime64], types: list[str]) -> list[
     return ref
 
 
+def _registered_by_behaviour(
+    registered: npt.NDArray[np.datetime64],
+    voted: BoolArray,
+    dates: npt.NDArray[np.datetime64],
+) -> npt.NDArray[np.datetime64]:
+    """
+    Move the registration date back to the first recorded vote when earlier.
+
+    Files reset the registration date when a voter re-registers or moves (a quarter
+    of Ohio's voters have votes before it): a recorded vote means the voter was
+    registered then. A blank date stays blank (eligible for everything).
+    """
+    if not voted.shape[1]:
+        return registered
+    any_vote = voted.any(axis=1)
+    first = dates[np.argmax(voted, axis=1)]
+    earlier = any_vote & ~np.isnat(registered) & (first < registered)
+    out = registered.copy()
+    out[earlier] = first[earlier]
+    return out
+
+
 def build_matrix(
     voters: pd.DataFrame, history: pd.DataFrame, elections: pd.DataFrame
 ) -> VoteMatrix:
@@ -223,6 +247,7 @@ def build_matrix(
         if schema.REGISTRATION_DATE in voters
         else np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     )
+    registered = _registered_by_behaviour(registered, voted, dates)
     adult = _adult_on(voters)
     ref = _age_reference(dates, types)
     eligible = np.zeros((n, m), dtype=bool)
@@ -249,12 +274,21 @@ def build_matrix(
 
 def door_keys(voters: pd.DataFrame) -> npt.NDArray[np.int64]:
     """
-    Integer household key per voter: ``door_id`` or the building address.
+    Return an integer household key per voter.
 
-    Voters with no door and no address get a key of their own.
+    The file's ``household_id``, else ``door_id``, else the building address.
+
+    Voters with no key get a key of their own.
     """
     key: pd.Series | None = None
-    if schema.DOOR_ID in voters:
+    hh = (
+        voters[schema.HOUSEHOLD_ID].astype("string").str.strip()
+        if schema.HOUSEHOLD_ID in voters
+        else None
+    )
+    if hh is not None and hh.fillna("").ne("").any():
+        key = hh.mask(hh.eq(""))
+    elif schema.DOOR_ID in voters:
         key = voters[schema.DOOR_ID].astype("string")
     else:
         parts: list[pd.Series] = [
@@ -302,6 +336,38 @@ def window(
     return voted, elig, cols
 
 
+#: Regular (non-special) election types: the sequence features read these.
+REGULAR: Final = (
+    schema.STATE_PRIMARY,
+    schema.STATE_ELECTION,
+    schema.PRESIDENTIAL_PRIMARY,
+    schema.PRESIDENTIAL_ELECTION,
+    schema.MUNICIPAL,
+)
+#: Number of latest regular elections read one by one (``seq1`` = latest).
+SEQUENCE: Final = 8
+_SLOTS_SPECIAL: Final = 2
+
+
+def _slot(mx: VoteMatrix, j: int) -> FloatArray:
+    """1 voted, 0 eligible and did not vote, NaN not eligible."""
+    return np.where(mx.eligible[:, j], mx.voted[:, j].astype(float), np.nan)
+
+
+def area_keys(voters: pd.DataFrame) -> npt.NDArray[np.int64] | None:
+    """Integer precinct key per voter (None when the file has no precincts)."""
+    if schema.PRECINCT_ID not in voters:
+        return None
+    vals = voters[schema.PRECINCT_ID].astype("string").fillna("").str.strip()
+    if not vals.ne("").any():
+        return None
+    codes, _ = pd.factorize(vals.mask(vals.eq("")))
+    codes = codes.astype(np.int64)
+    missing = codes < 0
+    codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
+    return codes
+
+
 def features_as_of(
     mx: VoteMatrix,
     voters: pd.DataFrame,
@@ -311,6 +377,9 @@ def features_as_of(
     k: int,
     windows: Mapping[str, int] | None = None,
     n_all: int | None = None,
+    *,
+    current: bool = True,
+    areas: npt.NDArray[np.int64] | None = None,
 ) -> pd.DataFrame:
     """
     Model features of every voter as of just before `when`.
@@ -332,9 +401,18 @@ def features_as_of(
     windows
         Per election type, a smaller window than `k` (so that features built at
         different dates have the same scale: a model fitted when only two state
-        elections had happened sees at most two when it scores).
+        elections had happened sees at most two when it scores); key ``regular``
+        caps the sequence of the latest regular elections.
     n_all
         Count participation over the last `n_all` elections only (all by default).
+    current
+        Use the file's party and status. They describe the voter *today*: right for
+        scoring an upcoming election, a leak when scoring a past one (the
+        backtest), where the party comes only from the primary ballots before
+        `when`.
+    areas
+        Precinct keys (:func:`area_keys`) for the precinct's turnout in the last
+        election of the type; None = no precinct feature.
 
     Returns
     -------
@@ -342,6 +420,7 @@ def features_as_of(
         Numeric float32 columns (NaN where unknown), indexed like `voters`.
     """
     out: dict[str, FloatArray] = {}
+    n = len(voters)
     for etype in TYPE_CODES:
         k_type = k if windows is None else min(k, windows.get(etype, k))
         voted, elig, cols = window(mx, when, etype, k_type)
@@ -357,7 +436,14 @@ def features_as_of(
         if cols:
             out[f"{tag}_last_voted"] = mx.voted[:, cols[-1]].astype(float)
             out[f"{tag}_last_eligible"] = mx.eligible[:, cols[-1]].astype(float)
+        slots = min(k_type, _SLOTS_SPECIAL) if etype == schema.SPECIAL else k_type
+        for i, j in enumerate(cols[::-1][:slots]):
+            out[f"{tag}{i + 1}"] = _slot(mx, j)
     before = mx.columns_before(when)
+    regular = mx.columns_before(when, REGULAR)
+    n_seq = SEQUENCE if windows is None else min(SEQUENCE, windows.get("regular", 0))
+    for i, j in enumerate(regular[::-1][:n_seq]):
+        out[f"seq{i + 1}"] = _slot(mx, j)
     recent = before[-n_all:] if n_all else before
     out["all_voted"] = mx.voted[:, recent].sum(axis=1).astype(float)
     out["all_eligible"] = mx.eligible[:, recent].sum(axis=1).astype(float)
@@ -366,31 +452,40 @@ def features_as_of(
     last_vote = np.where(v_all, years[None, :], np.inf).min(axis=1, initial=np.inf)
     out["never_voted"] = (~np.isfinite(last_vote)).astype(float)
     out["years_since_vote"] = np.minimum(last_vote, _NEVER_YEARS)
-    # party ballot of the latest primary voted in
-    last_ballot = np.zeros(len(voters), dtype=np.int8)
+    # party ballot of the latest primary voted in (history before `when` only)
+    last_ballot = np.zeros(n, dtype=np.int8)
     for j in before:
         got = mx.ballot[:, j] > 0
         last_ballot[got] = mx.ballot[got, j]
     out["ballot_D"] = np.asarray(last_ballot == 1, dtype=np.float64)
     out["ballot_R"] = np.asarray(last_ballot == 2, dtype=np.float64)
-    party = _column(voters, schema.PARTY).str.upper()
-    for code in _PARTY_GROUPS:
-        out[f"party_{code}"] = np.asarray(party.eq(code), dtype=np.float64)
-    status = _column(voters, schema.STATUS).str.upper()
-    out["active"] = np.asarray(status.ne(schema.INACTIVE), dtype=np.float64)
+    out["ballot_other"] = np.asarray(last_ballot == 3, dtype=np.float64)
+    if current:
+        party = _column(voters, schema.PARTY).str.upper()
+        for code in _PARTY_GROUPS:
+            out[f"party_{code}"] = np.asarray(party.eq(code), dtype=np.float64)
+        status = _column(voters, schema.STATUS).str.upper()
+        out["active"] = np.asarray(status.ne(schema.INACTIVE), dtype=np.float64)
     age = 18.0 + (when - mx.adult).astype(float) / 365.25
     out["age"] = np.where(np.isnat(mx.adult), np.nan, age)
     reg = (when - mx.registered).astype(float) / 365.25
     out["years_registered"] = np.where(np.isnat(mx.registered), np.nan, reg)
-    # turnout of the others at the same door, same type and overall
+    # turnout of the others at the same door (and precinct), same type and overall
     k_target = k if windows is None else min(k, windows.get(target_type, k))
-    t_voted, t_elig, _ = window(mx, when, target_type, k_target)
+    t_voted, t_elig, t_cols = window(mx, when, target_type, k_target)
     out["door_same_type"] = _loo_rate(keys, t_voted, t_elig)
     out["door_all"] = _loo_rate(keys, out["all_voted"], out["all_eligible"])
-    ones = np.ones(len(voters))
+    ones = np.ones(n)
     out["door_others"] = np.asarray(
         np.bincount(keys, weights=ones)[keys] - 1, dtype=np.float64
     )
+    if t_cols:
+        last_v = mx.voted[:, t_cols[-1]].astype(float)
+        last_e = mx.eligible[:, t_cols[-1]].astype(float)
+        out["door_same_last"] = _loo_rate(keys, last_v, last_e)
+        if areas is not None:
+            out["precinct_same_last"] = _loo_rate(areas, last_v, last_e)
+            out["precinct_same_type"] = _loo_rate(areas, t_voted, t_elig)
     # float32 halves the memory of the largest table the scores build
     return pd.DataFrame(out, index=voters.index).astype(np.float32)
 

@@ -24,6 +24,7 @@ score column, never a score from a history they do not have.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass
@@ -42,16 +43,19 @@ from threadpoolctl import threadpool_limits
 from .. import schema
 from ..config import ScoreParams
 from ..errors import DataQualityWarning
+from ._calibrate import Calibration, baselines, inner_check
 from ._features import (
     AGE_GROUPS,
+    REGULAR,
     TYPE_CODES,
     VoteMatrix,
     age_group,
+    area_keys,
     features_as_of,
     window,
 )
 
-__all__ = ["SCORE_NAMES", "FittedScores", "fit", "predict"]
+__all__ = ["SCORE_NAMES", "FittedScores", "fit", "pool_columns", "predict"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +74,13 @@ FAMILY: Final = {
     schema.STATE_PRIMARY: (schema.STATE_PRIMARY,),
     schema.STATE_ELECTION: (schema.STATE_ELECTION, schema.PRESIDENTIAL_ELECTION),
 }
+#: The presidential counterpart of each target type (pooled training).
+PRESIDENTIAL: Final = {
+    schema.STATE_PRIMARY: (schema.PRESIDENTIAL_PRIMARY,),
+    schema.STATE_ELECTION: (schema.PRESIDENTIAL_ELECTION,),
+}
+#: Boosting iterations of the gbm score.
+GBM_ITERATIONS: Final = 300
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,15 @@ class FittedScores:
     windows, n_all
         The same idea for the model features: per-type windows and the number of
         past elections counted in the overall participation.
+    current
+        Whether the features use the file's current party and status.
+    pooled
+        Elections the models were fitted on (the training elections, and with
+        ``score.train_pool`` their presidential counterparts).
+    calibration
+        What the inner check on the latest training election learned
+        (:class:`canvass.score._calibrate.Calibration`): recalibration, level,
+        the score chosen; None when not run.
     """
 
     etype: str
@@ -117,6 +137,9 @@ class FittedScores:
     k_table: int
     windows: dict[str, int]
     n_all: int
+    current: bool = True
+    pooled: tuple[int, ...] = ()
+    calibration: Calibration | None = None
 
 
 @dataclass(frozen=True)
@@ -147,9 +170,14 @@ def _rows(
     k_table: int,
     windows: dict[str, int],
     n_all: int,
+    *,
+    current: bool = True,
+    areas: npt.NDArray[np.int64] | None = None,
 ) -> _Rows:
     """Features and segment keys of every voter as of just before `when`."""
-    feats = features_as_of(mx, voters, doors, when, etype, k, windows, n_all)
+    feats = features_as_of(
+        mx, voters, doors, when, etype, k, windows, n_all, current=current, areas=areas
+    )
     family = FAMILY.get(etype, (etype,))
     f_voted, f_elig, _ = window(mx, when, family, k_table)
     voted, elig = f_voted.astype(int), f_elig.astype(int)
@@ -160,7 +188,11 @@ def _rows(
     # integer segment keys (compact and fast on millions of voters):
     # other-type participation bucket: none eligible, 0, < 1/2, < all, all
     bucket = np.select([share < 0, share == 0, share < 0.5, share < 1], [0, 1, 2, 3], 4)
-    status = (feats["active"].to_numpy() > 0).astype(np.int64)
+    status = (
+        (feats["active"].to_numpy() > 0).astype(np.int64)
+        if "active" in feats
+        else np.ones(len(feats), dtype=np.int64)
+    )
     ages = np.asarray(
         pd.Categorical(
             age_group(feats["age"].to_numpy(dtype=float)), categories=[*AGE_GROUPS, "?"]
@@ -247,6 +279,9 @@ def fit(
     etype: str,
     params: ScoreParams,
     seed: int,
+    *,
+    current: bool = True,
+    inner: bool = True,
 ) -> FittedScores:
     """
     Learn the scores of one election type from past elections.
@@ -267,12 +302,74 @@ def fit(
         Score settings (window, shrinkage, training-row cap).
     seed
         Seed for the training sample and the gradient boosting.
+    current
+        Use the file's current party and status as features (not in backtests).
+    inner
+        Also run the inner check: fit again without the latest training election
+        (on the ones before it), score it blind, and learn from that the
+        recalibration and which score to use
+        (:func:`canvass.score._calibrate.inner_check`); the level is the mean
+        turnout of the training elections.
 
     Returns
     -------
     fitted
         Rate tables and models for :func:`predict`.
     """
+    fitted = _fit(mx, voters, doors, train_cols, etype, params, seed, current)
+    if not inner or not train_cols:
+        return fitted
+    level = float(np.mean([mx.voted[mx.eligible[:, c], c].mean() for c in train_cols]))
+    last = train_cols[-1]
+    earlier = mx.elections_of(mx.dates[last], etype)[-params.train_elections :]
+    take = mx.eligible[:, last]
+    y = mx.voted[take, last]
+    if not earlier or len(np.unique(y)) < 2:
+        choice = "gbm" if params.method == "auto" else params.method
+        check = Calibration(kind="none", level=level, choice=choice)
+    else:
+        blind = _fit(mx, voters, doors, earlier, etype, params, seed, current)
+        raw, _ = predict(blind, mx, voters, doors, mx.dates[last])
+        base = baselines(mx, mx.dates[last], etype)
+        check = inner_check(
+            etype,
+            y,
+            {n: raw[n][take] for n in SCORE_NAMES},
+            {n: v[take] for n, v in base.items()},
+            params,
+            level,
+        )
+    return dataclasses.replace(fitted, calibration=check)
+
+
+def pool_columns(
+    mx: VoteMatrix, train_cols: list[int], etype: str, pool: int
+) -> list[int]:
+    """
+    Return the elections the models are fitted on.
+
+    The training elections; with ``pool > 0`` the latest `pool` elections of the
+    type and its presidential counterpart up to the latest training election.
+    """
+    if pool <= 0 or not train_cols:
+        return list(train_cols)
+    last = mx.dates[train_cols[-1]]
+    end = last + np.timedelta64(1, "D")
+    same = mx.elections_of(end, etype)
+    other = mx.columns_before(end, PRESIDENTIAL.get(etype, ()))
+    return sorted({*same, *other})[-pool:]
+
+
+def _fit(
+    mx: VoteMatrix,
+    voters: pd.DataFrame,
+    doors: npt.NDArray[np.int64],
+    train_cols: list[int],
+    etype: str,
+    params: ScoreParams,
+    seed: int,
+    current: bool,
+) -> FittedScores:
     k = params.window
     names = ("rules", "segment_1", "segment_2", "segment_3", "new")
     feats: list[pd.DataFrame] = []
@@ -284,17 +381,37 @@ def fit(
     k_table = min([k, *(depth[c] for c in train_cols[-1:])])
     last = mx.dates[train_cols[-1]] if train_cols else np.datetime64("9999-12-31")
     windows = {t: len(mx.columns_before(last, t)) for t in TYPE_CODES}
+    windows["regular"] = len(mx.columns_before(last, REGULAR))
     n_all = len(mx.columns_before(last))
     in_table: list[BoolArray] = [np.zeros(0, dtype=bool)]
-    model_rows = _model_rows(mx, train_cols, params.max_train_rows, seed)
+    pooled = pool_columns(mx, train_cols, etype, params.train_pool)
+    model_rows = _model_rows(mx, pooled, params.max_train_rows, seed)
     model_labels: list[BoolArray] = [np.zeros(0, dtype=bool)]
-    for col in train_cols:
+    areas = area_keys(voters)
+    for col in sorted({*train_cols, *pooled}):
         rows = _rows(
-            mx, voters, doors, mx.dates[col], etype, k, k_table, windows, n_all
+            mx,
+            voters,
+            doors,
+            mx.dates[col],
+            etype,
+            k,
+            k_table,
+            windows,
+            n_all,
+            current=current,
+            areas=areas,
         )
+        if col in model_rows:
+            part = rows.features[model_rows[col]]
+            if params.train_pool > 0:
+                is_pres = str(mx.types[col]).startswith("presidential")
+                part = part.assign(is_presidential=np.float32(is_pres))
+            feats.append(part)
+            model_labels.append(mx.voted[model_rows[col], col])
+        if col not in train_cols:
+            continue
         take = mx.eligible[:, col]
-        feats.append(rows.features[model_rows[col]])
-        model_labels.append(mx.voted[model_rows[col], col])
         for name, arr in rows.keys.items():
             keys[name].append(arr[take])
         labels.append(mx.voted[take, col])
@@ -329,10 +446,10 @@ def fit(
         with _threads(len(x_np)):
             logit.fit(x_np, y_old)
         gbm = HistGradientBoostingClassifier(
-            max_iter=80,
-            learning_rate=0.1,
-            max_leaf_nodes=15,
-            min_samples_leaf=50,
+            max_iter=GBM_ITERATIONS,
+            learning_rate=0.05,
+            max_leaf_nodes=31,
+            min_samples_leaf=100,
             l2_regularization=1.0,
             early_stopping=False,
             random_state=seed,
@@ -359,6 +476,8 @@ def fit(
         k_table=k_table,
         windows=windows,
         n_all=n_all,
+        current=current,
+        pooled=tuple(pooled),
     )
 
 
@@ -402,6 +521,8 @@ def predict(
         fitted.k_table,
         fitted.windows,
         fitted.n_all,
+        current=fitted.current,
+        areas=area_keys(voters),
     )
     n = len(voters)
     m = fitted.shrink
@@ -422,6 +543,8 @@ def predict(
             scores[name] = seg
             continue
         X = rows.features.reindex(columns=list(fitted.columns))
+        if "is_presidential" in X.columns:  # pooled training: scoring the type
+            X["is_presidential"] = np.float32(0.0)
         proba = np.empty(n, dtype=np.float64)
         with _threads(n):
             for start in range(0, n, _CHUNK):  # bounded memory on big files

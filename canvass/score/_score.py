@@ -1,13 +1,16 @@
 """Scoring stage: the election calendar and turnout propensity of every voter.
 
-:func:`election_calendar` types every election in the history (with overrides from
-``[elections]`` in the config) and flags the gubernatorial ones. :func:`score_voters`
-gives every voter P(vote) in the next state primary and the next gubernatorial
-state election (dates in ``[score]``), with all three scores side by side
-(``rules``, ``segment``, fitted ``logistic``/``gbm``; see
-:mod:`canvass.score._propensity`),
-labels new registrants, writes a short history summary for walk lists and runs the
-hold-out backtest (:mod:`canvass.score._backtest`).
+:func:`election_calendar` types every election in the history by its date, the
+file's label and the precincts that voted in it (with overrides from ``[elections]``)
+and flags the gubernatorial ones. :func:`score_voters` gives every voter P(vote) in
+the next state primary and the next gubernatorial state election (dates in
+``[score]``), with all scores side by side (``rules``, ``segment``, fitted
+``logistic``/``gbm``; see :mod:`canvass.score._propensity`), each recalibrated on the
+latest training election and set to the expected level
+(:mod:`canvass.score._calibrate`); ``p_<type>`` is the score the inner check chose,
+or the naive baseline that beat it. It labels new registrants, writes a short
+history summary for walk lists and runs the hold-out backtest
+(:mod:`canvass.score._backtest`).
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ import pandas as pd
 from .. import schema
 from ..config import PlanConfig
 from ..errors import ConfigError, DataQualityWarning, InputError
+from ..load import typed_calendar
 from . import _backtest
+from . import _calibrate as calibration
 from . import _features as features
 from . import _propensity as propensity
+from ._calibrate import shift_to_level
 
 __all__ = [
     "HISTORY",
@@ -60,38 +66,64 @@ class ScoreResult:
     ----------
     voters
         Copy of the input with ``p_state_primary`` and ``p_state_election`` (the
-        score chosen by ``score.method``), one ``p_<type>_<score>`` column per score,
+        score chosen by ``score.method``, or the naive baseline that beat it), one
+        recalibrated ``p_<type>_<score>`` column per score,
         ``is_new_registrant`` and ``history`` (summary string for walk lists).
     backtest
         Hold-out metrics (see :func:`canvass.score.run_backtest`); empty when
         ``score.backtest`` is off.
+    report
+        ``score_used`` (election type -> the score ``p_<type>`` holds: a score
+        name or a naive baseline) and ``warnings`` (plain sentences: a baseline
+        beat the chosen score).
     """
 
     voters: pd.DataFrame
     backtest: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
 
 
-def election_calendar(history: pd.DataFrame, config: PlanConfig) -> pd.DataFrame:
+def state_of(config: PlanConfig) -> str:
+    """Two-letter state of the voter file (``mapping.state``, else by format)."""
+    fmt = config.inputs.voter_format
+    return config.mapping.state.upper() or {"ma": "MA", "nc": "NC"}.get(fmt, "")
+
+
+def election_calendar(
+    history: pd.DataFrame,
+    config: PlanConfig,
+    voters: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """
-    Build the election calendar from the vote history.
+    Build the typed election calendar from the vote history.
+
+    Each election is typed by its date (the November general day, the state's
+    primary calendar), the file's label and, given `voters`, the precincts whose
+    voters voted in it (:mod:`canvass.load._calendar`; docs/voter-files.md "How
+    elections are typed").
 
     Parameters
     ----------
     history
         Long vote history with ``election_id``, ``election_date`` and
-        ``election_type`` per row.
+        ``election_type`` (the type the file's label gave) per row.
     config
-        Run configuration; ``config.elections`` maps an election id or an ISO date
-        to the type it should have (for example a town election the file typed as a
-        special).
+        Run configuration: the state (``mapping.state``), ``[elections]``
+        overrides (an election id or an ISO date -> type) and
+        ``score.min_precinct_coverage``.
+    voters
+        The voter table, for each election's turnout and precinct coverage; None =
+        no coverage evidence (no election is retyped for it).
 
     Returns
     -------
     elections
         Index ``election_id``, sorted by date: ``election_date`` (datetime),
         ``election_type``, ``is_gubernatorial`` (a state election in a
-        non-presidential year: in Massachusetts 2014, 2018, 2022 ...) and ``label``
-        ("2018 State Election").
+        non-presidential year: in Massachusetts 2014, 2018, 2022 ...), ``label``
+        ("2018 State Election"), and the evidence: ``file_type``, ``typed_by``
+        (``override``, ``date``, ``label``, ``coverage``), ``why``, ``votes``,
+        ``turnout``, ``coverage`` and ``rel_coverage``.
 
     Raises
     ------
@@ -101,28 +133,12 @@ def election_calendar(history: pd.DataFrame, config: PlanConfig) -> pd.DataFrame
         If an override names an election that is not in the history.
     """
     schema.validate_history(history)
-    # one small table of (election, date, type) combinations, then the most common
-    # date and type of each election: fast on tens of millions of history rows
-    combos = (
-        history.groupby(
-            [schema.ELECTION_ID, schema.ELECTION_DATE, schema.ELECTION_TYPE],
-            dropna=False,
-            observed=True,
-        )
-        .size()
-        .rename("n")
-        .reset_index()
-    )
-    combos[schema.ELECTION_ID] = combos[schema.ELECTION_ID].astype(str)
-    combos[schema.ELECTION_DATE] = pd.to_datetime(
-        combos[schema.ELECTION_DATE], errors="coerce"
-    )
-    combos[schema.ELECTION_TYPE] = combos[schema.ELECTION_TYPE].astype("string")
-    cal = pd.DataFrame(
-        {
-            schema.ELECTION_DATE: _mode(combos, schema.ELECTION_DATE),
-            schema.ELECTION_TYPE: _mode(combos, schema.ELECTION_TYPE),
-        }
+    cal = typed_calendar(
+        history,
+        voters,
+        state=state_of(config),
+        overrides=config.elections,
+        min_coverage=config.score.min_precinct_coverage,
     )
     if bad := cal.index[cal[schema.ELECTION_DATE].isna()].tolist():
         msg = (
@@ -130,24 +146,21 @@ def election_calendar(history: pd.DataFrame, config: PlanConfig) -> pd.DataFrame
             "fix the history file's election dates."
         )
         raise InputError(msg)
-    if untyped := cal.index[cal[schema.ELECTION_TYPE].isna()].tolist():
+    if untyped := cal.index[cal["why"].eq("no type in the file")].tolist():
         warnings.warn(
             f"Election(s) {untyped[:5]} have no type in the vote history; typed as "
             "special. Set their type under [elections] in the config.",
             DataQualityWarning,
             stacklevel=2,
         )
-        cal[schema.ELECTION_TYPE] = cal[schema.ELECTION_TYPE].fillna(schema.SPECIAL)
     iso = cal[schema.ELECTION_DATE].dt.strftime("%Y-%m-%d")
-    for key, etype in config.elections.items():
-        hit = (cal.index == key) | (iso == key).to_numpy()
-        if not hit.any():
+    for key in config.elections:
+        if not ((cal.index == key) | (iso == key).to_numpy()).any():
             msg = (
                 f"`[elections]` override {key!r} matches no election id or date in "
                 "the vote history; use an id or a YYYY-MM-DD date from the history."
             )
             raise ConfigError(msg)
-        cal.loc[hit, schema.ELECTION_TYPE] = etype
     years = cal[schema.ELECTION_DATE].dt.year
     cal[schema.IS_GUBERNATORIAL] = cal[schema.ELECTION_TYPE].eq(
         schema.STATE_ELECTION
@@ -155,9 +168,14 @@ def election_calendar(history: pd.DataFrame, config: PlanConfig) -> pd.DataFrame
     label = years.astype(str) + " " + cal[schema.ELECTION_TYPE].map(_TITLES)
     dupe = label.duplicated(keep=False)
     label[dupe] = label[dupe] + " (" + iso[dupe] + ")"
+    dupe = label.duplicated(keep=False)  # two elections on one date
+    ids = pd.Series(cal.index, index=cal.index)
+    label[dupe] = label[dupe] + " " + ids[dupe]
     cal[schema.LABEL] = label.astype("string")
+    cal[schema.ELECTION_TYPE] = cal[schema.ELECTION_TYPE].astype("string")
     cal.index.name = schema.ELECTION_ID
-    cal = cal.sort_values(schema.ELECTION_DATE, kind="stable")
+    first = [*schema.ELECTION_COLUMNS]
+    cal = cal[first + [c for c in cal.columns if c not in first]]
     schema.validate_elections(cal)
     logger.info(
         "Election calendar: %s elections (%s)",
@@ -167,21 +185,6 @@ def election_calendar(history: pd.DataFrame, config: PlanConfig) -> pd.DataFrame
         ),
     )
     return cal
-
-
-def _mode(combos: pd.DataFrame, column: str) -> pd.Series:
-    """Most common non-missing value of `column` per election (ties: the first)."""
-    counts = (
-        combos.dropna(subset=[column])
-        .groupby([schema.ELECTION_ID, column], sort=True)["n"]
-        .sum()
-        .reset_index()
-        .sort_values("n", ascending=False, kind="stable")
-        .drop_duplicates(schema.ELECTION_ID)
-        .set_index(schema.ELECTION_ID)[column]
-    )
-    ids = pd.Index(sorted(combos[schema.ELECTION_ID].unique()), name=schema.ELECTION_ID)
-    return counts.reindex(ids)
 
 
 def _target_dates(config: PlanConfig) -> dict[str, np.datetime64]:
@@ -241,7 +244,6 @@ def score_voters(
         if params.new_registrant_since
         else None
     )
-    is_new_any = np.zeros(len(voters), dtype=bool)
     for etype, when in _target_dates(config).items():
         if len(mx.dates) and when <= mx.dates.max():
             setting = "next_" + etype
@@ -250,7 +252,16 @@ def score_voters(
                 f"history ({mx.dates.max()}); set it to the upcoming election's date."
             )
             raise InputError(msg)
+    result_bt: dict[str, Any] = {}
+    if params.backtest:
+        result_bt = _backtest.run_backtest(mx, voters, doors, elections, config)
+    report: dict[str, Any] = {"score_used": {}, "warnings": []}
+    is_new_any = np.zeros(len(voters), dtype=bool)
+    for etype, when in _target_dates(config).items():
         train = mx.elections_of(when, etype)[-params.train_elections :]
+        age_on = _target_dates(config)[schema.STATE_ELECTION]
+        eligible = mx.eligible_on(when, age_on=max(when, age_on))
+        level = params.expected_turnout.get(etype)
         if not train:
             warnings.warn(
                 f"The vote history has no {etype} election; P(vote) in the next one "
@@ -259,6 +270,11 @@ def score_voters(
                 stacklevel=2,
             )
             scores, is_new = _fallback(mx, when)
+            if level is not None:
+                scores = {
+                    k: shift_to_level(v, eligible, level) for k, v in scores.items()
+                }
+            used: str = "gbm" if params.method == "auto" else str(params.method)
         else:
             model = (
                 fitted[etype]
@@ -267,67 +283,40 @@ def score_voters(
                     mx, voters, doors, train, etype, params, config.seed
                 )
             )
-            scores, is_new = propensity.predict(
+            raw, is_new = propensity.predict(
                 model, mx, voters, doors, when, new_since=since
             )
-        if etype in params.expected_turnout:
-            age_on = _target_dates(config)[schema.STATE_ELECTION]
-            eligible = mx.eligible_on(when, age_on=max(when, age_on))
-            level = params.expected_turnout[etype]
-            scores = {k: shift_to_level(v, eligible, level) for k, v in scores.items()}
+            base = calibration.baselines(mx, when, etype)
+            scores = calibration.calibrated(
+                model.calibration, {**raw, **base}, eligible, level
+            )
+            check = model.calibration
+            used = check.choice if check is not None else str(params.method)
+            used = "gbm" if used == "auto" else used
+            if check is not None and check.fallback:
+                report["warnings"].append(check.fallback)
+            held_out = result_bt.get("fallback", {}).get(etype)
+            if held_out:
+                used = held_out["use"]
         for name in propensity.SCORE_NAMES:
             out[f"p_{etype}_{name}"] = scores[name]
-        out[f"p_{etype}"] = scores[params.method]
+        out[f"p_{etype}"] = scores[used]
+        report["score_used"][etype] = used
         is_new_any |= is_new
+    report["warnings"].extend(result_bt.get("warnings", []))
     out[schema.IS_NEW_REGISTRANT] = is_new_any
     now = max(_target_dates(config).values())
     out[HISTORY] = features.history_summary(mx, now, params.window).to_numpy()
-    result_bt: dict[str, Any] = {}
-    if params.backtest:
-        result_bt = _backtest.run_backtest(mx, voters, doors, elections, config)
     logger.info(
         "Scored %s voters (%s new registrants) with %s; mean P(vote) %s",
         f"{len(out):,}",
         f"{int(is_new_any.sum()):,}",
-        params.method,
+        ", ".join(f"{t} {m}" for t, m in report["score_used"].items()),
         ", ".join(
             f"{t} {out[f'p_{t}'].mean():.2f}" for t in schema.TARGET_TYPES if len(out)
         ),
     )
-    return ScoreResult(voters=out, backtest=result_bt)
-
-
-def shift_to_level(
-    p: np.ndarray[Any, Any], eligible: np.ndarray[Any, Any], level: float
-) -> np.ndarray[Any, Any]:
-    """
-    Shift probabilities on the log-odds scale so their mean over `eligible` is `level`.
-
-    Parameters
-    ----------
-    p
-        Probabilities in [0, 1].
-    eligible
-        Boolean mask of the voters the mean is taken over.
-    level
-        Wanted mean turnout, in (0, 1).
-
-    Returns
-    -------
-    shifted
-        Same ranking, new level (rounded to 6 decimals).
-    """
-    if not eligible.any():
-        return p
-    clipped = np.clip(p, 1e-6, 1 - 1e-6)
-    logit = np.log(clipped / (1 - clipped))
-    lo, hi = -15.0, 15.0
-    for _ in range(60):  # bisection: the mean is increasing in the shift
-        mid = (lo + hi) / 2
-        mean = float((1 / (1 + np.exp(-(logit[eligible] + mid)))).mean())
-        lo, hi = (mid, hi) if mean < level else (lo, mid)
-    shifted = 1 / (1 + np.exp(-(logit + (lo + hi) / 2)))
-    return np.asarray(np.round(shifted, 6))
+    return ScoreResult(voters=out, backtest=result_bt, report=report)
 
 
 def _fallback(

@@ -185,7 +185,7 @@ def target_town(job: TownJob) -> TownResult:
     if job.models is not None and job.elections is not None:
         elections = job.elections
     else:
-        elections = score.election_calendar(loaded.history, config)
+        elections = score.election_calendar(loaded.history, config, loaded.voters)
     scored = score.score_voters(
         geo.voters, loaded.history, elections, config, fitted=job.models
     )

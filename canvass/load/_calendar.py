@@ -1,0 +1,571 @@
+"""Load stage: type the elections of a vote history by date rules and evidence.
+
+A file's labels say little on their own: Ohio calls every election ``PRIMARY`` or
+``GENERAL`` (a May state primary, a September local levy and a special election for
+one township all read ``PRIMARY``). :func:`typed_calendar` types each election once,
+from the whole history, in this order:
+
+1. ``[elections]`` override (``typed_by = "override"``);
+2. a label that says ``SPECIAL`` (or recall, referendum) stays special (``label``);
+3. **November general**: the Tuesday after the first Monday in November is the
+   presidential election in years divisible by 4, the state election in other even
+   years, a municipal election in odd years (a state election in the odd-year
+   governor states VA, NJ, KY, MS, LA). A "general" on any other date is special
+   (``date``);
+4. **primary calendar** (:data:`PRIMARY_CALENDAR`, one entry per state): a primary
+   on a listed presidential-primary date is ``presidential_primary`` (also the
+   combined primaries of NC and OH), on a state-primary date ``state_primary``, on
+   an odd-year local primary date ``municipal``; in a year the table covers, a
+   primary on no listed date is special (``date``);
+5. otherwise the label's type stands (``label``), and where the state is not in the
+   table only the highest-turnout primary of each kind per year stays a statewide
+   primary (runoffs and second primaries become special);
+6. **coverage veto**: a statewide type (state or presidential primary or election)
+   is special when voters of fewer than ``min_coverage`` (default half) as many
+   precincts voted in it as in the best-covered election (``coverage``).
+
+*Coverage* is the share of precincts (of at least 20 voters; the ZIP code when the
+file has no precinct) where at least 1 % of today's voters voted. With fewer than
+three such units it is unknown and nothing is vetoed.
+
+Extending the table: add the state's two-letter code to :data:`PRIMARY_CALENDAR` with
+its statewide primary dates (and a rule for later years when the law fixes one);
+until then its primaries are typed by label and coverage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from .. import schema
+
+__all__ = [
+    "ODD_YEAR_GOVERNOR",
+    "PRIMARY_CALENDAR",
+    "PrimaryCalendar",
+    "calendar_rows",
+    "general_day",
+    "primary_dates",
+    "type_elections",
+    "typed_calendar",
+]
+
+logger = logging.getLogger(__name__)
+
+#: States electing their governor in odd years: their odd-year November general is
+#: a state election.
+ODD_YEAR_GOVERNOR: Final = frozenset({"VA", "NJ", "KY", "MS", "LA"})
+STATEWIDE: Final = frozenset(
+    {
+        schema.STATE_PRIMARY,
+        schema.PRESIDENTIAL_PRIMARY,
+        schema.STATE_ELECTION,
+        schema.PRESIDENTIAL_ELECTION,
+    }
+)
+_PRIMARIES: Final = (schema.STATE_PRIMARY, schema.PRESIDENTIAL_PRIMARY)
+_GENERALS: Final = (schema.STATE_ELECTION, schema.PRESIDENTIAL_ELECTION)
+#: Coverage: units (precincts) of at least this many voters count ...
+MIN_UNIT_VOTERS: Final = 20
+#: ... and a unit is covered when at least this share of its voters voted.
+MIN_UNIT_SHARE: Final = 0.01
+
+_D = dt.date
+
+
+def nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    """Return the `n`-th `weekday` (0 = Monday) of a month (``n = -1``: the last)."""
+    if n > 0:
+        first = dt.date(year, month, 1)
+        first += dt.timedelta((weekday - first.weekday()) % 7)
+        return first + dt.timedelta(7 * (n - 1))
+    last = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(1)
+    return last - dt.timedelta((last.weekday() - weekday) % 7)
+
+
+def tuesday_after_first_monday(year: int, month: int) -> dt.date:
+    """Return the Tuesday after the first Monday of a month (election day rule)."""
+    return nth_weekday(year, month, 0, 1) + dt.timedelta(1)
+
+
+def general_day(year: int) -> dt.date:
+    """Election day: the Tuesday after the first Monday in November."""
+    return tuesday_after_first_monday(year, 11)
+
+
+Kinds = dict[str, frozenset[dt.date]]
+
+
+@dataclass(frozen=True)
+class PrimaryCalendar:
+    """
+    A state's statewide primary dates.
+
+    Parameters
+    ----------
+    presidential, state, municipal, special
+        Listed dates of the presidential (or combined) primaries, the state
+        primaries, the odd-year local primaries and statewide dates that are not
+        regular primaries (second primaries: typed special).
+    rule
+        Dates by kind for a year none of the lists cover (later years), or None.
+    source
+        Where the dates come from.
+    """
+
+    presidential: tuple[dt.date, ...]
+    state: tuple[dt.date, ...]
+    municipal: tuple[dt.date, ...] = ()
+    special: tuple[dt.date, ...] = ()
+    rule: Callable[[int], Kinds] | None = None
+    source: str = ""
+    listed: Kinds = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "listed",
+            {
+                schema.PRESIDENTIAL_PRIMARY: frozenset(self.presidential),
+                schema.STATE_PRIMARY: frozenset(self.state),
+                schema.MUNICIPAL: frozenset(self.municipal),
+                schema.SPECIAL: frozenset(self.special),
+            },
+        )
+
+
+def _ohio(year: int) -> Kinds:
+    may = tuesday_after_first_monday(year, 5)
+    if year % 4 == 0:  # ORC 3501.01(E): March in presidential years
+        return {schema.PRESIDENTIAL_PRIMARY: frozenset({nth_weekday(year, 3, 1, 3)})}
+    if year % 2 == 0:
+        return {schema.STATE_PRIMARY: frozenset({may})}
+    return {schema.MUNICIPAL: frozenset({may})}
+
+
+def _pennsylvania(year: int) -> Kinds:
+    may = nth_weekday(year, 5, 1, 3)  # third Tuesday in May
+    if year % 4 == 0:
+        return {schema.PRESIDENTIAL_PRIMARY: frozenset({nth_weekday(year, 4, 1, 4)})}
+    if year % 2 == 0:
+        return {schema.STATE_PRIMARY: frozenset({may})}
+    return {schema.MUNICIPAL: frozenset({may})}
+
+
+#: Statewide primary dates per state. Combined primaries in presidential years (NC,
+#: OH, NY 2020) are presidential primaries. Extend it for another state (see the
+#: module docstring and docs/voter-files.md "How elections are typed").
+PRIMARY_CALENDAR: Final[dict[str, PrimaryCalendar]] = {
+    "OH": PrimaryCalendar(
+        presidential=(
+            _D(2000, 3, 7), _D(2004, 3, 2), _D(2008, 3, 4), _D(2012, 3, 6),
+            _D(2016, 3, 15), _D(2020, 3, 17), _D(2020, 4, 28), _D(2024, 3, 19),
+        ),
+        state=(
+            _D(2002, 5, 7), _D(2006, 5, 2), _D(2010, 5, 4), _D(2014, 5, 6),
+            _D(2018, 5, 8), _D(2022, 5, 3),
+        ),
+        special=(_D(2022, 8, 2),),  # 2022 second primary (General Assembly only)
+        rule=_ohio,
+        source="ORC 3501.01(E); 2020 primary moved to 28 April (HB 197)",
+    ),
+    "MA": PrimaryCalendar(
+        presidential=(
+            _D(2000, 3, 7), _D(2004, 3, 2), _D(2008, 2, 5), _D(2012, 3, 6),
+            _D(2016, 3, 1), _D(2020, 3, 3), _D(2024, 3, 5),
+        ),
+        state=(
+            _D(2002, 9, 17), _D(2004, 9, 14), _D(2006, 9, 19), _D(2008, 9, 16),
+            _D(2010, 9, 14), _D(2012, 9, 6), _D(2014, 9, 9), _D(2016, 9, 8),
+            _D(2018, 9, 4), _D(2020, 9, 1), _D(2022, 9, 6), _D(2024, 9, 3),
+            _D(2026, 9, 1),
+        ),
+        source="MA Secretary of the Commonwealth election calendars",
+    ),
+    "NC": PrimaryCalendar(
+        presidential=(
+            _D(2008, 5, 6), _D(2012, 5, 8), _D(2016, 3, 15), _D(2020, 3, 3),
+            _D(2024, 3, 5),
+        ),
+        state=(
+            _D(2002, 9, 10), _D(2004, 7, 20), _D(2006, 5, 2), _D(2010, 5, 4),
+            _D(2014, 5, 6), _D(2018, 5, 8), _D(2022, 5, 17), _D(2026, 3, 3),
+        ),
+        special=(_D(2016, 6, 7),),  # 2016 congressional primary after redistricting
+        source="NC State Board of Elections; second primaries are special",
+    ),
+    "FL": PrimaryCalendar(
+        presidential=(
+            _D(2000, 3, 14), _D(2004, 3, 9), _D(2008, 1, 29), _D(2012, 1, 31),
+            _D(2016, 3, 15), _D(2020, 3, 17), _D(2024, 3, 19),
+        ),
+        state=(
+            _D(2002, 9, 10), _D(2004, 8, 31), _D(2006, 9, 5), _D(2008, 8, 26),
+            _D(2010, 8, 24), _D(2012, 8, 14), _D(2014, 8, 26), _D(2016, 8, 30),
+            _D(2018, 8, 28), _D(2020, 8, 18), _D(2022, 8, 23), _D(2024, 8, 20),
+        ),
+        source="FL Division of Elections",
+    ),
+    "NY": PrimaryCalendar(
+        presidential=(
+            _D(2000, 3, 7), _D(2004, 3, 2), _D(2008, 2, 5), _D(2012, 4, 24),
+            _D(2016, 4, 19), _D(2020, 6, 23), _D(2024, 4, 2),
+        ),
+        state=(
+            _D(2010, 9, 14), _D(2012, 6, 26), _D(2012, 9, 13), _D(2014, 6, 24),
+            _D(2014, 9, 9), _D(2016, 6, 28), _D(2016, 9, 13), _D(2018, 6, 26),
+            _D(2018, 9, 13), _D(2022, 6, 28), _D(2022, 8, 23), _D(2024, 6, 25),
+        ),
+        source="NY State Board of Elections (federal June and state September "
+        "primaries until 2018, one June primary since 2019)",
+    ),
+    "PA": PrimaryCalendar(
+        presidential=(
+            _D(2000, 4, 4), _D(2004, 4, 27), _D(2008, 4, 22), _D(2012, 4, 24),
+            _D(2016, 4, 26), _D(2020, 6, 2), _D(2024, 4, 23),
+        ),
+        state=(
+            _D(2002, 5, 21), _D(2006, 5, 16), _D(2010, 5, 18), _D(2014, 5, 20),
+            _D(2018, 5, 15), _D(2022, 5, 17),
+        ),
+        rule=_pennsylvania,
+        source="25 P.S. 2753: third Tuesday in May; fourth Tuesday in April in "
+        "presidential years",
+    ),
+}  # fmt: skip
+
+
+def primary_dates(state: str, year: int) -> Kinds | None:
+    """
+    Statewide primary dates of `state` in `year`, by type.
+
+    Returns
+    -------
+    dates or None
+        Type -> dates for a year the table knows (listed dates, else the state's
+        rule); None when the state is not in :data:`PRIMARY_CALENDAR` or the year is
+        outside what it covers.
+    """
+    cal = PRIMARY_CALENDAR.get(state.upper())
+    if cal is None:
+        return None
+    listed = {
+        k: frozenset(d for d in v if d.year == year) for k, v in cal.listed.items()
+    }
+    if any(listed.values()):
+        return listed
+    if cal.rule is not None:
+        return cal.rule(year)
+    return None
+
+
+def _kind_on(day: dt.date, dates: Kinds) -> str:
+    for kind in (
+        schema.SPECIAL,
+        schema.PRESIDENTIAL_PRIMARY,
+        schema.STATE_PRIMARY,
+        schema.MUNICIPAL,
+    ):
+        if day in dates.get(kind, frozenset()):
+            return kind
+    return ""
+
+
+def _type_one(day: dt.date, file_type: str, state: str) -> tuple[str, str, str]:
+    """Type, typed_by and the reason in words for one election (rules 2-5)."""
+    year = day.year
+    if file_type == schema.SPECIAL:
+        return schema.SPECIAL, "label", "the file's label says special"
+    if day == general_day(year) and (
+        file_type in _GENERALS or (file_type == schema.MUNICIPAL and year % 2)
+    ):
+        if year % 4 == 0:
+            etype = schema.PRESIDENTIAL_ELECTION
+        elif year % 2 == 0 or state in ODD_YEAR_GOVERNOR:
+            etype = schema.STATE_ELECTION
+        else:
+            etype = schema.MUNICIPAL
+        return etype, "date", "November general election day"
+    if file_type in _GENERALS and state != "LA":
+        return schema.SPECIAL, "date", "a general on another day than election day"
+    dates = primary_dates(state, year)
+    if dates is not None and file_type != schema.SPECIAL:
+        kind = _kind_on(day, dates)
+        if kind and (file_type in _PRIMARIES or file_type == schema.MUNICIPAL):
+            words = {
+                schema.PRESIDENTIAL_PRIMARY: "presidential primary date",
+                schema.STATE_PRIMARY: "state primary date",
+                schema.MUNICIPAL: "local primary date",
+                schema.SPECIAL: "statewide date of no regular primary",
+            }[kind]
+            return kind, "date", f"{state} {words}"
+        if file_type in _PRIMARIES:
+            return schema.SPECIAL, "date", f"not a {state} statewide primary date"
+    return file_type, "label", "the file's label"
+
+
+def type_elections(
+    table: pd.DataFrame,
+    *,
+    state: str = "",
+    overrides: Mapping[str, str] | None = None,
+    min_coverage: float = 0.5,
+    warn: bool = True,
+) -> pd.DataFrame:
+    """
+    Type elections from their date, the file's label type and precinct coverage.
+
+    Parameters
+    ----------
+    table
+        Index ``election_id``; ``election_date``, ``file_type`` (the type the
+        label gave), ``votes`` and ``rel_coverage`` (NaN when unknown).
+    state
+        Two-letter state code (date rules; empty = label and coverage only).
+    overrides
+        ``[elections]``: election id or ISO date -> type.
+    min_coverage
+        Statewide types with a relative coverage below this become special.
+    warn
+        Log a warning for each election the coverage veto retypes.
+
+    Returns
+    -------
+    table
+        A copy with ``election_type``, ``typed_by`` (``override``, ``date``,
+        ``label``, ``coverage``) and ``why`` (the rule in words).
+    """
+    state = state.upper()
+    out = table.copy()
+    days = pd.to_datetime(out[schema.ELECTION_DATE]).dt.date
+    typed = [
+        _type_one(d, str(t), state)
+        for d, t in zip(days, out["file_type"].astype(str), strict=True)
+    ]
+    out[schema.ELECTION_TYPE] = [t[0] for t in typed]
+    out["typed_by"] = [t[1] for t in typed]
+    out["why"] = [t[2] for t in typed]
+    if state not in PRIMARY_CALENDAR:  # one regular primary of each kind a year
+        prim = out[out[schema.ELECTION_TYPE].isin(_PRIMARIES)]
+        years = pd.to_datetime(prim[schema.ELECTION_DATE]).dt.year
+        best = prim.assign(_y=years).sort_values("votes", ascending=False)
+        first = best.drop_duplicates(["_y", schema.ELECTION_TYPE]).index
+        second = prim.index.difference(first)
+        out.loc[second, schema.ELECTION_TYPE] = schema.SPECIAL
+        out.loc[second, "typed_by"] = "label"
+        out.loc[second, "why"] = "a second primary of the same year (fewer votes)"
+    cov = pd.to_numeric(out["rel_coverage"], errors="coerce")
+    veto = out[schema.ELECTION_TYPE].isin(STATEWIDE) & (cov < min_coverage)
+    for eid in out.index[veto] if warn else []:
+        logger.warning(
+            "Election %s looks %s by its date and label, but voters of only %.0f %% "
+            "as many precincts voted in it as in the best-covered election: typed "
+            "special. Set its type under [elections] if that is wrong.",
+            eid,
+            out.at[eid, schema.ELECTION_TYPE],
+            100 * float(cov[eid]),
+        )
+    out.loc[veto, schema.ELECTION_TYPE] = schema.SPECIAL
+    out.loc[veto, "typed_by"] = "coverage"
+    out.loc[veto, "why"] = [
+        f"only {c:.0%} of the best precinct coverage" for c in cov[veto]
+    ]
+    iso = pd.to_datetime(out[schema.ELECTION_DATE]).dt.strftime("%Y-%m-%d")
+    for key, etype in (overrides or {}).items():
+        hit = (out.index == key) | (iso == key).to_numpy()
+        out.loc[hit, schema.ELECTION_TYPE] = etype
+        out.loc[hit, "typed_by"] = "override"
+        out.loc[hit, "why"] = f"[elections] {key} = {etype}"
+    return out
+
+
+def _units(voters: pd.DataFrame) -> np.ndarray | None:
+    """Precinct (else ZIP) code per voter, or None when neither is known."""
+    for col in (schema.PRECINCT_ID, schema.ZIP5):
+        if col in voters:
+            vals = voters[col].astype("string").fillna("").str.strip()
+            if (vals != "").any():
+                codes, _ = pd.factorize(vals.mask(vals == ""))
+                return np.asarray(codes)
+    return None
+
+
+def election_evidence(
+    history: pd.DataFrame, voters: pd.DataFrame | None, ids: pd.Index
+) -> pd.DataFrame:
+    """
+    Votes, turnout and precinct coverage of each election.
+
+    Returns
+    -------
+    evidence
+        Index `ids`: ``votes``, ``turnout`` (votes over today's voters, NaN without
+        voters), ``coverage`` (share of covered precincts) and ``rel_coverage``
+        (coverage over the best election's; NaN with fewer than 3 precincts).
+    """
+    eid = pd.Categorical(history[schema.ELECTION_ID].astype(str), categories=ids)
+    codes = np.asarray(eid.codes, dtype=np.int64)
+    votes = np.bincount(codes[codes >= 0], minlength=len(ids)).astype(float)
+    out = pd.DataFrame({"votes": votes.astype(int)}, index=ids)
+    out["turnout"] = np.nan
+    out["coverage"] = np.nan
+    out["rel_coverage"] = np.nan
+    if voters is None or not len(voters):
+        return out
+    out["turnout"] = votes / len(voters)
+    units = _units(voters)
+    if units is None:
+        return out
+    size = np.bincount(units[units >= 0], minlength=int(units.max(initial=-1)) + 1)
+    big = size >= MIN_UNIT_VOTERS
+    if int(big.sum()) < 3:
+        return out
+    rows = voters.index.get_indexer(pd.Index(history[schema.VOTER_ID].astype(str)))
+    ok = (rows >= 0) & (codes >= 0)
+    unit = units[rows[ok]]
+    ok_unit = unit >= 0
+    n_units = len(size)
+    grid = np.bincount(
+        codes[ok][ok_unit] * n_units + unit[ok_unit], minlength=len(ids) * n_units
+    ).reshape(len(ids), n_units)
+    covered = (grid[:, big] / size[big][None, :]) >= MIN_UNIT_SHARE
+    cov = covered.mean(axis=1)
+    out["coverage"] = cov
+    best = float(cov.max(initial=0.0))
+    if best > 0:
+        out["rel_coverage"] = cov / best
+    return out
+
+
+def typed_calendar(
+    history: pd.DataFrame,
+    voters: pd.DataFrame | None = None,
+    *,
+    state: str = "",
+    overrides: Mapping[str, str] | None = None,
+    min_coverage: float = 0.5,
+    empty: Sequence[tuple[str, pd.Timestamp, str]] = (),
+    warn: bool = True,
+) -> pd.DataFrame:
+    """
+    Type every election of a vote history and show the evidence.
+
+    Parameters
+    ----------
+    history
+        Long history: ``election_id``, ``election_date`` and ``election_type`` (the
+        type from the file's label) per vote.
+    voters
+        The voter table (``precinct_id`` or ``zip5``) for turnout and coverage;
+        None = no coverage evidence (nothing is vetoed).
+    state, overrides, min_coverage, warn
+        See :func:`type_elections`.
+    empty
+        Elections of the file in which nobody voted: (id, date, label type); listed
+        with zero votes.
+
+    Returns
+    -------
+    calendar
+        Index ``election_id`` sorted by date: ``election_date`` (NaT when the
+        history has none), ``file_type`` (NA when the history has none; typed
+        special), ``election_type``, ``typed_by``, ``why``, ``votes``, ``turnout``,
+        ``coverage``, ``rel_coverage``.
+    """
+    combos = (
+        history.groupby(
+            [schema.ELECTION_ID, schema.ELECTION_DATE, schema.ELECTION_TYPE],
+            dropna=False,
+            observed=True,
+        )
+        .size()
+        .rename("n")
+        .reset_index()
+    )
+    combos[schema.ELECTION_ID] = combos[schema.ELECTION_ID].astype(str)
+    combos[schema.ELECTION_DATE] = pd.to_datetime(
+        combos[schema.ELECTION_DATE], errors="coerce"
+    )
+    combos[schema.ELECTION_TYPE] = combos[schema.ELECTION_TYPE].astype("string")
+    cal = pd.DataFrame(
+        {
+            schema.ELECTION_DATE: _mode(combos, schema.ELECTION_DATE),
+            "file_type": _mode(combos, schema.ELECTION_TYPE),
+        }
+    )
+    extra = [e for e in empty if e[0] not in cal.index]
+    if extra:
+        more = pd.DataFrame(
+            {
+                schema.ELECTION_DATE: pd.to_datetime([e[1] for e in extra]),
+                "file_type": pd.Series([e[2] for e in extra], dtype="string").array,
+            },
+            index=pd.Index([e[0] for e in extra]),
+        )
+        cal = pd.concat([cal, more])
+    cal.index.name = schema.ELECTION_ID
+    cal = cal.join(election_evidence(history, voters, cal.index))
+    dated = cal[schema.ELECTION_DATE].notna()
+    typed = type_elections(
+        cal[dated].assign(file_type=cal.loc[dated, "file_type"].fillna(schema.SPECIAL)),
+        state=state,
+        overrides=overrides,
+        min_coverage=min_coverage,
+        warn=warn,
+    )
+    out = cal.join(typed[[schema.ELECTION_TYPE, "typed_by", "why"]])
+    untyped = dated & out["file_type"].isna() & out["typed_by"].ne("override")
+    out.loc[untyped, "why"] = "no type in the file"
+    columns = [
+        schema.ELECTION_DATE, "file_type", schema.ELECTION_TYPE, "typed_by", "why",
+        "votes", "turnout", "coverage", "rel_coverage",
+    ]  # fmt: skip
+    return out[columns].sort_values(schema.ELECTION_DATE, kind="stable")
+
+
+def calendar_rows(calendar: pd.DataFrame) -> list[dict[str, object]]:
+    """Return the typed calendar as JSON-ready rows (for reports)."""
+    rows: list[dict[str, object]] = []
+    for eid, r in calendar.iterrows():
+        date = r[schema.ELECTION_DATE]
+        rows.append(
+            {
+                "election_id": str(eid),
+                "date": "" if pd.isna(date) else f"{pd.Timestamp(date):%Y-%m-%d}",
+                "file_type": "" if pd.isna(r["file_type"]) else str(r["file_type"]),
+                "type": str(r[schema.ELECTION_TYPE]),
+                "typed_by": str(r["typed_by"]),
+                "why": str(r["why"]),
+                "votes": int(r["votes"]),
+                "turnout": _round(r["turnout"], 4),
+                "coverage": _round(r["coverage"], 3),
+                "rel_coverage": _round(r["rel_coverage"], 3),
+            }
+        )
+    return rows
+
+
+def _round(value: Any, digits: int) -> float | None:
+    return None if pd.isna(value) else round(float(value), digits)
+
+
+def _mode(combos: pd.DataFrame, column: str) -> pd.Series:
+    """Most common non-missing value of `column` per election (ties: the first)."""
+    counts = (
+        combos.dropna(subset=[column])
+        .groupby([schema.ELECTION_ID, column], sort=True)["n"]
+        .sum()
+        .reset_index()
+        .sort_values("n", ascending=False, kind="stable")
+        .drop_duplicates(schema.ELECTION_ID)
+        .set_index(schema.ELECTION_ID)[column]
+    )
+    ids = pd.Index(sorted(combos[schema.ELECTION_ID].unique()), name=schema.ELECTION_ID)
+    return counts.reindex(ids)
