@@ -176,9 +176,8 @@ def flag_voters(
             )
             by_voter = by_voter[by_voter.ne("")]
             by_voter = by_voter[~by_voter.index.duplicated()]
-            out[f"supporter_{col}"] = (
-                out.index.astype(str).map(by_voter.to_dict()).fillna("").astype(str)
-            )
+            lookup = by_voter.to_dict()
+            out[f"supporter_{col}"] = [lookup.get(v, "") for v in out.index.astype(str)]
     logger.info(
         "%s voters are matched supporters, %s live with one",
         f"{int(out[IS_SUPPORTER].sum()):,}",
