@@ -455,6 +455,15 @@ def main(argv: list[str] | None = None) -> int:
     review = status.eq("review")
     review_true = (review & voter.eq(truth.to_numpy())).sum()
     ex_p, ex_r, _ = score(exact_match(rows, voters), truth)
+    # precision and recall if the threshold were elsewhere (best candidate only)
+    best_p = lines.map(by_line["match_probability"]).fillna(0.0)
+    sweep = {}
+    for cut in (0.5, 0.8, 0.9, 0.95, 0.99):
+        reason = lines.map(by_line["reason"]).fillna("")
+        ok = status.isin(["matched", "review"]) & reason.ne("first_name_differs")
+        at = voter.where(ok & best_p.ge(cut), "")
+        p_at, r_at, _ = score(at.reset_index(drop=True), truth)
+        sweep[str(cut)] = {"precision": round(p_at, 4), "recall": round(r_at, 4)}
     result_doc = {
         "voters": len(voters),
         "supporters": len(rows),
@@ -467,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
             "review_correct_candidate": int(review_true),
         },
         "exact": {"precision": round(ex_p, 4), "recall": round(ex_r, 4)},
+        "threshold_sweep": sweep,
         "report": result.report,
         "voter_file_s": round(t_voters, 1),
     }
