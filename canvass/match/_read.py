@@ -1,9 +1,11 @@
 """Read a supporter list: CSV or XLSX exports of the common organising tools (private).
 
 A supporter list comes from Action Network, EveryAction/NGP VAN, NationBuilder,
-ActBlue, Mobilize or a hand-made spreadsheet. Each field canvass uses is found by its
-known header names in those tools' exports (:data:`ALIASES`, compared without case,
-spaces or punctuation) unless ``[supporters] columns`` names the column. Every row
+ActBlue, Mobilize or a hand-made spreadsheet, as XLSX or as CSV/TSV (plain or in a
+gzip, bzip2, xz or zip archive, read by the loader's :func:`canvass.load.read_table`).
+Each field canvass uses is found by its known header names in those tools' exports
+(:data:`ALIASES`, compared without case, spaces or punctuation) unless
+``[supporters] columns`` names the column. Every row
 comes out with a 1-based ``line`` (the spreadsheet row number) so that the outputs
 can point back to it without copying names; rows that cannot be used are kept in
 ``rejects`` with the reason, so rows in = rows kept + rows rejected.
@@ -24,6 +26,7 @@ import pandas as pd
 from ..config import PlanConfig, SupportersParams
 from ..errors import InputError
 from ..geocode import normalize_units, parse_address_line
+from ..load import expand_input, read_table
 from ._names import by_unique, clean_first, email_key, phone_key, split_suffix
 
 __all__ = ["ALIASES", "FIELDS", "TOOL_SIGNATURES", "SupporterList", "read_supporters"]
@@ -117,26 +120,41 @@ class SupporterList:
     report: dict[str, Any] = field(default_factory=dict)
 
 
+_EXCEL: Final = (".xlsx", ".xlsm")
+
+
 def _files(config: PlanConfig) -> list[Path]:
     paths: list[Path] = []
     for pattern in config.supporters.files:
         full = config.resolve(pattern)
-        found = sorted(Path(p) for p in glob.glob(str(full)))  # noqa: PTH207
+        if not full.name.lower().endswith(_EXCEL):
+            paths += expand_input(full, "supporters.files")
+            continue
+        found = (
+            sorted(full.parent.glob(full.name)) if glob.has_magic(str(full)) else [full]
+        )
         if not found:
             msg = (
-                f"{full}: no supporter list found; fix `supporters.files` "
-                "(paths are relative to the config file)."
+                f"`supporters.files`: no file matches {str(full)!r}; check the pattern."
             )
             raise InputError(msg)
         paths += found
     return paths
 
 
-def _read_table(path: Path, params: SupportersParams) -> pd.DataFrame:
-    """Read one CSV/TSV/XLSX file as strings, index = the spreadsheet row number."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm"):
+def _read_table(
+    path: Path, params: SupportersParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """
+    Read one supporter list as strings, index = the spreadsheet row number.
+
+    CSV and TSV go through the loader's reader (plain or gzip/bzip2/xz/zip, any
+    usual encoding, delimiter sniffed); lines with the wrong number of fields come
+    back as ``bad`` (``line``, ``reason``). XLSX is read with openpyxl.
+    """
+    name = path.name.lower()
+    if name.endswith(_EXCEL):
+        try:
             frame = pd.read_excel(
                 path,
                 sheet_name=params.sheet or 0,
@@ -144,42 +162,23 @@ def _read_table(path: Path, params: SupportersParams) -> pd.DataFrame:
                 keep_default_na=False,
                 engine="openpyxl",
             )
-        else:
-            raw = path.read_bytes()
-            encoding = "utf-8-sig"
-            if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-                encoding = "utf-16"
-            else:
-                try:
-                    raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    encoding = "cp1252"
-            sep = "\t" if suffix in (".tsv", ".tab") else None
-            frame = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                sep=sep,
-                engine="python",
-                encoding=encoding,
-                encoding_errors="replace",
-                skip_blank_lines=False,
+        except FileNotFoundError:
+            msg = f"{path}: supporter list not found; fix `supporters.files`."
+            raise InputError(msg) from None
+        except (ValueError, KeyError, OSError) as err:
+            msg = (
+                f"{path}: not a readable XLSX supporter list "
+                f"({type(err).__name__}: {str(err).splitlines()[0][:120]}); "
+                "save it again from the spreadsheet, or export CSV."
             )
-    except FileNotFoundError:
-        msg = f"{path}: supporter list not found; fix `supporters.files`."
-        raise InputError(msg) from None
-    except ImportError:  # pragma: no cover - openpyxl is a dependency
-        msg = f"{path}: reading XLSX needs openpyxl; pip install openpyxl."
-        raise InputError(msg) from None
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        msg = (
-            f"{path}: not a readable CSV or XLSX supporter list "
-            f"({type(err).__name__}: {str(err).splitlines()[0][:120]}); "
-            "export it again as CSV (UTF-8) or XLSX."
-        )
-        raise InputError(msg) from None
-    frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")  # header is row 1
-    return frame
+            raise InputError(msg) from None
+        frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")  # header: row 1
+        bad = pd.DataFrame({"line": pd.Series([], dtype=int), "reason": ""})
+        return frame, bad
+    raw = read_table(path, what="supporter list")
+    frame = raw.frame
+    frame.index = pd.Index(frame.index.to_numpy(dtype=np.int64), name="line")
+    return frame, raw.bad
 
 
 def _columns(
@@ -271,7 +270,7 @@ def _dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _one_file(
     path: Path, number: int, params: SupportersParams
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    frame = _read_table(path, params)
+    frame, bad = _read_table(path, params)
     cols = _columns(frame, path, params)
     tool, implied = _tool(frame)
 
@@ -357,10 +356,20 @@ def _one_file(
     rejects = out.loc[reason != "", ["source", "line", "supporter_id"]].assign(
         reason=reason[reason != ""]
     )
+    if len(bad):  # lines the reader could not split into the header's fields
+        unreadable = pd.DataFrame(
+            {
+                "source": path.name,
+                "line": bad["line"].to_numpy(dtype=np.int64),
+                "supporter_id": "",
+                "reason": "unreadable: " + bad["reason"].astype(str),
+            }
+        )
+        rejects = pd.concat([rejects, unreadable], ignore_index=True)
     report = {
         "file": path.name,
         "tool": tool or "unknown",
-        "rows": len(frame) + int(blank.sum()),
+        "rows": len(frame) + int(blank.sum()) + len(bad),
         "blank_rows": int(blank.sum()),
         "kept": int((reason == "").sum()),
         "rejected": len(rejects),
@@ -390,7 +399,7 @@ def read_supporters(config: PlanConfig) -> SupporterList:
         column is not in it.
     """
     params = config.supporters
-    paths = _files(config)
+    paths = _files(config) if config.supporters.files else []
     if not paths:
         msg = "No supporter list configured; set `supporters.files` in the config."
         raise InputError(msg)

@@ -116,8 +116,10 @@ def test_column_mapping_and_full_name(tmp_path: Path):
 
 
 def test_bad_inputs_are_one_line_errors(tmp_path: Path):
-    with pytest.raises(InputError, match="no supporter list found"):
+    with pytest.raises(InputError, match=r"missing\.csv"):
         read_supporters(_config(tmp_path, ["missing.csv"]))
+    with pytest.raises(InputError, match="no file matches"):
+        read_supporters(_config(tmp_path, ["lists/*.csv"]))
     (tmp_path / "x.csv").write_text("email,zip\na@b.org,01060\n")
     with pytest.raises(InputError, match="no name columns"):
         read_supporters(_config(tmp_path, ["x.csv"]))
@@ -129,6 +131,27 @@ def test_bad_inputs_are_one_line_errors(tmp_path: Path):
         _config(tmp_path, ["x.csv"], match_probability=0.5, review_probability=0.8)
     with pytest.raises(ConfigError, match="no supporter list"):
         PlanConfig.from_dict({"target": {"universe": "supporters_primary"}})
+
+
+def test_compressed_list_and_unreadable_lines(tmp_path: Path):
+    import gzip
+
+    text = (
+        "first_name,last_name,zip_code\n"
+        "Ann,Ortiz,01060\n"
+        'Bob,"Chen",01060,extra\n'
+        ",,\n"
+        "Cy,Diaz,01062\n"
+    )
+    with gzip.open(tmp_path / "list.csv.gz", "wt", encoding="utf-8") as fh:
+        fh.write(text)
+    read = read_supporters(_config(tmp_path, ["list.csv.gz"]))
+    assert read.supporters["first_name"].tolist() == ["ANN", "CY"]
+    assert read.supporters["line"].tolist() == [2, 5]
+    assert read.rejects["line"].tolist() == [3]
+    assert read.rejects["reason"].str.startswith("unreadable").all()
+    file = read.report["files"][0]
+    assert file["rows"] == len(read.supporters) + len(read.rejects) + file["blank_rows"]
 
 
 def test_name_helpers():
