@@ -132,6 +132,7 @@ def make_list(
     addr_pool = voters.iloc[rng.choice(len(voters), size=n_on + n_off)]
     rows: list[dict[str, str]] = []
     truth: list[str] = []
+    kinds: list[str] = []
     first_pool = voters["first_name"].to_numpy()
     last_pool = voters["last_name"].to_numpy()
     zips = voters["zip5"].unique()
@@ -149,20 +150,27 @@ def make_list(
         first, last = str(v["first_name"]), str(v["last_name"])
         middle = str(v.get("middle_name", "") or "")
         r = rng.random
+        kind: list[str] = []
         if r() < 0.15 and first in NICKNAMES:
             options = NICKNAMES[first]
             first = options[int(rng.integers(len(options)))]
+            kind.append("nickname")
         elif r() < 0.02 and middle:
             first = middle  # goes by the middle name
+            kind.append("middle_name")
         if r() < 0.04:
             first = typo(first, rng)
+            kind.append("first_typo")
         if r() < 0.06:
             last = typo(last, rng)
+            kind.append("last_typo")
         if r() < 0.03:
             other = str(last_pool[int(rng.integers(len(last_pool)))])
             last = f"{last}-{other}" if r() < 0.5 else f"{other}-{last}"
+            kind.append("hyphenated")
         elif r() < 0.04:
             last = str(last_pool[int(rng.integers(len(last_pool)))])  # married name
+            kind.append("changed_surname")
         number = str(v["street_number"]) + str(v.get("street_number_suffix", "") or "")
         street, unit, zip5 = str(v["street_name"]), str(v["unit"] or ""), str(v["zip5"])
         if r() < 0.12:  # an old address: moved since signing up
@@ -173,8 +181,10 @@ def make_list(
                 str(old["unit"] or ""),
             )
             zip5 = zip5 if r() < 0.5 else str(old["zip5"])
+            kind.append("old_address" if zip5 == str(v["zip5"]) else "moved_zip")
         if unit and r() < 0.5:
             unit = ""
+            kind.append("unit_dropped")
         born = v["birth_date"]
         u = r()
         dob = ""
@@ -187,6 +197,7 @@ def make_list(
         elif pd.notna(born) and u < 0.35:
             dob = str(born.year)
         email_only = r() < 0.15
+        kind += ["email_only"] if email_only else [] if dob else ["no_birth_date"]
         style = r()
         name_case = (
             (lambda s: s.title())
@@ -221,6 +232,7 @@ def make_list(
             }
         )
         truth.append(str(vid))
+        kinds.append(";".join(kind) or "clean")
     for k in range(n_off):
         base = addr_pool.iloc[n_on + k]
         kind = rng.random()
@@ -260,9 +272,12 @@ def make_list(
             }
         )
         truth.append("")
+        kinds.append("not_on_file")
     order = rng.permutation(len(rows))
     frame = pd.DataFrame(rows).iloc[order].reset_index(drop=True)
-    return frame, pd.Series(np.array(truth)[order], name="voter_id")
+    truth_s = pd.Series(np.array(truth)[order], name="voter_id")
+    truth_s.attrs["kinds"] = list(np.array(kinds)[order])
+    return frame, truth_s
 
 
 def demo_voters() -> pd.DataFrame:
@@ -288,7 +303,7 @@ _SYLLABLES = (
 
 def state_voters(n: int) -> pd.DataFrame:
     """`n` synthetic voters in households across ~540 zips (cached as parquet)."""
-    cache = OUT / f"voters_{n}.parquet"
+    cache = OUT / f"voters_v2_{n}.parquet"
     if cache.exists():
         return pd.read_parquet(cache)
     from nicknames import NickNamer
@@ -336,7 +351,9 @@ def state_voters(n: int) -> pd.DataFrame:
     ]
     streets = np.char.add(np.char.add(street_words, " "), suffix)
     sid = hh_zip[hh] * 180 + hh_street[hh]
-    age_days = (rng.gamma(6.0, 8.5, n) + 18.0).clip(18, 99) * 365.25
+    age = rng.gamma(6.0, 8.5, n) + 18.0
+    age = np.where(age < 99.0, age, rng.uniform(18.0, 99.0, n))  # no pile-up at 99
+    age_days = age * 365.25
     birth = pd.Timestamp("2025-06-30") - pd.to_timedelta(age_days.astype(int), unit="D")
     frame = pd.DataFrame(
         {
@@ -464,6 +481,15 @@ def main(argv: list[str] | None = None) -> int:
         at = voter.where(ok & best_p.ge(cut), "")
         p_at, r_at, _ = score(at.reset_index(drop=True), truth)
         sweep[str(cut)] = {"precision": round(p_at, 4), "recall": round(r_at, 4)}
+    kinds = pd.Series(truth.attrs["kinds"])
+    got = predicted.reset_index(drop=True).eq(truth) & truth.ne("")
+    by_kind = {}
+    for k in sorted({x for ks in kinds for x in ks.split(";")} - {"not_on_file"}):
+        has = kinds.str.split(";").apply(lambda ks, k=k: k in ks)
+        by_kind[k] = {
+            "rows": int(has.sum()),
+            "recall": round(float(got[has].mean()), 3),
+        }
     result_doc = {
         "voters": len(voters),
         "supporters": len(rows),
@@ -477,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "exact": {"precision": round(ex_p, 4), "recall": round(ex_r, 4)},
         "threshold_sweep": sweep,
+        "recall_by_error": by_kind,
         "report": result.report,
         "voter_file_s": round(t_voters, 1),
     }

@@ -5,10 +5,11 @@ and adds the log2 Bayes factors of the agreement level each field reached:
 
 ``first_name``
     exact, nickname (``BILL``/``WILLIAM``, ``PEGGY``/``MARGARET``: the first-name
-    keys intersect), typo (Jaro-Winkler >= 0.9), goes by the middle name, initial
-    only, different.
+    keys intersect), typo (one edit: Damerau-Levenshtein <= 1, or Jaro-Winkler
+    >= 0.9), goes by the middle name, initial only, different.
 ``last_name``
-    exact, one part of a hyphenated or double surname, typo (>= 0.92), close
+    exact, one part of a hyphenated or double surname, typo (one edit or
+    Jaro-Winkler >= 0.92), close
     (>= 0.8), maiden name kept as the middle name, different (changed surname).
 ``birth``
     full date, only the year on one side, day and month swapped, one part typed
@@ -66,8 +67,8 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
         _level("nickname", "list_has_any(fn_keys_l, fn_keys_r)"),
         _level(
             "typo",
-            "len(fn_l) > 1 AND len(fn_r) > 1 "
-            "AND jaro_winkler_similarity(fn_l, fn_r) >= 0.9",
+            "len(fn_l) > 1 AND len(fn_r) > 1 AND (jaro_winkler_similarity(fn_l, fn_r) "
+            ">= 0.9 OR (len(fn_l) >= 4 AND damerau_levenshtein(fn_l, fn_r) <= 1))",
         ),
         _level("middle_name", "fn_l = mn_r OR mn_l = fn_r"),
         _level(
@@ -81,7 +82,11 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
         _level("missing", "ln_l IS NULL OR ln_r IS NULL", null=True),
         _level("exact", "ln_l = ln_r", tf="ln"),
         _level("part", "list_has_any(ln_parts_l, ln_parts_r)"),
-        _level("typo", "jaro_winkler_similarity(ln_l, ln_r) >= 0.92"),
+        _level(
+            "typo",
+            "jaro_winkler_similarity(ln_l, ln_r) >= 0.92 "
+            "OR (len(ln_l) >= 4 AND damerau_levenshtein(ln_l, ln_r) <= 1)",
+        ),
         _level("close", "jaro_winkler_similarity(ln_l, ln_r) >= 0.8"),
         _level("maiden_as_middle", "ln_l = mn_r OR mn_l = ln_r"),
         _level("different", "ELSE"),
@@ -138,8 +143,8 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
 _BLOCKING: Final = (
     "l.zip5 = r.zip5 AND l.ln_sx1 = r.ln_sx1",
     "l.zip5 = r.zip5 AND l.ln_sx2 = r.ln_sx2",
-    "l.zip5 = r.zip5 AND l.hn = r.hn AND l.fn_sx = r.fn_sx",
-    "l.zip5 = r.zip5 AND l.hn = r.hn AND l.yob = r.yob",
+    "l.zip5 = r.zip5 AND l.hn = r.hn AND l.st = r.st",
+    "l.zip5 = r.zip5 AND l.fn_sx = r.fn_sx AND l.ln_i = r.ln_i",
     "l.city = r.city AND l.ln_sx1 = r.ln_sx1 AND l.fn_sx = r.fn_sx",
     "l.ln = r.ln AND l.fn_sx = r.fn_sx",
     "l.fn_sx = r.fn_sx AND l.ln_sx1 = r.ln_sx1 AND l.yob = r.yob",

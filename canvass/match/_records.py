@@ -34,8 +34,8 @@ logger = logging.getLogger(__name__)
 
 #: Scalar columns of a prepared record (plus the lists ``fn_keys``, ``ln_parts``).
 COLUMNS: Final = (
-    "unique_id", "fn", "mn", "fn_sx", "ln", "ln_sx1", "ln_sx2", "sfx", "yob", "mob",
-    "dob", "hn", "st", "unit", "zip5", "city", "email", "phone",
+    "unique_id", "fn", "mn", "fn_sx", "ln", "ln_i", "ln_sx1", "ln_sx2", "sfx",
+    "yob", "mob", "dob", "hn", "st", "unit", "zip5", "city", "email", "phone",
 )  # fmt: skip
 
 
@@ -69,6 +69,7 @@ def _names(first: pd.Series, middle: pd.Series, last: pd.Series) -> dict[str, An
         "mn": mn,
         "fn_sx": by_unique(pd.Series(fn), _soundex_of),
         "ln": ln,
+        "ln_i": np.array([str(x)[:1] for x in ln], dtype=object),
         "ln_sx1": np.array([p[0] for p in parts], dtype=object),
         "ln_sx2": np.array([p[1] for p in parts], dtype=object),
         "sfx": np.array([p[1] for p in ln_split], dtype=object),
