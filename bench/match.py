@@ -171,7 +171,8 @@ def make_list(
         elif r() < 0.04:
             last = str(last_pool[int(rng.integers(len(last_pool)))])  # married name
             kind.append("changed_surname")
-        number = str(v["street_number"]) + str(v.get("street_number_suffix", "") or "")
+        suffix = str(v.get("street_number_suffix", "") or "")
+        number = f"{v['street_number']} {suffix}".strip()
         street, unit, zip5 = str(v["street_name"]), str(v["unit"] or ""), str(v["zip5"])
         if r() < 0.12:  # an old address: moved since signing up
             old = addr_pool.iloc[k]

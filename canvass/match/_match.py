@@ -59,8 +59,13 @@ _BANDS = (0.0, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 1.01)
 
 
 def _in_area(supporters: pd.DataFrame, voters: pd.DataFrame) -> np.ndarray:
-    zips = set(voters[schema.ZIP5].astype(str).str[:5]) - {""}
-    cities = set(voters[schema.CITY].astype(str).str.upper().str.strip()) - {""}
+    def values(column: str) -> set[str]:
+        if column not in voters:
+            return set()
+        return set(voters[column].astype(str).str.upper().str.strip()) - {"", "NAN"}
+
+    zips = {z[:5] for z in values(schema.ZIP5)}
+    cities = values(schema.CITY)
     by_zip = supporters["zip5"].isin(zips)
     by_city = supporters["zip5"].eq("") & supporters["city"].isin(cities)
     return (by_zip | by_city).to_numpy(dtype=bool)

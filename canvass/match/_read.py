@@ -308,7 +308,7 @@ def _one_file(
             "name_suffix": [p[1] for p in last_split],
             "email": by_unique(get("email"), email_key),
             "phone": by_unique(get("phone"), phone_key),
-            "street_number": [a["number"] for a in addr],
+            "street_number": [f"{a['number']} {a['suffix']}".strip() for a in addr],
             "street_name": [a["street"] for a in addr],
             "unit": np.where(unit_given != "", unit_given, [a["unit"] for a in addr]),
             "city": by_unique(get("city"), lambda s: " ".join(str(s).upper().split())),

@@ -151,9 +151,12 @@ def prepare_voters(voters: pd.DataFrame) -> pd.DataFrame:
     if schema.BIRTH_YEAR in voters:
         year = pd.to_numeric(voters[schema.BIRTH_YEAR], errors="coerce")
         by = np.where(by > 0, by, year.fillna(0).to_numpy(dtype=np.int64))
-    number = _text(voters, schema.STREET_NUMBER) + _text(
-        voters, schema.STREET_NUMBER_SUFFIX
-    )
+    # "12A", "46 1/2": the number and its suffix, as the list reader joins them
+    number = (
+        _text(voters, schema.STREET_NUMBER)
+        + " "
+        + _text(voters, schema.STREET_NUMBER_SUFFIX)
+    ).str.strip()
     frame = pd.DataFrame(
         {
             "unique_id": voters.index.astype(str),
