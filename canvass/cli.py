@@ -66,6 +66,11 @@ def _configure_logging(*, verbose: bool, quiet: bool) -> None:
     warn_logger = logging.getLogger("py.warnings")
     warn_logger.handlers[:] = [handler]
     warn_logger.propagate = False
+    # Splink (supporter matching) logs its training step by step: debug detail here.
+    splink = logging.getLogger("splink")
+    splink.handlers[:] = [handler]
+    splink.setLevel(logging.INFO if verbose else logging.ERROR)
+    splink.propagate = False
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -392,6 +397,48 @@ def geocode_cmd(config_path: Path, out: Path) -> None:
     report = out / "geocode_report.json"
     report.write_text(json.dumps(result.report, indent=2, default=str) + "\n")
     for path in [*written, out / "voters_geocoded.parquet", out / "doors.gpkg", report]:
+        click.echo(str(path))
+
+
+@cli.command("match")
+@_CONFIG_REQUIRED
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build") / "supporters",
+    show_default=True,
+    help="Folder for the match files.",
+)
+def match_cmd(config_path: Path, out: Path) -> None:
+    """Match the [supporters] lists to the voter file.
+
+    Writes matches.csv, review.csv (uncertain pairs for a person to decide),
+    unmatched.csv, unregistered.csv (unmatched supporters in the area),
+    volunteers.csv and match_report.json. They hold ids, probabilities and weights,
+    never names (except the volunteer roster).
+    """
+    from . import load, match
+
+    config = _load_config(config_path)
+    if not config.supporters.files:
+        msg = (
+            f"{config_path}: no supporter list configured; add [supporters] "
+            'files = ["supporters.csv"].'
+        )
+        raise click.ClickException(msg)
+    supporters = match.read_supporters(config)
+    voters = load.load_voter_file(config).voters
+    result = match.match_supporters(supporters, voters, config)
+    roster = match.volunteer_roster(result, voters)
+    settings = config.to_dict().get("supporters", {})
+    written = match.write_match_outputs(result, out, roster=roster, config=settings)
+    report = result.report
+    click.echo(
+        "Supporters: "
+        + ", ".join(f"{k} {v:,}" for k, v in report.get("by_status", {}).items())
+        + f" (share of the list on the file {report.get('share_on_file', 0):.0%})"
+    )
+    for path in written:
         click.echo(str(path))
 
 

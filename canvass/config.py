@@ -28,6 +28,7 @@ from .params import (
     OutputParams,
     RouteParams,
     ScoreParams,
+    SupportersParams,
     TargetParams,
     TurfParams,
     UniverseParams,
@@ -47,11 +48,20 @@ __all__ = [
     "PrecinctParams",
     "RouteParams",
     "ScoreParams",
+    "SupportersParams",
     "TargetParams",
     "TurfParams",
     "UniverseParams",
     "WalkParams",
 ]
+
+#: Fields of a supporter list that ``[supporters.columns]`` can name (see
+#: docs/supporters.md; the built-in header names live in :mod:`canvass.match`).
+_SUPPORTER_FIELDS = (
+    "supporter_id", "first_name", "last_name", "full_name", "middle_name", "email",
+    "phone", "address", "unit", "city", "state", "zip5", "birth_date", "birth_year",
+    "tags", "volunteer", "has_car", "event", "attended",
+)  # fmt: skip
 
 VoterFormat = Literal["ma", "nc", "van", "mapped"]
 
@@ -463,6 +473,7 @@ class PlanConfig:
     output: OutputParams = field(default_factory=OutputParams)
     cluster: ClusterParams = field(default_factory=ClusterParams)
     campaign: CampaignParams = field(default_factory=CampaignParams)
+    supporters: SupportersParams = field(default_factory=SupportersParams)
     base_dir: str = "."
 
     def __post_init__(self) -> None:
@@ -475,6 +486,21 @@ class PlanConfig:
                 f"`target.universe` is {self.target.universe!r} but no such universe "
                 f"is defined; add [universes.{self.target.universe}] or pick one of "
                 f"{sorted(self.universes)}."
+            )
+            raise ConfigError(msg)
+        if self.universes[self.target.universe].among != "all" and not (
+            self.supporters.files
+        ):
+            msg = (
+                f"`target.universe` {self.target.universe!r} is drawn from the "
+                "supporters, but no supporter list is configured; set "
+                "`supporters.files` or pick another universe."
+            )
+            raise ConfigError(msg)
+        if unknown := sorted(set(self.supporters.columns) - set(_SUPPORTER_FIELDS)):
+            msg = (
+                f"unknown key(s) {unknown} in [supporters.columns]; expected some "
+                f"of {list(_SUPPORTER_FIELDS)}."
             )
             raise ConfigError(msg)
 

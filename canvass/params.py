@@ -22,6 +22,7 @@ __all__ = [
     "OutputParams",
     "RouteParams",
     "ScoreParams",
+    "SupportersParams",
     "TargetParams",
     "TurfParams",
     "UniverseParams",
@@ -55,6 +56,12 @@ class UniverseParams:
         Let new registrants (no history, scored by a prior) into a
         ``low_propensity`` or ``band`` universe; off by default, they have their
         own universe kind.
+    among
+        Whom the universe is drawn from: ``all`` voters, the ``supporters`` matched
+        from ``[supporters]`` lists, supporters and their ``households`` (voters at
+        a supporter's door), or ``lookalikes`` (those plus voters of the precinct,
+        age band and party groups where supporters are over-represented; see
+        ``supporters.lookalike_ratio``).
     """
 
     kind: Literal["low_propensity", "band", "drop_off", "new_registrants"] = (
@@ -66,8 +73,13 @@ class UniverseParams:
     max_voted: int = -1
     of_last: int = 4
     include_new_registrants: bool = False
+    among: Literal["all", "supporters", "households", "lookalikes"] = "all"
 
     def __post_init__(self) -> None:
+        amongs = ("all", "supporters", "households", "lookalikes")
+        if self.among not in amongs:
+            msg = f"universe `among` must be one of {amongs}, got {self.among!r}."
+            raise ConfigError(msg)
         if self.of_last < 1 or self.max_voted >= self.of_last:
             msg = (
                 f"universe `of_last` ({self.of_last}) must be at least 1 and above "
@@ -96,7 +108,78 @@ def default_universes() -> dict[str, UniverseParams]:
         ),
         "drop_off": UniverseParams(kind="drop_off"),
         "new_registrants": UniverseParams(kind="new_registrants", parties=("D", "U")),
+        "supporters_primary": UniverseParams(
+            kind="low_propensity", max_p=0.6, parties=("D", "U"), among="supporters"
+        ),
+        "supporters_gubernatorial": UniverseParams(
+            kind="low_propensity", max_p=0.65, among="supporters"
+        ),
+        "supporter_households": UniverseParams(
+            kind="band", min_p=0.05, max_p=0.65, among="households"
+        ),
+        "supporter_lookalikes": UniverseParams(
+            kind="band", min_p=0.05, max_p=0.65, parties=("D", "U"), among="lookalikes"
+        ),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class SupportersParams:
+    """
+    The chapter's supporter lists and how they are matched to the voter file.
+
+    Parameters
+    ----------
+    files
+        Supporter lists (CSV, TSV or XLSX; paths or globs relative to the config).
+        Empty = no supporters: ``canvass run`` ignores the section.
+    sheet
+        XLSX sheet name; empty = the first sheet.
+    columns
+        canvass field -> the file's column, for columns the built-in header names
+        of the organising tools miss (docs/supporters.md lists every field).
+    match_probability
+        A supporter is matched to the voter whose match probability reaches this.
+    review_probability
+        Best pairs from this probability up to `match_probability` go to
+        ``review.csv`` for a person to decide.
+    volunteer_tags, donor_tags, event_tags
+        Words that mark a tag (or event name) as volunteer, donor or event
+        attendee, compared without case as parts of the tag text.
+    contact_on_walk_lists
+        Print matched supporters' list e-mail and phone on walk lists and route
+        pages; off by default (the list's contact data stays off the doors).
+    lookalike_ratio
+        A voter group (precinct x age band x party) is "like the supporters" when
+        its share of supporters is at least this many times the file's share.
+    em_max_pairs
+        Record pairs sampled for each expectation-maximisation training pass.
+    """
+
+    files: tuple[str, ...] = ()
+    sheet: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    match_probability: float = 0.9
+    review_probability: float = 0.2
+    volunteer_tags: tuple[str, ...] = ("volunteer", "canvasser", "phonebanker")
+    donor_tags: tuple[str, ...] = ("donor", "donat", "contribut")
+    event_tags: tuple[str, ...] = ("event", "attend", "rally", "meeting")
+    contact_on_walk_lists: bool = False
+    lookalike_ratio: float = 1.5
+    em_max_pairs: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        fraction("supporters", "match_probability", self.match_probability)
+        fraction("supporters", "review_probability", self.review_probability)
+        if not 0 < self.review_probability <= self.match_probability < 1:
+            msg = (
+                "`supporters.review_probability` must be above 0 and at most "
+                "`supporters.match_probability`, which must be below 1; got "
+                f"{self.review_probability} and {self.match_probability}."
+            )
+            raise ConfigError(msg)
+        positive("supporters", "lookalike_ratio", self.lookalike_ratio)
+        positive("supporters", "em_max_pairs", self.em_max_pairs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from . import (
     geocode,
     guards,
     load,
+    match,
     network,
     results,
     route,
@@ -61,6 +62,10 @@ class Plan:
     run_id
         The run's id in the campaign database (in its results templates); empty
         when no ``campaign.db`` is configured.
+    supporters
+        The supporter list matched to the voter file, when ``[supporters] files``
+        is set (``voters`` then carries ``is_supporter`` and
+        ``supporter_household``).
     """
 
     config: PlanConfig
@@ -78,6 +83,7 @@ class Plan:
     reports: dict[str, Any] = field(default_factory=dict)
     rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
     run_id: str = ""
+    supporters: match.MatchResult | None = None
 
     @property
     def target_doors(self) -> gpd.GeoDataFrame:
@@ -134,6 +140,11 @@ class Plan:
                 load.calendar_rows(self.elections)
                 if "typed_by" in self.elections.columns
                 else []
+            ),
+            **(
+                {"supporters": self.supporters.report.get("by_status", {})}
+                if self.supporters is not None
+                else {}
             ),
             "reports": self.reports,
         }
@@ -261,9 +272,17 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
 
     where = locate(config, progress=step)
     precincts, loaded, G, geo = where.precincts, where.loaded, where.G, where.geo
+    located_voters, matched = geo.voters, None
+    if config.supporters.files:
+        step("match", 3)
+        supporters = match.read_supporters(config)
+        matched = match.match_supporters(supporters, loaded.voters, config)
+        located_voters = match.flag_voters(
+            geo.voters, matched, contact=config.supporters.contact_on_walk_lists
+        )
     step("score", 3)
     elections = score.election_calendar(loaded.history, config, loaded.voters)
-    scored = score.score_voters(geo.voters, loaded.history, elections, config)
+    scored = score.score_voters(located_voters, loaded.history, elections, config)
     step("target", 4)
     targeted = target.select_targets(scored.voters, loaded.history, elections, config)
     history_report: dict[str, Any] = {}
@@ -321,6 +340,7 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
         # a run is an entry of the campaign database; without one, outputs stay
         # byte-identical for the same inputs, config and seed
         run_id=results.new_run_id(config) if config.campaign.db else "",
+        supporters=matched,
     )
     step("done", 8)
     logger.info(

@@ -143,6 +143,9 @@ IS_NEW_REGISTRANT: Final = "is_new_registrant"
 IS_TARGET: Final = "is_target"
 SUPPRESSED: Final = "suppressed"  # "" or the reason (inactive, moved, deceased, dnk)
 LIFT: Final = "lift"  # expected extra votes if knocked
+# added by supporter matching (canvass.match.flag_voters) when [supporters] is set
+IS_SUPPORTER: Final = "is_supporter"
+SUPPORTER_HOUSEHOLD: Final = "supporter_household"  # a supporter or lives with one
 
 # --- history / elections ----------------------------------------------------------
 ELECTION_DATE: Final = "election_date"

@@ -7,7 +7,12 @@ which matches doors to the street they are on.
 
 from __future__ import annotations
 
-from ._address import display_address, normalize_street_names
+from ._address import (
+    display_address,
+    normalize_street_names,
+    normalize_units,
+    parse_address_line,
+)
 from ._doors import CENTROID, unverified_doors
 from ._geocode import (
     METHODS,
@@ -27,6 +32,8 @@ __all__ = [
     "display_address",
     "geocode_voters",
     "normalize_street_names",
+    "normalize_units",
+    "parse_address_line",
     "read_address_points",
     "unverified_doors",
 ]

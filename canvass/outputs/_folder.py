@@ -296,6 +296,8 @@ def write_plan(plan: Plan, out_dir: Path) -> dict[str, list[Path]]:
             if plan.backtest:
                 reports.insert(0, write_backtest_report(plan.backtest, staging))
             files["reports"] = reports
+            if plan.supporters is not None:
+                files["supporters"] = _write_supporters(plan, staging / "supporters")
             summary = plan.summary()
             summary["files"] = {
                 kind: sorted(p.relative_to(staging).as_posix() for p in paths)
@@ -317,6 +319,18 @@ def write_plan(plan: Plan, out_dir: Path) -> dict[str, list[Path]]:
         kind: [out_dir / p.relative_to(staging) for p in paths]
         for kind, paths in files.items()
     }
+
+
+def _write_supporters(plan: Plan, folder: Path) -> list[Path]:
+    """Write the run's supporter match files, with the volunteers' nearest turfs."""
+    from ..match import volunteer_roster, write_match_outputs
+
+    result = plan.supporters
+    if result is None:  # pragma: no cover - checked by the caller
+        return []
+    roster = volunteer_roster(result, plan.voters, doors=plan.doors, turfs=plan.turfs)
+    settings = plan.config.to_dict().get("supporters", {})
+    return write_match_outputs(result, folder, roster=roster, config=settings)
 
 
 def _swap(staging: Path, out_dir: Path) -> None:

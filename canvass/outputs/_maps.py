@@ -214,6 +214,8 @@ def _precinct_counts(plan: Plan) -> pd.DataFrame:
         if "voters" in table.columns
         else np.nan
     )
+    if "supporters" in table.columns:
+        out["supporters"] = pd.to_numeric(table["supporters"]).reindex(out.index)
     return out.fillna(0)
 
 
@@ -378,10 +380,13 @@ def director_map(plan: Plan) -> folium.Map:
     counts = _precinct_counts(plan)
     area_km2 = precincts.geometry.area / 1e6
     legends = []
-    for col, title, colours, show in (
+    layers = [
         ("targets", "Targets per precinct", TARGET_COLOURS, True),
         ("expected_extra_votes", "Expected extra votes", VOTES_COLOURS, False),
-    ):
+    ]
+    if "supporters" in counts.columns:  # a [supporters] list was matched
+        layers.append(("supporters", "Supporters per precinct", TARGET_COLOURS, False))
+    for col, title, colours, show in layers:
         edges = _bins(counts[col])
         cls = _classes(counts[col], edges)
         props = pd.DataFrame(index=precincts.index)
@@ -396,7 +401,8 @@ def director_map(plan: Plan) -> folium.Map:
             f"{c['targets']:,.0f} targets<br>"
             f"{c['expected_extra_votes']:,.1f} expected extra votes · "
             f"{c['targets'] / max(float(km2), 1e-9):,.0f} targets/km²"
-            f"{_turnout_line(plan.precinct_table, pid)}"
+            + (f"<br>{int(c['supporters']):,} supporters" if "supporters" in c else "")
+            + f"{_turnout_line(plan.precinct_table, pid)}"
             for pid, n, km2, (_, c) in zip(
                 precincts.index, names, area_km2, counts.iterrows(), strict=True
             )

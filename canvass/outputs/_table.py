@@ -87,6 +87,9 @@ CSV_COLUMNS: Final = {
     schema.IS_TARGET: "Target",
     "history": "VoteHistory",
     schema.PRECINCT_ID: "Precinct",
+    # only with supporters.contact_on_walk_lists = true (canvass.match.flag_voters)
+    "supporter_email": "Email",
+    "supporter_phone": "Phone",
     "result": "Result",
     "notes": "Notes",
 }
@@ -310,6 +313,9 @@ def walk_list_table(plan: Plan) -> pd.DataFrame:
             else pd.Series("", index=voters.index)
         )
     people[schema.DOOR_ID] = voters[schema.DOOR_ID].astype("string")
+    for col in ("supporter_email", "supporter_phone"):
+        if col in voters.columns:
+            people[col] = _text(voters[col])
     if schema.IS_TARGET in voters.columns:
         people[schema.IS_TARGET] = voters[schema.IS_TARGET].fillna(False).astype(bool)
     else:

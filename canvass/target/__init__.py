@@ -6,6 +6,7 @@ from ._target import (
     door_values,
     last_eligible,
     lift_curve,
+    lookalikes,
     precinct_table,
     select_targets,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "door_values",
     "last_eligible",
     "lift_curve",
+    "lookalikes",
     "precinct_table",
     "select_targets",
 ]

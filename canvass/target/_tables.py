@@ -26,6 +26,7 @@ TARGETS: Final = "targets"
 EXPECTED: Final = "expected_extra_votes"
 PER_KM2: Final = "targets_per_km2"
 RANK: Final = "rank"
+SUPPORTERS: Final = "supporters"
 
 
 def turnout_column(etype: str) -> str:
@@ -76,6 +77,8 @@ def precinct_table(
     table
         Index ``precinct_id``: ``name``, ``voters``, ``targets``,
         ``expected_extra_votes``, ``area_km2``, ``targets_per_km2``,
+        ``supporters`` (matched supporters, when the voters carry
+        ``is_supporter``),
         ``expected_p_state_primary``/``expected_p_state_election`` (mean P(vote)
         of the precinct's voters in the next election of each type), one
         ``turnout_<type>`` column per election type (the latest election of that
@@ -110,6 +113,10 @@ def precinct_table(
     with np.errstate(divide="ignore", invalid="ignore"):
         density = np.where(area > 0, table[TARGETS].to_numpy() / area, np.nan)
     table[PER_KM2] = np.round(density, 2)
+    if schema.IS_SUPPORTER in voters:  # matched supporters of [supporters] lists
+        sup = voters[schema.IS_SUPPORTER].astype(bool).to_numpy()[known]
+        counts = pd.Series(sup.astype(int)).groupby(frame["p"].to_numpy()).sum()
+        table[SUPPORTERS] = counts.reindex(index).fillna(0).astype(int).to_numpy()
     for etype in schema.TARGET_TYPES:  # expected turnout in the target elections
         col = f"p_{etype}"
         if col in voters:

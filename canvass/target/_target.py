@@ -47,6 +47,7 @@ __all__ = [
     "door_values",
     "last_eligible",
     "lift_curve",
+    "lookalikes",
     "precinct_table",
     "select_targets",
 ]
@@ -159,12 +160,78 @@ def _suppressions(voters: pd.DataFrame, config: PlanConfig) -> pd.Series:
     return out
 
 
+def lookalikes(voters: pd.DataFrame, ratio: float) -> pd.Series:
+    """
+    Voters in groups where matched supporters are over-represented.
+
+    Groups are precinct x age band (18-29, 30-44, 45-64, 65+) x party. A group's
+    supporter share is smoothed toward the file's (10 pseudo-voters), so a small
+    precinct group with one supporter does not count; the group "looks like the
+    supporters" when its share is at least `ratio` times the file's.
+
+    Parameters
+    ----------
+    voters
+        Voters with ``is_supporter`` (from :func:`canvass.match.flag_voters`).
+    ratio
+        ``supporters.lookalike_ratio``.
+
+    Returns
+    -------
+    lookalike
+        Boolean per voter.
+    """
+    sup = voters[schema.IS_SUPPORTER].astype(bool)
+    rate = float(sup.mean()) if len(sup) else 0.0
+    if rate == 0.0:
+        return pd.Series(False, index=voters.index)
+    if schema.BIRTH_YEAR in voters:
+        year = pd.to_numeric(voters[schema.BIRTH_YEAR], errors="coerce")
+    else:
+        year = pd.Series(np.nan, index=voters.index)
+    age = year.max() - year
+    band = np.digitize(age.fillna(-1).to_numpy(), [0, 30, 45, 65])
+    keys = pd.DataFrame(
+        {
+            "p": _text(voters, schema.PRECINCT_ID).to_numpy(),
+            "a": band,
+            "y": _text(voters, schema.PARTY).to_numpy(),
+        },
+        index=voters.index,
+    )
+    grouped = sup.groupby([keys["p"], keys["a"], keys["y"]])
+    n = grouped.transform("size").to_numpy(dtype=float)
+    s = grouped.transform("sum").to_numpy(dtype=float)
+    smoothed = (s + 10.0 * rate) / (n + 10.0)
+    return pd.Series(smoothed >= ratio * rate, index=voters.index)
+
+
+def _among(voters: pd.DataFrame, universe: UniverseParams, ratio: float) -> pd.Series:
+    """Whom a universe is drawn from: everyone, supporters, households, lookalikes."""
+    if universe.among == "all":
+        return pd.Series(True, index=voters.index)
+    if schema.IS_SUPPORTER not in voters:
+        msg = (
+            f"The universe is drawn from {universe.among} but the voters carry no "
+            "supporter match; configure [supporters] files (canvass run matches "
+            'them) or pick a universe with among = "all".'
+        )
+        raise InputError(msg)
+    if universe.among == "supporters":
+        return voters[schema.IS_SUPPORTER].astype(bool)
+    house = voters[schema.SUPPORTER_HOUSEHOLD].astype(bool)
+    if universe.among == "households":
+        return house
+    return house | lookalikes(voters, ratio)
+
+
 def _members(
     voters: pd.DataFrame,
     history: pd.DataFrame,
     elections: pd.DataFrame,
     universe: UniverseParams,
     etype: str,
+    ratio: float = 1.5,
 ) -> pd.Series:
     """Who is in `universe` before suppressions."""
     p = voters[f"p_{etype}"].astype(float)
@@ -187,6 +254,7 @@ def _members(
     if universe.parties:
         parties = {x.strip().upper() for x in universe.parties}
         inside &= _text(voters, schema.PARTY).isin(parties)
+    inside &= _among(voters, universe, ratio)
     return inside.fillna(False).astype(bool)
 
 
@@ -268,7 +336,14 @@ def select_targets(
         raise InputError(msg)
     name = config.target.universe
     universe = config.universes[name]
-    inside = _members(voters, history, elections, universe, etype)
+    inside = _members(
+        voters,
+        history,
+        elections,
+        universe,
+        etype,
+        config.supporters.lookalike_ratio,
+    )
     out = voters.copy()
     out[UNIVERSE] = np.where(inside, name, "")
     out[schema.SUPPRESSED] = _suppressions(voters, config).to_numpy()

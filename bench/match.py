@@ -1,0 +1,527 @@
+"""Benchmark: canvass's supporter matcher against exact and plain fuzzy matching.
+
+Builds a supporter list from a voter file with the errors real lists have, keeps the
+truth aside, and scores three matchers on it:
+
+* ``canvass``: :func:`canvass.match.match_supporters` at the configured threshold;
+* ``exact``: first name + last name + zip, exactly (a volunteer with a spreadsheet);
+* ``fuzzy``: the best rapidfuzz ``WRatio`` of "first last" among the voters of the
+  supporter's zip, at 90 or more (a plain fuzzy join).
+
+The list's errors (rates are per row): first names as nicknames from a hand list
+independent of the matcher's (Bill, Peggy, Chip...) or by the middle name; typos in
+names (transposed, dropped, doubled, keyboard-neighbour and sound-alike letters);
+hyphenated or changed (married) surnames; an old address (people move: half within
+the zip, half elsewhere); units dropped; birth dates missing, year-only, day/month
+swapped or mistyped; e-mail-only rows (name, e-mail and zip); upper/lower case and
+abbreviations; and 30 % of the list not on the file: unregistered household members
+of voters (same surname and door), unregistered people in the area, and people from
+elsewhere.
+
+Usage::
+
+    python bench/match.py --size demo            # the demo town's 5,000 voters
+    python bench/match.py --size state           # 4.9 million voters (cached)
+    python bench/match.py --size 500000          # any size
+
+Last line: ``match: precision=... recall=... exact_recall=... wall_s=...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out" / "match"
+
+# Real nicknames, written down for this bench (not the matcher's nicknames list).
+NICKNAMES = {
+    "ABIGAIL": ["ABBY", "GAIL"], "BEATRICE": ["BEA", "BEE"], "CAROL": ["CARRIE"],
+    "DEBORAH": ["DEBBIE", "DEB"], "DIANA": ["DI"], "ELENA": ["LENA"],
+    "JANET": ["JAN"], "JULIA": ["JULIE", "JULES"], "LAURA": ["LAURIE"],
+    "MARGARET": ["PEGGY", "MAGGIE", "MEG", "MADGE"], "NANCY": ["NAN"],
+    "OLIVIA": ["LIV", "LIVVY"], "SARAH": ["SALLY", "SADIE"], "SOFIA": ["SOPHIE"],
+    "TERESA": ["TERRY", "TESS"], "VIOLET": ["VI"], "AARON": ["RON"],
+    "ALBERT": ["AL", "BERT"], "BENJAMIN": ["BEN", "BENNY"],
+    "CHARLES": ["CHARLIE", "CHUCK", "CHIP"], "DANIEL": ["DAN", "DANNY"],
+    "DAVID": ["DAVE"], "EDWARD": ["ED", "TED", "NED"], "FRANCIS": ["FRANK"],
+    "HENRY": ["HANK", "HARRY"], "ISAAC": ["IKE"], "JAMES": ["JIM", "JIMMY", "JAMIE"],
+    "JOSEPH": ["JOE", "JOEY"], "MATTHEW": ["MATT"], "NATHAN": ["NATE"],
+    "PATRICK": ["PAT", "PADDY"], "PETER": ["PETE"], "RAYMOND": ["RAY"],
+    "ROBERT": ["BOB", "ROB", "BOBBY"], "SAMUEL": ["SAM"], "THOMAS": ["TOM", "TOMMY"],
+    "VICTOR": ["VIC"], "WALTER": ["WALT"], "WILLIAM": ["BILL", "WILL", "BILLY"],
+    "ELIZABETH": ["LIZ", "BETH", "BETSY"], "KATHERINE": ["KATE", "KATHY", "KATIE"],
+    "JENNIFER": ["JEN", "JENNY"], "MICHAEL": ["MIKE", "MICKEY"],
+    "RICHARD": ["RICK", "DICK", "RICH"], "CHRISTOPHER": ["CHRIS"],
+    "ANTHONY": ["TONY"], "SUSAN": ["SUE", "SUZY"], "PATRICIA": ["PATTY", "TRISH"],
+    "JOHN": ["JACK", "JOHNNY"], "STEPHEN": ["STEVE"], "ANDREW": ["ANDY", "DREW"],
+    "REBECCA": ["BECKY"], "ALEXANDER": ["ALEX", "SASHA"], "GEORGE": ["GEORDIE"],
+}  # fmt: skip
+_KEYBOARD = {
+    "A": "SQWZ", "B": "VNGH", "C": "XVDF", "D": "SFER", "E": "WRD", "F": "DGRT",
+    "G": "FHTY", "H": "GJYU", "I": "UOK", "J": "HKUI", "K": "JLIO", "L": "KOP",
+    "M": "NJK", "N": "BMHJ", "O": "IPL", "P": "OL", "Q": "WA", "R": "ETF",
+    "S": "ADWZ", "T": "RYG", "U": "YIJ", "V": "CBF", "W": "QES", "X": "ZCS",
+    "Y": "TUH", "Z": "XAS",
+}  # fmt: skip
+_SOUNDS = (("PH", "F"), ("CK", "K"), ("IE", "Y"), ("EI", "IE"), ("OU", "O"),
+           ("SCH", "SH"), ("Y", "I"), ("C", "K"), ("TT", "T"), ("LL", "L"))  # fmt: skip
+_SUFFIX_WORDS = {
+    "ST": "Street", "RD": "Road", "AVE": "Avenue", "LN": "Lane", "DR": "Drive",
+    "CT": "Court", "TER": "Terrace", "WAY": "Way",
+}  # fmt: skip
+
+
+def typo(word: str, rng: np.random.Generator) -> str:
+    """One realistic typing or spelling error."""
+    if len(word) < 3:
+        return word
+    kind = rng.integers(6)
+    i = int(rng.integers(1, len(word) - 1))
+    if kind == 0:  # transposed letters
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == 1:  # dropped letter
+        return word[:i] + word[i + 1 :]
+    if kind == 2:  # doubled letter
+        return word[:i] + word[i] + word[i:]
+    if kind == 3:  # keyboard neighbour
+        near = _KEYBOARD.get(word[i], word[i])
+        return word[:i] + near[int(rng.integers(len(near)))] + word[i + 1 :]
+    for a, b in _SOUNDS:  # sound-alike spelling
+        if a in word[1:]:
+            return word[0] + word[1:].replace(a, b, 1)
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+def _spell_street(street: str, rng: np.random.Generator) -> str:
+    words = street.split()
+    if words and words[-1] in _SUFFIX_WORDS and rng.random() < 0.5:
+        words[-1] = _SUFFIX_WORDS[words[-1]]
+    return " ".join(w.title() if rng.random() < 0.7 else w for w in words)
+
+
+def make_list(
+    voters: pd.DataFrame, n: int, seed: int, off_file: float = 0.3
+) -> tuple[pd.DataFrame, pd.Series]:
+    """
+    Make a supporter list of `n` rows (Action Network-style CSV columns) and the truth.
+
+    Returns
+    -------
+    rows, truth
+        The list; and per row the voter id it was made from ("" = not on the file).
+    """
+    rng = np.random.default_rng(seed)
+    n_on = min(round(n * (1 - off_file)), int(len(voters) * 0.5))
+    n_off = (
+        round(n_on * off_file / (1 - off_file))
+        if n_on < n * (1 - off_file)
+        else n - n_on
+    )
+    pick = rng.choice(len(voters), size=n_on, replace=False)
+    on = voters.iloc[pick]
+    addr_pool = voters.iloc[rng.choice(len(voters), size=n_on + n_off)]
+    rows: list[dict[str, str]] = []
+    truth: list[str] = []
+    kinds: list[str] = []
+    first_pool = voters["first_name"].to_numpy()
+    last_pool = voters["last_name"].to_numpy()
+    zips = voters["zip5"].unique()
+    homes = zip(
+        voters["street_number"].astype(str),
+        voters["street_name"].astype(str),
+        voters["unit"].fillna("").astype(str),
+        voters["zip5"].astype(str),
+        strict=True,
+    )
+    household: dict[tuple[str, str, str, str], list[str]] = {}
+    for home, first_name in zip(homes, voters["first_name"].astype(str), strict=True):
+        household.setdefault(home, []).append(first_name)
+    for k, (vid, v) in enumerate(on.iterrows()):
+        first, last = str(v["first_name"]), str(v["last_name"])
+        middle = str(v.get("middle_name", "") or "")
+        r = rng.random
+        kind: list[str] = []
+        if r() < 0.15 and first in NICKNAMES:
+            options = NICKNAMES[first]
+            first = options[int(rng.integers(len(options)))]
+            kind.append("nickname")
+        elif r() < 0.02 and middle:
+            first = middle  # goes by the middle name
+            kind.append("middle_name")
+        if r() < 0.04:
+            first = typo(first, rng)
+            kind.append("first_typo")
+        if r() < 0.06:
+            last = typo(last, rng)
+            kind.append("last_typo")
+        if r() < 0.03:
+            other = str(last_pool[int(rng.integers(len(last_pool)))])
+            last = f"{last}-{other}" if r() < 0.5 else f"{other}-{last}"
+            kind.append("hyphenated")
+        elif r() < 0.04:
+            last = str(last_pool[int(rng.integers(len(last_pool)))])  # married name
+            kind.append("changed_surname")
+        suffix = str(v.get("street_number_suffix", "") or "")
+        number = f"{v['street_number']} {suffix}".strip()
+        street, unit, zip5 = str(v["street_name"]), str(v["unit"] or ""), str(v["zip5"])
+        if r() < 0.12:  # an old address: moved since signing up
+            old = addr_pool.iloc[k]
+            number, street, unit = (
+                str(old["street_number"]),
+                str(old["street_name"]),
+                str(old["unit"] or ""),
+            )
+            zip5 = zip5 if r() < 0.5 else str(old["zip5"])
+            kind.append("old_address" if zip5 == str(v["zip5"]) else "moved_zip")
+        if unit and r() < 0.5:
+            unit = ""
+            kind.append("unit_dropped")
+        born = v["birth_date"]
+        u = r()
+        dob = ""
+        if pd.notna(born) and u < 0.25:
+            dob = born.strftime("%m/%d/%Y")
+            if r() < 0.08:  # day and month swapped (a European-style entry)
+                dob = born.strftime("%d/%m/%Y") if born.day <= 12 else dob
+            elif r() < 0.06:
+                dob = f"{born.month:02d}/{min(born.day + 1, 28):02d}/{born.year}"
+        elif pd.notna(born) and u < 0.35:
+            dob = str(born.year)
+        email_only = r() < 0.15
+        kind += ["email_only"] if email_only else [] if dob else ["no_birth_date"]
+        style = r()
+        name_case = (
+            (lambda s: s.title())
+            if style < 0.7
+            else (lambda s: s.lower())
+            if style < 0.8
+            else (lambda s: s)
+        )
+        rows.append(
+            {
+                "first_name": name_case(first),
+                "last_name": name_case(last),
+                "email": f"{first}.{last}{int(rng.integers(100))}@example.org".lower(),
+                "zip_code": zip5,
+                "can2_user_address": ""
+                if email_only
+                else f"{number} {_spell_street(street, rng)}"
+                + (
+                    f" Apt {unit}"
+                    if unit and r() < 0.5
+                    else f" #{unit}"
+                    if unit
+                    else ""
+                ),
+                "can2_user_city": "",
+                "dob": "" if email_only else dob,
+                "can2_user_tags": "volunteer"
+                if r() < 0.1
+                else "donor"
+                if r() < 0.2
+                else "",
+            }
+        )
+        truth.append(str(vid))
+        kinds.append(";".join(kind) or "clean")
+    for k in range(n_off):
+        base = addr_pool.iloc[n_on + k]
+        kind = rng.random()
+        first = str(first_pool[int(rng.integers(len(first_pool)))])
+        last = str(last_pool[int(rng.integers(len(last_pool)))])
+        number, street, zip5 = (
+            str(base["street_number"]),
+            str(base["street_name"]),
+            str(base["zip5"]),
+        )
+        if kind < 0.4:  # an unregistered household member of a voter
+            last = str(base["last_name"])
+            home = (number, street, str(base["unit"] or ""), zip5)
+            taken = {f[:3] for f in household.get(home, ())}
+            while first[:3] in taken:  # housemates do not share a first name
+                first = str(first_pool[int(rng.integers(len(first_pool)))])
+        elif kind > 0.7:  # lives elsewhere
+            zip5 = f"{int(rng.integers(1000, 99999)):05d}"
+            while zip5 in zips:
+                zip5 = f"{int(rng.integers(1000, 99999)):05d}"
+        year = int(rng.integers(1940, 2005))
+        dob = (
+            f"{int(rng.integers(1, 13)):02d}/{int(rng.integers(1, 29)):02d}/{year}"
+            if rng.random() < 0.25
+            else ""
+        )
+        rows.append(
+            {
+                "first_name": first.title(),
+                "last_name": last.title(),
+                "email": f"{first.lower()}{int(rng.integers(1000))}@example.net",
+                "zip_code": zip5,
+                "can2_user_address": f"{number} {_spell_street(street, rng)}",
+                "can2_user_city": "",
+                "dob": dob,
+                "can2_user_tags": "",
+            }
+        )
+        truth.append("")
+        kinds.append("not_on_file")
+    order = rng.permutation(len(rows))
+    frame = pd.DataFrame(rows).iloc[order].reset_index(drop=True)
+    truth_s = pd.Series(np.array(truth)[order], name="voter_id")
+    truth_s.attrs["kinds"] = list(np.array(kinds)[order])
+    return frame, truth_s
+
+
+def demo_voters() -> pd.DataFrame:
+    """The demo town's voter file (made once under bench/out/match/demo)."""
+    from canvass.config import PlanConfig
+    from canvass.demo import make_demo_town
+    from canvass.load import load_voter_file
+
+    root = OUT / "demo"
+    if not (root / "canvass.toml").exists():
+        make_demo_town(root, seed=7, force=True)
+    return load_voter_file(PlanConfig.from_toml(root / "canvass.toml")).voters
+
+
+_SYLLABLES = (
+    "AL", "AN", "AR", "BA", "BE", "BO", "BRA", "CA", "CHE", "CO", "DA", "DE", "DO",
+    "EL", "EN", "ER", "FA", "FI", "GA", "GO", "HA", "HO", "IN", "KA", "KO", "LA",
+    "LE", "LI", "LO", "MA", "ME", "MI", "MO", "NA", "NE", "NI", "NO", "OR", "PA",
+    "PE", "RA", "RE", "RI", "RO", "SA", "SE", "SO", "TA", "TE", "TO", "VA", "VE",
+    "WA", "WI", "ZA", "ZE", "SKI", "SON", "MAN", "LEY", "TON", "NER", "ETTI", "OFF",
+)  # fmt: skip
+
+
+def state_voters(n: int) -> pd.DataFrame:
+    """`n` synthetic voters in households across ~540 zips (cached as parquet)."""
+    cache = OUT / f"voters_v2_{n}.parquet"
+    if cache.exists():
+        return pd.read_parquet(cache)
+    from nicknames import NickNamer
+
+    rng = np.random.default_rng(11)
+    formal = sorted({k.upper() for k in NickNamer().nickname_lookup} | set(NICKNAMES))
+    formal = [f for f in formal if len(f) > 2]
+    f_weight = 1.0 / (np.arange(len(formal)) + 8.0) ** 1.1
+    rng.shuffle(f_weight)
+    syl = np.array(_SYLLABLES)
+    n_sur = 160_000
+    parts = rng.integers(len(syl), size=(n_sur, 3))
+    three = rng.random(n_sur) < 0.4
+    surnames = np.char.add(
+        np.char.add(syl[parts[:, 0]], syl[parts[:, 1]]),
+        np.where(three, syl[parts[:, 2]], ""),
+    )
+    surnames = pd.unique(surnames)
+    s_weight = 1.0 / (np.arange(len(surnames)) + 20.0) ** 0.95
+    # households: 1-5 voters at one address; zips of ~9,000 voters
+    sizes = rng.choice(5, size=n, p=[0.33, 0.41, 0.15, 0.08, 0.03]) + 1
+    hh = np.repeat(np.arange(n), sizes)[:n]
+    n_hh = int(hh[-1]) + 1
+    n_zip = max(1, n // 9000)
+    hh_zip = rng.integers(n_zip, size=n_hh)
+    hh_street = rng.integers(180, size=n_hh)
+    hh_number = rng.integers(1, 400, size=n_hh)
+    apartment = rng.random(n_hh) < 0.25
+    hh_unit = np.where(apartment, rng.integers(1, 30, size=n_hh).astype(str), "")
+    hh_last = rng.choice(len(surnames), size=n_hh, p=s_weight / s_weight.sum())
+    own_last = rng.random(n) < 0.25
+    last_idx = np.where(
+        own_last,
+        rng.choice(len(surnames), size=n, p=s_weight / s_weight.sum()),
+        hh_last[hh],
+    )
+    fp = f_weight / f_weight.sum()
+    first = np.array(formal)[rng.choice(len(formal), size=n, p=fp)]
+    middle = np.array(formal)[rng.choice(len(formal), size=n, p=fp)]
+    middle = np.where(rng.random(n) < 0.4, "", middle)
+    words = syl[rng.integers(len(syl), size=(n_zip * 180, 2))]
+    street_words = np.char.add(words[:, 0], words[:, 1])
+    suffix = np.array(list(_SUFFIX_WORDS))[
+        rng.integers(len(_SUFFIX_WORDS), size=n_zip * 180)
+    ]
+    streets = np.char.add(np.char.add(street_words, " "), suffix)
+    sid = hh_zip[hh] * 180 + hh_street[hh]
+    age = rng.gamma(6.0, 8.5, n) + 18.0
+    age = np.where(age < 99.0, age, rng.uniform(18.0, 99.0, n))  # no pile-up at 99
+    age_days = age * 365.25
+    birth = pd.Timestamp("2025-06-30") - pd.to_timedelta(age_days.astype(int), unit="D")
+    frame = pd.DataFrame(
+        {
+            "voter_id": [f"V{i:08d}" for i in range(n)],
+            "last_name": surnames[last_idx],
+            "first_name": first,
+            "middle_name": middle,
+            "name_suffix": "",
+            "street_number": hh_number[hh].astype(str),
+            "street_number_suffix": "",
+            "street_name": streets[sid],
+            "unit": hh_unit[hh],
+            "city": np.char.add("TOWN", (hh_zip[hh] // 2).astype(str)),
+            "state": "MA",
+            "zip5": np.char.zfill((1000 + hh_zip[hh]).astype(str), 5),
+            "birth_date": birth,
+        }
+    ).set_index("voter_id")
+    frame["birth_year"] = frame["birth_date"].dt.year
+    OUT.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(cache)
+    return frame
+
+
+def exact_match(rows: pd.DataFrame, voters: pd.DataFrame) -> pd.Series:
+    """First + last + zip exactly (upper-cased, trimmed); the first hit wins."""
+    key_v = (
+        voters["first_name"].str.upper().str.strip()
+        + "|"
+        + voters["last_name"].str.upper().str.strip()
+        + "|"
+        + voters["zip5"].astype(str)
+    )
+    lookup = pd.Series(voters.index, index=key_v.to_numpy())
+    lookup = lookup[~lookup.index.duplicated()]
+    key_s = (
+        rows["first_name"].str.upper().str.strip()
+        + "|"
+        + rows["last_name"].str.upper().str.strip()
+        + "|"
+        + rows["zip_code"].astype(str)
+    )
+    return key_s.map(lookup).fillna("").astype(str)
+
+
+def fuzzy_match(
+    rows: pd.DataFrame, voters: pd.DataFrame, cutoff: float = 90
+) -> pd.Series:
+    """Best rapidfuzz WRatio of "first last" among the voters of the same zip."""
+    from rapidfuzz import fuzz, process
+
+    names_v = (voters["first_name"] + " " + voters["last_name"]).str.upper()
+    groups = dict(voters.groupby("zip5").indices.items())
+    out = pd.Series("", index=rows.index)
+    names_s = (rows["first_name"] + " " + rows["last_name"]).str.upper()
+    ids = voters.index.to_numpy()
+    for z, sub in rows.groupby("zip_code").groups.items():
+        if z not in groups:
+            continue
+        choices = names_v.to_numpy()[groups[z]]
+        scores = process.cdist(
+            names_s[sub].to_numpy(), choices, scorer=fuzz.WRatio, workers=2
+        )
+        best = scores.argmax(axis=1)
+        ok = scores[np.arange(len(best)), best] >= cutoff
+        out[sub[ok]] = ids[groups[z][best[ok]]]
+    return out
+
+
+def score(predicted: pd.Series, truth: pd.Series) -> tuple[float, float, int]:
+    made = predicted.ne("")
+    right = made & predicted.eq(truth)
+    on_file = truth.ne("")
+    precision = right.sum() / max(made.sum(), 1)
+    recall = right.sum() / max(on_file.sum(), 1)
+    return float(precision), float(recall), int(made.sum())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="demo", help="demo, state or a number")
+    parser.add_argument("--supporters", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-fuzzy", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    sys.path.insert(0, str(ROOT))
+    from canvass.config import PlanConfig
+    from canvass.match import match_supporters, read_supporters
+
+    t0 = time.perf_counter()
+    if args.size == "demo":
+        voters = demo_voters()
+    else:
+        voters = state_voters(4_900_000 if args.size == "state" else int(args.size))
+    t_voters = time.perf_counter() - t0
+    rows, truth = make_list(voters, args.supporters, args.seed)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"supporters_{args.size}.csv"
+    rows.to_csv(path, index=False)
+    config = PlanConfig.from_dict(
+        {"seed": args.seed, "supporters": {"files": [str(path)]}, "base_dir": str(OUT)}
+    )
+    start = time.perf_counter()
+    read = read_supporters(config)
+    result = match_supporters(read, voters, config, threads=args.threads)
+    wall = time.perf_counter() - start
+    dec = result.decisions
+    by_line = dec[dec["source"].eq(path.name)].set_index("line")
+    lines = pd.Series(np.arange(2, len(rows) + 2))
+    status = lines.map(by_line["status"]).fillna("unmatched")
+    voter = lines.map(by_line["voter_id"]).fillna("")
+    predicted = voter.where(status.eq("matched"), "")
+    precision, recall, made = score(predicted.reset_index(drop=True), truth)
+    review = status.eq("review")
+    review_true = (review & voter.eq(truth.to_numpy())).sum()
+    ex_p, ex_r, _ = score(exact_match(rows, voters), truth)
+    # precision and recall if the threshold were elsewhere (best candidate only)
+    best_p = lines.map(by_line["match_probability"]).fillna(0.0)
+    sweep = {}
+    for cut in (0.5, 0.8, 0.9, 0.95, 0.99):
+        reason = lines.map(by_line["reason"]).fillna("")
+        ok = status.isin(["matched", "review"]) & reason.ne("first_name_differs")
+        at = voter.where(ok & best_p.ge(cut), "")
+        p_at, r_at, _ = score(at.reset_index(drop=True), truth)
+        sweep[str(cut)] = {"precision": round(p_at, 4), "recall": round(r_at, 4)}
+    kinds = pd.Series(truth.attrs["kinds"])
+    got = predicted.reset_index(drop=True).eq(truth) & truth.ne("")
+    by_kind = {}
+    for k in sorted({x for ks in kinds for x in ks.split(";")} - {"not_on_file"}):
+        has = kinds.str.split(";").apply(lambda ks, k=k: k in ks)
+        by_kind[k] = {
+            "rows": int(has.sum()),
+            "recall": round(float(got[has].mean()), 3),
+        }
+    result_doc = {
+        "voters": len(voters),
+        "supporters": len(rows),
+        "on_file": int(truth.ne("").sum()),
+        "canvass": {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "matched": made,
+            "review": int(review.sum()),
+            "review_correct_candidate": int(review_true),
+        },
+        "exact": {"precision": round(ex_p, 4), "recall": round(ex_r, 4)},
+        "threshold_sweep": sweep,
+        "recall_by_error": by_kind,
+        "report": result.report,
+        "voter_file_s": round(t_voters, 1),
+    }
+    if not args.no_fuzzy:
+        fz_p, fz_r, _ = score(fuzzy_match(rows, voters), truth)
+        result_doc["fuzzy"] = {"precision": round(fz_p, 4), "recall": round(fz_r, 4)}
+    (OUT / f"result_{args.size}.json").write_text(
+        json.dumps(result_doc, indent=1, default=str)
+    )
+    print(json.dumps({k: v for k, v in result_doc.items() if k != "report"}, indent=1))
+    print(f"threads={args.threads} cpus={os.cpu_count()}")
+    print(
+        f"match: precision={precision:.4f} recall={recall:.4f} "
+        f"exact_recall={ex_r:.4f} wall_s={wall:.1f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""Supporter matching: link the chapter's supporter list to the voter file.
+
+:func:`read_supporters` reads CSV/XLSX exports of Action Network, EveryAction,
+NationBuilder, ActBlue, Mobilize or any spreadsheet (``[supporters]``);
+:func:`match_supporters` links each supporter to at most one voter with a
+Fellegi-Sunter model trained on the data (Splink on DuckDB);
+:func:`write_match_outputs` writes the matches, the review file, the unmatched and the
+match report; :func:`volunteer_roster` turns volunteers on the list into the roster.
+"""
+
+from __future__ import annotations
+
+from ._match import MatchResult, match_supporters
+from ._outputs import (
+    MATCH_COLUMNS,
+    ROSTER_COLUMNS,
+    flag_voters,
+    volunteer_roster,
+    write_match_outputs,
+)
+from ._read import ALIASES, FIELDS, TOOL_SIGNATURES, SupporterList, read_supporters
+
+__all__ = [
+    "ALIASES",
+    "FIELDS",
+    "MATCH_COLUMNS",
+    "ROSTER_COLUMNS",
+    "TOOL_SIGNATURES",
+    "MatchResult",
+    "SupporterList",
+    "flag_voters",
+    "match_supporters",
+    "read_supporters",
+    "volunteer_roster",
+    "write_match_outputs",
+]

@@ -1,0 +1,199 @@
+"""From scored pairs to decisions: one voter per supporter, review, or none (private).
+
+Pair weights say how much more likely the pair's agreement pattern is for one person
+than for two. Which voter a supporter *is* also depends on the other candidates and
+on how many of the list are on the file at all, so each candidate's probability is
+
+``P(voter v | supporter) = BF_v / (N (1 - pi) / pi + sum of BF_w over candidates w)``
+
+with ``N`` the voters on the file and ``pi`` the share of the list that is on it,
+estimated from the data by expectation maximisation (the mean of every supporter's
+probability of being on the file, iterated to a fixed point). Two equally good
+candidates (a father and son of the same name at one address, the supporter's birth
+date unknown) split the probability and go to review instead of being guessed.
+
+A pair can only be a match with evidence of the person, not just of the household:
+first names that agree (exactly, as nicknames, with a typo, or the supporter goes
+by the voter's middle name), or the same full birth date, e-mail or phone. A
+same-surname pair at the supporter's door without it (a spouse, a parent) goes to
+review at most.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["IDENTITY_LEVELS", "assign"]
+
+logger = logging.getLogger(__name__)
+
+#: Levels that show the pair is the person, not only someone in the household.
+IDENTITY_LEVELS: Final = {
+    "first_name": ("exact", "nickname", "typo", "middle_name"),
+    "birth": ("exact",),
+    "email": ("exact",),
+    "phone": ("exact",),
+}
+
+
+def _identity(pairs: pd.DataFrame) -> np.ndarray:
+    ok = np.zeros(len(pairs), dtype=bool)
+    for column, levels in IDENTITY_LEVELS.items():
+        if column in pairs:
+            ok |= pairs[column].isin(levels).to_numpy()
+    return ok
+
+
+def _log2_sum(log2_values: pd.Series, keys: pd.Series) -> pd.Series:
+    """log2 of the sum of 2**x per key, computed stably."""
+    top = log2_values.groupby(keys).transform("max")
+    rel = pd.Series(np.exp2(log2_values - top), index=log2_values.index)
+    total = rel.groupby(keys).sum()
+    best = log2_values.groupby(keys).max()
+    return pd.Series(np.log2(total.to_numpy()) + best.to_numpy(), index=best.index)
+
+
+def _estimate_pi(
+    sums_log2: pd.Series, n_supporters: int, n_voters: int, iterations: int = 200
+) -> float:
+    """Share of the list on the voter file: EM fixed point of the mean P(on file)."""
+    pi = 0.5
+    for _ in range(iterations):
+        k_log2 = np.log2(n_voters) + np.log2((1 - pi) / pi)
+        p_on = 1.0 / (1.0 + np.exp2(k_log2 - sums_log2.to_numpy()))
+        new = float(np.clip(p_on.sum() / max(n_supporters, 1), 1e-6, 1 - 1e-6))
+        if abs(new - pi) < 1e-7:
+            pi = new
+            break
+        pi = new
+    return pi
+
+
+def assign(
+    pairs: pd.DataFrame,
+    supporter_keys: pd.Index,
+    n_voters: int,
+    *,
+    match_probability: float,
+    review_probability: float,
+) -> tuple[pd.DataFrame, float]:
+    """
+    Decide each supporter's voter: matched, review or unmatched.
+
+    Parameters
+    ----------
+    pairs
+        Scored pairs: ``supporter_key``, ``voter_id``, ``log2_bf`` and one level
+        column per comparison.
+    supporter_keys
+        Every supporter that was matched against the file (also those without pairs).
+    n_voters
+        Voters on the file.
+    match_probability, review_probability
+        The thresholds of ``[supporters]``.
+
+    Returns
+    -------
+    decisions, pi
+        One row per supporter (index ``supporter_key``): ``status`` (matched,
+        review, unmatched), ``reason``, ``voter_id`` (best candidate or ""),
+        ``match_probability``, ``match_weight`` (log2 Bayes factor), the level
+        columns of the best pair, ``candidates``, ``second_voter_id`` and
+        ``second_probability``; and the estimated share of the list on the file.
+    """
+    pairs = pairs.copy()
+    identity = _identity(pairs)
+    strong = pairs[identity].copy()
+    weak = pairs[~identity].copy()
+    n_sup = len(supporter_keys)
+    sums = (
+        _log2_sum(strong["log2_bf"], strong["supporter_key"])
+        if len(strong)
+        else pd.Series(dtype=float)
+    )
+    pi = _estimate_pi(sums, n_sup, n_voters)
+    k_log2 = float(np.log2(n_voters) + np.log2((1 - pi) / pi))
+    if len(strong):
+        denom = np.logaddexp2(k_log2, strong["supporter_key"].map(sums).to_numpy())
+        strong["p"] = np.exp2(strong["log2_bf"].to_numpy() - denom)
+    else:
+        strong["p"] = pd.Series(dtype=float)
+    # Pairs without identity evidence are judged alone (as if the only candidate).
+    weak["p"] = 1.0 / (1.0 + np.exp2(k_log2 - weak["log2_bf"].to_numpy()))
+    strong = strong.sort_values(
+        ["supporter_key", "p", "voter_id"], ascending=[True, False, True]
+    )
+    weak = weak.sort_values(
+        ["supporter_key", "p", "voter_id"], ascending=[True, False, True]
+    )
+    best = (
+        strong.groupby("supporter_key", sort=False).head(1).set_index("supporter_key")
+    )
+    second = (
+        strong.groupby("supporter_key", sort=False)
+        .nth(1)
+        .set_index("supporter_key")[["voter_id", "p"]]
+    )
+    n_cand = strong.groupby("supporter_key").size()
+    weak_best = (
+        weak.groupby("supporter_key", sort=False).head(1).set_index("supporter_key")
+    )
+    levels = [
+        c for c in pairs.columns if c not in ("supporter_key", "voter_id", "log2_bf")
+    ]
+    out = pd.DataFrame(index=pd.Index(supporter_keys, name="supporter_key"))
+    out["voter_id"] = best["voter_id"].reindex(out.index).fillna("").astype(str)
+    out["match_probability"] = best["p"].reindex(out.index).fillna(0.0).to_numpy()
+    out["match_weight"] = best["log2_bf"].reindex(out.index).to_numpy()
+    for col in levels:
+        out[col] = best[col].reindex(out.index).fillna("").astype(str)
+    out["candidates"] = n_cand.reindex(out.index).fillna(0).astype(int)
+    out["second_voter_id"] = second["voter_id"].reindex(out.index).fillna("")
+    out["second_probability"] = second["p"].reindex(out.index).fillna(0.0)
+    p = out["match_probability"].to_numpy()
+    status = np.where(
+        p >= match_probability,
+        "matched",
+        np.where(p >= review_probability, "review", "unmatched"),
+    )
+    reason = np.where(
+        status == "matched",
+        "",
+        np.where(
+            out["candidates"].to_numpy() == 0,
+            "no_candidate",
+            np.where(
+                out["second_probability"].to_numpy() >= review_probability / 2,
+                "ambiguous",
+                "weak_evidence",
+            ),
+        ),
+    )
+    # A household member (same surname and door, first name differs) with no other
+    # candidate: a person decides.
+    wb = weak_best.reindex(out.index)
+    household = (status == "unmatched") & wb["p"].fillna(0.0).ge(
+        review_probability
+    ).to_numpy()
+    if household.any():
+        status = np.where(household, "review", status)
+        reason = np.where(household, "first_name_differs", reason)
+        for col in ("voter_id", *levels):
+            out.loc[household, col] = wb.loc[household, col].astype(str).to_numpy()
+        out.loc[household, "match_probability"] = wb.loc[household, "p"].to_numpy()
+        out.loc[household, "match_weight"] = wb.loc[household, "log2_bf"].to_numpy()
+    out["status"] = status
+    out["reason"] = reason
+    out.loc[out["status"].eq("unmatched"), "voter_id"] = ""
+    logger.info(
+        "Supporters: %s matched, %s to review, %s unmatched (share on file %.2f)",
+        f"{int((status == 'matched').sum()):,}",
+        f"{int((status == 'review').sum()):,}",
+        f"{int((status == 'unmatched').sum()):,}",
+        pi,
+    )
+    return out, pi

@@ -1,0 +1,206 @@
+"""Turn supporters and voters into the comparable records the linker reads (private).
+
+Both tables end up in DuckDB with the same columns (see :data:`COLUMNS`), prepared
+with the same rules: names by :mod:`._names`, streets and units by the geocoder's USPS
+rules, birth dates split into year, month and day (a missing part is NULL, so a list
+that gives only the year is compared on the year). List columns (first-name keys,
+surname parts) are built on the distinct names only and joined in SQL, so preparing
+a 5-million-row voter file stays a matter of seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from .. import schema
+from ..geocode import normalize_street_names, normalize_units
+from ._names import (
+    by_unique,
+    clean_first,
+    email_key,
+    first_keys,
+    phone_key,
+    soundex,
+    split_suffix,
+)
+
+__all__ = ["COLUMNS", "prepare_supporters", "prepare_voters", "to_duckdb"]
+
+logger = logging.getLogger(__name__)
+
+#: Scalar columns of a prepared record (plus the lists ``fn_keys``, ``ln_parts``).
+COLUMNS: Final = (
+    "unique_id", "fn", "mn", "fn_sx", "ln", "ln_i", "ln_sx1", "ln_sx2", "sfx",
+    "yob", "mob", "dob", "hn", "st", "unit", "zip5", "city", "email", "phone",
+)  # fmt: skip
+
+
+def _text(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name not in frame:
+        return pd.Series("", index=frame.index, dtype="object")
+    col = frame[name]
+    return col.astype("object").where(col.notna(), "").astype(str).str.strip()
+
+
+def _soundex_of(word: object) -> str:
+    return soundex(str(word))
+
+
+def _surname_parts(last: object) -> tuple[str, str, str]:
+    """Soundex of the first and last word of a surname (hyphenated names)."""
+    words = str(last).split()
+    if not words:
+        return "", "", ""
+    return soundex(words[0]), soundex(words[-1]), " ".join(words)
+
+
+def _names(first: pd.Series, middle: pd.Series, last: pd.Series) -> dict[str, Any]:
+    fn = by_unique(first, clean_first)
+    mn = by_unique(middle, clean_first)
+    ln_split = by_unique(last, split_suffix)
+    ln = np.array([p[0] for p in ln_split], dtype=object)
+    parts = by_unique(pd.Series(ln), _surname_parts)
+    return {
+        "fn": fn,
+        "mn": mn,
+        "fn_sx": by_unique(pd.Series(fn), _soundex_of),
+        "ln": ln,
+        "ln_i": np.array([str(x)[:1] for x in ln], dtype=object),
+        "ln_sx1": np.array([p[0] for p in parts], dtype=object),
+        "ln_sx2": np.array([p[1] for p in parts], dtype=object),
+        "sfx": np.array([p[1] for p in ln_split], dtype=object),
+    }
+
+
+def _null_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    """Empty strings and zero date parts become missing values (SQL NULL)."""
+    out = frame.copy()
+    for col in out.columns:
+        if col in ("yob", "mob", "dob"):
+            out[col] = pd.array(
+                np.where(out[col].to_numpy() > 0, out[col].to_numpy(), 0),
+                dtype="Int64",
+            )
+            out.loc[out[col].eq(0), col] = pd.NA
+        else:
+            values = out[col].astype("object")
+            out[col] = values.where(values.ne("") & values.notna(), None)
+    return out
+
+
+def prepare_supporters(supporters: pd.DataFrame) -> pd.DataFrame:
+    """
+    Return the supporters as prepared records (index = ``supporter_key``).
+
+    Parameters
+    ----------
+    supporters
+        :attr:`SupporterList.supporters` (already cleaned by the reader).
+    """
+    names = _names(
+        _text(supporters, "first_name"),
+        _text(supporters, "middle_name"),
+        _text(supporters, "last_name") + " " + _text(supporters, "name_suffix"),
+    )
+    frame = pd.DataFrame(
+        {
+            "unique_id": supporters.index.astype(str),
+            **names,
+            "yob": supporters["birth_year"].to_numpy(dtype=np.int64),
+            "mob": supporters["birth_month"].to_numpy(dtype=np.int64),
+            "dob": supporters["birth_day"].to_numpy(dtype=np.int64),
+            "hn": _text(supporters, "street_number").to_numpy(),
+            "st": _text(supporters, "street_name").to_numpy(),
+            "unit": _text(supporters, "unit").to_numpy(),
+            "zip5": _text(supporters, "zip5").to_numpy(),
+            "city": _text(supporters, "city").to_numpy(),
+            "email": _text(supporters, "email").to_numpy(),
+            "phone": _text(supporters, "phone").to_numpy(),
+        },
+        index=supporters.index,
+    )
+    return _null_empty(frame[list(COLUMNS)])
+
+
+def prepare_voters(voters: pd.DataFrame) -> pd.DataFrame:
+    """
+    Return voters as prepared records (index = ``voter_id``).
+
+    Parameters
+    ----------
+    voters
+        Canonical voters table; optional ``email`` and ``phone`` columns (some
+        states' files and VAN exports carry them) are compared when present.
+    """
+    names = _names(
+        _text(voters, schema.FIRST_NAME),
+        _text(voters, schema.MIDDLE_NAME),
+        _text(voters, schema.LAST_NAME) + " " + _text(voters, schema.NAME_SUFFIX),
+    )
+    if schema.BIRTH_DATE in voters:
+        born = pd.to_datetime(voters[schema.BIRTH_DATE], errors="coerce")
+        by = born.dt.year.fillna(0).to_numpy(dtype=np.int64)
+        bm = born.dt.month.fillna(0).to_numpy(dtype=np.int64)
+        bd = born.dt.day.fillna(0).to_numpy(dtype=np.int64)
+    else:
+        by = bm = bd = np.zeros(len(voters), dtype=np.int64)
+    if schema.BIRTH_YEAR in voters:
+        year = pd.to_numeric(voters[schema.BIRTH_YEAR], errors="coerce")
+        by = np.where(by > 0, by, year.fillna(0).to_numpy(dtype=np.int64))
+    # "12A", "46 1/2": the number and its suffix, as the list reader joins them
+    number = (
+        _text(voters, schema.STREET_NUMBER)
+        + " "
+        + _text(voters, schema.STREET_NUMBER_SUFFIX)
+    ).str.strip()
+    frame = pd.DataFrame(
+        {
+            "unique_id": voters.index.astype(str),
+            **names,
+            "yob": by,
+            "mob": bm,
+            "dob": bd,
+            "hn": by_unique(number, lambda s: str(s).upper().lstrip("0")),
+            "st": normalize_street_names(_text(voters, schema.STREET_NAME)).to_numpy(),
+            "unit": normalize_units(_text(voters, schema.UNIT)).to_numpy(),
+            "zip5": _text(voters, schema.ZIP5).str[:5].to_numpy(),
+            "city": by_unique(
+                _text(voters, schema.CITY), lambda s: " ".join(str(s).upper().split())
+            ),
+            "email": by_unique(_text(voters, "email"), email_key),
+            "phone": by_unique(_text(voters, "phone"), phone_key),
+        },
+        index=voters.index,
+    )
+    return _null_empty(frame[list(COLUMNS)])
+
+
+def to_duckdb(con: Any, name: str, records: pd.DataFrame) -> None:
+    """
+    Create table `name` in DuckDB from prepared records, adding the list columns.
+
+    ``fn_keys`` (the first name and the formal names it is a nickname of) and
+    ``ln_parts`` (the words of the surname) are computed once per distinct name.
+    """
+    fns = pd.unique(records["fn"].dropna())
+    lns = pd.unique(records["ln"].dropna())
+    fn_lookup = pd.DataFrame({"name": fns, "keys": [first_keys(str(f)) for f in fns]})
+    ln_lookup = pd.DataFrame({"name": lns, "parts": [str(x).split() for x in lns]})
+    con.register(f"{name}_raw", records.reset_index(drop=True))
+    con.register(f"{name}_fn", fn_lookup)
+    con.register(f"{name}_ln", ln_lookup)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {name} AS
+        SELECT r.*, f.keys AS fn_keys, l.parts AS ln_parts
+        FROM {name}_raw r
+        LEFT JOIN {name}_fn f ON r.fn = f.name
+        LEFT JOIN {name}_ln l ON r.ln = l.name
+        """
+    ).fetchall()
+    for view in ("raw", "fn", "ln"):
+        con.unregister(f"{name}_{view}")

@@ -1,0 +1,149 @@
+"""Matching a supporter list to a voter file: the model, the decisions, the outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from canvass.config import PlanConfig
+from canvass.match import (
+    MATCH_COLUMNS,
+    flag_voters,
+    match_supporters,
+    read_supporters,
+    volunteer_roster,
+    write_match_outputs,
+)
+
+from .lists import CASES, make_list, make_voters
+
+
+@pytest.fixture(scope="module")
+def matched(tmp_path_factory: pytest.TempPathFactory):
+    voters = make_voters()
+    rows, labels = make_list(voters)
+    folder = tmp_path_factory.mktemp("list")
+    rows.to_csv(folder / "supporters.csv", index=False)
+    config = PlanConfig.from_dict(
+        {
+            "seed": 1,
+            "supporters": {"files": ["supporters.csv"]},
+            "base_dir": str(folder),
+        }
+    )
+    result = match_supporters(read_supporters(config), voters, config, threads=1)
+    by_line = result.decisions.set_index("line")
+    by_label = {label: by_line.loc[i + 2] for i, label in enumerate(labels)}
+    return voters, result, by_label, config
+
+
+def test_every_row_gets_one_decision(matched):
+    _, result, by_label, _ = matched
+    dec = result.decisions
+    assert len(dec) == len(by_label)  # rows in = decisions out (blank row skipped)
+    assert set(dec["status"]) <= {"matched", "review", "unmatched"}
+    # at most one voter per supporter: one row per supporter, one voter id each
+    assert dec.index.is_unique
+    assert by_label["no_name"]["reason"] == "no_name"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_known_cases(matched, case):
+    _, _, by_label, _ = matched
+    row = by_label[case]
+    status, voter = CASES[case]
+    if status == "not_matched":
+        assert row["status"] != "matched"
+    else:
+        assert row["status"] == status, (case, row.to_dict())
+    if voter:
+        assert row["voter_id"] == voter
+    if case == "father_or_son":
+        assert row["reason"] == "ambiguous"
+        assert {row["voter_id"], row["second_voter_id"]} == {"V_DAD", "V_SON"}
+    if case == "spouse_not_registered":
+        assert row["voter_id"] in ("", "V_JOHN")
+        assert row["status"] == "unmatched" or row["reason"] == "first_name_differs"
+
+
+def test_plain_rows_match_their_voter(matched):
+    _, _, by_label, _ = matched
+    plain = {k: v for k, v in by_label.items() if k.startswith("V0")}
+    right = sum(
+        v["status"] == "matched" and v["voter_id"] == k for k, v in plain.items()
+    )
+    wrong = sum(
+        v["status"] == "matched" and v["voter_id"] != k for k, v in plain.items()
+    )
+    assert right >= 0.9 * len(plain)
+    assert wrong == 0
+
+
+def test_levels_and_parameters_come_from_the_data(matched):
+    _, result, by_label, _ = matched
+    assert by_label["nickname"]["first_name"] == "nickname"
+    assert by_label["peggy_unit_missing"]["address"] == "unit_missing"
+    assert by_label["hyphen"]["last_name"] == "part"
+    assert by_label["moved_with_dob"]["address"] == "elsewhere"
+    params = {(p["comparison"], p["level"]): p for p in result.parameters}
+    exact = params[("first_name", "exact")]
+    assert 0.5 < exact["m_probability"] < 1.0  # estimated by EM, not the default
+    assert exact["u_probability"] < 0.2
+    assert params[("address", "exact")]["log2_bayes_factor"] > 5
+    assert result.report["share_on_file"] < 1.0
+
+
+def test_outputs_hold_ids_not_names(matched, tmp_path: Path):
+    _, result, _, _ = matched
+    written = write_match_outputs(result, tmp_path)
+    names = {p.name for p in written}
+    assert {"matches.csv", "review.csv", "unmatched.csv", "unregistered.csv"} <= names
+    assert "match_report.json" in names
+    assert "volunteers.csv" in names
+    matches = pd.read_csv(tmp_path / "matches.csv", dtype=str)
+    assert list(matches.columns) == [c for c in MATCH_COLUMNS if c in matches.columns]
+    for file in ("matches.csv", "review.csv", "unmatched.csv", "unregistered.csv"):
+        text = (tmp_path / file).read_text().upper()
+        assert "HARTWELL" not in text
+        assert "PENNYWORTH" not in text
+    unregistered = pd.read_csv(tmp_path / "unregistered.csv", dtype=str)
+    assert "77 CEDAR" not in unregistered.to_string().upper()
+    report = json.loads((tmp_path / "match_report.json").read_text())
+    assert report["by_status"]["matched"] >= 200
+    assert report["tags"]["is_volunteer"] >= 1
+
+
+def test_unregistered_list_keeps_only_the_area(matched, tmp_path: Path):
+    _, result, by_label, _ = matched
+    write_match_outputs(result, tmp_path)
+    drive = pd.read_csv(tmp_path / "unregistered.csv", dtype=str)
+    lines = set(drive["line"].astype(int))
+    assert int(by_label["unregistered_in_area"].name) in lines
+    assert int(by_label["out_of_area"].name) not in lines
+
+
+def test_flag_voters_marks_supporters_and_households(matched):
+    voters, result, _, _ = matched
+    flagged = flag_voters(voters, result)
+    assert flagged.loc["V_WILL", "is_supporter"]
+    assert not flagged.loc["V_JOHN", "is_supporter"]
+    assert (flagged["supporter_household"] >= flagged["is_supporter"]).all()
+    assert "supporter_email" not in flagged  # contact data stays off by default
+    with_contact = flag_voters(voters, result, contact=True)
+    assert with_contact.loc["V_WILL", "supporter_email"] == "nickname@example.org"
+    assert with_contact.loc["V_JOHN", "supporter_email"] == ""
+
+
+def test_volunteer_roster(matched):
+    voters, result, by_label, _ = matched
+    roster = volunteer_roster(result, voters)
+    assert list(roster.columns)[:6] == [
+        "name", "phone", "email", "has_car", "home_address", "area",
+    ]  # fmt: skip
+    bill = roster[roster["line"] == int(by_label["nickname"].name)].iloc[0]
+    assert bill["name"] == "Bill Hartwell"
+    assert bill["home_address"] == "12 MAPLE ST"  # the voter file's address
+    assert bill["area"] == "1A"
