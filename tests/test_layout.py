@@ -18,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "canvass"
 STAGES = (
     "load",
     "geocode",
+    "match",
     "score",
     "target",
     "network",
