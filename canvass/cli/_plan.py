@@ -1,170 +1,30 @@
-"""Command-line interface: a thin Click layer over the library.
-
-The CLI parses options, builds a :class:`~canvass.config.PlanConfig`, makes one library
-call and prints a short summary. It owns logging and progress display; the library only
-logs through ``logging`` and reports progress through callbacks. Results (the run
-summary and backtest, the files written, ``check-config``'s settings) go to stdout;
-diagnostics (log lines, warnings, the progress bar, errors) go to stderr, so
-``canvass run ... > summary.txt`` keeps the summary and the terminal keeps the log.
-canvass's own errors become a one-line ``Error: ...`` with exit status 1 (``--debug``
-shows the traceback); usage errors exit 2; an interrupted run exits 130 and leaves
-earlier outputs intact.
-"""
+"""Planning commands: demo, run, load, geocode, match, state, check-config."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import logging
-import signal
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
 
-from . import guards
-from .config import PlanConfig
-from .errors import CanvassError
-
-__all__ = ["cli"]
+from .. import guards
+from ..errors import CanvassError
+from ._base import (
+    _ANY_PATH,
+    _CONFIG_REQUIRED,
+    _FILE,
+    _TABLES_OUT,
+    _interruptible,
+    _load_config,
+    _progress,
+    _stderr_console,
+    cli,
+)
 
 logger = logging.getLogger("canvass")
-
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-_ANY_PATH = click.Path(exists=True, path_type=Path)
-
-
-class _Group(click.Group):
-    """Turn canvass's own errors into one-line messages and exit status 1."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except CanvassError as err:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            raise click.ClickException(str(err)) from err
-
-
-def _configure_logging(*, verbose: bool, quiet: bool) -> None:
-    from rich.logging import RichHandler
-
-    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO
-    handler = RichHandler(
-        show_path=False, show_time=False, markup=False, console=_stderr_console()
-    )
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    root = logging.getLogger("canvass")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-    logging.captureWarnings(True)
-    warn_logger = logging.getLogger("py.warnings")
-    warn_logger.handlers[:] = [handler]
-    warn_logger.propagate = False
-    # Splink (supporter matching) logs its training step by step: debug detail here.
-    splink = logging.getLogger("splink")
-    splink.handlers[:] = [handler]
-    splink.setLevel(logging.INFO if verbose else logging.ERROR)
-    splink.propagate = False
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="canvass")
-@click.option("-v", "--verbose", is_flag=True, help="Show debug detail.")
-@click.option("-q", "--quiet", is_flag=True, help="Only show errors.")
-@click.option("--debug", is_flag=True, help="Show tracebacks for canvass errors.")
-@click.pass_context
-def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
-    """Plan door-to-door canvassing of the voters who usually skip low-turnout races."""
-    if verbose and quiet:
-        msg = "--verbose and --quiet cannot be used together."
-        raise click.UsageError(msg)
-    ctx.obj = {"debug": debug, "quiet": quiet}
-    _configure_logging(verbose=verbose, quiet=quiet)
-
-
-def _load_config(config_path: Path | None, **overrides: Any) -> PlanConfig:
-    config = PlanConfig.from_toml(config_path) if config_path else PlanConfig()
-    inputs = {k: v for k, v in overrides.pop("inputs", {}).items() if v}
-    if inputs:
-        for key in ("voters", "history"):
-            if key in inputs:
-                inputs[key] = tuple(str(Path(p).resolve()) for p in inputs[key])
-        for key in ("precincts", "streets", "address_points", "do_not_knock"):
-            if key in inputs:
-                inputs[key] = str(Path(inputs[key]).resolve())
-        config = dataclasses.replace(
-            config, inputs=dataclasses.replace(config.inputs, **inputs)
-        )
-    for section, values in overrides.items():
-        values = {k: v for k, v in values.items() if v is not None}
-        if values:
-            config = dataclasses.replace(
-                config,
-                **{section: dataclasses.replace(getattr(config, section), **values)},
-            )
-    return config
-
-
-@contextmanager
-def _progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """Draw the library's progress callbacks as a rich progress bar."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    if quiet:
-        yield lambda stage, done, total: None
-        return
-    columns = (
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-    )
-    with Progress(*columns, transient=True, console=_stderr_console()) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            key = "route" if stage == "route" else "stages"
-            if key not in tasks:
-                label = "routing" if key == "route" else "planning"
-                tasks[key] = bar.add_task(label, total=total)
-            bar.update(tasks[key], completed=done, total=total)
-            if key == "stages":
-                bar.update(tasks[key], description=stage)
-
-        yield update
-
-
-def _stderr_console() -> Any:
-    """Return a rich console on stderr, for diagnostics: log lines, progress bar."""
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-@contextmanager
-def _interruptible(out: Path) -> Iterator[None]:
-    """Turn SIGTERM into a clean stop and report what an interruption left behind."""
-
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, on_term)
-    try:
-        yield
-    except KeyboardInterrupt:
-        state = "are intact" if out.exists() else "were not created"
-        click.echo(
-            f"Interrupted: nothing was written; the previous outputs in {out} {state}.",
-            err=True,
-        )
-        sys.exit(130)
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 @cli.command()
@@ -187,7 +47,7 @@ def _interruptible(out: Path) -> Iterator[None]:
 @click.option("--force", is_flag=True, help="Overwrite an existing demo folder.")
 def demo(out: Path, seed: int, n_voters: int, force: bool) -> None:
     """Generate the synthetic demo town: streets, precincts, addresses, voter file."""
-    from .demo import make_demo_town
+    from ..demo import make_demo_town
 
     town = make_demo_town(out, seed=seed, n_voters=n_voters, force=force)
     click.echo(
@@ -262,8 +122,8 @@ def run(
         config = dataclasses.replace(config, seed=seed)
     out = out or Path("maps") / config.run_name
     with _interruptible(out):
-        from . import outputs as output
-        from . import pipeline  # heavy imports, inside the SIGTERM guard
+        from .. import outputs as output
+        from .. import pipeline  # heavy imports, inside the SIGTERM guard
 
         with _progress(ctx.obj["quiet"]) as progress:
             plan = pipeline.run(config, progress=progress)
@@ -275,7 +135,7 @@ def run(
 
 def _record(plan: Any, out: Path) -> None:
     """Record a written plan in the campaign database (its results come back to it)."""
-    from . import results
+    from .. import results
 
     try:
         listed = results.record_run(plan)
@@ -295,7 +155,7 @@ def _print_summary(
     """Print the one-screen, PII-free run summary."""
     from rich.table import Table
 
-    from .score import format_backtest
+    from ..score import format_backtest
 
     if quiet:
         click.echo(str(out / "index.html"))
@@ -346,24 +206,12 @@ def _turfs_line(summary: dict[str, Any]) -> str:
     return f"{n:,} ({even} within {pct} % of precinct mean{driving})"
 
 
-_CONFIG_REQUIRED = click.option(
-    "--config", "config_path", type=_FILE, required=True, help="canvass.toml."
-)
-_TABLES_OUT = click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("build"),
-    show_default=True,
-    help="Folder for the tables.",
-)
-
-
 @cli.command("load")
 @_CONFIG_REQUIRED
 @_TABLES_OUT
 def load_cmd(config_path: Path, out: Path) -> None:
     """Load the voter file and history; write canonical tables and the load report."""
-    from . import load
+    from .. import load
 
     config = _load_config(config_path)
     result = load.load_voter_file(config)
@@ -384,7 +232,7 @@ def geocode_cmd(config_path: Path, out: Path) -> None:
     not in it then go to their precinct's centre, with the reason in
     ``geocode_detail``).
     """
-    from . import load, pipeline
+    from .. import load, pipeline
 
     config = _load_config(config_path)
     guards.preflight(config, geocode_only=True)
@@ -417,7 +265,7 @@ def match_cmd(config_path: Path, out: Path) -> None:
     volunteers.csv and match_report.json. They hold ids, probabilities and weights,
     never names (except the volunteer roster).
     """
-    from . import load, match
+    from .. import load, match
 
     config = _load_config(config_path)
     if not config.supporters.files:
@@ -483,9 +331,9 @@ def state(
     CONFIGS are one canvass.toml per town (bench/make_state.py writes such a state).
     Writes the statewide precinct ranking and a summary.
     """
-    from . import statewide
-    from .cluster import make_executor
-    from .config import ClusterParams
+    from .. import statewide
+    from ..cluster import make_executor
+    from ..config import ClusterParams
 
     params = ClusterParams(scheduler=scheduler, workers=workers)
     layer = statewide.read_state_precincts(precincts) if precincts else None
@@ -522,79 +370,3 @@ def check_config(config_path: Path) -> None:
     """Validate a canvass.toml and print the resolved settings."""
     config = _load_config(config_path)
     click.echo(json.dumps(config.to_dict(), indent=2, sort_keys=True))
-
-
-@cli.group("results", cls=_Group)
-def results_group() -> None:
-    """Results from the doors: import them, export the contact history."""
-
-
-@results_group.command("import")
-@click.argument("files", nargs=-1, required=True, type=_FILE)
-@_CONFIG_REQUIRED
-@click.option(
-    "--rejects",
-    "rejects_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("import_rejects.csv"),
-    show_default=True,
-    help="Where to write the rejected rows with their reasons.",
-)
-def results_import(
-    files: tuple[Path, ...], config_path: Path, rejects_path: Path
-) -> None:
-    """Import phone CSVs, filled paper templates and VAN exports (docs/results.md).
-
-    Every row is imported or rejected with its reason; importing a file again adds
-    nothing; the import is one transaction (interrupted, it changes nothing).
-    """
-    from . import results
-
-    config = _load_config(config_path)
-    report = results.import_results(list(files), config, rejects_path=rejects_path)
-    for c in report.files:
-        click.echo(
-            f"{c.file} ({c.kind}): {c.rows:,} rows: {c.imported:,} imported, "
-            f"{c.already:,} already imported, {c.blank:,} blank, "
-            f"{c.rejected:,} rejected"
-        )
-    t = report.totals
-    if t["rejected"]:
-        click.echo(f"Rejected rows and why: {report.rejects_path}")
-
-
-@results_group.command("export")
-@_CONFIG_REQUIRED
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["van", "csv"]),
-    default="csv",
-    show_default=True,
-    help="van: VAN bulk-upload columns; csv: the whole contact history.",
-)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The file to write.",
-)
-@click.option("--since", default="", help="Only attempts on or after this date.")
-def results_export(config_path: Path, fmt: str, out: Path, since: str) -> None:
-    """Export the contact history for VAN's bulk upload or as a plain CSV."""
-    import datetime as dt
-
-    from . import results
-    from .errors import ConfigError
-
-    if since:
-        try:
-            dt.date.fromisoformat(since)
-        except ValueError:
-            msg = f"--since must be a date like 2026-09-01, got {since!r}."
-            raise ConfigError(msg) from None
-    config = _load_config(config_path)
-    n = results.export_results(
-        config, "van" if fmt == "van" else "csv", out, since=since
-    )
-    click.echo(f"{n:,} attempts written to {out}")
