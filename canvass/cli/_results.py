@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ._base import _CONFIG_REQUIRED, _FILE, _Group, _load_config, cli
+
+logger = logging.getLogger("canvass")
+
+
+def _draw_progress(config: Any, folder: Path, plan: Any = None) -> Path:
+    """Draw a run's progress map and CSVs in its folder; return the map's path."""
+    from .. import outputs, pipeline, results
+
+    plan = plan if plan is not None else pipeline.load_plan(folder)
+    progress = results.run_progress(plan, config)
+    return outputs.write_progress(plan, progress, folder)[0]
+
+
+def _redraw_progress(config: Any, run_ids: list[str]) -> None:
+    """Draw the progress maps of the runs an import touched, where their folder is."""
+    from .. import results
+    from ..errors import CanvassError
+
+    for run_id, folder in results.run_folders(config, run_ids).items():
+        if not folder or not Path(folder).is_dir():
+            click.echo(
+                f"Run {run_id}: no run folder recorded or found ({folder or 'none'}); "
+                "progress map not drawn.",
+                err=True,
+            )
+            continue
+        try:
+            path = _draw_progress(config, Path(folder))
+        except CanvassError as err:
+            click.echo(f"Run {run_id}: progress map not drawn: {err}", err=True)
+            continue
+        click.echo(f"Progress of run {run_id}: {path}")
 
 
 @cli.group("results", cls=_Group)
@@ -46,6 +80,7 @@ def results_import(
     t = report.totals
     if t["rejected"]:
         click.echo(f"Rejected rows and why: {report.rejects_path}")
+    _redraw_progress(config, report.runs)
 
 
 @results_group.command("export")

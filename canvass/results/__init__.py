@@ -6,11 +6,23 @@ database (SQLite or PostgreSQL, ``[campaign] db``), every row imported or reject
 with the reason, in one transaction. Runs record themselves there
 (:func:`record_run`), the next plan leaves out the doors whose people are done
 (:func:`apply_history`), and :func:`export_results` writes the history back out for
-VAN. docs/results.md describes every file.
+VAN. :func:`run_progress` counts a run's progress with quality flags for the field
+director; :func:`read_roster`, :func:`assign_volunteers` and
+:func:`store_assignment` put named volunteers on its routes. docs/results.md
+describes every file.
 """
 
 from __future__ import annotations
 
+from ._assign import (
+    ASSIGNMENT_COLUMNS,
+    MAX_WALK_M,
+    WALK_FACTOR,
+    Assignment,
+    assign_volunteers,
+    read_assignment,
+    store_assignment,
+)
 from ._codes import DONE, DOOR_DONE, VAN_NAMES, parse_result
 from ._db import SCHEMA_VERSION, open_db
 from ._export import export_results
@@ -24,23 +36,49 @@ from ._history import (
     record_run,
 )
 from ._import import FileCounts, ImportReport, import_results
+from ._progress import (
+    FLAG_COLUMNS,
+    MIN_KNOCKS,
+    PROGRESS_COLUMNS,
+    Progress,
+    run_folders,
+    run_progress,
+)
+from ._roster import ROSTER_COLUMNS, Roster, first_name, read_roster
 
 __all__ = [
+    "ASSIGNMENT_COLUMNS",
     "ATTEMPTS",
     "DONE",
     "DOOR_DONE",
+    "FLAG_COLUMNS",
     "LAST_RESULT",
+    "MAX_WALK_M",
+    "MIN_KNOCKS",
     "PHONE_COLUMNS",
+    "PROGRESS_COLUMNS",
+    "ROSTER_COLUMNS",
     "SCHEMA_VERSION",
     "VAN_NAMES",
+    "WALK_FACTOR",
+    "Assignment",
     "FileCounts",
     "ImportReport",
+    "Progress",
+    "Roster",
     "apply_history",
+    "assign_volunteers",
     "door_attempts",
     "export_results",
+    "first_name",
     "import_results",
     "new_run_id",
     "open_db",
     "parse_result",
+    "read_assignment",
+    "read_roster",
     "record_run",
+    "run_folders",
+    "run_progress",
+    "store_assignment",
 ]
