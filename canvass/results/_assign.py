@@ -143,7 +143,11 @@ def _homes(
 
         line = vols["home_address"].iloc[todo].astype(str)
         street = line.str.split(",").str[0].str.strip()
-        zips = line.str.extract(r"\b(\d{5})(?:-\d{4})?\s*$", expand=False).fillna("")
+        zips = (
+            line.str.extract(r"\b(\d{5})(?:-\d{4})?\s*$", expand=False)
+            .astype(object)
+            .fillna("")
+        )
         frame = pd.DataFrame(
             {
                 schema.STREET_NUMBER: "",
@@ -315,8 +319,14 @@ def assign_volunteers(
     for i in range(len(vols)):
         if i in taken.values():
             continue
-        if walker[i] and not no_home[i] and np.all(cost[i] >= _BIG):
+        in_reach = int((cost[i] < _BIG).sum())
+        if walker[i] and not no_home[i] and not in_reach:
             why = f"no route starts within {max_walk_m:,.0f} m on foot"
+        elif walker[i] and not no_home[i]:
+            why = (
+                f"the {in_reach} route(s) starting within {max_walk_m:,.0f} m on "
+                "foot went to others"
+            )
         elif walker[i] and no_home[i]:
             why = "no car and no home known: cannot tell what is in reach"
         else:

@@ -171,7 +171,7 @@ def _who(events: pd.DataFrame, assigned: pd.DataFrame) -> pd.Series:
     text = events["volunteer"].fillna("").astype(str).str.strip()
     generic = text.str.lower().str.replace(r"\s*\d+$", "", regex=True).isin(_GENERIC)
     by_route = assigned.groupby("route_id")["name"].first()
-    fallback = events["route_id"].map(by_route).fillna("")
+    fallback = events["route_id"].map(by_route).astype(object).fillna("")
     route = events["route_id"].astype(str)
     unnamed = np.where(route != "", "route " + route, "unnamed")
     who = np.where(generic, np.where(fallback != "", fallback, unnamed), text)
@@ -357,11 +357,12 @@ def run_progress(plan: Plan, config: PlanConfig) -> Progress:
     door_route = stops.drop_duplicates(schema.DOOR_ID).set_index(schema.DOOR_ID)
     turf_of_route = routes[schema.TURF_ID].astype(str)
     ev["route_id"] = ev["route_id"].where(
-        ev["route_id"] != "", ev["door_id"].map(door_route[schema.ROUTE_ID]).fillna("")
+        ev["route_id"] != "",
+        ev["door_id"].map(door_route[schema.ROUTE_ID]).astype(object).fillna(""),
     )
-    ev["turf_id"] = ev["route_id"].map(turf_of_route).fillna("")
+    ev["turf_id"] = ev["route_id"].map(turf_of_route).astype(object).fillna("")
     precinct_of = plan.doors[schema.PRECINCT_ID].astype(str)
-    ev["precinct_id"] = ev["door_id"].map(precinct_of).fillna("")
+    ev["precinct_id"] = ev["door_id"].map(precinct_of).astype(object).fillna("")
     ev["who"] = _who(ev, assigned)
     ev["contacted"] = ev["result"].eq("CONTACTED")
 
@@ -371,8 +372,10 @@ def run_progress(plan: Plan, config: PlanConfig) -> Progress:
     targets = routed[routed[schema.IS_TARGET].astype(bool)]
     lift = pd.to_numeric(targets[schema.LIFT], errors="coerce").fillna(0.0)
     t_door = targets[schema.DOOR_ID].astype(str)
-    t_turf = t_door.map(door_route[schema.TURF_ID].astype(str)).fillna("")
-    t_precinct = t_door.map(precinct_of).fillna("")
+    t_turf = (
+        t_door.map(door_route[schema.TURF_ID].astype(str)).astype(object).fillna("")
+    )
+    t_precinct = t_door.map(precinct_of).astype(object).fillna("")
     contacted = set(ev.loc[ev["contacted"], "voter_id"].astype(str))
     done = set(ev.loc[ev["result"].isin(DONE), "voter_id"].astype(str))
     ids = targets.index.astype(str)
@@ -419,9 +422,11 @@ def run_progress(plan: Plan, config: PlanConfig) -> Progress:
         if schema.PRECINCT_ID in plan.turfs
         else pd.Series(dtype=str)
     )
-    turfs["precinct_id"] = first_precinct.reindex(turf_ids).fillna("").to_numpy()
+    turfs["precinct_id"] = (
+        first_precinct.reindex(turf_ids).astype(object).fillna("").to_numpy()
+    )
 
-    stop_precinct = stops[schema.DOOR_ID].map(precinct_of).fillna("")
+    stop_precinct = stops[schema.DOOR_ID].map(precinct_of).astype(object).fillna("")
     precinct_ids = pd.Index(
         sorted(set(stop_precinct) | set(ev["precinct_id"]) - {""}), name="precinct_id"
     )
@@ -455,7 +460,9 @@ def run_progress(plan: Plan, config: PlanConfig) -> Progress:
         *_off_route(ev, assigned, plan),
         *_twice(ev),
     ]
-    flag_frame = pd.DataFrame(flags, columns=list(FLAG_COLUMNS)).fillna("")
+    flag_frame = (
+        pd.DataFrame(flags, columns=list(FLAG_COLUMNS)).astype(object).fillna("")
+    )
     for frame in (turfs, precincts, volunteers):
         frame["key"] = frame.index.astype(str)
         frame["flags"] = 0
