@@ -174,6 +174,13 @@ def _who(events: pd.DataFrame, assigned: pd.DataFrame) -> pd.Series:
     fallback = events["route_id"].map(by_route).astype(object).fillna("")
     route = events["route_id"].astype(str)
     unnamed = np.where(route != "", "route " + route, "unnamed")
+    # "Maria" on the route page is "Maria Garcia" of the assignment (first names
+    # shared by two assigned volunteers stay as written)
+    names = [str(n) for n in pd.unique(assigned["name"])]
+    firsts = pd.Series([_first(n) for n in names]).value_counts()
+    known = {n.casefold(): n for n in names}
+    known.update({_first(n): n for n in names if firsts.get(_first(n), 0) == 1})
+    text = text.map(lambda t: known.get(t.casefold(), t))
     who = np.where(generic, np.where(fallback != "", fallback, unnamed), text)
     return pd.Series(who, index=events.index, dtype=object)
 
