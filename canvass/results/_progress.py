@@ -65,8 +65,8 @@ logger = logging.getLogger(__name__)
 RATE_LOW: Final = 0.10
 RATE_HIGH: Final = 0.30
 #: Knocks before a contact rate is judged. At a true rate of 20 %, 50 knocks give
-#: an observed rate outside 10-30 % about 7 % of the time (binomial); 20 knocks,
-#: about 19 %: too often to call it a problem.
+#: an observed rate outside 10-30 % about 5 % of the time (binomial); 20 knocks,
+#: about 16 %: too often to call it a problem.
 MIN_KNOCKS: Final = 50
 #: "Several doors within a minute": this many doors inside this many seconds.
 FAST_DOORS: Final = 3

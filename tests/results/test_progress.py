@@ -270,3 +270,35 @@ def test_progress_of_an_unrecorded_run_is_a_one_line_error(
     with pytest.raises(InputError, match="not in the campaign database") as err:
         run_progress(other, run.config)
     assert "\n" not in str(err.value)
+
+
+def test_canvass_run_with_a_database_draws_progress_and_keeps_its_plan(
+    demo_town: Any, tmp_path: Path
+) -> None:
+    town = Path(demo_town.config)
+    toml = town.parent / f"progress-{uuid.uuid4().hex[:6]}.toml"
+    db = tmp_path / "campaign.db"
+    toml.write_text(
+        town.read_text(encoding="utf-8")
+        + "\n[route]\ntime_limit_s = 0.0\nsolution_limit = 0\nworkers = 1\n"
+        + f'\n[campaign]\ndb = "{db}"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "maps"
+    try:
+        res = CliRunner().invoke(
+            cli, ["-q", "run", "--config", str(toml), "--out", str(out)]
+        )
+    finally:
+        toml.unlink()
+    assert res.exit_code == 0, res.output
+    assert "Progress map:" in res.output
+    csv = pd.read_csv(out / "progress.csv", dtype=str, keep_default_na=False)
+    run = csv[csv["level"] == "run"].iloc[0]
+    assert run["doors_knocked"] == "0"  # nothing knocked yet
+    assert float(run["votes_left"]) > 0
+    with sqlite3.connect(db) as conn:
+        folder = conn.execute("SELECT folder FROM runs").fetchone()[0]
+    assert Path(folder) == out.resolve()
+    plan = load_plan(out)
+    assert len(plan.routes) == int(run["routes"])
