@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 KNOCKED_COLOURS: Final = ("#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c")
 _SHOWN_FLAGS: Final = 60
+_PER_DOOR: Final = 5
 
 
 def _e(value: Any) -> str:
@@ -179,22 +180,25 @@ def progress_map(plan: Plan, progress: Any) -> folium.Map:
     legends.append(_legend_html(title, edges, KNOCKED_COLOURS))
 
     flags = progress.flags
-    door_ids = [
-        d
-        for d in (str(x).split(" ")[0] for x in flags["door_id"])
-        if d in plan.doors.index
-    ]
-    if door_ids:
-        doors = plan.doors.loc[door_ids]
-        lat, lon = _lonlat(doors)
-        by_door: dict[str, list[str]] = {}
-        for _, f in flags.iterrows():
-            d = str(f["door_id"]).split(" ")[0]
+    by_door: dict[str, list[str]] = {}
+    for f in flags.to_dict("records"):
+        d = str(f["door_id"]).split(" ")[0]
+        if d in plan.doors.index:
             by_door.setdefault(d, []).append(
                 f"<b>{_e(f['flag'])}</b> {_e(f['date'])}: {_e(f['detail'])}"
             )
+    if by_door:
+        door_ids = list(by_door)
+        lat, lon = _lonlat(plan.doors.loc[door_ids])
+
+        def popup(d: str) -> str:
+            lines = by_door[d][:_PER_DOOR]
+            more = len(by_door[d]) - len(lines)
+            tail = f"<br>… {more} more in progress_flags.csv" if more > 0 else ""
+            return f"Door {_e(d)}<br>" + "<br>".join(lines) + tail
+
         points = [
-            [float(la), float(lo), f"Door {_e(d)}<br>" + "<br>".join(by_door[d])]
+            [float(la), float(lo), popup(d)]
             for la, lo, d in zip(lat, lon, door_ids, strict=True)
         ]
         _ScriptLayer("Flagged doors", points, _layer_js()["left"]).add_to(m)

@@ -148,7 +148,8 @@ def _attempts(conn: sa.engine.Connection, plan: Plan) -> pd.DataFrame:
             ),
         )
     )
-    frame = pd.DataFrame(conn.execute(q).all(), columns=[c.name for c in cols])
+    rows = [tuple(r) for r in conn.execute(q).tuples()]
+    frame = pd.DataFrame(rows, columns=[c.name for c in cols])
     return frame.astype({"contact_date": "string"}).fillna({"route_id": ""})
 
 
@@ -280,7 +281,11 @@ def _off_route(
             names.setdefault(key, set()).add(str(route))
     flags = []
     text = ev["volunteer"].fillna("").astype(str).str.strip()
-    for (who, door, day, route), rows in ev.assign(text=text).groupby(
+    folded = text.str.casefold()
+    firsts = text.map(_first)
+    named = folded.isin(list(names)) | firsts.isin(list(names))
+    mine_ev = ev.assign(text=text)[named.to_numpy()]  # only assigned volunteers
+    for (who, door, day, route), rows in mine_ev.groupby(
         ["text", "door_id", "contact_date", "route_id"], sort=True
     ):
         mine = names.get(str(who).casefold()) or names.get(_first(str(who)))
@@ -303,27 +308,39 @@ def _off_route(
 
 
 def _twice(ev: pd.DataFrame) -> list[dict[str, Any]]:
-    """Doors recorded twice on one day: a voter twice, or two volunteers."""
+    """Flag doors recorded twice on one day: a voter twice, or two volunteers."""
+    keys = ["door_id", "contact_date"]
+    if not len(ev):
+        return []
+    per_voter = ev.groupby([*keys, "voter_id"]).size()
+    twice = (per_voter > 1).groupby(level=[0, 1]).sum()
+    n_who = ev.groupby(keys)["who"].nunique().reindex(twice.index)
+    suspect = twice.index[(twice.to_numpy() > 0) | (n_who.to_numpy() > 1)]
+    if not len(suspect):
+        return []
+    flagged = ev.set_index(keys).loc[suspect].reset_index()  # only those doors
+    by = flagged.groupby(keys, sort=True)
+    joined = by.agg(
+        who=("who", lambda v: " / ".join(sorted(set(map(str, v))))),
+        routes=("route_id", lambda v: " ".join(sorted(set(map(str, v)) - {""}))),
+        results=("result", lambda v: ", ".join(sorted(map(str, v)))),
+        n=("result", "size"),
+    )
     flags = []
-    for (door, day), rows in ev.groupby(["door_id", "contact_date"], sort=True):
-        per_voter = rows["voter_id"].value_counts()
-        vols = sorted(set(rows["who"]))
-        if per_voter.max() < 2 and len(vols) < 2:
-            continue
-        twice = int((per_voter > 1).sum())
-        detail = (
-            f"{twice} voter(s) with more than one result that day"
-            if twice
-            else f"logged by {len(vols)} volunteers"
+    for (door, day), r in zip(joined.index, joined.to_dict("records"), strict=True):
+        k = int(twice.get((door, day), 0))
+        n_vols = len(r["who"].split(" / "))
+        what = (
+            f"{k} voter(s) with more than one result that day"
+            if k
+            else f"logged by {n_vols} volunteers"
         )
         flags.append(
             {
                 "flag": "door_twice", "level": "door", "key": str(door),
-                "volunteer": " / ".join(vols), "route_id": " ".join(
-                    sorted(set(rows["route_id"]) - {""})),
-                "door_id": str(door), "date": str(day),
-                "detail": f"{detail} ({len(rows)} results: "
-                f"{', '.join(sorted(rows['result']))})",
+                "volunteer": r["who"], "route_id": r["routes"], "door_id": str(door),
+                "date": str(day),
+                "detail": f"{what} ({r['n']} results: {r['results']})",
             }
         )  # fmt: skip
     return flags
