@@ -197,6 +197,8 @@ class _Checker:
         self.start = dt.date.fromisoformat(config.campaign.start or "0001-01-01")
         self.end = dt.date.fromisoformat(config.campaign.end or "9999-12-31")
         self.seen: dict[str, tuple[str, int, tuple[str, ...]]] = {}
+        #: attempts found already imported (their runs' progress is drawn again)
+        self.already: list[dict[str, Any]] = []
         by_voter = known.listed.groupby("voter_id", sort=False)
         self.latest_door = by_voter["door_id"].last().to_dict()
         self.on_route = {
@@ -292,6 +294,7 @@ class _Checker:
         self.seen[eid] = (f.name, line, print_)
         if eid in self.known.events:
             if self.known.events[eid] == print_:
+                self.already.append(event)
                 return "already"
             return "conflicts with an attempt already imported (same event id)"
         return event
@@ -375,7 +378,8 @@ def import_results(
             derived = {e["event_id"] for _, _, g in staged for _, e in g} - eids
             late = _known_events(conn, derived)
             counts = [_store(conn, f, c, good, late, rejects) for f, c, good in staged]
-            runs = _runs_of(checker.known, [e for _, _, g in staged for _, e in g])
+            mine = [e for _, _, g in staged for _, e in g] + checker.already
+            runs = _runs_of(checker.known, mine)
     finally:
         engine.dispose()
     frame = pd.DataFrame(rejects, columns=list(REJECT_COLUMNS))

@@ -148,7 +148,7 @@ def _attempts(conn: sa.engine.Connection, plan: Plan) -> pd.DataFrame:
             ),
         )
     )
-    rows = [tuple(r) for r in conn.execute(q).tuples()]
+    rows = [tuple(r) for r in conn.execute(q)]
     frame = pd.DataFrame(rows, columns=[c.name for c in cols])
     return frame.astype({"contact_date": "string"}).fillna({"route_id": ""})
 
