@@ -257,6 +257,15 @@ def test_import_redraws_the_progress_map(campaign: Campaign, tmp_path: Path) -> 
     names = set(plan.voters[schema.LAST_NAME].dropna().astype(str).str.title())
     assert not [n for n in names if len(n) > 4 and f">{n}" in page]
     assert (run.folder / "progress.html").stat().st_mode & 0o777 == 0o600
+    # importing the same file again adds nothing but draws the map again
+    (run.folder / "progress.html").unlink()
+    again = CliRunner().invoke(
+        cli, ["results", "import", str(path), "--config", str(toml),
+              "--rejects", str(tmp_path / "rej.csv")],
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert "3 already imported" in again.output
+    assert (run.folder / "progress.html").is_file()
 
 
 def test_progress_of_an_unrecorded_run_is_a_one_line_error(
