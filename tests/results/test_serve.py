@@ -237,3 +237,70 @@ def test_the_server_listens_on_the_local_network_only() -> None:
     for public in ("8.8.8.8", "2001:4860:4860::8888", "laptop.example.org"):
         with pytest.raises(ConfigError):
             check_host(public)
+
+
+def _toml(tmp_path: Path, db: str, extra: str = "") -> Path:
+    toml = tmp_path / "canvass.toml"
+    toml.write_text(
+        f'[campaign]\ndb = "{db}"\nstart = "2020-01-01"\n{extra}'
+        'survey = ["support_1_5", "will_volunteer", "needs_ride"]\n'
+    )
+    return toml
+
+
+def test_the_serve_command_prints_links_and_serves_them(
+    campaign: Campaign, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    run = tmp_path / "maps" / "run"
+    shutil.copytree(campaign.out / "routes", run / "routes")
+    toml = _toml(tmp_path, campaign.copy(tmp_path).campaign.db)
+    args = [sys.executable, "-m", "canvass", "serve", "--config", str(toml),
+            "--run", str(run), "--host", "127.0.0.1", "--port", "0"]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        links: dict[str, str] = {}
+        for line in proc.stdout:
+            if line.startswith("Links and QR codes:"):
+                break
+            route, link = line.rstrip("\n").split("\t")
+            links[route] = link
+        keys = json.loads((run / outputs.SECRETS_FILE).read_text())
+        assert sorted(links) == sorted(keys)
+        for route, link in links.items():
+            assert link.startswith("http://127.0.0.1:")
+            assert link.endswith(f"/r/{route}/{keys[route]}/")
+        status, page = _get(next(iter(links.values())))
+        assert status == 200
+        assert b'content="results"' in page
+        sheet = run / outputs.LINK_SHEET
+        assert sheet.stat().st_mode & 0o777 == 0o600
+        assert all(link in sheet.read_text() for link in links.values())
+        assert sheet.read_text().count("<svg") == len(links)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_the_serve_command_refuses_a_public_address(
+    campaign: Campaign, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from canvass.cli import cli
+
+    run = tmp_path / "maps" / "run"
+    shutil.copytree(campaign.out / "routes", run / "routes")
+    toml = _toml(tmp_path, campaign.copy(tmp_path).campaign.db)
+    args = ["serve", "--config", str(toml), "--run", str(run), "--host", "8.8.8.8"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1
+    assert "public address" in result.output
