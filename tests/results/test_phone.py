@@ -123,9 +123,18 @@ def test_record_reload_offline_export_import_replan(
     )
     assert page.inner_text("#unsent") == "All 4 results sent."
     # answers of a sent result are locked (a changed answer would conflict on import)
-    assert contacted.locator(
-        '.answers[data-q="support_1_5"] button'
-    ).first.is_disabled()
+    locked = contacted.locator('.answers[data-q="support_1_5"] button').first
+    assert locked.is_disabled()
+    # the volunteer clears the device at the end of the shift: nothing kept
+    page.click("#rec-clear")
+    page.wait_for_function(
+        "() => document.getElementById('unsent').textContent === "
+        "'No results recorded yet.'"
+    )
+    page.reload(wait_until="load")
+    assert unsent(page) == 0
+    assert page.inner_text("#unsent") == "No results recorded yet."
+    assert page.locator(".rec button.on").count() == 0
     context.close()
     assert errors == []
 
@@ -185,3 +194,30 @@ def test_record_reload_offline_export_import_replan(
     # every other door of the old plan is still planned
     before = set(campaign.plan.stops[schema.DOOR_ID])
     assert before - routed == {doors["done"]["door"], doors["gated"]["door"]}
+
+
+@pytest.mark.browser
+def test_without_indexeddb_the_log_is_kept_in_localstorage(
+    browser: Any, campaign: Campaign
+) -> None:
+    route_id, cfg = biggest_route(campaign.out)
+    people = [p["id"] for s in cfg["stops"].values() for p in s["people"]]
+    context = browser.new_context()
+    context.add_init_script("Object.defineProperty(window, 'indexedDB', {value: null})")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route("**/*", _no_network)
+    page.goto((campaign.out / "routes" / f"{route_id}.html").resolve().as_uri())
+    assert unsent(page) == 0
+    assert "localStorage" in page.inner_text("#rec-status")
+    tap(page, people[0], "LANGUAGE_BARRIER")
+    tap(page, people[1], "COME_BACK")
+    page.reload(wait_until="load")
+    assert unsent(page) == 2
+    kept = page.evaluate(
+        "() => Object.keys(localStorage).filter(k => k.startsWith('canvass:log:'))"
+    )
+    assert kept == [f"canvass:log:{campaign.plan.run_id}|{route_id}"]
+    context.close()
+    assert errors == []
