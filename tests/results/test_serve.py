@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _phone import biggest_route, launch, tap, unsent
+from _phone import answer, biggest_route, launch, tap, unsent
 from conftest import Campaign
 
 from canvass import outputs, schema
@@ -210,9 +210,28 @@ def test_the_served_page_sends_its_results_and_falls_back_to_the_csv(
     assert "Sent 2 to the laptop" in page.inner_text("#rec-status")
     got = {(v, r) for _, v, _, r, _ in _events(served.db)}
     assert got == {(people[0], "NOT_HOME"), (people[1], "COME_BACK")}
+    # a contact waits for its answers, then goes by itself with them
+    tap(page, people[2], "CONTACTED")
+    page.wait_for_timeout(3000)
+    assert unsent(page) == 1
+    answer(page, people[2], "support_1_5", "1")
+    answer(page, people[2], "will_volunteer", "N")
+    answer(page, people[2], "needs_ride", "Y")
+    page.wait_for_function(
+        "() => document.getElementById('unsent').dataset.unsent === '0'", timeout=15000
+    )
+    with sqlite3.connect(served.db) as conn:
+        (answers,) = conn.execute(
+            "SELECT answers FROM events WHERE voter_id = ?", (people[2],)
+        ).fetchone()
+    assert json.loads(answers) == {
+        "support_1_5": "1",
+        "will_volunteer": "N",
+        "needs_ride": "Y",
+    }
     # the laptop goes away: the result stays unsent and the CSV still works
     context.set_offline(True)
-    tap(page, people[2], "REFUSED")
+    tap(page, people[3], "REFUSED")
     page.click("#rec-send")
     page.wait_for_function(
         "() => /not reachable/.test(document.getElementById('rec-status').textContent)"
@@ -223,8 +242,8 @@ def test_the_served_page_sends_its_results_and_falls_back_to_the_csv(
     path = tmp_path / "phone.csv"
     info.value.save_as(str(path))
     text = path.read_text()
-    assert text.count("\n") == 4  # header and all three results
-    assert len(_events(served.db)) == 2
+    assert text.count("\n") == 5  # header and all four results
+    assert len(_events(served.db)) == 3
     context.close()
     assert errors == []
 

@@ -269,6 +269,15 @@
     };
   }
 
+  /* A contact is sent by itself once its answers are in (or after SETTLE_MS), so
+   * that answers tapped just after "Contacted" go with it; other results at once. */
+  var SETTLE_MS = 180000;
+  function settled(e) {
+    if (e.r.result !== 'CONTACTED') { return true; }
+    if (cfg.survey.every(function (q) { return e.answers[q[0]]; })) { return true; }
+    return Date.now() - Date.parse(e.r.time) > SETTLE_MS;
+  }
+
   var sendTimer = null;
   function soon() {
     if (!endpoint) { return; }
@@ -300,7 +309,7 @@
   }
 
   function send(auto) {
-    var todo = fold().filter(function (e) { return !e.sent; });
+    var todo = fold().filter(function (e) { return !e.sent && (!auto || settled(e)); });
     if (!endpoint || !todo.length) { return Promise.resolve(); }
     return fetch(endpoint, {
       method: 'POST', cache: 'no-store', credentials: 'omit',
@@ -386,6 +395,7 @@
     $('rec-send').hidden = false;
     $('rec-send').addEventListener('click', function () { send(false); });
     window.addEventListener('online', soon);
+    setInterval(soon, 30000);
   }
   if (navigator.storage && navigator.storage.persist) {
     navigator.storage.persist().catch(function () {});
