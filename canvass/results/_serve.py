@@ -275,6 +275,12 @@ class _Handler(BaseHTTPRequestHandler):
             logger.warning("serve: route %s: results not taken: %s", route, _short(err))
             self._json(HTTPStatus.BAD_REQUEST, {"error": _short(err)})
             return
+        except Exception as err:
+            # no traceback: it could quote rows; the phone keeps the results unsent
+            kind = type(err).__name__
+            logger.error("serve: route %s: results not taken (%s)", route, kind)
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": kind})
+            return
         logger.info(
             "serve: route %s: %s rows, %s imported, %s already, %s rejected",
             route, counts["rows"], counts["imported"], counts["already"],

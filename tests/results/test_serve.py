@@ -323,3 +323,24 @@ def test_the_serve_command_refuses_a_public_address(
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1
     assert "public address" in result.output
+
+
+def test_a_failing_import_is_a_500_and_the_file_is_kept(
+    served: Served, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from canvass.results import _import
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        msg = "database is locked (row 7: voter 123)"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(_import, "import_results", boom)
+    first = next(iter(served.cfg["stops"].values()))["people"][0]["id"]
+    status, err = _post(
+        served.link() + "results", _csv(served, [("phone-test-0500", first, "NH")])
+    )
+    assert status == 500
+    assert err == {"error": "RuntimeError"}
+    assert len(list(served.inbox.glob("*.csv"))) == 1
+    assert "voter 123" not in caplog.text
+    assert _events(served.db) == []
