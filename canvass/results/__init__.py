@@ -24,6 +24,7 @@ from ._history import (
     record_run,
 )
 from ._import import FileCounts, ImportReport, import_results
+from ._serve import check_host, local_address, make_server
 
 __all__ = [
     "ATTEMPTS",
@@ -36,9 +37,12 @@ __all__ = [
     "FileCounts",
     "ImportReport",
     "apply_history",
+    "check_host",
     "door_attempts",
     "export_results",
     "import_results",
+    "local_address",
+    "make_server",
     "new_run_id",
     "open_db",
     "parse_result",
