@@ -45,6 +45,7 @@ from ._progress import (
     run_progress,
 )
 from ._roster import ROSTER_COLUMNS, Roster, first_name, read_roster
+from ._serve import check_host, local_address, make_server
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
@@ -68,10 +69,13 @@ __all__ = [
     "Roster",
     "apply_history",
     "assign_volunteers",
+    "check_host",
     "door_attempts",
     "export_results",
     "first_name",
     "import_results",
+    "local_address",
+    "make_server",
     "new_run_id",
     "open_db",
     "parse_result",
