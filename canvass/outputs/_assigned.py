@@ -6,7 +6,8 @@ carry the first name of the volunteer walking it (only the first name) instead o
 "Volunteer 1". They are written from the plan the run folder keeps (``plan/``), into
 a staging folder first and then moved over the old files, so an interruption leaves
 the old ones. A paper results template that someone has started filling in (a
-result or an answer written) is kept as it is.
+result or an answer written) is kept as it is. With ``campaign.serve_url`` the QR
+codes keep the run's ``canvass serve`` keys (``serve_secrets.json``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 
 from .. import schema
 from ._folder import _private_umask
+from ._links import SECRETS_FILE
 
 if TYPE_CHECKING:
     from ..pipeline import Plan
@@ -109,8 +111,13 @@ def rewrite_route_outputs(plan: Plan, run_folder: Path) -> dict[str, list[Path]]
         shutil.rmtree(staging)
     with _private_umask():
         staging.mkdir(mode=0o700)
+        keys = run_folder / SECRETS_FILE  # the QR codes keep the routes' serve keys
+        if keys.is_file():
+            shutil.copy2(keys, staging / SECRETS_FILE)
         try:
             files: dict[str, list[Path]] = dict(write_walk_lists(plan, staging))
+            if (staging / SECRETS_FILE).is_file():  # keys made now for new routes
+                files["keys"] = [staging / SECRETS_FILE]
             files["pages"] = maps.write_route_pages(plan, staging)
             files["maps"] = [maps.write_director_map(plan, staging)]
             files["index"] = _index(plan, run_folder, staging)

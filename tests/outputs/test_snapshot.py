@@ -68,3 +68,35 @@ def test_folder_without_plan_tables_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / PLAN_FOLDER / "plan.json").write_text('{"run_id": "x"}')
     with pytest.raises(InputError, match="cannot read the plan tables"):
         read_plan_data(tmp_path)
+
+
+def test_renamed_outputs_keep_the_runs_serve_keys(
+    demo_plan: Any, demo_outputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QR codes written again by `canvass assign` still open the served pages."""
+    import dataclasses
+    import json
+    import shutil
+
+    from canvass.outputs import SECRETS_FILE, _pdf, rewrite_route_outputs, route_secrets
+
+    folder = tmp_path / "run"
+    shutil.copytree(demo_outputs, folder)
+    base = "http://192.168.1.20:8642/"
+    campaign = dataclasses.replace(demo_plan.config.campaign, serve_url=base)
+    plan = dataclasses.replace(
+        demo_plan, config=dataclasses.replace(demo_plan.config, campaign=campaign)
+    )
+    keys = route_secrets(folder, [str(r) for r in plan.routes.index])
+    before = (folder / SECRETS_FILE).read_text()
+    seen: list[str] = []
+    real = _pdf._qr_png
+    monkeypatch.setattr(_pdf, "_qr_png", lambda link: seen.append(link) or real(link))
+    first = str(sorted(plan.routes.index)[0])
+    files = rewrite_route_outputs(with_volunteer_names(plan, {first: "Maria"}), folder)
+    assert (folder / SECRETS_FILE).read_text() == before
+    assert json.loads(before) == keys
+    assert sorted(seen) == sorted(f"{base}r/{r}/{k}/" for r, k in keys.items())
+    assert not list(folder.glob(".assign.partial"))
+    assert files["kept"] == []
+    assert "Maria" in (folder / "routes" / f"{first}.html").read_text()
