@@ -118,3 +118,25 @@ def results_export(config_path: Path, fmt: str, out: Path, since: str) -> None:
         config, "van" if fmt == "van" else "csv", out, since=since
     )
     click.echo(f"{n:,} attempts written to {out}")
+
+
+@results_group.command("progress")
+@_CONFIG_REQUIRED
+@click.option(
+    "--run",
+    "run_folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The run folder [default: maps/<run_name>].",
+)
+def results_progress(config_path: Path, run_folder: Path | None) -> None:
+    """Draw a run's progress map and CSVs again (e.g. after `canvass serve`).
+
+    Writes progress.html, progress.csv and progress_flags.csv in the run folder
+    (docs/results.md); `canvass run` and `canvass results import` draw them too.
+    """
+    config = _load_config(config_path)
+    folder = run_folder or Path("maps") / config.run_name
+    if not folder.is_dir():
+        msg = f"no run folder {folder}; give the run's folder with --run."
+        raise click.ClickException(msg)
+    click.echo(f"Progress: {_draw_progress(config, folder)}")

@@ -266,6 +266,13 @@ def test_import_redraws_the_progress_map(campaign: Campaign, tmp_path: Path) -> 
     assert again.exit_code == 0, again.output
     assert "3 already imported" in again.output
     assert (run.folder / "progress.html").is_file()
+    # and on demand (results that `canvass serve` took in)
+    (run.folder / "progress.csv").unlink()
+    res = CliRunner().invoke(
+        cli, ["results", "progress", "--config", str(toml), "--run", str(run.folder)]
+    )
+    assert res.exit_code == 0, res.output
+    assert (run.folder / "progress.csv").is_file()
 
 
 def test_progress_of_an_unrecorded_run_is_a_one_line_error(
