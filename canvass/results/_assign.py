@@ -13,7 +13,8 @@ straight line times :data:`WALK_FACTOR` (streets are not straight). Then:
   as it can be, one volunteer per route);
 * volunteers of one ``team`` walk the routes of one turf together (a turf cut for
   several volunteers has one route each);
-* volunteers without a home anywhere get any route left, flagged;
+* volunteers whose home is not known (no address found, no area, no voter id) get
+  any route left, car or not, flagged: their reach cannot be checked;
 * more volunteers than routes, or fewer: the extra volunteers or the routes nobody
   walks are rows of the assignment, flagged.
 
@@ -263,7 +264,6 @@ def assign_volunteers(
     finite = cost[~np.isnan(cost)]
     cost[no_home] = (float(finite.max()) if len(finite) else 0.0) + 1000.0
     cost[walker[:, None] & (np.nan_to_num(dist, nan=np.inf) > max_walk_m)] = _BIG
-    cost[walker & no_home] = _BIG  # without a home, nobody knows what is in reach
     taken: dict[int, int] = {}  # route -> volunteer
     flags: dict[int, str] = {}
     _teams(vols, routes, cost, taken, flags)
@@ -302,7 +302,10 @@ def assign_volunteers(
             notes = [flags.get(i, "")]
             if no_home[i]:
                 rec["reach"] = "no_home"
-                notes.append("home not known (no address, area or voter id found)")
+                notes.append(
+                    "home not known (no address, area or voter id found): any "
+                    "route, reach not checked"
+                )
             elif j is not None:
                 rec["reach_m"] = round(float(dist[i, j]))
                 rec["reach"] = measure
@@ -327,8 +330,6 @@ def assign_volunteers(
                 f"the {in_reach} route(s) starting within {max_walk_m:,.0f} m on "
                 "foot went to others"
             )
-        elif walker[i] and no_home[i]:
-            why = "no car and no home known: cannot tell what is in reach"
         else:
             why = "more volunteers than routes"
         out.append(row(None, i, why))

@@ -393,3 +393,19 @@ def test_cli_assign_explains_a_run_folder_without_plan_tables(
     lines = res.output.strip().splitlines()
     assert len(lines) == 1
     assert "keeps no plan tables" in lines[0]
+
+
+def test_no_home_gets_any_route_flagged(campaign: Campaign, tmp_path: Path) -> None:
+    plan = load_plan(campaign.out)
+    rows = [
+        {"name": "Homeless Walker", "has_car": "no", "home_address": "1 Nowhere Ln"},
+        {"name": "Area Only", "has_car": "yes", "area": str(plan.precincts.index[0])},
+    ]
+    a = assign_volunteers(plan, read_roster(_roster(tmp_path, rows)))
+    got = a.assigned.set_index("volunteer")
+    assert len(got) == 2
+    assert got.loc["Homeless Walker", "reach"] == "no_home"
+    assert got.loc["Homeless Walker", "reach_m"] == ""
+    assert "reach not checked" in got.loc["Homeless Walker", "flag"]
+    assert "centre of its area" in got.loc["Area Only", "flag"]
+    assert float(got.loc["Area Only", "reach_m"]) >= 0
