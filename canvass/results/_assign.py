@@ -140,7 +140,7 @@ def _homes(
         if addr:
             todo.append(i)
     if todo:
-        from ..geocode import geocode_voters
+        from ..geocode import METHODS, geocode_voters
 
         line = vols["home_address"].iloc[todo].astype(str)
         street = line.str.split(",").str[0].str.strip()
@@ -167,9 +167,12 @@ def _homes(
         )  # fmt: skip
         for i, (_, r) in zip(todo, geo.voters.iterrows(), strict=True):
             door = str(r.get(schema.DOOR_ID) or "")
-            if r.get(schema.GEOCODE_METHOD) in (None, "centroid") or not door:
+            placed = r.get(schema.GEOCODE_METHOD) in METHODS[:2]  # point, street
+            if not placed or door not in geo.doors.index:
                 continue
             pt = geo.doors.geometry.loc[door]
+            if pt is None or pt.is_empty:
+                continue
             x[i], y[i], how[i] = pt.x, pt.y, "address"
     precincts = plan.precincts
     zip_of = doors[schema.ZIP5].astype(str) if schema.ZIP5 in doors else None
@@ -263,7 +266,8 @@ def assign_volunteers(
     no_home = np.isnan(hx)
     finite = cost[~np.isnan(cost)]
     cost[no_home] = (float(finite.max()) if len(finite) else 0.0) + 1000.0
-    cost[walker[:, None] & (np.nan_to_num(dist, nan=np.inf) > max_walk_m)] = _BIG
+    beyond = np.nan_to_num(dist, nan=np.inf) > max_walk_m
+    cost[walker[:, None] & ~no_home[:, None] & beyond] = _BIG  # no car: on foot only
     taken: dict[int, int] = {}  # route -> volunteer
     flags: dict[int, str] = {}
     _teams(vols, routes, cost, taken, flags)
