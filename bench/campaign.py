@@ -33,8 +33,8 @@ are done). Votes per volunteer hour = banked votes / (volunteers x shifts x 2 h)
 
 Usage::
 
-    python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 8]
-                             [--precincts 2B 4A 3B]
+    python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 5]
+                             [--precincts 2B 4A]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
 contacts_ratio=.. wall_s=..`` (means over the seeds; each seed's line and the spread
@@ -527,12 +527,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="one precinct, 2 weeks")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--weeks", type=int, default=4)
-    ap.add_argument("--volunteers", type=int, default=8)
-    ap.add_argument("--precincts", nargs="+", default=["2B", "4A", "3B"])
+    ap.add_argument("--volunteers", type=int, default=5)
+    ap.add_argument("--precincts", nargs="+", default=["2B", "4A"])
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     if args.quick:
-        args.precincts, args.weeks, args.volunteers = ["4A"], 2, 4
+        args.precincts, args.weeks, args.volunteers = ["4A"], 2, 3
         args.seeds = args.seeds[:2]
     t_all = time.perf_counter()
     if not GRAPH.is_file() or not ADDRESSES.is_file():

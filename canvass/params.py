@@ -631,9 +631,9 @@ class CampaignParams:
     repeat_contact_rates
         Prior chance that someone answers at the 2nd, 3rd, ... knock of a door
         that was not home every time before (the 1st is ``lift.contact_rate``).
-        Default: DOMAIN.md 5b's illustration (25 % per pass with a fifth of the
-        households never home gives 25/23/20 %); learnt from the campaign's own
-        results as they come in (docs/replan.md).
+        Default from DOMAIN.md 5b: 25 % a pass with a fifth of the households
+        never home answers 25, 23 and 20 % of the 1st, 2nd and 3rd knocks. Learnt
+        from the campaign's own results as they come in (docs/replan.md).
     prior_weight
         Weight of those priors, in knocks: the campaign's own rate at attempt k
         is ``(answered + w x prior) / (knocks + w)``.
