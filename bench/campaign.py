@@ -27,13 +27,14 @@ The simulator (:class:`Field`, this file only) draws who is home at each knock a
 keeps those draws to itself: the planners see only the results written to the
 campaign database (the rows canvass imports). A knock takes 60 s when nobody
 answers and 150 s with a conversation (DOMAIN.md 3.2); a volunteer who finishes a
-list early takes the next one. Every contact with a target banks the effect of the
-``[lift]`` curve at that voter's P(vote) (the first contact only: contacted voters
-are done). Votes per volunteer hour = banked votes / (volunteers x shifts x 2 h).
+list early takes the next one (walking to it, or a 5-minute drive if that is less).
+Every contact with a target banks the effect of the ``[lift]`` curve at that voter's
+P(vote) (the first contact only: contacted voters are done). Votes per volunteer
+hour = banked votes / (volunteers x shifts x 2 h).
 
 Usage::
 
-    python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 5]
+    python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
                              [--precincts 2B 4A]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
@@ -73,6 +74,7 @@ ADDRESSES = DATA / "northampton_city_gis" / "northampton_voter_address_counts_20
 CRS = "EPSG:26986"
 SHIFT_S, SPEED = 7200, 1.2
 NOT_HOME_S, TALK_S = 60, 150
+TRANSFER_S = 300  # from the end of one list to the start of the next: a short drive
 ETYPE = "state_primary"
 P_COL = f"p_{ETYPE}"
 UNIVERSE_MAX_P = 0.45
@@ -263,7 +265,7 @@ def walk_list(
     rows: list[dict[str, str]],
 ) -> tuple[int, float, int | None]:
     """Walk `doors` from index `at` until the shift ends; return where it stopped."""
-    i = at
+    i, first = at, True
     while i < len(doors):
         d = doors[i]
         if field.door_done(d):
@@ -271,13 +273,15 @@ def walk_list(
             continue
         j = pos[d]
         step = 0.0 if here is None else float(tmat[here, j])
+        if first and here is not None:  # to the next list: drive there at most
+            step = min(step, TRANSFER_S)
         if clock + step + NOT_HOME_S > SHIFT_S:
             break
         clock += step
         got, spent = field.knock(d, slot, stamp_of(start, clock))
         rows.extend(got)
         clock += spent
-        here = j
+        here, first = j, False
         i += 1
     return i, clock, here
 
@@ -527,7 +531,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="one precinct, 2 weeks")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--weeks", type=int, default=4)
-    ap.add_argument("--volunteers", type=int, default=5)
+    ap.add_argument("--volunteers", type=int, default=3)
     ap.add_argument("--precincts", nargs="+", default=["2B", "4A"])
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
