@@ -14,10 +14,13 @@ planning it:
 
 - **static**, what campaigns do with VAN today: precinct turfs of about 50 target
   doors (along a space-filling curve), the lowest-propensity turfs first, each
-  walked in nearest-neighbour order, the same lists re-walked (doors whose people
-  are done skipped, as MiniVAN shows them) until the campaign ends;
+  walked in nearest-neighbour order, the same lists re-walked as printed until the
+  campaign ends (a voter already contacted and spoken to again banks only a
+  reminder's effect, 1.2/7 of a first contact; ``--lists-skip-done`` makes the
+  volunteers skip doors whose people are all done instead, as MiniVAN shows fresh
+  results);
 - **one plan**: canvass's turfs and routes (its cut and router on the real network)
-  made once, turfs taken best value per hour first, re-walked as is;
+  made once, turfs taken best value per hour first, re-walked as is (the same way);
 - **re-planned**: before every shift canvass reads the results recorded so far from
   its campaign database (:func:`canvass.results.apply_history`,
   :func:`canvass.results.next_knock`), values each door by its next knock, cuts and
@@ -35,7 +38,7 @@ hour = banked votes / (volunteers x shifts x 2 h).
 Usage::
 
     python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
-                             [--precincts 2B 4A]
+                             [--precincts 2B 4A] [--lists-skip-done]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
 contacts_ratio=.. wall_s=..`` (means over the seeds; each seed's line and the spread
@@ -75,6 +78,9 @@ CRS = "EPSG:26986"
 SHIFT_S, SPEED = 7200, 1.2
 NOT_HOME_S, TALK_S = 60, 150
 TRANSFER_S = 300  # from the end of one list to the start of the next: a short drive
+#: Effect of speaking again with a voter already contacted, as a share of a first
+#: contact: about 1.2 points for a reminder against 7 for a first contact (DOMAIN 5b).
+REMINDER = 1.2 / 7
 ETYPE = "state_primary"
 P_COL = f"p_{ETYPE}"
 UNIVERSE_MAX_P = 0.45
@@ -199,6 +205,8 @@ class Field:
         )
         self._effect = dict(zip(voters.index, self.effect, strict=True))
         self.done: set[str] = set()
+        self.refused: set[str] = set()
+        self.reminders = 0
         self.votes = 0.0
         self.contacts = 0
         self.knocks = 0
@@ -210,8 +218,14 @@ class Field:
     def knock(
         self, door: str, slot: str, stamp: str
     ) -> tuple[list[dict[str, str]], int]:
-        """Knock once: the result rows recorded and the seconds spent."""
-        todo = [v for v in self._by_door.get(door, ()) if v not in self.done]
+        """
+        Knock once: the result rows recorded and the seconds spent.
+
+        Everyone on the list at the door is asked for: a voter already contacted and
+        spoken to again banks only a reminder's effect (REMINDER of a first
+        contact); one who refused stays refused.
+        """
+        todo = list(self._by_door.get(door, ()))
         self.knocks += 1
         rows: list[dict[str, str]] = []
         outcome: dict[int, str] = {}
@@ -233,11 +247,19 @@ class Field:
                         else "CONTACTED"
                     )
             res = outcome[hh]
-            if res == "CONTACTED":
+            if v in self.refused and res != "NOT_HOME":
+                res = "REFUSED"
+            elif v in self.done and res != "NOT_HOME":
+                self.votes += REMINDER * self._effect[v]  # spoken to again
+                self.reminders += 1
+                res = "CONTACTED"
+            elif res == "CONTACTED":
                 self.votes += self._effect[v]
                 self.contacts += 1
             if res in ("CONTACTED", "REFUSED"):
                 self.done.add(v)
+            if res == "REFUSED":
+                self.refused.add(v)
             rows.append(
                 {"voter_id": v, "door_id": door, "result": res, "contacted_at": stamp}
             )
@@ -263,12 +285,13 @@ def walk_list(
     slot: str,
     start: dt.datetime,
     rows: list[dict[str, str]],
+    skip_done: bool,
 ) -> tuple[int, float, int | None]:
     """Walk `doors` from index `at` until the shift ends; return where it stopped."""
     i, first = at, True
     while i < len(doors):
         d = doors[i]
-        if field.door_done(d):
+        if skip_done and field.door_done(d):
             i += 1
             continue
         j = pos[d]
@@ -297,6 +320,7 @@ def run_lists(
     start: dt.datetime,
     *,
     repass: bool,
+    skip_done: bool,
 ) -> list[dict[str, str]]:
     """
     One shift: each volunteer takes the next unfinished list, and the next when done.
@@ -308,9 +332,10 @@ def run_lists(
     taken: set[int] = set()
 
     def open_list(t: int) -> bool:
-        return t not in taken and any(
-            not field.door_done(d) for d in lists[t][pointers[t] :]
-        )
+        if t in taken:
+            return False
+        rest = lists[t][pointers[t] :]
+        return any(not field.door_done(d) for d in rest) if skip_done else bool(rest)
 
     for _ in range(volunteers):
         clock, here = 0.0, None
@@ -329,8 +354,9 @@ def run_lists(
             taken.add(t)
             at = pointers[t]
             pointers[t], clock, here = walk_list(
-                field, tmat, pos, lists[t], at, clock, here, slot, start, rows
-            )
+                field, tmat, pos, lists[t], at, clock, here, slot, start, rows,
+                skip_done,
+            )  # fmt: skip
             if pointers[t] < len(lists[t]) and pointers[t] == at:
                 taken.discard(t)  # not even its next door fits: left for another
                 break
@@ -512,6 +538,7 @@ def campaign(
         rows = run_lists(
             field, tmat, pos, lists, pointers, args.volunteers, slot, start,
             repass=kind != "replan",
+            skip_done=kind == "replan" or args.lists_skip_done,
         )  # fmt: skip
         record(engine, rows)
     engine.dispose()
@@ -519,6 +546,7 @@ def campaign(
     return {
         "votes": field.votes,
         "contacts": field.contacts,
+        "reminders": field.reminders,
         "knocks": field.knocks,
         "hours": hours,
         "plan_s": plan_s,
@@ -534,6 +562,12 @@ def main() -> None:
     ap.add_argument("--volunteers", type=int, default=3)
     ap.add_argument("--precincts", nargs="+", default=["2B", "4A"])
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--lists-skip-done",
+        action="store_true",
+        help="static and one-plan volunteers skip doors whose people are all done "
+        "(as MiniVAN shows fresh results) instead of re-walking the lists as is",
+    )
     args = ap.parse_args()
     if args.quick:
         args.precincts, args.weeks, args.volunteers = ["4A"], 2, 3
@@ -570,7 +604,8 @@ def main() -> None:
                 print(
                     f"  seed {seed} {k:9s}: {r['votes']:7.2f} votes, "
                     f"{r['votes'] / r['hours']:.3f}/h, {r['contacts']:5d} contacts of "
-                    f"{n_t} targets, {r['knocks']:5d} knocks, plan {r['plan_s']:.0f} s"
+                    f"{n_t} targets (+{r['reminders']} spoken to again), "
+                    f"{r['knocks']:5d} knocks, plan {r['plan_s']:.0f} s"
                     + (
                         f", re-knocked doors in the same turf {r['stable']:.0%}"
                         if k == "replan" and r["stable"] == r["stable"]
