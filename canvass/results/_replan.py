@@ -307,13 +307,15 @@ def next_knock(
     # doors left out, in order: cap, come back later, low value
     value = pd.Series(lift, index=ids).groupby(doors).sum()
     target_doors = set(pd.Series(doors[target]).unique()) - {""}
-    capped = {d for d in target_doors if knocks.get(d, 0) >= cp.max_attempts}
+    at_cap = knocks[knocks >= cp.max_attempts].index.astype(str)
+    capped = target_doors & set(at_cap)
     come_back = _come_back_here(visits, cp.next_slot, config.output.date)
     later = (target_doors & come_back) - capped
     left_cut = target_doors - capped - later
-    vals = value.reindex(sorted(left_cut)).to_numpy()
-    median = float(np.median(vals[vals > 0])) if (vals > 0).any() else 0.0
-    low = {d for d in left_cut if value.get(d, 0.0) < cp.min_value_share * median}
+    vals = value.reindex(sorted(left_cut)).fillna(0.0)
+    positive = vals.to_numpy()[vals.to_numpy() > 0]
+    median = float(np.median(positive)) if len(positive) else 0.0
+    low = set(vals.index[vals.to_numpy() < cp.min_value_share * median])
     rows = []
     for reason, group, detail in (
         ("attempt_cap", capped, f"knocked {cp.max_attempts} times already"),
