@@ -589,6 +589,7 @@ BUILTIN_QUESTIONS: dict[str, tuple[str, ...]] = {
     "will_volunteer": ("Y", "N"),
     "needs_ride": ("Y", "N"),
 }
+_SERVE_URL = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/$")
 _QUESTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: Column names of the results files that a question may not take.
 _RESERVED = frozenset(
@@ -626,6 +627,13 @@ class CampaignParams:
     questions
         Your own questions: name (lower case, digits, ``_``) -> allowed answers,
         e.g. ``yard_sign = ["Y", "N"]``. Answers are matched ignoring case.
+    serve_url
+        Where ``canvass serve`` will be reached from the volunteers' phones, e.g.
+        ``http://192.168.1.20:8642/`` (the organiser's laptop on the local
+        network). When set, ``canvass run`` gives every route a secret key and the
+        QR code on its walk list opens ``<serve_url>r/<route>/<key>/``;
+        ``canvass serve`` then listens on that address. Empty: QR codes hold
+        ``output.page_base_url`` + ``routes/<route>.html``.
     max_attempts
         Knocks at one door after which it is left out (``attempt_cap``).
     repeat_contact_rates
@@ -658,6 +666,7 @@ class CampaignParams:
     end: str = ""
     survey: tuple[str, ...] = ()
     questions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    serve_url: str = ""
     max_attempts: int = 3
     repeat_contact_rates: tuple[float, ...] = (0.23, 0.20)
     prior_weight: float = 200.0
@@ -668,6 +677,12 @@ class CampaignParams:
 
     def __post_init__(self) -> None:
         iso_date("campaign", "start", self.start, allow_empty=True)
+        if self.serve_url and not _SERVE_URL.match(self.serve_url):
+            msg = (
+                f"`campaign.serve_url` must look like http://192.168.1.20:8642/ (http, "
+                f"a host, an optional port, ending with '/'), got {self.serve_url!r}."
+            )
+            raise ConfigError(msg)
         iso_date("campaign", "end", self.end, allow_empty=True)
         if self.start and self.end and self.start > self.end:
             msg = (

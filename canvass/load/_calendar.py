@@ -159,6 +159,34 @@ def _pennsylvania(year: int) -> Kinds:
     return {schema.MUNICIPAL: frozenset({may})}
 
 
+def _new_york(year: int) -> Kinds:
+    june = nth_weekday(year, 6, 1, 4)  # Election Law 8-100(1)(a) since 2019
+    if year % 2:
+        return {schema.MUNICIPAL: frozenset({june})}
+    return {schema.STATE_PRIMARY: frozenset({june})}
+
+
+def _florida(year: int) -> Kinds:
+    if year % 2:
+        return {}
+    # F.S. 100.061: the Tuesday 11 weeks before the general election (since 2020);
+    # F.S. 103.101: presidential preference primary on the third Tuesday in March.
+    kinds = {schema.STATE_PRIMARY: frozenset({general_day(year) - dt.timedelta(77)})}
+    if year % 4 == 0:
+        kinds[schema.PRESIDENTIAL_PRIMARY] = frozenset({nth_weekday(year, 3, 1, 3)})
+    return kinds
+
+
+def _north_carolina(year: int) -> Kinds:
+    if year % 2:
+        return {}
+    # G.S. 163-1(b): the Tuesday after the first Monday in March (since 2020);
+    # combined with the presidential primary in presidential years.
+    march = tuesday_after_first_monday(year, 3)
+    kind = schema.PRESIDENTIAL_PRIMARY if year % 4 == 0 else schema.STATE_PRIMARY
+    return {kind: frozenset({march})}
+
+
 #: Statewide primary dates per state. Combined primaries in presidential years (NC,
 #: OH, NY 2020) are presidential primaries. Extend it for another state (see the
 #: module docstring and docs/voter-files.md "How elections are typed").
@@ -182,12 +210,16 @@ PRIMARY_CALENDAR: Final[dict[str, PrimaryCalendar]] = {
             _D(2016, 3, 1), _D(2020, 3, 3), _D(2024, 3, 5),
         ),
         state=(
-            _D(2002, 9, 17), _D(2004, 9, 14), _D(2006, 9, 19), _D(2008, 9, 16),
+            _D(2000, 9, 19), _D(2002, 9, 17), _D(2004, 9, 14), _D(2006, 9, 19),
+            _D(2008, 9, 16),
             _D(2010, 9, 14), _D(2012, 9, 6), _D(2014, 9, 9), _D(2016, 9, 8),
             _D(2018, 9, 4), _D(2020, 9, 1), _D(2022, 9, 6), _D(2024, 9, 3),
             _D(2026, 9, 1),
         ),
-        source="MA Secretary of the Commonwealth election calendars",
+        # No rule: M.G.L. c. 53 s. 28 sets a date the legislature moves most years
+        # (2026: Acts of 2025 c. 34), so later years go by label and coverage.
+        source="MA Secretary of the Commonwealth election calendars; 2026: Acts of "
+        "2025 chapter 34",
     ),
     "NC": PrimaryCalendar(
         presidential=(
@@ -199,7 +231,9 @@ PRIMARY_CALENDAR: Final[dict[str, PrimaryCalendar]] = {
             _D(2014, 5, 6), _D(2018, 5, 8), _D(2022, 5, 17), _D(2026, 3, 3),
         ),
         special=(_D(2016, 6, 7),),  # 2016 congressional primary after redistricting
-        source="NC State Board of Elections; second primaries are special",
+        rule=_north_carolina,
+        source="NC State Board of Elections; G.S. 163-1(b) for later years; second "
+        "primaries are special",
     ),
     "FL": PrimaryCalendar(
         presidential=(
@@ -207,11 +241,15 @@ PRIMARY_CALENDAR: Final[dict[str, PrimaryCalendar]] = {
             _D(2016, 3, 15), _D(2020, 3, 17), _D(2024, 3, 19),
         ),
         state=(
-            _D(2002, 9, 10), _D(2004, 8, 31), _D(2006, 9, 5), _D(2008, 8, 26),
+            _D(2000, 9, 5), _D(2002, 9, 10), _D(2004, 8, 31), _D(2006, 9, 5),
+            _D(2008, 8, 26),
             _D(2010, 8, 24), _D(2012, 8, 14), _D(2014, 8, 26), _D(2016, 8, 30),
             _D(2018, 8, 28), _D(2020, 8, 18), _D(2022, 8, 23), _D(2024, 8, 20),
+            _D(2026, 8, 18),
         ),
-        source="FL Division of Elections",
+        special=(_D(2000, 10, 3),),  # 2000 second primary (runoff)
+        rule=_florida,
+        source="FL Division of Elections; F.S. 100.061 and 103.101 for later years",
     ),
     "NY": PrimaryCalendar(
         presidential=(
@@ -219,12 +257,19 @@ PRIMARY_CALENDAR: Final[dict[str, PrimaryCalendar]] = {
             _D(2016, 4, 19), _D(2020, 6, 23), _D(2024, 4, 2),
         ),
         state=(
+            _D(2000, 9, 12), _D(2002, 9, 10), _D(2004, 9, 14), _D(2006, 9, 12),
+            _D(2008, 9, 9),
             _D(2010, 9, 14), _D(2012, 6, 26), _D(2012, 9, 13), _D(2014, 6, 24),
             _D(2014, 9, 9), _D(2016, 6, 28), _D(2016, 9, 13), _D(2018, 6, 26),
             _D(2018, 9, 13), _D(2022, 6, 28), _D(2022, 8, 23), _D(2024, 6, 25),
+            _D(2026, 6, 23),
         ),
-        source="NY State Board of Elections (federal June and state September "
-        "primaries until 2018, one June primary since 2019)",
+        municipal=(_D(2019, 6, 25), _D(2021, 6, 22), _D(2023, 6, 27)),
+        rule=_new_york,
+        source="NY State Board of Elections; Election Law 8-100: the Tuesday after "
+        "the second Monday in September until 2010, federal June (court order, "
+        "2012) and state September primaries until 2018, the fourth Tuesday in "
+        "June since 2019",
     ),
     "PA": PrimaryCalendar(
         presidential=(

@@ -84,6 +84,15 @@ TOOL_SIGNATURES: Final[dict[str, tuple[tuple[str, ...], str]]] = {
     "everyaction": (("vanid", "van_id", "preferred_email"), ""),
     "action_network": (("can2_user_address", "can2_phone", "can2_user_city"), ""),
 }
+#: Tool -> the prefix of its own person columns: when a file is recognised, aliases
+#: with it are tried first, so ActBlue's `Donor Phone` wins over its `Mobile` (t/f:
+#: the donation was made on a phone) and NationBuilder's `primary_*` over `mailing_*`.
+_TOOL_PREFIX: Final[dict[str, str]] = {
+    "actblue": "donor_",
+    "mobilize": "attendee_",
+    "nationbuilder": "primary_",
+    "action_network": "can2_",
+}
 _YES: Final = frozenset({"Y", "YES", "TRUE", "T", "1", "X", "ATTENDED"})
 _NO: Final = frozenset({"N", "NO", "FALSE", "F", "0", "NO_SHOW", "NOSHOW", "CANCELLED"})
 
@@ -182,9 +191,12 @@ def _read_table(
 
 
 def _columns(
-    frame: pd.DataFrame, path: Path, params: SupportersParams
+    frame: pd.DataFrame, path: Path, params: SupportersParams, tool: str = ""
 ) -> dict[str, str]:
-    """Canvass field -> the file's column, from `params.columns` or the aliases."""
+    """Canvass field -> the file's column, from `params.columns` or the aliases.
+
+    The aliases of the recognised `tool` (its column prefix) are tried first.
+    """
     by_norm: dict[str, str] = {}
     for col in frame.columns:
         by_norm.setdefault(_norm(col), str(col))
@@ -197,10 +209,12 @@ def _columns(
             )
             raise InputError(msg)
         found[name] = column
+    prefix = _TOOL_PREFIX.get(tool, "")
     for name, aliases in ALIASES.items():
         if name in found:
             continue
-        for alias in aliases:
+        own = [a for a in aliases if prefix and a.startswith(prefix)]
+        for alias in own + [a for a in aliases if a not in own]:
             if (hit := by_norm.get(_norm(alias))) and hit not in found.values():
                 found[name] = hit
                 break
@@ -271,8 +285,8 @@ def _one_file(
     path: Path, number: int, params: SupportersParams
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     frame, bad = _read_table(path, params)
-    cols = _columns(frame, path, params)
     tool, implied = _tool(frame)
+    cols = _columns(frame, path, params, tool)
 
     def get(name: str) -> pd.Series:
         if name not in cols:

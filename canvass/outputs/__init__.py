@@ -8,26 +8,41 @@ from __future__ import annotations
 
 from ._folder import input_files, manifest, recover_interrupted, write_plan
 from ._gpx import write_route_gpx
+from ._links import (
+    LINK_SHEET,
+    SECRETS_FILE,
+    route_ids,
+    route_secrets,
+    served_link,
+    write_link_sheet,
+)
 from ._maps import director_map, write_director_map
 from ._pages import route_page_data, write_index, write_route_pages
 from ._pdf import write_route_pdf
-from ._table import CSV_COLUMNS, RESULT_CODES, block_table, walk_list_table
+from ._table import CSV_COLUMNS, RESULT_CODES, block_table, safe_name, walk_list_table
 from ._templates import TEMPLATE_COLUMNS, write_results_templates
 from ._walklists import write_walk_lists
 
 __all__ = [
     "CSV_COLUMNS",
+    "LINK_SHEET",
     "RESULT_CODES",
+    "SECRETS_FILE",
     "TEMPLATE_COLUMNS",
     "block_table",
     "director_map",
     "input_files",
     "manifest",
     "recover_interrupted",
+    "route_ids",
     "route_page_data",
+    "route_secrets",
+    "safe_name",
+    "served_link",
     "walk_list_table",
     "write_director_map",
     "write_index",
+    "write_link_sheet",
     "write_plan",
     "write_results_templates",
     "write_route_gpx",

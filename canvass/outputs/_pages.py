@@ -31,6 +31,7 @@ import pandas as pd
 
 from .. import schema
 from ._gpx import route_lonlat, to_wgs84
+from ._recorder import recorder_config, recorder_script
 from ._table import (
     blank,
     block_table,
@@ -162,6 +163,14 @@ def _door_stop(n: int, door_id: str, lookups: _Doors, mode: str) -> dict[str, An
         }
         for t in targets
     ]
+    voters = [
+        {
+            "id": str(t[schema.VOTER_ID]),
+            "label": p["name"] if mode != "none" else f"Voter {i}",
+            "unit": p["unit"],
+        }
+        for i, (t, p) in enumerate(zip(targets, people, strict=True), start=1)
+    ]
     others = len(listed) - len(targets)
     notes = []
     if mode == "none" or not people:
@@ -177,6 +186,8 @@ def _door_stop(n: int, door_id: str, lookups: _Doors, mode: str) -> dict[str, An
         "side": _side(number),
         "detail": " · ".join(notes),
         "people": people if mode != "none" else [],
+        "door_id": door_id,
+        "voters": voters,
         "links": _map_links(lat, lon, f"Stop {n}"),
     }
 
@@ -215,7 +226,8 @@ def route_page_data(
     data
         JSON-ready: ``route`` (counts), ``path`` and ``start`` as [lat, lon], and
         ``stops`` (number, position, address, the targeted voters' display names,
-        map-app links).
+        map-app links; unless redacted also the door id and ``voters``: the
+        targeted voters' ids with the label the results recorder shows).
     """
     out = plan.config.output
     route = plan.routes.loc[route_id]
@@ -302,6 +314,7 @@ def write_route_pages(plan: Plan, out_dir: Path) -> list[Path]:
     paths = []
     for route_id in sorted(str(r) for r in plan.routes.index):
         data = route_page_data(plan, route_id, table, lookups=lookups)
+        recorder = None if out.redact else recorder_config(plan, data)
         page = template.render(
             data=data,
             data_json=_json(
@@ -323,6 +336,8 @@ def write_route_pages(plan: Plan, out_dir: Path) -> list[Path]:
             date=out.date,
             script=out.script,
             run_name=plan.config.run_name,
+            recorder_json=_json(recorder) if recorder else "",
+            recorder_js=recorder_script() if recorder else "",
         )
         path = folder / f"{safe_name(route_id)}.html"
         path.write_text(page, encoding="utf-8")

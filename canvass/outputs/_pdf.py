@@ -224,7 +224,9 @@ def _new_page(pdf: _Sheet, redact: bool) -> None:
     _table_head(pdf, redact)
 
 
-def _first_page(plan: Plan, route_id: str, rows: pd.DataFrame, pdf: _Sheet) -> None:
+def _first_page(
+    plan: Plan, route_id: str, rows: pd.DataFrame, pdf: _Sheet, link: str
+) -> None:
     out = plan.config.output
     route = plan.routes.loc[route_id]
     turf_id = str(route[schema.TURF_ID])
@@ -297,7 +299,6 @@ def _first_page(plan: Plan, route_id: str, rows: pd.DataFrame, pdf: _Sheet) -> N
     map_x = pdf.w - _MARGIN - 62
     png = route_map_png(plan, route_id, blocks=rows if out.redact else None)
     pdf.image(io.BytesIO(png), x=map_x, y=top, w=62, h=62)
-    link = route_page_link(plan, route_id)
     pdf.image(io.BytesIO(_qr_png(link)), x=map_x - 32, y=top + 8, w=30, h=30)
     pdf.set_xy(map_x - 33, top + 39)
     pdf.set_font("DejaVu", "", 6)
@@ -398,7 +399,9 @@ def _blocks(pdf: _Sheet, rows: pd.DataFrame) -> None:
         pdf.ln(_ROW_H)
 
 
-def write_route_pdf(plan: Plan, route_id: str, rows: pd.DataFrame, path: Path) -> Path:
+def write_route_pdf(
+    plan: Plan, route_id: str, rows: pd.DataFrame, path: Path, *, link: str = ""
+) -> Path:
     """
     Write one route's printable walk list (US Letter).
 
@@ -413,6 +416,9 @@ def write_route_pdf(plan: Plan, route_id: str, rows: pd.DataFrame, path: Path) -
         :func:`~canvass.outputs.block_table` with ``output.redact``), in order.
     path
         Destination file.
+    link
+        What the QR code opens (``canvass serve``'s link with the route's key);
+        empty = :func:`route_page_link`.
 
     Returns
     -------
@@ -428,7 +434,7 @@ def write_route_pdf(plan: Plan, route_id: str, rows: pd.DataFrame, path: Path) -
         rows["sex"].fillna("").astype(str).str.strip().any()
     )
     pdf = _Sheet(running, mode=plan.config.output.door_names, sex=sex)
-    _first_page(plan, route_id, rows, pdf)
+    _first_page(plan, route_id, rows, pdf, link or route_page_link(plan, route_id))
     if plan.config.output.redact:
         _blocks(pdf, rows)
     else:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from ._links import route_secrets, served_link
 from ._table import CSV_COLUMNS, CSV_ENCODING, block_table, safe_name, walk_list_table
 from ._templates import write_results_templates
 
@@ -86,11 +87,19 @@ def write_walk_lists(
 
     route_ids = sorted(str(r) for r in plan.routes.index)
     by_route = dict(iter(table.groupby(schema.ROUTE_ID, sort=False)))
+    serve_url = plan.config.campaign.serve_url
+    keys = route_secrets(out_dir, route_ids) if serve_url and not redact else {}
     for i, route_id in enumerate(route_ids):
         rows = by_route.get(route_id, table.iloc[0:0])
         name = safe_name(route_id)
         files["pdf"].append(
-            pdf.write_route_pdf(plan, route_id, rows, lists / f"{name}.pdf")
+            pdf.write_route_pdf(
+                plan,
+                route_id,
+                rows,
+                lists / f"{name}.pdf",
+                link=served_link(serve_url, route_id, keys[route_id]) if keys else "",
+            )
         )
         files["gpx"].append(
             gpx.write_route_gpx(
@@ -101,11 +110,16 @@ def write_walk_lists(
             progress(i + 1, len(route_ids))
     if not redact:  # templates carry names: not with a redacted run
         files["results"] = write_results_templates(plan, table, out_dir)
-    if route_ids and not plan.config.output.page_base_url:
+    if keys:
+        logger.info(
+            "QR codes on the walk lists open the route pages on `canvass serve` at %s",
+            serve_url,
+        )
+    elif route_ids and not plan.config.output.page_base_url:
         logger.info(
             "QR codes on the walk lists hold the relative path routes/<route>.html; "
-            "set output.page_base_url to where the pages are published so phones "
-            "can open them"
+            "set output.page_base_url to where the pages are published, or "
+            "campaign.serve_url for `canvass serve`, so phones can open them"
         )
     people = 0 if redact else int(table[schema.VOTER_ID].notna().sum())
     logger.info(

@@ -35,6 +35,7 @@ from ._replan import (
     previous_turfs,
     read_attempts,
 )
+from ._serve import check_host, local_address, make_server
 
 __all__ = [
     "ATTEMPTS",
@@ -49,12 +50,15 @@ __all__ = [
     "FileCounts",
     "ImportReport",
     "apply_history",
+    "check_host",
     "door_attempts",
     "door_visits",
     "export_results",
     "fit_contact_model",
     "import_results",
     "keep_turf_ids",
+    "local_address",
+    "make_server",
     "new_run_id",
     "next_knock",
     "open_db",

@@ -55,6 +55,18 @@ def test_general_day_and_primary_tables() -> None:
     pa = load.primary_dates("PA", 2026)  # third Tuesday in May
     assert pa is not None
     assert pa[SP] == {dt.date(2026, 5, 19)}
+    ny = load.primary_dates("NY", 2028)  # fourth Tuesday in June since 2019
+    assert ny is not None
+    assert ny[SP] == {dt.date(2028, 6, 27)}
+    assert load.primary_dates("NY", 2025) == {MU: frozenset({dt.date(2025, 6, 24)})}
+    fl = load.primary_dates("FL", 2028)  # 11 weeks before; PPP third Tuesday March
+    assert fl == {
+        SP: frozenset({dt.date(2028, 8, 22)}),
+        PP: frozenset({dt.date(2028, 3, 21)}),
+    }
+    nc = load.primary_dates("NC", 2030)  # Tuesday after the first Monday in March
+    assert nc == {SP: frozenset({dt.date(2030, 3, 5)})}
+    assert load.primary_dates("NC", 2028) == {PP: frozenset({dt.date(2028, 3, 7)})}
     assert load.primary_dates("MA", 2031) is None  # outside the listed years
     assert load.primary_dates("GA", 2018) is None  # not in the table
 

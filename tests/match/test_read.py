@@ -164,3 +164,70 @@ def test_name_helpers():
     assert split_suffix("de la Cruz III") == ("DE LA CRUZ", "III")
     assert phone_key("+1 413.555.0100") == "4135550100"
     assert email_key(" Bob@Example.ORG ") == "bob@example.org"
+
+
+#: The header of ActBlue's contributions CSV as it is exported (from the public test
+#: fixture of move-coop/parsons, test/test_actblue/test_csv_data.csv): 90 columns,
+#: `Reserved` several times, and columns that look like ours but are not the donor's
+#: (`Mobile` is t/f for a donation made on a phone, `Employer ZIP`, `Shipping Zip`).
+ACTBLUE_LINE = (
+    "Receipt ID,Date,Amount,Recurring Total Months,Recurrence Number,Recipient,"
+    "Fundraising Page,Fundraising Partner,Reference Code 2,Reference Code,"
+    "Donor First Name,Donor Last Name,Donor Addr1,Donor Addr2,Donor City,Donor State,"
+    "Donor ZIP,Donor Country,Donor Occupation,Donor Employer,Donor Email,Donor Phone,"
+    "New Express Signup,Comments,Check Number,Check Date,Employer Addr1,"
+    "Employer Addr2,Employer City,Employer State,Employer ZIP,Employer Country,"
+    "Donor ID,Fundraiser ID,Fundraiser Recipient ID,Fundraiser Contact Email,"
+    "Fundraiser Contact First Name,Fundraiser Contact Last Name,Partner ID,"
+    "Partner Contact Email,Partner Contact First Name,Partner Contact Last Name,"
+    "Reserved,Lineitem ID,AB Test Name,AB Variation,Recipient Committee,Recipient ID,"
+    "Recipient Gov ID,Recipient Election,Reserved,Payment ID,Payment Date,"
+    "Disbursement ID,Disbursement Date,Recovery ID,Recovery Date,Refund ID,"
+    "Refund Date,Fee,Recur Weekly,ActBlue Express Lane,Reserved,Card Type,Reserved,"
+    "Reserved,Reserved,Reserved,Mobile,Recurring Upsell Shown,"
+    "Recurring Upsell Succeeded,Double Down,Smart Recurring,Monthly Recurring Amount,"
+    "Apple Pay,Card Replaced by Account Updater,ActBlue Express Donor,"
+    "Custom Field 1 Label,Custom Field 1 Value,Donor US Passport Number,"
+    "Text Message Opt In,Gift Identifier,Gift Declined,Shipping Addr1,Shipping City,"
+    "Shipping State,Shipping Zip,Shipping Country,Weekly Recurring Amount,"
+    "Smart Boost Amount,Smart Boost Shown"
+)
+ACTBLUE_HEADER = ACTBLUE_LINE.split(",")
+
+
+def test_actblue_real_export_header(tmp_path: Path):
+    row = dict.fromkeys(ACTBLUE_HEADER, "")
+    row.update(
+        {
+            "Receipt ID": "AB1",
+            "Donor First Name": "Ann",
+            "Donor Last Name": "Smith",
+            "Donor Addr1": "12 Main St",
+            "Donor Addr2": "Apt 4",
+            "Donor City": "Northampton",
+            "Donor State": "MA",
+            "Donor ZIP": "01060",
+            "Donor Email": "ann@example.org",
+            "Donor Phone": "4135550100",
+            "Employer ZIP": "02906",
+            "Shipping Zip": "99999",
+            "Mobile": "t",
+            "Fundraiser Contact First Name": "Zed",
+        }
+    )
+    line = ",".join(row[h] if h != "Reserved" else "" for h in ACTBLUE_HEADER)
+    (tmp_path / "actblue.csv").write_text(
+        ",".join(ACTBLUE_HEADER) + "\n" + line + "\n", encoding="utf-8"
+    )
+    read = read_supporters(_config(tmp_path, ["actblue.csv"]))
+    assert read.report["files"][0]["tool"] == "actblue"
+    first = read.supporters.iloc[0]
+    assert (first["first_name"], first["last_name"]) == ("ANN", "SMITH")
+    assert (first["street_number"], first["unit"], first["zip5"]) == (
+        "12",
+        "4",
+        "01060",
+    )
+    assert first["phone"] == "4135550100"  # the donor's phone, not `Mobile` (t/f)
+    assert first["email"] == "ann@example.org"
+    assert first["is_donor"]

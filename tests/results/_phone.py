@@ -1,0 +1,79 @@
+"""Helpers of the phone tests: Chromium, and the recorder's view of a route page."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def launch() -> Iterator[Any]:
+    """Yield a headless Debian Chromium, or skip saying why there is none."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found; `make test` installs Debian's chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def recorder(page_html: str) -> dict[str, Any]:
+    """The recorder configuration embedded in a route page."""
+    m = re.search(
+        r'<script type="application/json" id="canvass-recorder">(.*?)</script>',
+        page_html,
+        re.S,
+    )
+    assert m, "the route page has no results recorder"
+    data: dict[str, Any] = json.loads(m.group(1))
+    return data
+
+
+def biggest_route(run_dir: Path) -> tuple[str, dict[str, Any]]:
+    """The route whose page lists the most people, and its recorder configuration."""
+    best: tuple[int, str, dict[str, Any]] = (-1, "", {})
+    for path in sorted((run_dir / "routes").glob("*.html")):
+        cfg = recorder(path.read_text(encoding="utf-8"))
+        n = sum(len(s["people"]) for s in cfg["stops"].values())
+        if n > best[0]:
+            best = (n, path.stem, cfg)
+    return best[1], best[2]
+
+
+def tap(page: Any, voter: str, code: str) -> None:
+    """Tap a result for a voter and wait until it is kept."""
+    box = page.locator(f'.rec[data-voter="{voter}"]')
+    box.locator(f'button[data-code="{code}"]').click()
+    box.locator(f'button.on[data-code="{code}"]').wait_for()
+
+
+def answer(page: Any, voter: str, question: str, value: str) -> None:
+    """Tap a survey answer for a contacted voter and wait until it is kept."""
+    row = page.locator(f'.rec[data-voter="{voter}"] .answers[data-q="{question}"]')
+    row.locator(f'button[data-answer="{value}"]').click()
+    row.locator(f'button.on[data-answer="{value}"]').wait_for()
+
+
+def unsent(page: Any) -> int:
+    """The page's count of results not yet sent."""
+    page.wait_for_function(
+        "() => document.getElementById('unsent').hasAttribute('data-unsent')"
+    )
+    return int(page.get_attribute("#unsent", "data-unsent"))
