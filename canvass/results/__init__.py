@@ -5,8 +5,9 @@ a run folder) and VAN exports; :func:`import_results` loads them into the campai
 database (SQLite or PostgreSQL, ``[campaign] db``), every row imported or rejected
 with the reason, in one transaction. Runs record themselves there
 (:func:`record_run`), the next plan leaves out the doors whose people are done
-(:func:`apply_history`), and :func:`export_results` writes the history back out for
-VAN. docs/results.md describes every file.
+(:func:`apply_history`) and values the rest by the next knock (:func:`next_knock`,
+docs/replan.md), and :func:`export_results` writes the history back out for VAN.
+docs/results.md describes every file.
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ from ._history import (
     record_run,
 )
 from ._import import FileCounts, ImportReport, import_results
+from ._replan import (
+    P_CONTACT,
+    ContactModel,
+    door_visits,
+    fit_contact_model,
+    keep_turf_ids,
+    next_knock,
+    previous_turfs,
+    read_attempts,
+)
 from ._serve import check_host, local_address, make_server
 
 __all__ = [
@@ -32,19 +43,27 @@ __all__ = [
     "DOOR_DONE",
     "LAST_RESULT",
     "PHONE_COLUMNS",
+    "P_CONTACT",
     "SCHEMA_VERSION",
     "VAN_NAMES",
+    "ContactModel",
     "FileCounts",
     "ImportReport",
     "apply_history",
     "check_host",
     "door_attempts",
+    "door_visits",
     "export_results",
+    "fit_contact_model",
     "import_results",
+    "keep_turf_ids",
     "local_address",
     "make_server",
     "new_run_id",
+    "next_knock",
     "open_db",
     "parse_result",
+    "previous_turfs",
+    "read_attempts",
     "record_run",
 ]
