@@ -17,6 +17,7 @@ from .errors import ConfigError
 
 __all__ = [
     "BUILTIN_QUESTIONS",
+    "SLOTS",
     "CampaignParams",
     "LiftParams",
     "OutputParams",
@@ -574,6 +575,13 @@ class OutputParams:
             raise ConfigError(msg)
 
 
+#: Time slots of a shift (``campaign.next_slot``).
+SLOTS: tuple[str, ...] = (
+    "weekday_day",
+    "weekday_evening",
+    "weekend_day",
+    "weekend_evening",
+)
 #: Survey questions every campaign can name in ``campaign.survey`` without defining
 #: them: question -> allowed answers.
 BUILTIN_QUESTIONS: dict[str, tuple[str, ...]] = {
@@ -626,6 +634,31 @@ class CampaignParams:
         QR code on its walk list opens ``<serve_url>r/<route>/<key>/``;
         ``canvass serve`` then listens on that address. Empty: QR codes hold
         ``output.page_base_url`` + ``routes/<route>.html``.
+    max_attempts
+        Knocks at one door after which it is left out (``attempt_cap``).
+    repeat_contact_rates
+        Prior chance that someone answers at the 2nd, 3rd, ... knock of a door
+        that was not home every time before (the 1st is ``lift.contact_rate``).
+        Default from DOMAIN.md 5b: 25 % a pass with a fifth of the households
+        never home answers 25, 23 and 20 % of the 1st, 2nd and 3rd knocks. Learnt
+        from the campaign's own results as they come in (docs/replan.md).
+    prior_weight
+        Weight of those priors, in knocks: the campaign's own rate at attempt k
+        is ``(answered + w x prior) / (knocks + w)``.
+    other_slot_weight
+        How much a not-home in another time slot counts against the next shift's
+        slot (1 = as much as a not-home in the same slot; 0 = not at all).
+    next_slot
+        Time slot of the next shift: ``weekday_day``, ``weekday_evening``,
+        ``weekend_day`` or ``weekend_evening``; empty = every slot alike. Doors
+        not yet tried in it are worth more; a "come back" recorded in this slot
+        on ``output.date`` keeps its door out of this shift.
+    evening_hour
+        Hour of the day (local time of the recorded results) from which a knock
+        counts as evening.
+    min_value_share
+        A door whose next knock is worth less than this share of the median
+        target door's is left out (``low_value``).
     """
 
     db: str = ""
@@ -634,6 +667,13 @@ class CampaignParams:
     survey: tuple[str, ...] = ()
     questions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     serve_url: str = ""
+    max_attempts: int = 3
+    repeat_contact_rates: tuple[float, ...] = (0.23, 0.20)
+    prior_weight: float = 200.0
+    other_slot_weight: float = 0.5
+    next_slot: str = ""
+    evening_hour: int = 17
+    min_value_share: float = 0.2
 
     def __post_init__(self) -> None:
         iso_date("campaign", "start", self.start, allow_empty=True)
@@ -682,6 +722,23 @@ class CampaignParams:
             raise ConfigError(msg)
         if len(set(self.survey)) < len(self.survey):
             msg = "`campaign.survey` lists a question twice; list each once."
+            raise ConfigError(msg)
+        if self.max_attempts < 1:
+            msg = f"`campaign.max_attempts` must be 1 or more, got {self.max_attempts}."
+            raise ConfigError(msg)
+        for rate in self.repeat_contact_rates:
+            fraction("campaign", "repeat_contact_rates", rate)
+        positive("campaign", "prior_weight", self.prior_weight)
+        fraction("campaign", "other_slot_weight", self.other_slot_weight)
+        fraction("campaign", "min_value_share", self.min_value_share)
+        if self.next_slot and self.next_slot not in SLOTS:
+            msg = (
+                f"`campaign.next_slot` must be one of {list(SLOTS)} or empty, "
+                f"got {self.next_slot!r}."
+            )
+            raise ConfigError(msg)
+        if not 0 <= self.evening_hour <= 23:
+            msg = f"`campaign.evening_hour` must be 0-23, got {self.evening_hour}."
             raise ConfigError(msg)
 
     @property

@@ -7,6 +7,7 @@ inspect a plan without touching the disk, and the CLI can write it atomically.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -288,14 +289,30 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
     step("target", 4)
     targeted = target.select_targets(scored.voters, loaded.history, elections, config)
     history_report: dict[str, Any] = {}
+    replan_left = pd.DataFrame(columns=list(schema.LEFT_OUT_COLUMNS))
     if config.campaign.db:  # the campaign's contact history: leave out done doors
         targeted, history_report = results.apply_history(targeted, config)
+        # value what is left by the next knock (docs/replan.md)
+        targeted, replan_left, replan = results.next_knock(targeted, config)
+        history_report["replan"] = replan
     doors = target.door_values(geo.doors, targeted)
     if config.campaign.db:
         doors = results.door_attempts(doors, targeted)
     step("turf", 5)
     snapped = network.snap_doors(doors, G, config.walk)
     cut = turf.cut_turfs(snapped.doors, G, config)
+    if config.campaign.db:  # the same turf names as the last run where doors allow
+        named, named_turfs, stable = results.keep_turf_ids(
+            cut.doors, cut.turfs, results.previous_turfs(config)
+        )
+        cut = dataclasses.replace(cut, doors=named, turfs=named_turfs)
+        history_report["replan"]["turfs"] = stable
+        history_report["replan"]["turfs_by_value_per_hour"] = [
+            str(t)
+            for t in (named_turfs[schema.VALUE] / named_turfs[schema.EST_S].clip(1))
+            .sort_values(ascending=False, kind="stable")
+            .index
+        ]
     step("route", 6)
 
     def route_progress(done: int, total: int) -> None:
@@ -312,7 +329,10 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
             ]
         )
     ]
-    left_out = pd.concat([snap_left, cut.left_out, routed.left_out], ignore_index=True)
+    parts = [snap_left, cut.left_out, routed.left_out]
+    left_out = pd.concat(
+        [replan_left, *parts] if len(replan_left) else parts, ignore_index=True
+    )
     precinct_table = target.precinct_table(
         precincts, doors, targeted, loaded.history, elections
     )

@@ -211,6 +211,9 @@ LEFT_OUT_REASONS: Final = (
     "outside_precincts",  # geocoded outside every precinct
     "address_not_found",  # placed only at its precinct's centre: verify the address
     "not_geocoded",  # no door point could be found
+    "attempt_cap",  # knocked campaign.max_attempts times already
+    "come_back_later",  # asked to come back, in this very slot of this day
+    "low_value",  # next knock worth under campaign.min_value_share of the median
 )
 LEFT_OUT_COLUMNS: Final = (DOOR_ID, REASON, VALUE, DETAIL)
 

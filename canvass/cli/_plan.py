@@ -180,6 +180,19 @@ def _print_summary(
         ("expected extra votes", f"{summary['expected_extra_votes']:,.1f}"),
         ("walking", f"{summary['walk_km']:,.1f} km"),
     ]
+    replan = summary.get("reports", {}).get("history", {}).get("replan")
+    if replan:  # docs/replan.md
+        model = replan["contact_model"]
+        rates = "/".join(f"{100 * r:.0f}" for r in model["rates_by_knock"][:3])
+        rows.append(
+            (
+                "next knock",
+                f"{replan['doors_new']:,} new doors, {replan['doors_reknock']:,} "
+                f"re-knocks, {summary['reports']['history']['doors_done']:,} done "
+                f"(slot {replan['next_slot']}); P(answer) by knock "
+                f"{rates} % ({'learnt' if model['learnt'] else 'prior'})",
+            )
+        )
     for key, value in rows:
         table.add_row(key, value)
     from rich.console import Console

@@ -5,8 +5,9 @@ a run folder) and VAN exports; :func:`import_results` loads them into the campai
 database (SQLite or PostgreSQL, ``[campaign] db``), every row imported or rejected
 with the reason, in one transaction. Runs record themselves there
 (:func:`record_run`), the next plan leaves out the doors whose people are done
-(:func:`apply_history`), and :func:`export_results` writes the history back out for
-VAN. :func:`run_progress` counts a run's progress with quality flags for the field
+(:func:`apply_history`) and values the rest by the next knock (:func:`next_knock`,
+docs/replan.md), and :func:`export_results` writes the history back out for VAN.
+:func:`run_progress` counts a run's progress with quality flags for the field
 director; :func:`read_roster`, :func:`assign_volunteers` and
 :func:`store_assignment` put named volunteers on its routes. docs/results.md
 describes every file.
@@ -44,6 +45,16 @@ from ._progress import (
     run_folders,
     run_progress,
 )
+from ._replan import (
+    P_CONTACT,
+    ContactModel,
+    door_visits,
+    fit_contact_model,
+    keep_turf_ids,
+    next_knock,
+    previous_turfs,
+    read_attempts,
+)
 from ._roster import ROSTER_COLUMNS, Roster, first_name, read_roster
 from ._serve import check_host, local_address, make_server
 
@@ -58,11 +69,13 @@ __all__ = [
     "MIN_KNOCKS",
     "PHONE_COLUMNS",
     "PROGRESS_COLUMNS",
+    "P_CONTACT",
     "ROSTER_COLUMNS",
     "SCHEMA_VERSION",
     "VAN_NAMES",
     "WALK_FACTOR",
     "Assignment",
+    "ContactModel",
     "FileCounts",
     "ImportReport",
     "Progress",
@@ -71,15 +84,21 @@ __all__ = [
     "assign_volunteers",
     "check_host",
     "door_attempts",
+    "door_visits",
     "export_results",
     "first_name",
+    "fit_contact_model",
     "import_results",
+    "keep_turf_ids",
     "local_address",
     "make_server",
     "new_run_id",
+    "next_knock",
     "open_db",
     "parse_result",
+    "previous_turfs",
     "read_assignment",
+    "read_attempts",
     "read_roster",
     "record_run",
     "run_folders",

@@ -1,0 +1,265 @@
+"""Re-planning by the value of the next knock: P(contact) by attempt, the cap, come
+back, the time slot, learning from the campaign's results, stable turf names."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import Campaign
+
+from canvass import schema
+from canvass.config import CampaignParams, OutputParams, PlanConfig
+from canvass.errors import ConfigError
+from canvass.results import (
+    P_CONTACT,
+    door_visits,
+    fit_contact_model,
+    import_results,
+    keep_turf_ids,
+    next_knock,
+)
+
+P = "p_state_primary"
+SAT = "2026-09-12T11:00:00-04:00"  # a Saturday, day
+SAT2 = "2026-09-19T11:00:00-04:00"
+SAT3 = "2026-09-26T11:00:00-04:00"
+WED = "2026-09-16T18:30:00-04:00"  # a Wednesday, evening
+
+
+def _config(**campaign: object) -> PlanConfig:
+    date = str(campaign.pop("date", ""))
+    return dataclasses.replace(
+        PlanConfig(),
+        campaign=CampaignParams(**campaign),  # type: ignore[arg-type]
+        output=OutputParams(date=date),
+    )
+
+
+def _voters(p: dict[str, float] | None = None) -> pd.DataFrame:
+    """Five targets: D1 (two voters), D2, D3, D4, all at P(vote) 0.5 by default."""
+    doors = {"V1": "D1", "V2": "D1", "V3": "D2", "V4": "D3", "V5": "D4"}
+    out = pd.DataFrame(
+        {
+            schema.DOOR_ID: list(doors.values()),
+            schema.IS_TARGET: True,
+            schema.SUPPRESSED: "",
+            schema.LIFT: 0.0225,
+            P: [0.5] * len(doors),
+        },
+        index=pd.Index(list(doors), name=schema.VOTER_ID),
+    )
+    for v, value in (p or {}).items():
+        out.loc[v, P] = value
+    return out
+
+
+def _events(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    """(door, time, result) for every voter of the door."""
+    doors = _voters()[schema.DOOR_ID]
+    out = [
+        {"voter_id": v, "door_id": d, "result": r, "contacted_at": t}
+        for d, t, r in rows
+        for v in doors.index[doors == d]
+    ]
+    return pd.DataFrame(out, columns=["voter_id", "door_id", "result", "contacted_at"])
+
+
+def _p(voters: pd.DataFrame, door: str) -> float:
+    return float(voters.loc[voters[schema.DOOR_ID] == door, P_CONTACT].iloc[0])
+
+
+def test_no_history_keeps_the_lift_of_targeting() -> None:
+    out, left, report = next_knock(_voters(), _config(), _events())
+    # P(contact) = lift.contact_rate, so lift = effect x 0.25 as targeting gave it
+    assert np.allclose(out[P_CONTACT], 0.25)
+    assert np.allclose(out[schema.LIFT], 0.09 * 0.25)
+    assert left.empty
+    assert report["doors_new"] == 4
+    assert report["doors_reknock"] == 0
+
+
+def test_the_value_falls_after_each_not_home() -> None:
+    events = _events(
+        ("D1", SAT, "NOT_HOME"), ("D3", SAT, "NOT_HOME"), ("D3", SAT2, "NOT_HOME")
+    )
+    out, left, report = next_knock(_voters(), _config(), events)
+    fresh, once, twice = _p(out, "D2"), _p(out, "D1"), _p(out, "D3")
+    assert fresh > once > twice > 0
+    lift = out.groupby(schema.DOOR_ID)[schema.LIFT].first()
+    assert lift["D2"] > lift["D1"] > lift["D3"]
+    assert left.empty
+    assert report["doors_reknock"] == 2
+    assert report["doors_new"] == 2
+
+
+def test_the_cap_drops_a_door() -> None:
+    events = _events(
+        ("D1", SAT, "NOT_HOME"), ("D1", SAT2, "NOT_HOME"), ("D1", SAT3, "NOT_HOME")
+    )
+    out, left, report = next_knock(_voters(), _config(), events)
+    assert left[schema.REASON].tolist() == ["attempt_cap"]
+    assert left[schema.DOOR_ID].tolist() == ["D1"]
+    d1 = out[schema.DOOR_ID] == "D1"
+    assert not out.loc[d1, schema.IS_TARGET].any()
+    assert (out.loc[d1, schema.SUPPRESSED] == "attempt_cap").all()
+    assert (out.loc[d1, schema.LIFT] == 0).all()
+    assert report["left_out"]["attempt_cap"] == 1
+    # a higher cap keeps it
+    out4, left4, _ = next_knock(_voters(), _config(max_attempts=4), events)
+    assert left4.empty
+    assert out4.loc[d1, schema.IS_TARGET].all()
+
+
+def test_come_back_is_honoured() -> None:
+    events = _events(("D2", SAT, "COME_BACK"), ("D1", SAT, "NOT_HOME"))
+    # the next shift is the same Saturday, same slot: not now
+    same = _config(next_slot="weekend_day", date="2026-09-12")
+    out, left, report = next_knock(_voters(), same, events)
+    assert left.set_index(schema.DOOR_ID)[schema.REASON].to_dict() == {
+        "D2": "come_back_later"
+    }
+    assert not out.loc["V3", schema.IS_TARGET]
+    assert out.loc["V3", schema.SUPPRESSED] == ""  # still to reach, later
+    assert report["left_out"]["come_back_later"] == 1
+    # that evening (another slot) or another day: back, and worth more than a
+    # fresh door, since someone there answers
+    for cfg in (
+        _config(next_slot="weekday_evening", date="2026-09-12"),
+        _config(next_slot="weekend_day", date="2026-09-13"),
+    ):
+        out, left, _ = next_knock(_voters(), cfg, events)
+        assert left.empty
+        assert _p(out, "D2") > _p(out, "D4") > _p(out, "D1")
+
+
+def test_a_slot_not_yet_tried_is_preferred() -> None:
+    events = _events(("D1", SAT, "NOT_HOME"), ("D3", WED, "NOT_HOME"))
+    sat, _, _ = next_knock(_voters(), _config(next_slot="weekend_day"), events)
+    wed, _, _ = next_knock(_voters(), _config(next_slot="weekday_evening"), events)
+    assert _p(sat, "D3") > _p(sat, "D1")  # D3 was tried on a weekday evening only
+    assert _p(wed, "D1") > _p(wed, "D3")
+    # no slot named: a not-home is a not-home
+    anyslot, _, _ = next_knock(_voters(), _config(), events)
+    assert _p(anyslot, "D1") == pytest.approx(_p(anyslot, "D3"))
+    # weight 1: other slots count fully
+    flat, _, _ = next_knock(
+        _voters(), _config(next_slot="weekend_day", other_slot_weight=1.0), events
+    )
+    assert _p(flat, "D1") == pytest.approx(_p(flat, "D3"))
+
+
+def test_low_value_doors_are_left_out() -> None:
+    out, left, report = next_knock(_voters({"V5": 0.04}), _config(), _events())
+    assert left[schema.REASON].tolist() == ["low_value"]
+    assert left[schema.DOOR_ID].tolist() == ["D4"]
+    assert not out.loc["V5", schema.IS_TARGET]
+    assert report["left_out"]["low_value"] == 1
+    _, kept, _ = next_knock(
+        _voters({"V5": 0.04}), _config(min_value_share=0.0), _events()
+    )
+    assert kept.empty
+
+
+def _many_doors(rate1: float, rate2: float, n: int) -> pd.DataFrame:
+    """n doors knocked once (rate1 answered), the not-homes again (rate2)."""
+    rows = []
+    for i in range(n):
+        first = "CONTACTED" if i < rate1 * n else "NOT_HOME"
+        rows.append((f"X{i}", f"X{i}", first, SAT))
+        if first == "NOT_HOME":
+            second = (
+                "CONTACTED"
+                if (i - rate1 * n) < rate2 * n * (1 - rate1)
+                else ("NOT_HOME")
+            )
+            rows.append((f"X{i}", f"X{i}", second, SAT2))
+    return pd.DataFrame(rows, columns=["voter_id", "door_id", "result", "contacted_at"])
+
+
+def test_the_contact_model_learns_from_the_campaign() -> None:
+    config = _config()
+    prior = fit_contact_model(door_visits(_many_doors(0.5, 0.1, 0)), config)
+    assert prior.rates[:3] == pytest.approx((0.25, 0.23, 0.20))
+    assert not prior.learnt
+    few = fit_contact_model(door_visits(_many_doors(0.5, 0.1, 20)), config)
+    many = fit_contact_model(door_visits(_many_doors(0.5, 0.1, 4000)), config)
+    assert 0.25 < few.rates[0] < 0.3  # 20 doors barely move the prior
+    assert many.rates[0] == pytest.approx(0.5, abs=0.02)
+    assert many.rates[1] == pytest.approx(0.1, abs=0.02)
+    assert many.learnt
+    # a steep fall means households differ a lot: a not-home says more
+    assert many.p_home(np.array([0.0]), np.array([1.0]))[0] < 0.2
+    # and a door that answered is likely to answer again
+    assert many.p_home(np.array([1.0]), np.array([0.0]))[0] > 0.6
+
+
+def test_refused_and_moved_are_not_misses() -> None:
+    v = door_visits(_events(("D1", SAT, "MOVED"), ("D2", SAT, "REFUSED")))
+    row = v.set_index("door_id")
+    assert bool(row.loc["D1", "silent"])
+    assert not bool(row.loc["D1", "answered"])
+    assert bool(row.loc["D2", "answered"])
+
+
+def test_turf_names_stay_with_their_doors() -> None:
+    doors = pd.DataFrame(
+        {schema.TURF_ID: ["A-T01", "A-T01", "A-T02", "A-T02", "A-T03", ""]},
+        index=pd.Index(["d1", "d2", "d3", "d4", "d5", "d6"], name=schema.DOOR_ID),
+    )
+    turfs = pd.DataFrame(
+        {schema.VALUE: [1.0, 2.0, 3.0]},
+        index=pd.Index(["A-T01", "A-T02", "A-T03"], name=schema.TURF_ID),
+    )
+    # last run: d1, d2 were in A-T02, d3, d4 in A-T01, d6 in A-T03
+    previous = pd.Series({"d1": "A-T02", "d2": "A-T02", "d3": "A-T01", "d6": "A-T03"})
+    named, named_turfs, report = keep_turf_ids(doors, turfs, previous)
+    assert named[schema.TURF_ID].tolist()[:4] == ["A-T02", "A-T02", "A-T01", "A-T01"]
+    # A-T03 of this cut shares no door with the last one's A-T03: a new name
+    assert named.loc["d5", schema.TURF_ID] not in {"A-T01", "A-T02", "A-T03"}
+    assert named.loc["d6", schema.TURF_ID] == ""
+    assert sorted(named_turfs.index) == sorted(set(named[schema.TURF_ID]) - {""})
+    assert named_turfs.loc["A-T02", schema.VALUE] == 1.0
+    assert report == {"turfs_renamed": 3, "doors_again": 3, "doors_same_turf": 3}
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ConfigError, match="next_slot"):
+        CampaignParams(next_slot="sunday")
+    with pytest.raises(ConfigError, match="max_attempts"):
+        CampaignParams(max_attempts=0)
+    with pytest.raises(ConfigError, match="repeat_contact_rates"):
+        CampaignParams(repeat_contact_rates=(0.2, 1.5))
+    with pytest.raises(ConfigError, match="other_slot_weight"):
+        CampaignParams(other_slot_weight=2.0)
+
+
+def test_the_next_run_caps_and_reports(campaign: Campaign, tmp_path: Path) -> None:
+    """Through the database: three not-homes at a door leave it out of the run."""
+    from canvass.pipeline import run
+
+    config = campaign.copy(tmp_path)
+    rows = campaign.template()
+    door = rows["door_id"].iloc[0]
+    at_door = rows[rows["door_id"] == door]
+    filled = []
+    for day in ("2026-01-03", "2026-01-10", "2026-01-17"):
+        filled.append(at_door.assign(date=day, result="NOT_HOME"))
+    path = tmp_path / "filled.csv"
+    pd.concat(filled).to_csv(path, index=False)
+    report = import_results([path], config)
+    assert report.totals["imported"] == 3 * len(at_door)
+    plan = run(config)
+    left = plan.left_out.set_index(schema.DOOR_ID)[schema.REASON]
+    assert left.get(door) == "attempt_cap"
+    assert door not in set(plan.stops[schema.DOOR_ID])
+    replan = plan.summary()["reports"]["history"]["replan"]
+    assert replan["left_out"]["attempt_cap"] == 1
+    assert replan["doors_reknock"] == 0
+    assert replan["doors_new"] + replan["left_out"]["low_value"] >= len(plan.turfs)
+    assert replan["turfs"]["doors_again"] > 0
+    assert replan["turfs"]["doors_same_turf"] > 0
+    assert set(replan["turfs_by_value_per_hour"]) == set(plan.turfs.index)
