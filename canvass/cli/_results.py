@@ -24,7 +24,7 @@ def _draw_progress(config: Any, folder: Path, plan: Any = None) -> Path:
 
 def _redraw_progress(config: Any, run_ids: list[str]) -> None:
     """Draw the progress maps of the runs an import touched, where their folder is."""
-    from .. import results
+    from .. import pipeline, results
     from ..errors import CanvassError
 
     for run_id, folder in results.run_folders(config, run_ids).items():
@@ -36,7 +36,15 @@ def _redraw_progress(config: Any, run_ids: list[str]) -> None:
             )
             continue
         try:
-            path = _draw_progress(config, Path(folder))
+            plan = pipeline.load_plan(Path(folder))
+            if plan.run_id != run_id:  # a later run was written over the folder
+                click.echo(
+                    f"Run {run_id}: its folder {folder} now holds run {plan.run_id}; "
+                    "progress map not drawn for it.",
+                    err=True,
+                )
+                continue
+            path = _draw_progress(config, Path(folder), plan)
         except CanvassError as err:
             click.echo(f"Run {run_id}: progress map not drawn: {err}", err=True)
             continue

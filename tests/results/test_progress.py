@@ -273,6 +273,21 @@ def test_import_redraws_the_progress_map(campaign: Campaign, tmp_path: Path) -> 
     )
     assert res.exit_code == 0, res.output
     assert (run.folder / "progress.csv").is_file()
+    # a later run written over the folder: the old run's progress is not drawn there
+    import json
+
+    meta_path = run.folder / "plan" / "plan.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["run_id"] = "a-later-run"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    (run.folder / "progress.html").unlink()
+    res = CliRunner().invoke(
+        cli, ["results", "import", str(path), "--config", str(toml),
+              "--rejects", str(tmp_path / "rej.csv")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "now holds run a-later-run" in res.output
+    assert not (run.folder / "progress.html").exists()
 
 
 def test_progress_of_an_unrecorded_run_is_a_one_line_error(
