@@ -7,11 +7,23 @@ with the reason, in one transaction. Runs record themselves there
 (:func:`record_run`), the next plan leaves out the doors whose people are done
 (:func:`apply_history`) and values the rest by the next knock (:func:`next_knock`,
 docs/replan.md), and :func:`export_results` writes the history back out for VAN.
-docs/results.md describes every file.
+:func:`run_progress` counts a run's progress with quality flags for the field
+director; :func:`read_roster`, :func:`assign_volunteers` and
+:func:`store_assignment` put named volunteers on its routes. docs/results.md
+describes every file.
 """
 
 from __future__ import annotations
 
+from ._assign import (
+    ASSIGNMENT_COLUMNS,
+    MAX_WALK_M,
+    WALK_FACTOR,
+    Assignment,
+    assign_volunteers,
+    read_assignment,
+    store_assignment,
+)
 from ._codes import DONE, DOOR_DONE, VAN_NAMES, parse_result
 from ._db import SCHEMA_VERSION, open_db
 from ._export import export_results
@@ -25,6 +37,14 @@ from ._history import (
     record_run,
 )
 from ._import import FileCounts, ImportReport, import_results
+from ._progress import (
+    FLAG_COLUMNS,
+    MIN_KNOCKS,
+    PROGRESS_COLUMNS,
+    Progress,
+    run_folders,
+    run_progress,
+)
 from ._replan import (
     P_CONTACT,
     ContactModel,
@@ -35,25 +55,38 @@ from ._replan import (
     previous_turfs,
     read_attempts,
 )
+from ._roster import ROSTER_COLUMNS, Roster, first_name, read_roster
 from ._serve import check_host, local_address, make_server
 
 __all__ = [
+    "ASSIGNMENT_COLUMNS",
     "ATTEMPTS",
     "DONE",
     "DOOR_DONE",
+    "FLAG_COLUMNS",
     "LAST_RESULT",
+    "MAX_WALK_M",
+    "MIN_KNOCKS",
     "PHONE_COLUMNS",
+    "PROGRESS_COLUMNS",
     "P_CONTACT",
+    "ROSTER_COLUMNS",
     "SCHEMA_VERSION",
     "VAN_NAMES",
+    "WALK_FACTOR",
+    "Assignment",
     "ContactModel",
     "FileCounts",
     "ImportReport",
+    "Progress",
+    "Roster",
     "apply_history",
+    "assign_volunteers",
     "check_host",
     "door_attempts",
     "door_visits",
     "export_results",
+    "first_name",
     "fit_contact_model",
     "import_results",
     "keep_turf_ids",
@@ -64,6 +97,11 @@ __all__ = [
     "open_db",
     "parse_result",
     "previous_turfs",
+    "read_assignment",
     "read_attempts",
+    "read_roster",
     "record_run",
+    "run_folders",
+    "run_progress",
+    "store_assignment",
 ]
