@@ -273,6 +273,10 @@ def assign_volunteers(
     _teams(vols, routes, cost, taken, flags)
     free_v = [i for i in range(len(vols)) if i not in taken.values()]
     free_r = [j for j in range(len(route_ids)) if j not in taken]
+    if free_v and free_r and len(free_v) < len(free_r):
+        # Fewer volunteers than routes: staff the most valuable routes they can
+        # reach (expected extra votes), then send each to the nearest of those.
+        free_r = _most_valuable(cost, free_v, free_r, _route_values(plan, route_ids))
     if free_v and free_r:
         sub = cost[np.ix_(free_v, free_r)]
         rows, cols = linear_sum_assignment(sub)
@@ -344,6 +348,37 @@ def assign_volunteers(
         n_assigned, len(vols), n_assigned, len(route_ids), measure,
     )  # fmt: skip
     return Assignment(table, roster.rejects)
+
+
+def _route_values(plan: Plan, route_ids: list[str]) -> np.ndarray:
+    """Return each route's expected extra votes: the value of the doors it knocks."""
+    stops = plan.stops
+    if schema.VALUE in plan.doors.columns:
+        door_value = plan.doors[schema.VALUE].astype(float)
+        values = stops[schema.DOOR_ID].map(door_value).fillna(0.0)
+    else:  # no values: every door counts the same
+        values = pd.Series(1.0, index=stops.index)
+    by_route = values.groupby(stops[schema.ROUTE_ID].astype(str)).sum()
+    return by_route.reindex(route_ids).fillna(0.0).to_numpy(dtype=float)
+
+
+def _most_valuable(
+    cost: np.ndarray, free_v: list[int], free_r: list[int], value: np.ndarray
+) -> list[int]:
+    """Pick the routes of the most total value the free volunteers can staff.
+
+    Values are compared relative to the best route's; distance (relative to the
+    farthest) breaks ties, weighing a thousandth as much.
+    """
+    sub = cost[np.ix_(free_v, free_r)]
+    reach = sub < _BIG
+    top = float(value[free_r].max()) or 1.0
+    far = float(sub[reach].max()) if reach.any() else 1.0
+    score = -value[free_r][None, :] / top + 1e-3 * sub / (far or 1.0)
+    gain = np.where(reach, score, _BIG)
+    rows, cols = linear_sum_assignment(gain)
+    chosen = sorted(free_r[c] for r, c in zip(rows, cols, strict=True) if reach[r, c])
+    return chosen or free_r
 
 
 def _teams(

@@ -200,9 +200,12 @@ def test_drivers_get_the_nearest_route_and_counts_are_stated(
     extra = t[t["route_id"] == ""]
     assert len(extra) == 4
     assert extra["flag"].str.contains("more volunteers than routes").all()
-    # a lone driver gets the route whose start is nearest home
+    # routes of equal value: a lone driver gets the route whose start is nearest home
+    doors = plan.doors.assign(**{schema.VALUE: 1.0})
+    stops = plan.stops.drop_duplicates(schema.ROUTE_ID)  # one door per route
+    even = dataclasses.replace(plan, doors=doors, stops=stops)
     one = read_roster(_roster(tmp_path, rows[:1], "one.csv"))
-    b = assign_volunteers(plan, one)
+    b = assign_volunteers(even, one)
     got = b.assigned.iloc[0]
     vid = rows[0]["voter_id"]
     home = plan.doors.geometry.loc[plan.voters.at[vid, schema.DOOR_ID]]
@@ -213,6 +216,44 @@ def test_drivers_get_the_nearest_route_and_counts_are_stated(
     assert (unstaffed["flag"] == "no volunteer").all()
     # only the first name goes on the outputs
     assert got["first_name"] == got["volunteer"].split()[0]
+
+
+def test_short_of_volunteers_the_most_valuable_routes_are_staffed(
+    campaign: Campaign, tmp_path: Path
+) -> None:
+    plan = load_plan(campaign.out)
+    assert schema.VALUE in plan.doors.columns
+    value = (
+        plan.stops[schema.DOOR_ID]
+        .map(plan.doors[schema.VALUE])
+        .groupby(plan.stops[schema.ROUTE_ID].astype(str))
+        .sum()
+    )
+    k = 3
+    assert len(value) > k
+    rows = [dict(r, has_car="yes") for r in _walkers(plan, k, seed=5)]
+    a = assign_volunteers(plan, read_roster(_roster(tmp_path, rows)))
+    staffed = set(a.assigned["route_id"])
+    assert staffed == set(value.nlargest(k).index)
+    # and among those, the total distance is the smallest matching
+    starts = _starts(plan)
+    homes = [
+        plan.doors.geometry.loc[plan.voters.at[r["voter_id"], schema.DOOR_ID]]
+        for r in rows
+    ]
+    got = dict(zip(a.assigned["volunteer"], a.assigned["route_id"], strict=True))
+
+    def total(order: tuple[str, ...]) -> float:
+        return sum(
+            float(np.hypot(h.x - starts[rid][0], h.y - starts[rid][1]))
+            for h, rid in zip(homes, order, strict=True)
+        )
+
+    import itertools
+
+    best = min(itertools.permutations(sorted(staffed)), key=total)
+    chosen = tuple(got[r["name"]] for r in rows)
+    assert total(chosen) == pytest.approx(total(best), rel=0.05)
 
 
 def test_a_team_walks_one_turf(campaign: Campaign, tmp_path: Path) -> None:
