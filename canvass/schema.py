@@ -201,6 +201,20 @@ DOOR_S: Final = "door_s"
 TOTAL_S: Final = "total_s"
 ROUTE_COLUMNS: Final = (TURF_ID, VOLUNTEER, N_DOORS, WALK_M, WALK_S, TOTAL_S)
 
+# --- results from the doors ----------------------------------------------------------
+#: The phone CSV's columns in order (the survey questions follow ``volunteer``): what
+#: the route page's recorder writes and ``canvass results import`` reads.
+PHONE_COLUMNS: Final = (
+    "event_id",
+    "voter_id",
+    "run_id",
+    "route_id",
+    "door_id",
+    "time",
+    "result",
+    "volunteer",
+)
+
 # --- left-out doors ---------------------------------------------------------------
 REASON: Final = "reason"
 DETAIL: Final = "detail"

@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from .. import schema
 from ._table import RESULT_CODES
 
 if TYPE_CHECKING:
@@ -26,18 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["PHONE_CSV_COLUMNS", "recorder_config", "recorder_script"]
 
 _STATIC: Final = Path(__file__).parent / "static"
-#: The phone CSV's columns before the survey questions; the same as
-#: ``canvass.results.PHONE_COLUMNS`` (a test keeps the two equal).
-PHONE_CSV_COLUMNS: Final = (
-    "event_id",
-    "voter_id",
-    "run_id",
-    "route_id",
-    "door_id",
-    "time",
-    "result",
-    "volunteer",
-)
+#: The phone CSV's columns before the survey questions (what the import reads).
+PHONE_CSV_COLUMNS: Final = schema.PHONE_COLUMNS
 _QUESTION_LABELS: Final = {
     "support_1_5": "Support (1 = strong, 5 = opposed)",
     "will_volunteer": "Will volunteer",

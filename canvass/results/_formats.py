@@ -30,6 +30,7 @@ from typing import Final
 
 import pandas as pd
 
+from .. import schema
 from ..config import PlanConfig
 from ..errors import InputError
 from ..load import read_table
@@ -45,16 +46,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: The phone CSV's columns in order (survey questions follow ``volunteer``).
-PHONE_COLUMNS: Final = (
-    "event_id",
-    "voter_id",
-    "run_id",
-    "route_id",
-    "door_id",
-    "time",
-    "result",
-    "volunteer",
-)
+PHONE_COLUMNS: Final = schema.PHONE_COLUMNS
 PHONE_REQUIRED: Final = ("event_id", "voter_id", "time", "result")
 PAPER_REQUIRED: Final = ("run_id", "route_id", "voter_id", "date", "result")
 _VAN_ID: Final = ("voter file vanid", "vanid")

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from _chromium import launch
 from plan_factory import make_plan
 
 from canvass import outputs, schema
@@ -25,18 +26,7 @@ from canvass.outputs._pages import LEAFLET_CSS_URL, LEAFLET_JS_URL, STATIC
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOCAL = {
     LEAFLET_JS_URL: ("leaflet.js", "application/javascript"),
     LEAFLET_CSS_URL: ("leaflet.css", "text/css"),
@@ -55,13 +45,7 @@ TILE = base64.b64decode(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found; `make test` installs Debian's chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
+    yield from launch()
 
 
 def _serve(route: Any) -> None:
