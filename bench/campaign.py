@@ -416,12 +416,24 @@ class Canvass:
     voters: pd.DataFrame
     previous: pd.Series
     stable: list[float]
+    spare: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
-    def plan(self, volunteers: int, slot: str, day: dt.date) -> list[list[str]]:
-        """Routes for the next shift, best value per hour first."""
+    def plan(
+        self, volunteers: int, slot: str, day: dt.date, *, shift_volunteers: int = 0
+    ) -> list[list[str]]:
+        """
+        Routes for the next shift, best value per hour first.
+
+        `shift_volunteers` is ``campaign.shift_volunteers``, as a field director
+        sets it for the next shift (0 = not said).
+        """
         cfg = dataclasses.replace(
             self.config,
-            campaign=dataclasses.replace(self.config.campaign, next_slot=slot),
+            campaign=dataclasses.replace(
+                self.config.campaign,
+                next_slot=slot,
+                shift_volunteers=shift_volunteers,
+            ),
             output=dataclasses.replace(self.config.output, date=day.isoformat()),
         )
         targeted = self.voters.assign(
@@ -431,10 +443,21 @@ class Canvass:
                 schema.SUPPRESSED: "",
             }
         )
-        targeted, _ = results.apply_history(targeted, cfg)
-        targeted, _, _ = results.next_knock(targeted, cfg)
+        unvalued, _ = results.apply_history(targeted, cfg)
+        events = results.read_attempts(cfg)
+        targeted, _, replan = results.next_knock(unvalued, cfg, events)
         doors = target.door_values(self.snapped, targeted)
         cut = turf.cut_turfs(doors, self.G, cfg)
+        if shift_volunteers:  # as canvass.pipeline does: volunteers to spare
+            room = results.doors_to_fill(cut.turfs, cfg)
+            if room and sum(replan["reserve"].values()):
+                targeted, _, replan = results.next_knock(
+                    unvalued, cfg, events, bring_back=room
+                )
+                doors = target.door_values(self.snapped, targeted)
+                cut = turf.cut_turfs(doors, self.G, cfg)
+            spare = results.spare_report(cut.turfs, cfg, room, replan)
+            self.spare.append(spare)
         named, turfs, report = results.keep_turf_ids(
             cut.doors, cut.turfs, self.previous
         )
@@ -515,7 +538,10 @@ def campaign(
             "turf": {"shift_s": SHIFT_S, "car_legs": False},
             "route": {"time_limit_s": 0.0, "workers": args.workers},
             "target": {"election_type": ETYPE},
-            "campaign": {"db": str(folder / f"{kind}-{seed}.db")},
+            "campaign": {
+                "db": str(folder / f"{kind}-{seed}.db"),
+                "min_value_share": args.min_value_share,
+            },
         }
     )
     engine = results.open_db(cfg)
@@ -532,7 +558,12 @@ def campaign(
     for slot, start in shifts(args.weeks):
         if kind == "replan":
             t0 = time.perf_counter()
-            lists = planner.plan(args.volunteers, slot, start.date())
+            lists = planner.plan(
+                args.volunteers,
+                slot,
+                start.date(),
+                shift_volunteers=0 if args.no_shift_volunteers else args.volunteers,
+            )
             plan_s += time.perf_counter() - t0
             pointers = [0] * len(lists)
         rows = run_lists(
@@ -551,6 +582,9 @@ def campaign(
         "hours": hours,
         "plan_s": plan_s,
         "stable": float(np.mean(planner.stable)) if planner.stable else float("nan"),
+        "back_low": sum(r["brought_back"]["low_value"] for r in planner.spare),
+        "back_cap": sum(r["brought_back"]["attempt_cap"] for r in planner.spare),
+        "idle": sum(r["idle_shifts"] for r in planner.spare),
     }
 
 
@@ -567,6 +601,18 @@ def main() -> None:
         action="store_true",
         help="static and one-plan volunteers skip doors whose people are all done "
         "(as MiniVAN shows fresh results) instead of re-walking the lists as is",
+    )
+    ap.add_argument(
+        "--min-value-share",
+        type=float,
+        default=PlanConfig().campaign.min_value_share,
+        help="campaign.min_value_share of canvass's plans (default: canvass's)",
+    )
+    ap.add_argument(
+        "--no-shift-volunteers",
+        action="store_true",
+        help="do not tell canvass the next shift's volunteers (campaign."
+        "shift_volunteers = 0, as before it existed)",
     )
     args = ap.parse_args()
     if args.quick:
@@ -609,6 +655,13 @@ def main() -> None:
                     + (
                         f", re-knocked doors in the same turf {r['stable']:.0%}"
                         if k == "replan" and r["stable"] == r["stable"]
+                        else ""
+                    )
+                    + (
+                        f"; brought back {r['back_low']} low-value doors and "
+                        f"{r['back_cap']} at the cap, {r['idle']:.1f} volunteer "
+                        "shifts idle"
+                        if k == "replan"
                         else ""
                     )
                 )

@@ -6,7 +6,8 @@ database (SQLite or PostgreSQL, ``[campaign] db``), every row imported or reject
 with the reason, in one transaction. Runs record themselves there
 (:func:`record_run`), the next plan leaves out the doors whose people are done
 (:func:`apply_history`) and values the rest by the next knock (:func:`next_knock`,
-docs/replan.md), and :func:`export_results` writes the history back out for VAN.
+docs/replan.md; doors left out come back when the shift has volunteers to spare,
+:func:`doors_to_fill`), and :func:`export_results` writes the history back out for VAN.
 docs/results.md describes every file.
 """
 
@@ -36,9 +37,11 @@ from ._replan import (
     read_attempts,
 )
 from ._serve import check_host, local_address, make_server
+from ._spare import CAP_CEILING_EXTRA, doors_to_fill, reserve_order, spare_report
 
 __all__ = [
     "ATTEMPTS",
+    "CAP_CEILING_EXTRA",
     "DONE",
     "DOOR_DONE",
     "LAST_RESULT",
@@ -53,6 +56,7 @@ __all__ = [
     "check_host",
     "door_attempts",
     "door_visits",
+    "doors_to_fill",
     "export_results",
     "fit_contact_model",
     "import_results",
@@ -66,4 +70,6 @@ __all__ = [
     "previous_turfs",
     "read_attempts",
     "record_run",
+    "reserve_order",
+    "spare_report",
 ]
