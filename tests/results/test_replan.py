@@ -406,9 +406,12 @@ def test_no_shift_volunteers_changes_nothing(campaign: Campaign) -> None:
     assert not set(low) & set(campaign.plan.stops[schema.DOOR_ID])
 
 
-def test_the_run_fills_spare_volunteers(campaign: Campaign, tmp_path: Path) -> None:
+def test_the_run_fills_spare_volunteers(
+    campaign: Campaign, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Through the pipeline: volunteers to spare bring back low-value doors, never
-    a done or do-not-knock door."""
+    a done or do-not-knock door, and the summary says so."""
+    from canvass.cli import _print_summary
     from canvass.pipeline import run
 
     config = campaign.copy(tmp_path)
@@ -447,3 +450,10 @@ def test_the_run_fills_spare_volunteers(campaign: Campaign, tmp_path: Path) -> N
     assert dnk not in routed
     assert "low_value" not in set(plan.left_out[schema.REASON])
     assert low_before & set(plan.doors.index[plan.doors[schema.TURF_ID] != ""])
+    capsys.readouterr()
+    _print_summary(plan.summary(), {}, tmp_path, quiet=False)
+    cells = capsys.readouterr().out.replace("│", " ")  # wrapped table cells
+    printed = " ".join(cells.split())
+    assert "volunteers to spare" in printed
+    assert f"brought back {len(low_before):,} low-value doors" in printed
+    assert "still idle" in printed
