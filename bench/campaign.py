@@ -24,7 +24,10 @@ planning it:
 - **re-planned**: before every shift canvass reads the results recorded so far from
   its campaign database (:func:`canvass.results.apply_history`,
   :func:`canvass.results.next_knock`), values each door by its next knock, cuts and
-  routes again, and sends volunteers to the best turfs per hour.
+  routes again, and sends volunteers to the best turfs per hour. It is told the
+  shift's volunteers (``campaign.shift_volunteers``, as a field director sets it;
+  ``--no-shift-volunteers``: not told), so with time to spare it brings back doors
+  it left out (:func:`canvass.results.doors_to_fill`), as ``canvass run`` does.
 
 The simulator (:class:`Field`, this file only) draws who is home at each knock and
 keeps those draws to itself: the planners see only the results written to the
@@ -39,6 +42,7 @@ Usage::
 
     python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
                              [--precincts 2B 4A] [--lists-skip-done]
+                             [--min-value-share 0.2] [--no-shift-volunteers]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
 contacts_ratio=.. wall_s=..`` (means over the seeds; each seed's line and the spread
