@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -22,6 +23,7 @@ from . import (
     load,
     match,
     network,
+    outputs,
     results,
     route,
     schema,
@@ -31,7 +33,7 @@ from . import (
 )
 from .config import PlanConfig
 
-__all__ = ["Located", "Plan", "ProgressFn", "locate", "run"]
+__all__ = ["Located", "Plan", "ProgressFn", "load_plan", "locate", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -388,3 +390,29 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
         f"{len(plan.routes):,}",
     )
     return plan
+
+
+def load_plan(run_folder: Path) -> Plan:
+    """
+    Read back the plan a run folder keeps (``plan/``, runs with ``[campaign] db``).
+
+    Parameters
+    ----------
+    run_folder
+        The run folder ``canvass run`` wrote.
+
+    Returns
+    -------
+    plan
+        The plan as it was written: its configuration (with the config file's
+        folder as ``base_dir``), run id, tables and reports; no backtest and no
+        supporter match.
+
+    Raises
+    ------
+    InputError
+        If the folder keeps no plan tables or they cannot be read.
+    """
+    data = outputs.read_plan_data(Path(run_folder))
+    config = PlanConfig.from_dict(data.pop("config"), source=str(run_folder))
+    return Plan(config=config, **data)

@@ -13,12 +13,12 @@ earlier outputs intact.
 
 from __future__ import annotations
 
-from . import _plan, _results, _serve
+from . import _assign, _plan, _results, _serve
 from ._base import cli
 from ._plan import _print_summary, _turfs_line
 
 __all__ = ["cli"]
 
 # The command modules register their commands on ``cli`` when imported.
-_COMMANDS = (_plan, _results, _serve)
+_COMMANDS = (_assign, _plan, _results, _serve)
 _ = (_print_summary, _turfs_line)  # kept importable for the tests of the summary

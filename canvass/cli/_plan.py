@@ -138,7 +138,7 @@ def _record(plan: Any, out: Path) -> None:
     from .. import results
 
     try:
-        listed = results.record_run(plan)
+        listed = results.record_run(plan, out)
     except CanvassError as err:
         msg = (
             f"the plan was written to {out} but not recorded in the campaign "
@@ -147,6 +147,9 @@ def _record(plan: Any, out: Path) -> None:
         raise CanvassError(msg) from err
     logger.info("Run %s recorded in the campaign database", plan.run_id)
     click.echo(f"Run {plan.run_id}: {listed:,} listed voters recorded for results.")
+    from ._results import _draw_progress
+
+    click.echo(f"Progress map: {_draw_progress(plan.config, out, plan)}")
 
 
 def _print_summary(

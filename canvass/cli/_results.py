@@ -2,11 +2,53 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ._base import _CONFIG_REQUIRED, _FILE, _Group, _load_config, cli
+
+logger = logging.getLogger("canvass")
+
+
+def _draw_progress(config: Any, folder: Path, plan: Any = None) -> Path:
+    """Draw a run's progress map and CSVs in its folder; return the map's path."""
+    from .. import outputs, pipeline, results
+
+    plan = plan if plan is not None else pipeline.load_plan(folder)
+    progress = results.run_progress(plan, config)
+    return outputs.write_progress(plan, progress, folder)[0]
+
+
+def _redraw_progress(config: Any, run_ids: list[str]) -> None:
+    """Draw the progress maps of the runs an import touched, where their folder is."""
+    from .. import pipeline, results
+    from ..errors import CanvassError
+
+    for run_id, folder in results.run_folders(config, run_ids).items():
+        if not folder or not Path(folder).is_dir():
+            click.echo(
+                f"Run {run_id}: no run folder recorded or found ({folder or 'none'}); "
+                "progress map not drawn.",
+                err=True,
+            )
+            continue
+        try:
+            plan = pipeline.load_plan(Path(folder))
+            if plan.run_id != run_id:  # a later run was written over the folder
+                click.echo(
+                    f"Run {run_id}: its folder {folder} now holds run {plan.run_id}; "
+                    "progress map not drawn for it.",
+                    err=True,
+                )
+                continue
+            path = _draw_progress(config, Path(folder), plan)
+        except CanvassError as err:
+            click.echo(f"Run {run_id}: progress map not drawn: {err}", err=True)
+            continue
+        click.echo(f"Progress of run {run_id}: {path}")
 
 
 @cli.group("results", cls=_Group)
@@ -46,6 +88,7 @@ def results_import(
     t = report.totals
     if t["rejected"]:
         click.echo(f"Rejected rows and why: {report.rejects_path}")
+    _redraw_progress(config, report.runs)
 
 
 @results_group.command("export")
@@ -83,3 +126,25 @@ def results_export(config_path: Path, fmt: str, out: Path, since: str) -> None:
         config, "van" if fmt == "van" else "csv", out, since=since
     )
     click.echo(f"{n:,} attempts written to {out}")
+
+
+@results_group.command("progress")
+@_CONFIG_REQUIRED
+@click.option(
+    "--run",
+    "run_folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The run folder [default: maps/<run_name>].",
+)
+def results_progress(config_path: Path, run_folder: Path | None) -> None:
+    """Draw a run's progress map and CSVs again (e.g. after `canvass serve`).
+
+    Writes progress.html, progress.csv and progress_flags.csv in the run folder
+    (docs/results.md); `canvass run` and `canvass results import` draw them too.
+    """
+    config = _load_config(config_path)
+    folder = run_folder or Path("maps") / config.run_name
+    if not folder.is_dir():
+        msg = f"no run folder {folder}; give the run's folder with --run."
+        raise click.ClickException(msg)
+    click.echo(f"Progress: {_draw_progress(config, folder)}")

@@ -298,6 +298,10 @@ def write_plan(plan: Plan, out_dir: Path) -> dict[str, list[Path]]:
             files["reports"] = reports
             if plan.supporters is not None:
                 files["supporters"] = _write_supporters(plan, staging / "supporters")
+            if plan.config.campaign.db:  # kept to write outputs again (assign)
+                from ._snapshot import write_plan_data
+
+                files["plan"] = write_plan_data(plan, staging)
             summary = plan.summary()
             summary["files"] = {
                 kind: sorted(p.relative_to(staging).as_posix() for p in paths)

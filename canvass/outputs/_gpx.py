@@ -185,8 +185,11 @@ def write_route_gpx(
         The file written.
     """
     row = plan.routes.loc[route_id]
+    # a volunteer's first name once assigned (canvass assign); not the slot number
+    who = str(row.get(schema.VOLUNTEER, "") or "").strip()
+    named = f" ({who})" if who and not who.replace(".", "").isdigit() else ""
     desc = (
-        f"Turf {row[schema.TURF_ID]}: {int(row[schema.N_DOORS])} doors, "
+        f"Turf {row[schema.TURF_ID]}{named}: {int(row[schema.N_DOORS])} doors, "
         f"{float(row[schema.WALK_M]) / 1000:.1f} km, "
         f"about {round(float(row[schema.TOTAL_S]) / 60)} min"
     )

@@ -8,11 +8,23 @@ with the reason, in one transaction. Runs record themselves there
 (:func:`apply_history`) and values the rest by the next knock (:func:`next_knock`,
 docs/replan.md; doors left out come back when the shift has volunteers to spare,
 :func:`doors_to_fill`), and :func:`export_results` writes the history back out for VAN.
-docs/results.md describes every file.
+:func:`run_progress` counts a run's progress with quality flags for the field
+director; :func:`read_roster`, :func:`assign_volunteers` and
+:func:`store_assignment` put named volunteers on its routes. docs/results.md
+describes every file.
 """
 
 from __future__ import annotations
 
+from ._assign import (
+    ASSIGNMENT_COLUMNS,
+    MAX_WALK_M,
+    WALK_FACTOR,
+    Assignment,
+    assign_volunteers,
+    read_assignment,
+    store_assignment,
+)
 from ._codes import DONE, DOOR_DONE, VAN_NAMES, parse_result
 from ._db import SCHEMA_VERSION, open_db
 from ._export import export_results
@@ -26,6 +38,14 @@ from ._history import (
     record_run,
 )
 from ._import import FileCounts, ImportReport, import_results
+from ._progress import (
+    FLAG_COLUMNS,
+    MIN_KNOCKS,
+    PROGRESS_COLUMNS,
+    Progress,
+    run_folders,
+    run_progress,
+)
 from ._replan import (
     P_CONTACT,
     ContactModel,
@@ -36,28 +56,41 @@ from ._replan import (
     previous_turfs,
     read_attempts,
 )
+from ._roster import ROSTER_COLUMNS, Roster, first_name, read_roster
 from ._serve import check_host, local_address, make_server
 from ._spare import CAP_CEILING_EXTRA, doors_to_fill, reserve_order, spare_report
 
 __all__ = [
+    "ASSIGNMENT_COLUMNS",
     "ATTEMPTS",
     "CAP_CEILING_EXTRA",
     "DONE",
     "DOOR_DONE",
+    "FLAG_COLUMNS",
     "LAST_RESULT",
+    "MAX_WALK_M",
+    "MIN_KNOCKS",
     "PHONE_COLUMNS",
+    "PROGRESS_COLUMNS",
     "P_CONTACT",
+    "ROSTER_COLUMNS",
     "SCHEMA_VERSION",
     "VAN_NAMES",
+    "WALK_FACTOR",
+    "Assignment",
     "ContactModel",
     "FileCounts",
     "ImportReport",
+    "Progress",
+    "Roster",
     "apply_history",
+    "assign_volunteers",
     "check_host",
     "door_attempts",
     "door_visits",
     "doors_to_fill",
     "export_results",
+    "first_name",
     "fit_contact_model",
     "import_results",
     "keep_turf_ids",
@@ -68,8 +101,13 @@ __all__ = [
     "open_db",
     "parse_result",
     "previous_turfs",
+    "read_assignment",
     "read_attempts",
+    "read_roster",
     "record_run",
     "reserve_order",
+    "run_folders",
+    "run_progress",
     "spare_report",
+    "store_assignment",
 ]

@@ -4,8 +4,9 @@ One schema, written with SQLAlchemy Core, runs on an embedded SQLite file (the
 default: created mode 0600, write-ahead log) and on PostgreSQL for a statewide
 organisation. It holds no names and no addresses: runs and their routes, the voters
 listed on each route by id with their door id, and the contact attempts with their
-results and survey answers. ``volunteers`` and ``assignments`` are there for handing
-routes to people (filled by a later ``canvass assign``).
+results and survey answers. ``volunteers`` and ``assignments`` hand routes to people
+(``canvass assign``): a volunteer's name and whether they have a car, never their
+home address, phone or email.
 
 The schema carries its version in ``schema_version``; opening a database applies the
 migrations it lacks, in one transaction, and refuses a database made by a newer
@@ -30,6 +31,7 @@ from ..errors import ConfigError, InputError
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "V2_COLUMNS",
     "assignments",
     "db_label",
     "events",
@@ -67,6 +69,8 @@ runs = sa.Table(
     sa.Column("n_routes", sa.Integer, nullable=False),
     sa.Column("n_doors", sa.Integer, nullable=False),
     sa.Column("n_voters", sa.Integer, nullable=False),
+    # version 2: the run folder, where progress.html is regenerated after imports
+    sa.Column("folder", sa.String(1000), nullable=True),
 )
 #: The routes of each run (route ids repeat between runs).
 routes = sa.Table(
@@ -107,13 +111,15 @@ listed = sa.Table(
     ),
     sa.Index("ix_listed_voter", "voter_id"),
 )
-#: People who walk routes (filled by a later ``canvass assign``).
+#: People who walk routes (``canvass assign``): name and car, nothing else.
 volunteers = sa.Table(
     "volunteers",
     metadata,
     sa.Column("volunteer_id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("created_at", sa.String(32), nullable=False),
+    # version 2
+    sa.Column("has_car", sa.Boolean, nullable=True),
 )
 #: Which volunteer walks which route of which run.
 assignments = sa.Table(
@@ -124,6 +130,11 @@ assignments = sa.Table(
     sa.Column("route_id", sa.String(80), nullable=False),
     sa.Column("volunteer_id", sa.ForeignKey("volunteers.volunteer_id"), nullable=False),
     sa.Column("assigned_at", sa.String(32), nullable=False),
+    # version 2: how far the volunteer's home is from the route's start, and how
+    # that was measured (walk_graph, straight_line, no_home), with any flag
+    sa.Column("reach_m", sa.Float, nullable=True),
+    sa.Column("reach", sa.String(20), nullable=True),
+    sa.Column("flag", sa.String(200), nullable=True),
     sa.ForeignKeyConstraint(
         ["run_id", "route_id"], ["routes.run_id", "routes.route_id"]
     ),
@@ -172,12 +183,40 @@ _V1_TABLES: Final = (
 
 
 def _create_v1(conn: Connection) -> None:
-    """Version 1: runs, routes, stops, listed voters, volunteers, events."""
+    """Version 1: runs, routes, stops, listed voters, volunteers, events.
+
+    The tables are created as they are defined now; later migrations add only what
+    a database made by an older canvass lacks, so both paths end the same.
+    """
     metadata.create_all(conn, tables=list(_V1_TABLES))
 
 
+#: Columns version 2 added: table -> columns (``canvass assign``, progress pages).
+V2_COLUMNS: Final = {
+    "runs": ("folder",),
+    "volunteers": ("has_car",),
+    "assignments": ("reach_m", "reach", "flag"),
+}
+
+
+def _add_v2(conn: Connection) -> None:
+    """Version 2: run folders, volunteers' cars, assignments' reach and flags."""
+    inspector = sa.inspect(conn)
+    for name, cols in V2_COLUMNS.items():
+        have = {c["name"] for c in inspector.get_columns(name)}
+        table = metadata.tables[name]
+        for col in cols:
+            if col in have:  # created by _create_v1 of this canvass
+                continue
+            kind = table.c[col].type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {col} {kind}"))
+
+
 #: (version, function applying it to a database at the previous version), in order.
-MIGRATIONS: Final[list[tuple[int, Callable[[Connection], None]]]] = [(1, _create_v1)]
+MIGRATIONS: Final[list[tuple[int, Callable[[Connection], None]]]] = [
+    (1, _create_v1),
+    (2, _add_v2),
+]
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 
 

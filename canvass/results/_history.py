@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -53,7 +54,7 @@ def new_run_id(config: PlanConfig) -> str:
     return f"{name[:40]}-{stamp}-{secrets.token_hex(3)}"
 
 
-def record_run(plan: Plan) -> int:
+def record_run(plan: Plan, folder: Path | None = None) -> int:
     """
     Record a plan's run, routes, stops and listed voters in the campaign database.
 
@@ -62,6 +63,9 @@ def record_run(plan: Plan) -> int:
     plan
         A finished plan with a ``run_id``; ``plan.config.campaign.db`` names the
         database.
+    folder
+        The run folder the plan was written to (kept, so that importing results
+        draws the run's progress map there again); None = not recorded.
 
     Returns
     -------
@@ -96,6 +100,7 @@ def record_run(plan: Plan) -> int:
         "n_routes": len(routes),
         "n_doors": int(stops[schema.DOOR_ID].nunique()) if len(stops) else 0,
         "n_voters": len(people),
+        "folder": str(Path(folder).resolve()) if folder is not None else None,
     }
     route_rows = [
         {

@@ -84,6 +84,8 @@ class ImportReport:
     rejects: pd.DataFrame
     rejects_path: Path | None = None
     events: int = field(default=0)
+    #: Runs the imported attempts belong to (their progress maps are drawn again).
+    runs: list[str] = field(default_factory=list)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -195,6 +197,8 @@ class _Checker:
         self.start = dt.date.fromisoformat(config.campaign.start or "0001-01-01")
         self.end = dt.date.fromisoformat(config.campaign.end or "9999-12-31")
         self.seen: dict[str, tuple[str, int, tuple[str, ...]]] = {}
+        #: attempts found already imported (their runs' progress is drawn again)
+        self.already: list[dict[str, Any]] = []
         by_voter = known.listed.groupby("voter_id", sort=False)
         self.latest_door = by_voter["door_id"].last().to_dict()
         self.on_route = {
@@ -290,6 +294,7 @@ class _Checker:
         self.seen[eid] = (f.name, line, print_)
         if eid in self.known.events:
             if self.known.events[eid] == print_:
+                self.already.append(event)
                 return "already"
             return "conflicts with an attempt already imported (same event id)"
         return event
@@ -373,11 +378,13 @@ def import_results(
             derived = {e["event_id"] for _, _, g in staged for _, e in g} - eids
             late = _known_events(conn, derived)
             counts = [_store(conn, f, c, good, late, rejects) for f, c, good in staged]
+            mine = [e for _, _, g in staged for _, e in g] + checker.already
+            runs = _runs_of(checker.known, mine)
     finally:
         engine.dispose()
     frame = pd.DataFrame(rejects, columns=list(REJECT_COLUMNS))
     frame = frame.sort_values(["file", "line"], kind="stable").reset_index(drop=True)
-    report = ImportReport(counts, frame, None, sum(c.imported for c in counts))
+    report = ImportReport(counts, frame, None, sum(c.imported for c in counts), runs)
     if rejects_path is not None:
         report.rejects_path = _write_rejects(frame, rejects_path)
     for c in counts:
@@ -476,3 +483,20 @@ def _known_events(conn: Connection, ids: set[str]) -> dict[str, tuple[str, ...]]
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _runs_of(known: _Known, events: list[dict[str, Any]]) -> list[str]:
+    """Return the runs attempts belong to: the run named, else runs listing them."""
+    runs = {str(e["run_id"]) for e in events if e["run_id"]}
+    unnamed = [e for e in events if not e["run_id"]]
+    if unnamed:
+        listed = known.listed
+        by_voter = listed.groupby("voter_id")[["run_id", "created_at"]]
+        for e in unnamed:
+            if e["voter_id"] not in by_voter.groups:
+                continue
+            rows = by_voter.get_group(e["voter_id"])
+            day = str(e["contact_date"])
+            pairs = zip(rows["run_id"], rows["created_at"], strict=True)
+            runs.update(str(r) for r, c in pairs if str(c)[:10] <= day)
+    return sorted(runs)

@@ -59,15 +59,17 @@ def test_migrations_apply_once_and_newer_databases_are_refused(
     open_db(config).dispose()
     calls: list[int] = []
 
-    def v2(conn: sa.engine.Connection) -> None:
-        calls.append(2)
+    nxt = SCHEMA_VERSION + 1
+
+    def later(conn: sa.engine.Connection) -> None:
+        calls.append(nxt)
         conn.execute(sa.text("CREATE TABLE extra (x INTEGER)"))
 
-    monkeypatch.setattr(_db, "MIGRATIONS", [*_db.MIGRATIONS, (2, v2)])
-    monkeypatch.setattr(_db, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(_db, "MIGRATIONS", [*_db.MIGRATIONS, (nxt, later)])
+    monkeypatch.setattr(_db, "SCHEMA_VERSION", nxt)
     open_db(config).dispose()
     open_db(config).dispose()
-    assert calls == [2]
+    assert calls == [nxt]
     monkeypatch.undo()
     with pytest.raises(InputError, match="newer than this canvass"):
         open_db(config)

@@ -11,7 +11,7 @@ import pandas as pd
 from conftest import Campaign
 
 from canvass import schema
-from canvass.results import ATTEMPTS, LAST_RESULT, import_results
+from canvass.results import ATTEMPTS, LAST_RESULT, SCHEMA_VERSION, import_results
 
 DAY = (dt.date.today() - dt.timedelta(days=2)).isoformat()
 
@@ -33,7 +33,7 @@ def test_the_run_recorded_itself(campaign: Campaign) -> None:
         plan.voters.index[plan.voters[schema.DOOR_ID].isin(plan.stops.door_id)]
     )
     assert routed_targets <= set(listed.voter_id)
-    assert version == (1,)
+    assert version == (SCHEMA_VERSION,)
     # every template row is a listed voter
     files = sorted((campaign.out / "results").glob("*.csv"))
     assert len(files) == len(plan.routes)
