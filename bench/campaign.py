@@ -24,7 +24,10 @@ planning it:
 - **re-planned**: before every shift canvass reads the results recorded so far from
   its campaign database (:func:`canvass.results.apply_history`,
   :func:`canvass.results.next_knock`), values each door by its next knock, cuts and
-  routes again, and sends volunteers to the best turfs per hour.
+  routes again, and sends volunteers to the best turfs per hour. It is told the
+  shift's volunteers (``campaign.shift_volunteers``, as a field director sets it;
+  ``--no-shift-volunteers``: not told), so with time to spare it brings back doors
+  it left out (:func:`canvass.results.doors_to_fill`), as ``canvass run`` does.
 
 The simulator (:class:`Field`, this file only) draws who is home at each knock and
 keeps those draws to itself: the planners see only the results written to the
@@ -39,6 +42,7 @@ Usage::
 
     python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
                              [--precincts 2B 4A] [--lists-skip-done]
+                             [--min-value-share 0.2] [--no-shift-volunteers]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
 contacts_ratio=.. wall_s=..`` (means over the seeds; each seed's line and the spread
@@ -416,12 +420,24 @@ class Canvass:
     voters: pd.DataFrame
     previous: pd.Series
     stable: list[float]
+    spare: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
-    def plan(self, volunteers: int, slot: str, day: dt.date) -> list[list[str]]:
-        """Routes for the next shift, best value per hour first."""
+    def plan(
+        self, volunteers: int, slot: str, day: dt.date, *, shift_volunteers: int = 0
+    ) -> list[list[str]]:
+        """
+        Routes for the next shift, best value per hour first.
+
+        `shift_volunteers` is ``campaign.shift_volunteers``, as a field director
+        sets it for the next shift (0 = not said).
+        """
         cfg = dataclasses.replace(
             self.config,
-            campaign=dataclasses.replace(self.config.campaign, next_slot=slot),
+            campaign=dataclasses.replace(
+                self.config.campaign,
+                next_slot=slot,
+                shift_volunteers=shift_volunteers,
+            ),
             output=dataclasses.replace(self.config.output, date=day.isoformat()),
         )
         targeted = self.voters.assign(
@@ -431,10 +447,21 @@ class Canvass:
                 schema.SUPPRESSED: "",
             }
         )
-        targeted, _ = results.apply_history(targeted, cfg)
-        targeted, _, _ = results.next_knock(targeted, cfg)
+        unvalued, _ = results.apply_history(targeted, cfg)
+        events = results.read_attempts(cfg)
+        targeted, _, replan = results.next_knock(unvalued, cfg, events)
         doors = target.door_values(self.snapped, targeted)
         cut = turf.cut_turfs(doors, self.G, cfg)
+        if shift_volunteers:  # as canvass.pipeline does: volunteers to spare
+            room = results.doors_to_fill(cut.turfs, cfg)
+            if room and sum(replan["reserve"].values()):
+                targeted, _, replan = results.next_knock(
+                    unvalued, cfg, events, bring_back=room
+                )
+                doors = target.door_values(self.snapped, targeted)
+                cut = turf.cut_turfs(doors, self.G, cfg)
+            spare = results.spare_report(cut.turfs, cfg, room, replan)
+            self.spare.append(spare)
         named, turfs, report = results.keep_turf_ids(
             cut.doors, cut.turfs, self.previous
         )
@@ -515,7 +542,10 @@ def campaign(
             "turf": {"shift_s": SHIFT_S, "car_legs": False},
             "route": {"time_limit_s": 0.0, "workers": args.workers},
             "target": {"election_type": ETYPE},
-            "campaign": {"db": str(folder / f"{kind}-{seed}.db")},
+            "campaign": {
+                "db": str(folder / f"{kind}-{seed}.db"),
+                "min_value_share": args.min_value_share,
+            },
         }
     )
     engine = results.open_db(cfg)
@@ -532,7 +562,12 @@ def campaign(
     for slot, start in shifts(args.weeks):
         if kind == "replan":
             t0 = time.perf_counter()
-            lists = planner.plan(args.volunteers, slot, start.date())
+            lists = planner.plan(
+                args.volunteers,
+                slot,
+                start.date(),
+                shift_volunteers=0 if args.no_shift_volunteers else args.volunteers,
+            )
             plan_s += time.perf_counter() - t0
             pointers = [0] * len(lists)
         rows = run_lists(
@@ -551,6 +586,9 @@ def campaign(
         "hours": hours,
         "plan_s": plan_s,
         "stable": float(np.mean(planner.stable)) if planner.stable else float("nan"),
+        "back_low": sum(r["brought_back"]["low_value"] for r in planner.spare),
+        "back_cap": sum(r["brought_back"]["attempt_cap"] for r in planner.spare),
+        "idle": sum(r["idle_shifts"] for r in planner.spare),
     }
 
 
@@ -567,6 +605,18 @@ def main() -> None:
         action="store_true",
         help="static and one-plan volunteers skip doors whose people are all done "
         "(as MiniVAN shows fresh results) instead of re-walking the lists as is",
+    )
+    ap.add_argument(
+        "--min-value-share",
+        type=float,
+        default=PlanConfig().campaign.min_value_share,
+        help="campaign.min_value_share of canvass's plans (default: canvass's)",
+    )
+    ap.add_argument(
+        "--no-shift-volunteers",
+        action="store_true",
+        help="do not tell canvass the next shift's volunteers (campaign."
+        "shift_volunteers = 0, as before it existed)",
     )
     args = ap.parse_args()
     if args.quick:
@@ -609,6 +659,13 @@ def main() -> None:
                     + (
                         f", re-knocked doors in the same turf {r['stable']:.0%}"
                         if k == "replan" and r["stable"] == r["stable"]
+                        else ""
+                    )
+                    + (
+                        f"; brought back {r['back_low']} low-value doors and "
+                        f"{r['back_cap']} at the cap, {r['idle']:.1f} volunteer "
+                        "shifts idle"
+                        if k == "replan"
                         else ""
                     )
                 )

@@ -659,6 +659,13 @@ class CampaignParams:
     min_value_share
         A door whose next knock is worth less than this share of the median
         target door's is left out (``low_value``).
+    shift_volunteers
+        Volunteers out on the next shift; 0 = unknown. When the plan's turfs
+        hold less work than they have (``turf.shift_s`` each), doors left out
+        for ``low_value`` come back, best first, then doors at ``max_attempts``
+        whose last knock was in another slot than ``next_slot`` (at most
+        ``max_attempts + 2`` knocks a door), until the shift is full
+        (docs/replan.md, "Volunteers to spare").
     """
 
     db: str = ""
@@ -674,6 +681,7 @@ class CampaignParams:
     next_slot: str = ""
     evening_hour: int = 17
     min_value_share: float = 0.2
+    shift_volunteers: int = 0
 
     def __post_init__(self) -> None:
         iso_date("campaign", "start", self.start, allow_empty=True)
@@ -735,6 +743,12 @@ class CampaignParams:
             msg = (
                 f"`campaign.next_slot` must be one of {list(SLOTS)} or empty, "
                 f"got {self.next_slot!r}."
+            )
+            raise ConfigError(msg)
+        if self.shift_volunteers < 0:
+            msg = (
+                "`campaign.shift_volunteers` must be 0 (unknown) or the number of "
+                f"volunteers out on the next shift, got {self.shift_volunteers}."
             )
             raise ConfigError(msg)
         if not 0 <= self.evening_hour <= 23:

@@ -290,17 +290,35 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
     targeted = target.select_targets(scored.voters, loaded.history, elections, config)
     history_report: dict[str, Any] = {}
     replan_left = pd.DataFrame(columns=list(schema.LEFT_OUT_COLUMNS))
+    unvalued = targeted
     if config.campaign.db:  # the campaign's contact history: leave out done doors
-        targeted, history_report = results.apply_history(targeted, config)
+        unvalued, history_report = results.apply_history(targeted, config)
         # value what is left by the next knock (docs/replan.md)
-        targeted, replan_left, replan = results.next_knock(targeted, config)
+        targeted, replan_left, replan = results.next_knock(unvalued, config)
         history_report["replan"] = replan
-    doors = target.door_values(geo.doors, targeted)
-    if config.campaign.db:
-        doors = results.door_attempts(doors, targeted)
+
+    def cut_doors(
+        targeted: pd.DataFrame,
+    ) -> tuple[gpd.GeoDataFrame, Any, turf.TurfResult]:
+        doors = target.door_values(geo.doors, targeted)
+        if config.campaign.db:
+            doors = results.door_attempts(doors, targeted)
+        snapped = network.snap_doors(doors, G, config.walk)
+        return doors, snapped, turf.cut_turfs(snapped.doors, G, config)
+
     step("turf", 5)
-    snapped = network.snap_doors(doors, G, config.walk)
-    cut = turf.cut_turfs(snapped.doors, G, config)
+    doors, snapped, cut = cut_doors(targeted)
+    if config.campaign.db and config.campaign.shift_volunteers:
+        # volunteers to spare: bring back doors left out (docs/replan.md)
+        room = results.doors_to_fill(cut.turfs, config)
+        reserve = sum(replan["reserve"].values())
+        if room and reserve:
+            targeted, replan_left, replan = results.next_knock(
+                unvalued, config, bring_back=room
+            )
+            history_report["replan"] = replan
+            doors, snapped, cut = cut_doors(targeted)
+        replan["spare"] = results.spare_report(cut.turfs, config, room, replan)
     if config.campaign.db:  # the same turf names as the last run where doors allow
         named, named_turfs, stable = results.keep_turf_ids(
             cut.doors, cut.turfs, results.previous_turfs(config)

@@ -193,6 +193,22 @@ def _print_summary(
                 f"{rates} % ({'learnt' if model['learnt'] else 'prior'})",
             )
         )
+        if spare := replan.get("spare"):
+            back = spare["brought_back"]
+            rows.append(
+                (
+                    "volunteers to spare",
+                    f"{spare['shift_volunteers']} volunteers, {spare['work_h']:,} h "
+                    f"of work: brought back {back.get('low_value', 0):,} low-value "
+                    f"doors and {back.get('attempt_cap', 0):,} at the cap"
+                    + (
+                        f"; {spare['idle_shifts']} volunteer shifts still idle "
+                        "(nothing left worth a knock)"
+                        if spare["idle_shifts"] >= 0.5
+                        else ""
+                    ),
+                )
+            )
     for key, value in rows:
         table.add_row(key, value)
     from rich.console import Console

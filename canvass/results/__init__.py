@@ -6,7 +6,8 @@ database (SQLite or PostgreSQL, ``[campaign] db``), every row imported or reject
 with the reason, in one transaction. Runs record themselves there
 (:func:`record_run`), the next plan leaves out the doors whose people are done
 (:func:`apply_history`) and values the rest by the next knock (:func:`next_knock`,
-docs/replan.md), and :func:`export_results` writes the history back out for VAN.
+docs/replan.md; doors left out come back when the shift has volunteers to spare,
+:func:`doors_to_fill`), and :func:`export_results` writes the history back out for VAN.
 :func:`run_progress` counts a run's progress with quality flags for the field
 director; :func:`read_roster`, :func:`assign_volunteers` and
 :func:`store_assignment` put named volunteers on its routes. docs/results.md
@@ -57,10 +58,12 @@ from ._replan import (
 )
 from ._roster import ROSTER_COLUMNS, Roster, first_name, read_roster
 from ._serve import check_host, local_address, make_server
+from ._spare import CAP_CEILING_EXTRA, doors_to_fill, reserve_order, spare_report
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
     "ATTEMPTS",
+    "CAP_CEILING_EXTRA",
     "DONE",
     "DOOR_DONE",
     "FLAG_COLUMNS",
@@ -85,6 +88,7 @@ __all__ = [
     "check_host",
     "door_attempts",
     "door_visits",
+    "doors_to_fill",
     "export_results",
     "first_name",
     "fit_contact_model",
@@ -101,7 +105,9 @@ __all__ = [
     "read_attempts",
     "read_roster",
     "record_run",
+    "reserve_order",
     "run_folders",
     "run_progress",
+    "spare_report",
     "store_assignment",
 ]

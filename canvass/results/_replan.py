@@ -41,6 +41,7 @@ from .. import schema
 from ..config import PlanConfig
 from ..target import lift_curve
 from . import _db as db
+from ._spare import reserve_order
 
 __all__ = [
     "ANSWERED",
@@ -235,6 +236,7 @@ def next_knock(
     voters: pd.DataFrame,
     config: PlanConfig,
     events: pd.DataFrame | None = None,
+    bring_back: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """
     Value every target by the next knock at their door, and leave doors out.
@@ -250,6 +252,11 @@ def next_knock(
     events
         The recorded attempts (``voter_id``, ``door_id``, ``result``,
         ``contacted_at``); None reads them from ``campaign.db``.
+    bring_back
+        Doors to take back from those left out, for volunteers to spare
+        (:func:`canvass.results.doors_to_fill`): ``low_value`` ones best first,
+        then doors at the cap last knocked in another slot
+        (:func:`canvass.results.reserve_order`).
 
     Returns
     -------
@@ -316,6 +323,19 @@ def next_knock(
     positive = vals.to_numpy()[vals.to_numpy() > 0]
     median = float(np.median(positive)) if len(positive) else 0.0
     low = set(vals.index[vals.to_numpy() < cp.min_value_share * median])
+    last = visits.groupby("door_id").tail(1)
+    last_same = set(
+        last.loc[
+            last["slot"].map(lambda x: _same_slot(str(x), cp.next_slot)).astype(bool),
+            "door_id",
+        ].astype(str)
+    )
+    low_order, cap_order = reserve_order(low, capped, value, knocks, last_same, config)
+    take = max(0, bring_back)
+    low_back = set(low_order[:take])
+    cap_back = set(cap_order[: max(0, take - len(low_back))])
+    low -= low_back
+    capped -= cap_back
     rows = []
     for reason, group, detail in (
         ("attempt_cap", capped, f"knocked {cp.max_attempts} times already"),
@@ -356,6 +376,8 @@ def next_knock(
             "learnt": model.learnt,
         },
         "max_knocks_so_far": int(n_knocks.max(initial=0)),
+        "reserve": {"low_value": len(low_order), "attempt_cap": len(cap_order)},
+        "brought_back": {"low_value": len(low_back), "attempt_cap": len(cap_back)},
     }
     logger.info(
         "Next knock (slot %s): %s new doors, %s re-knocks; left out %s at the cap, "
@@ -369,6 +391,13 @@ def next_knock(
         "/".join(f"{r:.0%}" for r in model.rates[:4]),
         " (learnt)" if model.learnt else " (prior)",
     )
+    if low_back or cap_back:
+        logger.info(
+            "Volunteers to spare: brought back %s doors of low value and %s at the "
+            "attempt cap",
+            f"{len(low_back):,}",
+            f"{len(cap_back):,}",
+        )
     return out, left, report
 
 

@@ -263,3 +263,197 @@ def test_the_next_run_caps_and_reports(campaign: Campaign, tmp_path: Path) -> No
     assert replan["turfs"]["doors_again"] > 0
     assert replan["turfs"]["doors_same_turf"] > 0
     assert set(replan["turfs_by_value_per_hour"]) == set(plan.turfs.index)
+
+
+# --- volunteers to spare (campaign.shift_volunteers) -------------------------------
+
+FRI = "2026-09-18T18:30:00-04:00"  # a Friday, evening
+WED2 = "2026-09-23T18:30:00-04:00"
+
+
+def _town(done: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Good doors A1-A4 (P(vote) 0.5), low-value L1 > L2, C1 and C2 (0.5) for caps."""
+    p = {"A1": 0.5, "A2": 0.5, "A3": 0.5, "A4": 0.5, "L1": 0.045, "L2": 0.04}
+    p |= {"C1": 0.5, "C2": 0.5, "X1": 0.5}
+    return pd.DataFrame(
+        {
+            schema.DOOR_ID: list(p),
+            schema.IS_TARGET: [d not in done for d in p],
+            schema.SUPPRESSED: "",
+            schema.LIFT: 0.0225,
+            P: list(p.values()),
+        },
+        index=pd.Index([f"V{d}" for d in p], name=schema.VOTER_ID),
+    )
+
+
+def _knocks(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    out = [
+        {"voter_id": f"V{d}", "door_id": d, "result": r, "contacted_at": t}
+        for d, t, r in rows
+    ]
+    return pd.DataFrame(out, columns=["voter_id", "door_id", "result", "contacted_at"])
+
+
+# C1: three not-homes, the last on a weekday evening; C2: the last on a Saturday
+_CAPPED = (
+    ("C1", SAT, "NOT_HOME"),
+    ("C1", SAT2, "NOT_HOME"),
+    ("C1", WED2, "NOT_HOME"),
+    ("C2", WED, "NOT_HOME"),
+    ("C2", FRI, "NOT_HOME"),
+    ("C2", SAT2, "NOT_HOME"),
+)
+
+
+def _targets(out: pd.DataFrame) -> set[str]:
+    return set(out.loc[out[schema.IS_TARGET].astype(bool), schema.DOOR_ID])
+
+
+def test_spare_volunteers_bring_back_low_value_first() -> None:
+    cfg = _config(next_slot="weekend_day")
+    events = _knocks(*_CAPPED)
+    base, left, report = next_knock(_town(), cfg, events)
+    reasons = left.set_index(schema.DOOR_ID)[schema.REASON].to_dict()
+    assert reasons == {
+        "C1": "attempt_cap",
+        "C2": "attempt_cap",
+        "L1": "low_value",
+        "L2": "low_value",
+    }
+    # C2 was last knocked on a Saturday, the next shift's slot: not in the reserve
+    assert report["reserve"] == {"low_value": 2, "attempt_cap": 1}
+    assert report["brought_back"] == {"low_value": 0, "attempt_cap": 0}
+    # one door of room: the better low-value door, not the capped one
+    one, left1, rep1 = next_knock(_town(), cfg, events, bring_back=1)
+    assert _targets(one) - _targets(base) == {"L1"}
+    assert set(left1[schema.DOOR_ID]) == {"C1", "C2", "L2"}
+    assert rep1["brought_back"] == {"low_value": 1, "attempt_cap": 0}
+    assert rep1["left_out"]["low_value"] == 1
+    assert one.loc["VL1", schema.LIFT] > 0
+    # two: both low-value doors; three: then C1, which is no longer suppressed
+    two, _, _ = next_knock(_town(), cfg, events, bring_back=2)
+    assert _targets(two) - _targets(base) == {"L1", "L2"}
+    many, left9, rep9 = next_knock(_town(), cfg, events, bring_back=9)
+    assert _targets(many) - _targets(base) == {"L1", "L2", "C1"}
+    assert many.loc["VC1", schema.SUPPRESSED] == ""
+    assert many.loc["VC2", schema.SUPPRESSED] == "attempt_cap"
+    assert left9[schema.DOOR_ID].tolist() == ["C2"]
+    assert rep9["brought_back"] == {"low_value": 2, "attempt_cap": 1}
+    assert rep9["doors_reknock"] == 1  # C1
+
+
+def test_capped_doors_come_back_only_below_the_ceiling_and_in_a_new_slot() -> None:
+    from canvass.results import CAP_CEILING_EXTRA
+
+    events = _knocks(*_CAPPED)
+    # no next slot named: no door is "in another slot"
+    out, _, rep = next_knock(_town(), _config(), events, bring_back=9)
+    assert "C1" not in _targets(out)
+    assert rep["reserve"]["attempt_cap"] == 0
+    # on a weekday evening, C2 (last knocked on Saturday) may come back, C1 not
+    eve, _, _ = next_knock(_town(), _config(next_slot="weekday_evening"), events, 9)
+    assert "C2" in _targets(eve)
+    assert "C1" not in _targets(eve)
+    # at the ceiling (max_attempts + CAP_CEILING_EXTRA knocks) never again
+    stamps = [f"2026-09-{d:02d}T18:30:00-04:00" for d in (14, 15, 16, 17, 18)]
+    ceiling = _knocks(*[("C1", s, "NOT_HOME") for s in stamps[: 3 + CAP_CEILING_EXTRA]])
+    out, left, rep = next_knock(
+        _town(), _config(next_slot="weekend_day"), ceiling, bring_back=9
+    )
+    assert "C1" not in _targets(out)
+    assert rep["reserve"]["attempt_cap"] == 0
+    assert left.set_index(schema.DOOR_ID).loc["C1", schema.REASON] == "attempt_cap"
+
+
+def test_spare_volunteers_never_bring_back_done_or_come_back_here() -> None:
+    # A4's voter is done (not a target after apply_history); X1 asked to come back
+    # this very Saturday in this slot
+    events = _knocks(*_CAPPED, ("A4", SAT, "CONTACTED"), ("X1", SAT, "COME_BACK"))
+    cfg = _config(next_slot="weekend_day", date="2026-09-12")
+    out, left, rep = next_knock(_town(done=("A4",)), cfg, events, bring_back=99)
+    assert "A4" not in _targets(out)
+    assert "X1" not in _targets(out)
+    assert left.set_index(schema.DOOR_ID).loc["X1", schema.REASON] == (
+        "come_back_later"
+    )
+    assert rep["left_out"]["come_back_later"] == 1
+    assert rep["brought_back"] == {"low_value": 2, "attempt_cap": 1}
+
+
+def test_doors_to_fill_measures_the_shift() -> None:
+    from canvass.results import doors_to_fill
+
+    turfs = pd.DataFrame({schema.EST_S: [3600.0, 3600.0], schema.N_DOORS: [40, 40]})
+    assert doors_to_fill(turfs, _config()) == 0  # shift_volunteers unknown
+    assert doors_to_fill(turfs, _config(shift_volunteers=1)) == 0  # 1 x 7200 s full
+    # 3 volunteers x 7200 s = 21600 s, 7200 s planned at 90 s a door: 160 more
+    assert doors_to_fill(turfs, _config(shift_volunteers=3)) == 160
+    with pytest.raises(ConfigError, match="shift_volunteers"):
+        CampaignParams(shift_volunteers=-1)
+
+
+def test_no_shift_volunteers_changes_nothing(campaign: Campaign) -> None:
+    """shift_volunteers = 0 (the recorded run): no doors back, no spare report."""
+    replan = campaign.plan.summary()["reports"]["history"]["replan"]
+    assert campaign.config.campaign.shift_volunteers == 0
+    assert "spare" not in replan
+    assert replan["brought_back"] == {"low_value": 0, "attempt_cap": 0}
+    low = campaign.plan.left_out.loc[
+        campaign.plan.left_out[schema.REASON] == "low_value", schema.DOOR_ID
+    ]
+    assert replan["left_out"]["low_value"] == len(low)
+    assert not set(low) & set(campaign.plan.stops[schema.DOOR_ID])
+
+
+def test_the_run_fills_spare_volunteers(
+    campaign: Campaign, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the pipeline: volunteers to spare bring back low-value doors, never
+    a done or do-not-knock door, and the summary says so."""
+    from canvass.cli import _print_summary
+    from canvass.pipeline import run
+
+    config = campaign.copy(tmp_path)
+    rows = campaign.template()
+    doors = list(dict.fromkeys(rows["door_id"]))
+    done, dnk = doors[0], doors[1]
+    filled = pd.concat(
+        [
+            rows[rows["door_id"] == done].assign(date="2026-01-03", result="CONTACTED"),
+            rows[rows["door_id"] == dnk].assign(
+                date="2026-01-03", result="DO_NOT_KNOCK"
+            ),
+        ]
+    )
+    path = tmp_path / "filled.csv"
+    filled.to_csv(path, index=False)
+    assert import_results([path], config).totals["imported"] == len(filled)
+    before = run(config)
+    low_before = set(
+        before.left_out.loc[before.left_out[schema.REASON] == "low_value", "door_id"]
+    )
+    assert low_before, "the demo campaign needs low-value doors for this test"
+    many = dataclasses.replace(
+        config,
+        campaign=dataclasses.replace(config.campaign, shift_volunteers=500),
+    )
+    plan = run(many)
+    replan = plan.summary()["reports"]["history"]["replan"]
+    spare = replan["spare"]
+    assert spare["shift_volunteers"] == 500
+    assert spare["room_doors"] > 0
+    assert spare["brought_back"]["low_value"] == len(low_before)
+    assert spare["idle_shifts"] > 0  # 500 volunteers: nothing left for most
+    routed = set(plan.stops[schema.DOOR_ID])
+    assert done not in routed
+    assert dnk not in routed
+    assert "low_value" not in set(plan.left_out[schema.REASON])
+    assert low_before & set(plan.doors.index[plan.doors[schema.TURF_ID] != ""])
+    capsys.readouterr()
+    _print_summary(plan.summary(), {}, tmp_path, quiet=False)
+    cells = capsys.readouterr().out.replace("│", " ")  # wrapped table cells
+    printed = " ".join(cells.split())
+    assert "volunteers to spare" in printed
+    assert f"brought back {len(low_before):,} low-value doors" in printed
+    assert "still idle" in printed
