@@ -200,7 +200,7 @@ def check_plan(inst: Instance, plan: Iterable[Route], max_errors: int = 20) -> S
         w = route_walk(inst, int(depot), doors)
         t = w + inst.service_s * len(doors)
         if t > inst.shift_s:
-            err(f"route {r} takes {t} s (walk {w} s + doors), over the {inst.shift_s} s shift")
+            err(f"route {r} takes {t} s (walk {w} s + doors), over {inst.shift_s} s")
         walk += w
         service += inst.service_s * len(doors)
         longest = max(longest, t)

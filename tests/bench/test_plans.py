@@ -32,7 +32,12 @@ def line_instance(fleet: tuple[int, int] = (2, 1), shift_s: int = 400) -> Module
     xs = np.array([0, 100, 10, 20, 30, 90, 110])
     walk = np.abs(xs[:, None] - xs[None, :]).astype(np.int64)
     return plans.Instance(
-        walk_s=walk, n_depots=2, service_s=50, shift_s=shift_s, fleet=fleet, fixed_s=1000
+        walk_s=walk,
+        n_depots=2,
+        service_s=50,
+        shift_s=shift_s,
+        fleet=fleet,
+        fixed_s=1000,
     )
 
 
