@@ -210,6 +210,7 @@ def run_canvass(
         "cut_s": cut_s,
         "turf_search_s": per_turf,
         "car_leg_turfs": cut.report["car_leg_turfs"],
+        "balanced": cut.report["share_balanced"],
     }
     return plan, wall, info
 
@@ -452,7 +453,9 @@ def bench_size(
                     )
                     note = (
                         f"{info['turfs']} turfs, cut {info['cut_s']:.1f} s, "
-                        f"{info['turf_search_s']:.2f} s search a turf"
+                        f"{info['turf_search_s']:.2f} s search a turf, "
+                        f"{100 * info['balanced']:.0f}% of turf estimates within "
+                        f"15% of their mean, {info['car_leg_turfs']} with car legs"
                     )
                 elif name == "pyvrp":
                     plan, used = run_pyvrp(inst, args.wall, seed)
