@@ -44,7 +44,7 @@ any solver in the run or of PyVRP given ``--ref-factor`` x the wall time (two se
 
 Usage::
 
-    python bench/routing.py [--sizes 2000 8213] [--seeds 0 1 2] [--wall 60]
+    python bench/routing.py [--sizes 2000 8213] [--seeds 0 1 2] [--wall 120]
                             [--ref-factor 10] [--export DIR]
 
 The last line is ``routing: shifts_ratio_vs_pyvrp=.. shifts_ratio_vs_vroom=..
@@ -532,7 +532,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 9000])  # 9000 = all
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--wall", type=float, default=60.0, help="seconds per solver")
+    ap.add_argument("--wall", type=float, default=120.0, help="seconds per solver")
     ap.add_argument("--ref-factor", type=float, default=10.0)
     ap.add_argument(
         "--stage-doors",
