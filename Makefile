@@ -62,6 +62,7 @@ check: lint typecheck test
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/standard.py
 	$(BIN)/python bench/geocode_northampton.py
 
 # canvass.example.toml is generated from the parameter classes (a test checks it).
