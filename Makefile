@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev,dask,postgres]"
+	$(BIN)/python -m pip install -q -e ".[dev,dask,postgres,bench]"
 	touch $(STAMP)
 
 install: $(STAMP)
