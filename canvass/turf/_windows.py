@@ -21,7 +21,7 @@ from .. import schema
 from ..config import PlanConfig
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._legs import Commute, TurfCosts, car_seconds, car_stops, handoffs
-from ._solver import TurfProblem, route_s, solve_all, turf_problem
+from ._solver import SolveMemo, TurfProblem, route_s, solve_all, turf_problem
 
 __all__ = ["Turf", "improve", "insertion_s", "polish", "rebalance", "restage"]
 
@@ -318,6 +318,7 @@ def improve(
     config: PlanConfig,
     pass_no: int,
     commute: Commute | None = None,
+    memo: SolveMemo | None = None,
 ) -> list[Plan]:
     """
     Re-route windows of neighbouring turfs together, starting from the current cut.
@@ -347,7 +348,7 @@ def improve(
             windows.append((gi, group, doors, nodes))
     if not problems:
         return plans
-    sols = solve_all(problems, config.route.workers)
+    sols = solve_all(problems, config.route.workers, memo=memo)
     out: list[tuple[str, list[Turf | None]]] = [
         (pid, list(turfs)) for pid, turfs in plans
     ]
@@ -371,6 +372,7 @@ def rebalance(
     config: PlanConfig,
     car_nodes: Callable[[pd.DataFrame], list[Any]] | None = None,
     commute: Commute | None = None,
+    memo: SolveMemo | None = None,
 ) -> list[Plan]:
     """
     Repair turfs still outside the balance band after the improvement passes.
@@ -486,7 +488,7 @@ def rebalance(
                     windows.append((gi, group, doors, nodes, int(bad), carry))
         if not problems and not handed:
             break
-        sols = solve_all(problems, config.route.workers) if problems else {}
+        sols = solve_all(problems, config.route.workers, memo=memo) if problems else {}
         # the soft bounds could still be met by walking further rather than by
         # taking doors: route each new turf on its own before judging the window
         cands = [
@@ -503,6 +505,7 @@ def rebalance(
             [(w, new) for w, (new, complete) in cands if complete],
             config,
             commute,
+            memo,
         )
         fixed = dict(polished)
         best: dict[tuple[int, int], tuple[float, list[Turf], bool]] = {}
@@ -614,6 +617,7 @@ def polish(
     plans: list[Plan],
     config: PlanConfig,
     commute: Commute | None = None,
+    memo: SolveMemo | None = None,
 ) -> tuple[list[Plan], pd.DataFrame]:
     """
     Route every turf on its own, as the routing stage will, and time it exactly.
@@ -646,7 +650,7 @@ def polish(
                     initial=(tuple(range(len(members))),),
                 )
             )
-    sols = solve_all(problems, rp.workers)
+    sols = solve_all(problems, rp.workers, memo=memo)
     out: list[Plan] = []
     dropped: list[pd.DataFrame] = []
     it = iter(problems)
