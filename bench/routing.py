@@ -20,9 +20,9 @@ from any solver's answer:
 - the objective is ``fixed_s * volunteers sent out + walking seconds`` with
   ``fixed_s`` one shift's seconds: PyVRP's ``fixed_cost``, VROOM's
   ``VehicleCosts(fixed=...)``. canvass has no such setting: it cuts turfs of
-  ``turf.fill`` (0.9) of a shift, balanced within 15 % of their mean, one volunteer
-  each, and routes each turf with OR-Tools; its plan is scored on the same
-  objective.
+  ``turf.fill`` (0.9, ``--fill``) of a shift, balanced within ``turf.balance``
+  (15 %, ``--balance``) of their mean, one volunteer each, and routes each turf
+  with OR-Tools; its plan is scored on the same objective.
 
 Same CPU and wall time. Each solver gets 2 cores and ``--wall`` seconds fixed in
 advance: PyVRP runs two seeds in two processes and keeps the better, VROOM runs 2
@@ -185,6 +185,7 @@ def run_canvass(
             "shift_s": SHIFT_S,
             "cross_precincts": not args.by_precinct,
             "fill": args.fill,
+            "balance": args.balance,
             "car_legs": args.car_legs,
         },
         "route": {"time_limit_s": 0.0, "workers": 2},
@@ -455,7 +456,8 @@ def bench_size(
                         f"{info['turfs']} turfs, cut {info['cut_s']:.1f} s, "
                         f"{info['turf_search_s']:.2f} s search a turf, "
                         f"{100 * info['balanced']:.0f}% of turf estimates within "
-                        f"15% of their mean, {info['car_leg_turfs']} with car legs"
+                        f"{100 * args.balance:.0f}% of their mean, "
+                        f"{info['car_leg_turfs']} with car legs"
                     )
                 elif name == "pyvrp":
                     plan, used = run_pyvrp(inst, args.wall, seed)
@@ -541,7 +543,10 @@ def main() -> None:
         help="most doors per quadtree square that gets one staging point",
     )
     ap.add_argument("--per-stage", type=int, default=4)
-    ap.add_argument("--fill", type=float, default=0.9)
+    ap.add_argument("--fill", type=float, default=0.9, help="canvass's turf.fill")
+    ap.add_argument(
+        "--balance", type=float, default=0.15, help="canvass's turf.balance"
+    )
     ap.add_argument("--vroom-level", type=int, default=5)
     ap.add_argument("--solvers", nargs="*", default=list(SOLVERS))
     ap.add_argument("--export", default="")

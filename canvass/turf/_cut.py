@@ -45,7 +45,7 @@ from ..geocode import unverified_doors
 from ..network import STREET_CLASSES, main_component
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._legs import Commute, car_stops
-from ._solver import TurfProblem, solve_all
+from ._solver import SolveMemo, TurfProblem, solve_all
 from ._split import balance_stats, split_tour
 from ._teams import form_teams
 from ._windows import Turf, improve, polish, rebalance, restage
@@ -457,20 +457,22 @@ def _block_turfs(
             members = g.iloc[i:j]
             turfs.append((members, t, staging(members)))
         plans.append((pid, turfs))
+    # a window or turf re-solved unchanged by a later round is looked up, not solved
+    memo = SolveMemo()
     for pass_no in range(_PASSES):
-        plans = improve(index, plans, config, pass_no, commute)
+        plans = improve(index, plans, config, pass_no, commute, memo)
         if pass_no == 0:
             plans = restage(index, plans, config, car_nodes, commute)
-    plans = rebalance(index, plans, config, commute=commute)
-    plans, gone = polish(index, plans, config, commute)
+    plans = rebalance(index, plans, config, commute=commute, memo=memo)
+    plans, gone = polish(index, plans, config, commute, memo)
     for _ in range(_LAST_REPAIRS):
         if not balance_stats(_est_table(plans), tp.balance)[2]:
             break
         # what walking alone could not even out may take a car leg
-        plans, more = polish(
-            index, rebalance(index, plans, config, car_nodes, commute), config, commute
-        )
+        repaired = rebalance(index, plans, config, car_nodes, commute, memo)
+        plans, more = polish(index, repaired, config, commute, memo)
         gone = pd.concat([gone, more]) if len(more) else gone
+    logger.debug("%s window and turf problems looked up, not re-solved", memo.hits)
     if tp.volunteers_per_turf > 1:  # each team's walks become one turf
         plans, more = form_teams(index, plans, config, car_nodes, commute)
         gone = pd.concat([gone, more]) if len(more) else gone

@@ -6,6 +6,8 @@ Kept free of geopandas and networkx so worker processes start fast and the paylo
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import multiprocessing as mp
 import sys
 from collections.abc import Callable
@@ -19,6 +21,7 @@ if TYPE_CHECKING:  # (workers stay free of the config's imports)
     from ..config import PlanConfig
 
 __all__ = [
+    "SolveMemo",
     "TurfProblem",
     "drop_penalties",
     "route_s",
@@ -287,10 +290,60 @@ def solve_turf(p: TurfProblem) -> tuple[str, list[list[int]]]:
     return p.turf_id, routes
 
 
+class SolveMemo:
+    """
+    Answers of the problems already solved, by content (one cut's worth).
+
+    Without a time limit the search is deterministic (first solution, then local
+    search to a local optimum or to the solution limit), so a problem solved again
+    (the same window tried by a later repair round, the same turf polished twice)
+    gets the same answer: it is looked up instead. Problems with a time limit are
+    never looked up (their answer depends on the machine's speed).
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[bytes, list[list[int]]] = {}
+        self.hits = 0
+
+    @staticmethod
+    def key(p: TurfProblem) -> bytes | None:
+        """Return a digest of all but the id (None for a time-limited problem)."""
+        if p.time_limit_s > 0:
+            return None
+        h = hashlib.blake2b(digest_size=20)
+        for f in dataclasses.fields(p):
+            if f.name == "turf_id":
+                continue
+            x = getattr(p, f.name)
+            if isinstance(x, np.ndarray):
+                a = np.ascontiguousarray(x)
+                h.update(f"{f.name}{a.dtype}{a.shape}".encode())
+                h.update(a.tobytes())
+            else:
+                h.update(f"{f.name}={x!r};".encode())
+        return h.digest()
+
+    def get(self, p: TurfProblem) -> list[list[int]] | None:
+        """Return the routes found before for a problem like `p`, or None."""
+        k = self.key(p)
+        found = None if k is None else self._seen.get(k)
+        if found is not None:
+            self.hits += 1
+            return [list(r) for r in found]
+        return None
+
+    def put(self, p: TurfProblem, routes: list[list[int]]) -> None:
+        """Remember the routes found for `p`."""
+        k = self.key(p)
+        if k is not None:
+            self._seen[k] = [list(r) for r in routes]
+
+
 def solve_all(
     problems: list[TurfProblem],
     workers: int,
     progress: Callable[[int, int], None] | None = None,
+    memo: SolveMemo | None = None,
 ) -> dict[str, list[list[int]]]:
     """
     Solve turf problems, in parallel worker processes when `workers` > 1.
@@ -303,12 +356,36 @@ def solve_all(
         Worker processes.
     progress
         Called with (turfs done, turfs total) after each turf.
+    memo
+        Answers of problems solved before: a problem with the same content is
+        not solved again (its answer is the same), and new answers are added.
 
     Returns
     -------
     solutions
         Volunteers' door orders by turf id.
     """
+    if memo is not None:
+        known: dict[str, list[list[int]]] = {}
+        todo: list[TurfProblem] = []
+        for p in problems:
+            found = memo.get(p)
+            if found is None:
+                todo.append(p)
+            else:
+                known[p.turf_id] = found
+        out = _solve_all(todo, workers, progress)
+        for p in todo:
+            memo.put(p, out[p.turf_id])
+        return known | out
+    return _solve_all(problems, workers, progress)
+
+
+def _solve_all(
+    problems: list[TurfProblem],
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, list[list[int]]]:
     total = len(problems)
     out: dict[str, list[list[int]]] = {}
     if progress is not None:

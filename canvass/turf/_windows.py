@@ -21,7 +21,7 @@ from .. import schema
 from ..config import PlanConfig
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._legs import Commute, TurfCosts, car_seconds, car_stops, handoffs
-from ._solver import TurfProblem, route_s, solve_all, turf_problem
+from ._solver import SolveMemo, TurfProblem, route_s, solve_all, turf_problem
 
 __all__ = ["Turf", "improve", "insertion_s", "polish", "rebalance", "restage"]
 
@@ -55,6 +55,11 @@ _WIDE = 8
 #: of up to 400 doors, where each move costs OR-Tools 50-200 ms).
 _CHAIN_COST = 300
 _CHAIN_SOLUTIONS = 300
+#: The same deterministic cap for the narrow windows (improvement passes and the
+#: first repair windows): most settle well within it, and the few that run on spend
+#: seconds each on moves that seldom change the cut (Northampton, 2,000 doors: the
+#: same plan, about 10 % less CPU with the memo; a cap of 50 cost 2 shifts).
+_WINDOW_SOLUTIONS = 150
 #: Share of the band the wide windows pull towards (narrow ones: a third). Pulling
 #: all eight turfs as tightly as the narrow windows do costs walking for turfs that
 #: were already even (Northampton, 2,000 doors: 74.1 h walked against 73.0 h).
@@ -318,6 +323,7 @@ def improve(
     config: PlanConfig,
     pass_no: int,
     commute: Commute | None = None,
+    memo: SolveMemo | None = None,
 ) -> list[Plan]:
     """
     Re-route windows of neighbouring turfs together, starting from the current cut.
@@ -341,13 +347,14 @@ def improve(
                 config.turf.balance / 2,
                 _IMPROVE_COST,
                 str(len(windows)),
+                solutions=_WINDOW_SOLUTIONS,
                 commute=commute,
             )
             problems.append(prob)
             windows.append((gi, group, doors, nodes))
     if not problems:
         return plans
-    sols = solve_all(problems, config.route.workers)
+    sols = solve_all(problems, config.route.workers, memo=memo)
     out: list[tuple[str, list[Turf | None]]] = [
         (pid, list(turfs)) for pid, turfs in plans
     ]
@@ -371,6 +378,7 @@ def rebalance(
     config: PlanConfig,
     car_nodes: Callable[[pd.DataFrame], list[Any]] | None = None,
     commute: Commute | None = None,
+    memo: SolveMemo | None = None,
 ) -> list[Plan]:
     """
     Repair turfs still outside the balance band after the improvement passes.
@@ -477,7 +485,9 @@ def rebalance(
                         str(len(windows)),
                         extra=extra,
                         move=move,
-                        solutions=_CHAIN_SOLUTIONS if size >= _WIDE else 0,
+                        solutions=(
+                            _CHAIN_SOLUTIONS if size >= _WIDE else _WINDOW_SOLUTIONS
+                        ),
                         relax=round_no > 0,
                         carry=carry,
                         commute=commute,
@@ -486,7 +496,7 @@ def rebalance(
                     windows.append((gi, group, doors, nodes, int(bad), carry))
         if not problems and not handed:
             break
-        sols = solve_all(problems, config.route.workers) if problems else {}
+        sols = solve_all(problems, config.route.workers, memo=memo) if problems else {}
         # the soft bounds could still be met by walking further rather than by
         # taking doors: route each new turf on its own before judging the window
         cands = [
@@ -503,6 +513,7 @@ def rebalance(
             [(w, new) for w, (new, complete) in cands if complete],
             config,
             commute,
+            memo,
         )
         fixed = dict(polished)
         best: dict[tuple[int, int], tuple[float, list[Turf], bool]] = {}
@@ -614,6 +625,7 @@ def polish(
     plans: list[Plan],
     config: PlanConfig,
     commute: Commute | None = None,
+    memo: SolveMemo | None = None,
 ) -> tuple[list[Plan], pd.DataFrame]:
     """
     Route every turf on its own, as the routing stage will, and time it exactly.
@@ -646,7 +658,7 @@ def polish(
                     initial=(tuple(range(len(members))),),
                 )
             )
-    sols = solve_all(problems, rp.workers)
+    sols = solve_all(problems, rp.workers, memo=memo)
     out: list[Plan] = []
     dropped: list[pd.DataFrame] = []
     it = iter(problems)
