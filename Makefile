@@ -60,7 +60,6 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/standard.py
 	$(BIN)/python bench/geocode_northampton.py

@@ -5,27 +5,11 @@ Tiny instances only: each solver runs for a fraction of a second.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _load(name: str) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+from _bench import load_bench
 
 
 def two_towns(fleet: int = 3) -> object:
@@ -34,7 +18,7 @@ def two_towns(fleet: int = 3) -> object:
     Either town's doors fit one shift from its own staging point; serving both towns
     in one route walks 2,000 s more, so the optimum sends out one volunteer from each.
     """
-    plans = _load("_plans")
+    plans = load_bench("_plans")
     xs = np.array([0, 1000, 10, 20, 30, 40, 990, 980, 970, 960])
     walk = np.abs(xs[:, None] - xs[None, :]).astype(np.int64)
     return plans.Instance(
@@ -48,7 +32,7 @@ def two_towns(fleet: int = 3) -> object:
 
 
 def _assert_optimal(inst: object, plan: list[tuple[int, list[int]]]) -> None:
-    plans = _load("_plans")
+    plans = load_bench("_plans")
     s = plans.check_plan(inst, plan)
     assert s.complete, s.errors
     assert s.shifts == 2
@@ -58,7 +42,7 @@ def _assert_optimal(inst: object, plan: list[tuple[int, list[int]]]) -> None:
 
 def test_pyvrp_gets_fixed_cost_and_required_doors() -> None:
     pytest.importorskip("pyvrp")
-    routing = _load("routing")
+    routing = load_bench("routing")
     inst = two_towns()
     plan, _ = routing.run_pyvrp(inst, 0.3, seed=0)
     _assert_optimal(inst, plan)
@@ -66,7 +50,7 @@ def test_pyvrp_gets_fixed_cost_and_required_doors() -> None:
 
 def test_pyvrp_warm_start_keeps_a_good_plan() -> None:
     pytest.importorskip("pyvrp")
-    routing = _load("routing")
+    routing = load_bench("routing")
     inst = two_towns()
     start = [(0, [3, 2, 1, 0]), (1, [7, 6, 5, 4])]
     plan, _ = routing.run_pyvrp(inst, 0.2, seed=1, initial=start)
@@ -75,14 +59,14 @@ def test_pyvrp_warm_start_keeps_a_good_plan() -> None:
 
 def test_vroom_gets_fixed_cost_and_fleet() -> None:
     pytest.importorskip("vroom")
-    routing = _load("routing")
+    routing = load_bench("routing")
     inst = two_towns()
     plan, _ = routing.run_vroom(inst, 0.3, level=1)
     _assert_optimal(inst, plan)
 
 
 def test_best_of_prefers_complete_plans() -> None:
-    routing = _load("routing")
+    routing = load_bench("routing")
     inst = two_towns()
     partial = [(0, [0, 1, 2, 3])]  # cheaper, but leaves four doors out
     full = [(0, [0, 1, 2, 3]), (1, [4, 5, 6, 7])]
@@ -90,7 +74,7 @@ def test_best_of_prefers_complete_plans() -> None:
 
 
 def test_standard_tsp_reader_and_router(tmp_path: Path) -> None:
-    standard = _load("standard")
+    standard = load_bench("standard")
     f = tmp_path / "sq.tsp"
     f.write_text(
         "NAME : sq\nTYPE : TSP\nDIMENSION : 5\nEDGE_WEIGHT_TYPE : EUC_2D\n"

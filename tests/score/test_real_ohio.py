@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from _bench import load_bench
 
 from canvass import schema
-from canvass.config import PlanConfig
 from canvass.load import load_voter_file
 from canvass.score import (
     BASELINES,
@@ -31,39 +31,13 @@ FOLDER = "ohio_voter_history_2021_deid"
 SAMPLE = 20_000
 
 
-def _config(path: Path) -> PlanConfig:
-    return PlanConfig.from_dict(
-        {
-            "inputs": {"voter_format": "mapped", "voters": [str(path)]},
-            "mapping": {
-                "state": "OH",
-                "history": "wide",
-                "status_values": {"CONFIRMATION": "I"},
-                "columns": {
-                    "voter_id": "VOTER_ID",
-                    "birth_year": "BIRTH_YEAR",
-                    "registration_date": "REGISTRATION_DATE",
-                    "status": "VOTER_STATUS",
-                    "party": "PARTY_AFFILIATION",
-                    "zip5": "RESIDENTIAL_ZIP",
-                    "precinct_code": "PRECINCT_NAME",
-                    "household_id": "HOUSEHOLD_ID",
-                },
-            },
-            "score": {
-                "next_state_primary": "2022-05-03",
-                "next_state_election": "2022-11-08",
-            },
-        }
-    )
-
-
 @pytest.fixture(scope="module")
 def ohio(shared_data: Path) -> dict[str, Any]:
     path = shared_data / FOLDER / "warren_clermont_voter_history.csv"
     if not path.is_file():
         pytest.skip(f"{path} not found")
-    config = _config(path)
+    # the PROVENANCE.md mapping, the same as the bench measuring the whole file
+    config = load_bench("real_scores").ohio_config(path.parent)
     loaded = load_voter_file(config)
     return {"config": config, "loaded": loaded}
 
