@@ -80,7 +80,7 @@ def assign(
     *,
     match_probability: float,
     review_probability: float,
-) -> tuple[pd.DataFrame, float]:
+) -> tuple[pd.DataFrame, float, pd.DataFrame]:
     """
     Decide each supporter's voter: matched, review or unmatched.
 
@@ -98,12 +98,14 @@ def assign(
 
     Returns
     -------
-    decisions, pi
+    decisions, pi, scored
         One row per supporter (index ``supporter_key``): ``status`` (matched,
         review, unmatched), ``reason``, ``voter_id`` (best candidate or ""),
         ``match_probability``, ``match_weight`` (log2 Bayes factor), the level
         columns of the best pair, ``candidates``, ``second_voter_id`` and
-        ``second_probability``; and the estimated share of the list on the file.
+        ``second_probability``; the estimated share of the list on the file; and
+        every scored pair with its probability ``p`` and ``identity`` (whether it
+        has evidence of the person, not only of the household).
     """
     pairs = pairs.copy()
     identity = _identity(pairs)
@@ -196,4 +198,7 @@ def assign(
         f"{int((status == 'unmatched').sum()):,}",
         pi,
     )
-    return out, pi
+    strong["identity"] = True
+    weak["identity"] = False
+    scored = pd.concat([strong, weak], ignore_index=True)
+    return out, pi, scored

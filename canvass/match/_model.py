@@ -37,9 +37,9 @@ from typing import Any, Final
 
 import pandas as pd
 
-from ._records import COLUMNS, to_duckdb
+from ._records import COLUMNS, frequencies, to_duckdb
 
-__all__ = ["COMPARISONS", "Model", "score_pairs"]
+__all__ = ["BLOCKING", "COMPARISONS", "Model", "explain", "score_pairs"]
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
 
 #: Blocking rules: a pair is scored when it meets any of them. Zip-based rules find
 #: people at their address; the statewide ones find movers by name and birth date.
-_BLOCKING: Final = (
+BLOCKING: Final = (
     "l.zip5 = r.zip5 AND l.ln_sx1 = r.ln_sx1",
     "l.zip5 = r.zip5 AND l.ln_sx2 = r.ln_sx2",
     "l.zip5 = r.zip5 AND l.hn = r.hn AND l.st = r.st",
@@ -309,6 +309,71 @@ def _levels(
     return pd.DataFrame(rows)
 
 
+def _connect(
+    supporters: pd.DataFrame, voters: pd.DataFrame, threads: int | None
+) -> tuple[Any, tuple[str, ...], list[str]]:
+    """Load both sides into a new DuckDB; return it, the comparisons and blocking."""
+    import duckdb
+
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}").fetchall()
+    tf = frequencies(voters)
+    to_duckdb(con, "supporters_in", supporters, tf)
+    to_duckdb(con, "voters_in", voters, tf)
+    comparisons = tuple(
+        name
+        for name in COMPARISONS
+        if name not in ("email", "phone")
+        or (_has(con, "supporters_in", name) and _has(con, "voters_in", name))
+    )
+    blocking = list(BLOCKING)
+    blocking += [f"l.{c} = r.{c}" for c in ("email", "phone") if c in comparisons]
+    return con, comparisons, blocking
+
+
+def explain(
+    supporters: pd.DataFrame, voters: pd.DataFrame, pairs: pd.DataFrame
+) -> pd.DataFrame:
+    """
+    Say for any (supporter, voter) pairs which blocking rule finds them and the levels.
+
+    Parameters
+    ----------
+    supporters, voters
+        Prepared records (see :mod:`._records`); only the voters of `pairs` are
+        needed.
+    pairs
+        ``supporter_key`` and ``voter_id`` columns.
+
+    Returns
+    -------
+    explained
+        `pairs` with ``blocking_rule`` (the first rule the pair meets, ``""`` when
+        none: the matcher never scores it) and one level column per comparison.
+    """
+    con, comparisons, blocking = _connect(supporters, voters, 1)
+    wanted = pairs[["supporter_key", "voter_id"]].astype(str)
+    levels = _levels(con, wanted, comparisons)
+    con.register("pairs_raw", wanted)
+    # the rules name the supporter's record l and the voter's r, as here
+    whens = " ".join(f"WHEN {rule} THEN {i}" for i, rule in enumerate(blocking))
+    rule = con.execute(
+        f"""
+        SELECT p.supporter_key, p.voter_id, CASE {whens} ELSE -1 END AS rule
+        FROM pairs_raw p
+        JOIN supporters_in l ON l.unique_id = p.supporter_key
+        JOIN voters_in r ON r.unique_id = p.voter_id
+        """
+    ).df()
+    con.close()
+    out = wanted.merge(levels, on=["supporter_key", "voter_id"], how="left")
+    out = out.merge(rule, on=["supporter_key", "voter_id"], how="left")
+    names = [*blocking, ""]
+    out["blocking_rule"] = [names[int(i)] for i in out.pop("rule").fillna(-1)]
+    return out
+
+
 def score_pairs(
     supporters: pd.DataFrame,
     voters: pd.DataFrame,
@@ -338,22 +403,9 @@ def score_pairs(
         ``supporter_key``, ``voter_id``, ``log2_bf`` and one column per comparison
         holding the level label; and the trained model.
     """
-    import duckdb
     from splink import DuckDBAPI, Linker
 
-    con = duckdb.connect()
-    if threads:
-        con.execute(f"SET threads = {int(threads)}").fetchall()
-    to_duckdb(con, "supporters_in", supporters)
-    to_duckdb(con, "voters_in", voters)
-    comparisons = tuple(
-        name
-        for name in COMPARISONS
-        if name not in ("email", "phone")
-        or (_has(con, "supporters_in", name) and _has(con, "voters_in", name))
-    )
-    blocking: list[Any] = list(_BLOCKING)
-    blocking += [f"l.{c} = r.{c}" for c in ("email", "phone") if c in comparisons]
+    con, comparisons, blocking = _connect(supporters, voters, threads)
     n_voters = max(len(voters), 1)
     prior = 1.0 / n_voters
     db = DuckDBAPI(connection=con)
