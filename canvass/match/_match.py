@@ -117,16 +117,20 @@ def match_supporters(
         threads=threads,
     )
     scored = time.perf_counter()
-    decisions, pi, scored_pairs = assign(
+    area = pd.Series(_in_area(rows, voters), index=rows.index.astype(str))
+    known = rows["zip5"].ne("") | rows["city"].ne("")
+    decisions, shares, scored_pairs = assign(
         pairs,
         rows.index,
         max(len(voters), 1),
         match_probability=params.match_probability,
         review_probability=params.review_probability,
+        in_area=area[known.to_numpy()],
     )
+    pi = shares["all"]
     tags = ["is_volunteer", "is_donor", "is_event"]
     decisions = rows[["source", "line", "supporter_id"]].join(decisions)
-    decisions["in_area"] = _in_area(rows, voters)
+    decisions["in_area"] = area.to_numpy()
     decisions[tags] = rows[tags].to_numpy()
     rejects = supporters.rejects
     if len(rejects):
@@ -153,6 +157,9 @@ def match_supporters(
     for tag in tags:
         decisions[tag] = decisions[tag].fillna(False).astype(bool)
     report = _report(decisions, model.comparisons, pi, len(pairs))
+    report["share_on_file_by_area"] = {
+        k: round(v, 4) for k, v in shares.items() if k != "all"
+    }
     report["seconds"] = {
         "prepare": round(prepared - started, 2),
         "score": round(scored - prepared, 2),

@@ -35,8 +35,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
+from ._frequency import ADJUSTED_LEVELS, neighbourhood_shares
 from ._records import COLUMNS, frequencies, to_duckdb
 
 __all__ = ["BLOCKING", "COMPARISONS", "Model", "explain", "score_pairs"]
@@ -311,7 +313,7 @@ def _levels(
 
 def _connect(
     supporters: pd.DataFrame, voters: pd.DataFrame, threads: int | None
-) -> tuple[Any, tuple[str, ...], list[str]]:
+) -> tuple[Any, tuple[str, ...], list[str], dict[str, pd.Series]]:
     """Load both sides into a new DuckDB; return it, the comparisons and blocking."""
     import duckdb
 
@@ -329,7 +331,7 @@ def _connect(
     )
     blocking = list(BLOCKING)
     blocking += [f"l.{c} = r.{c}" for c in ("email", "phone") if c in comparisons]
-    return con, comparisons, blocking
+    return con, comparisons, blocking, tf
 
 
 def explain(
@@ -352,7 +354,7 @@ def explain(
         `pairs` with ``blocking_rule`` (the first rule the pair meets, ``""`` when
         none: the matcher never scores it) and one level column per comparison.
     """
-    con, comparisons, blocking = _connect(supporters, voters, 1)
+    con, comparisons, blocking, _ = _connect(supporters, voters, 1)
     wanted = pairs[["supporter_key", "voter_id"]].astype(str)
     levels = _levels(con, wanted, comparisons)
     con.register("pairs_raw", wanted)
@@ -372,6 +374,49 @@ def explain(
     names = [*blocking, ""]
     out["blocking_rule"] = [names[int(i)] for i in out.pop("rule").fillna(-1)]
     return out
+
+
+def _adjust_near_agreement(
+    pairs: pd.DataFrame,
+    model: Model,
+    supporters: pd.DataFrame,
+    voters: pd.DataFrame,
+    tf: dict[str, pd.Series],
+) -> pd.DataFrame:
+    """
+    Weigh nickname, typo, middle-name and surname-part agreement by the name.
+
+    A pair at one of :data:`ADJUSTED_LEVELS` gets ``log2(mean share / share)``
+    added to its Bayes factor: ``share`` is the supporter name's neighbourhood on
+    the voter file (see :mod:`._frequency`), at least the voter's own name's
+    frequency and one voter; ``mean share`` its mean over the supporters whose name
+    has such a neighbourhood at all. The level's estimated weight stays the weight
+    of a typical name that can reach it: only hyphenated surnames can agree on a
+    part, and a list's BILL meets a WILLIAM far more often than its JOHN a JACK,
+    so the level's average u (over every supporter) would understate both.
+    """
+    if not len(pairs):
+        return pairs
+    shares = neighbourhood_shares(supporters, tf)
+    shares.index = supporters["unique_id"].astype(str).to_numpy()
+    ids = pd.unique(pairs["voter_id"])
+    own_names = voters.set_index(voters["unique_id"].astype(str)).loc[ids]
+    floor = 1.0 / max(len(voters), 1)
+    out = pairs.copy()
+    for (comparison, level), column in ADJUSTED_LEVELS.items():
+        eligible = shares[column][shares[column] > 0]
+        if comparison not in out or not len(eligible):
+            continue
+        at = out[comparison].eq(level).to_numpy()
+        if not at.any():
+            continue
+        name = "mn" if level == "middle_name" else comparison[:1] + "n"
+        own = own_names[name].map(tf[name]).astype(float)
+        share = out.loc[at, "supporter_key"].map(shares[column]).to_numpy(dtype=float)
+        voter_share = out.loc[at, "voter_id"].map(own).to_numpy(dtype=float)
+        share = np.fmax(np.fmax(share, voter_share), floor)
+        out.loc[at, "log2_bf"] += math.log2(float(eligible.mean())) - np.log2(share)
+    return out[out["log2_bf"].ge(0.0)].reset_index(drop=True)
 
 
 def score_pairs(
@@ -405,7 +450,7 @@ def score_pairs(
     """
     from splink import DuckDBAPI, Linker
 
-    con, comparisons, blocking = _connect(supporters, voters, threads)
+    con, comparisons, blocking, tf = _connect(supporters, voters, threads)
     n_voters = max(len(voters), 1)
     prior = 1.0 / n_voters
     db = DuckDBAPI(connection=con)
@@ -437,6 +482,7 @@ def score_pairs(
     levels = _levels(con, out, comparisons)
     out = out.merge(levels, on=["supporter_key", "voter_id"], how="left")
     model = Model(_parameters(linker), prior_log2, comparisons)
+    out = _adjust_near_agreement(out, model, supporters, voters, tf)
     con.close()
     logger.info(
         "Scored %s supporter-voter pairs (%s comparisons)",
