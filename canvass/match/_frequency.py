@@ -16,7 +16,12 @@ the right frequency is not the name's own but its neighbourhood's:
     the share of voters whose first name is a nickname or formal form of the
     supporter's (``BILL``: every WILLIAM, WILL, BILLY...);
 ``middle_name``
-    the share of voters whose middle name is the supporter's first name.
+    the share of voters whose middle name is the supporter's first name;
+``year_only`` (birth)
+    the share of voters born in the supporter's year (1931 says more than 1985);
+``same_zip``, ``zip_no_street`` (address)
+    the share of voters in the supporter's zip (a small zip says more than a big
+    one).
 
 A pair at one of these levels then weighs ``log2(m / share)`` instead of the level's
 average ``log2(m / u)``: the same correction Splink makes for exact agreement, with
@@ -37,14 +42,17 @@ from ._names import first_keys
 
 __all__ = ["ADJUSTED_LEVELS", "neighbourhood_shares", "one_edit"]
 
-#: (comparison, level) -> the share column of the supporter's record that replaces
-#: the level's average u.
+#: (comparison, level) -> (the share column of the supporter's record that replaces
+#: the level's average u, the voter's column whose own frequency bounds it below).
 ADJUSTED_LEVELS: Final = {
-    ("first_name", "nickname"): "fn_nick",
-    ("first_name", "typo"): "fn_typo",
-    ("first_name", "middle_name"): "fn_mid",
-    ("last_name", "part"): "ln_part",
-    ("last_name", "typo"): "ln_typo",
+    ("first_name", "nickname"): ("fn_nick", "fn"),
+    ("first_name", "typo"): ("fn_typo", "fn"),
+    ("first_name", "middle_name"): ("fn_mid", "mn"),
+    ("last_name", "part"): ("ln_part", "ln"),
+    ("last_name", "typo"): ("ln_typo", "ln"),
+    ("birth", "year_only"): ("yob", ""),
+    ("address", "zip_no_street"): ("zip5", ""),
+    ("address", "same_zip"): ("zip5", ""),
 }
 
 
@@ -142,8 +150,9 @@ def neighbourhood_shares(
     supporters
         Prepared supporter records (``fn``, ``mn``, ``ln``).
     tf
-        Frequencies on the voter file: ``fn``, ``ln`` and ``mn`` (first names,
-        surnames and middle names), each a share of the voters with one.
+        Frequencies on the voter file: ``fn``, ``ln``, ``mn`` (first names,
+        surnames and middle names), ``yob`` (birth years) and ``zip5``, each a
+        share of the voters with one.
 
     Returns
     -------
@@ -160,6 +169,8 @@ def neighbourhood_shares(
     nick = _nickname_shares(fns, tf["fn"])
     middle = tf["mn"].to_dict()
     out = pd.DataFrame(index=supporters.index)
+    out["yob"] = supporters["yob"].astype("object").map(tf["yob"].to_dict())
+    out["zip5"] = supporters["zip5"].astype("object").map(tf["zip5"].to_dict())
     out["fn_typo"] = fn.map(typo_fn)
     out["fn_nick"] = fn.map(nick)
     out["fn_mid"] = fn.map(lambda n: middle.get(n, 0.0) if isinstance(n, str) else np.nan)

@@ -384,13 +384,13 @@ def _adjust_near_agreement(
     tf: dict[str, pd.Series],
 ) -> pd.DataFrame:
     """
-    Weigh nickname, typo, middle-name and surname-part agreement by the name.
+    Weigh partial agreement by how common the supporter's value is on the file.
 
     A pair at one of :data:`ADJUSTED_LEVELS` gets ``log2(mean share / share)``
-    added to its Bayes factor: ``share`` is the supporter name's neighbourhood on
+    added to its Bayes factor: ``share`` is the supporter value's neighbourhood on
     the voter file (see :mod:`._frequency`), at least the voter's own name's
-    frequency and one voter; ``mean share`` its mean over the supporters whose name
-    has such a neighbourhood at all. The level's estimated weight stays the weight
+    frequency and one voter; ``mean share`` its mean over the supporters whose
+    value has such a neighbourhood at all. The level's estimated weight stays the weight
     of a typical name that can reach it: only hyphenated surnames can agree on a
     part, and a list's BILL meets a WILLIAM far more often than its JOHN a JACK,
     so the level's average u (over every supporter) would understate both.
@@ -399,22 +399,24 @@ def _adjust_near_agreement(
         return pairs
     shares = neighbourhood_shares(supporters, tf)
     shares.index = supporters["unique_id"].astype(str).to_numpy()
-    ids = pd.unique(pairs["voter_id"])
-    own_names = voters.set_index(voters["unique_id"].astype(str)).loc[ids]
+    ids = voters["unique_id"].astype(str)
+    in_pairs = ids.isin(set(pairs["voter_id"])).to_numpy()
+    own_names = voters.loc[in_pairs, ["fn", "mn", "ln"]].set_index(ids[in_pairs])
     floor = 1.0 / max(len(voters), 1)
     out = pairs.copy()
-    for (comparison, level), column in ADJUSTED_LEVELS.items():
+    for (comparison, level), (column, name) in ADJUSTED_LEVELS.items():
         eligible = shares[column][shares[column] > 0]
         if comparison not in out or not len(eligible):
             continue
         at = out[comparison].eq(level).to_numpy()
         if not at.any():
             continue
-        name = "mn" if level == "middle_name" else comparison[:1] + "n"
-        own = own_names[name].map(tf[name]).astype(float)
         share = out.loc[at, "supporter_key"].map(shares[column]).to_numpy(dtype=float)
-        voter_share = out.loc[at, "voter_id"].map(own).to_numpy(dtype=float)
-        share = np.fmax(np.fmax(share, voter_share), floor)
+        if name:
+            own = own_names[name].map(tf[name]).astype(float)
+            voter_share = out.loc[at, "voter_id"].map(own).to_numpy(dtype=float)
+            share = np.fmax(share, voter_share)
+        share = np.fmax(share, floor)
         out.loc[at, "log2_bf"] += math.log2(float(eligible.mean())) - np.log2(share)
     return out[out["log2_bf"].ge(0.0)].reset_index(drop=True)
 

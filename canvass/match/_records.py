@@ -192,14 +192,14 @@ TF_COLUMNS: Final = ("fn", "ln")
 
 def frequencies(voters: pd.DataFrame) -> dict[str, pd.Series]:
     """
-    Return how common each first, last and middle name is on the voter file (0-1).
+    Return how common each name, birth year and zip is on the voter file (0-1).
 
     The frequencies come from the voter file alone: the supporter list is the query,
     and counting it too would make every supporter's own name look more common
     (a name on the file once, and on the list, would count twice).
     """
     out = {}
-    for col in (*TF_COLUMNS, "mn"):
+    for col in (*TF_COLUMNS, "mn", "yob", "zip5"):
         values = voters[col].dropna()
         out[col] = values.value_counts() / max(len(values), 1)
     return out
