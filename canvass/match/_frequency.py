@@ -173,7 +173,9 @@ def neighbourhood_shares(
     out["zip5"] = supporters["zip5"].astype("object").map(tf["zip5"].to_dict())
     out["fn_typo"] = fn.map(typo_fn)
     out["fn_nick"] = fn.map(nick)
-    out["fn_mid"] = fn.map(lambda n: middle.get(n, 0.0) if isinstance(n, str) else np.nan)
+    out["fn_mid"] = fn.map(
+        lambda n: middle.get(n, 0.0) if isinstance(n, str) else np.nan
+    )
     out["ln_part"] = ln.map(part)
     out["ln_typo"] = ln.map(typo_ln)
     return out.astype(float)

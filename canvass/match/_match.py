@@ -198,7 +198,9 @@ def explain_pairs(
     ids = pairs["voter_id"].astype(str)
     records_s = prepare_supporters(rows[rows.index.astype(str).isin(set(keys))])
     records_v = prepare_voters(voters[voters.index.astype(str).isin(set(ids))])
-    return explain(records_s, records_v, pd.DataFrame({"supporter_key": keys, "voter_id": ids}))
+    return explain(
+        records_s, records_v, pd.DataFrame({"supporter_key": keys, "voter_id": ids})
+    )
 
 
 def _report(

@@ -12,8 +12,9 @@ and adds the log2 Bayes factors of the agreement level each field reached:
     Jaro-Winkler >= 0.92), close
     (>= 0.8), maiden name kept as the middle name, different (changed surname).
 ``birth``
-    full date, only the year on one side, day and month swapped, one part typed
-    wrong, year off by one, same year, different.
+    full date, month and year (no day on one side), only the year on one side,
+    day and month swapped, one part typed wrong, year off by one, same year,
+    different.
 ``address``
     same door and unit, unit missing on one side, another unit of the building,
     street typo, same street, same zip with no street on one side, same zip, same
@@ -96,6 +97,10 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
     "birth": [
         _level("missing", "yob_l IS NULL OR yob_r IS NULL", null=True),
         _level("exact", "yob_l = yob_r AND mob_l = mob_r AND dob_l = dob_r"),
+        _level(
+            "month_year",
+            "yob_l = yob_r AND mob_l = mob_r AND (dob_l IS NULL OR dob_r IS NULL)",
+        ),
         _level("year_only", "yob_l = yob_r AND (mob_l IS NULL OR mob_r IS NULL)"),
         _level("swapped", "yob_l = yob_r AND mob_l = dob_r AND dob_l = mob_r"),
         _level("one_part_off", "yob_l = yob_r AND (mob_l = mob_r OR dob_l = dob_r)"),
