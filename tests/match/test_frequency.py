@@ -79,6 +79,9 @@ def test_neighbourhood_shares(voters):
     assert shares.loc["k0", "fn_nick"] == pytest.approx(0.40)
     assert shares.loc["k2", "fn_mid"] == pytest.approx(1.0)
     assert shares.loc["k3", "fn_nick"] == 0.0
+    # one voter born in each year from 1950; every voter in 01060
+    assert shares.loc["k1", "yob"] == pytest.approx(0.01)
+    assert shares.loc["k1", "zip5"] == pytest.approx(1.0)
 
 
 def test_a_typo_of_a_rare_name_weighs_more_than_a_typo_of_a_common_one(voters):
@@ -189,3 +192,27 @@ def test_partial_birth_dates_have_their_own_level(given, level):
         pd.DataFrame({"supporter_key": ["s1"], "voter_id": ["V1"]}),
     )
     assert out.loc[0, "birth"] == level
+
+
+def test_term_frequencies_count_the_voter_file_not_the_list(voters):
+    import duckdb
+
+    from canvass.match._records import to_duckdb
+
+    tf = frequencies(voters)
+    # the list names ZAWADZKI fifty times: it stays a name one voter in 100 has
+    supporters = _prepared(
+        [{"unique_id": f"s{i}", "fn": "MARY", "ln": "ZAWADZKI"} for i in range(50)]
+        + [{"unique_id": "s50", "fn": "NOBODY", "ln": "NOTONFILE"}]
+    )
+    con = duckdb.connect()
+    to_duckdb(con, "supporters_in", supporters, tf)
+    got = dict(
+        con.execute(
+            "SELECT unique_id, tf_ln FROM supporters_in "
+            "WHERE unique_id IN ('s0', 's50')"
+        ).fetchall()
+    )
+    assert got["s0"] == pytest.approx(0.01)
+    assert got["s50"] is None  # not on the file: no adjustment
+    con.close()
