@@ -23,10 +23,13 @@ the right frequency is not the name's own but its neighbourhood's:
     the share of voters in the supporter's zip (a small zip says more than a big
     one).
 
-A pair at one of these levels then weighs ``log2(m / share)`` instead of the level's
-average ``log2(m / u)``: the same correction Splink makes for exact agreement, with
-the level's own m. The share is at least the voter's own name's frequency, so a pair
-is never weighed as if its voter's name were rarer than it is.
+A pair at one of these levels weighs the level's estimated ``log2(m / u)`` plus
+``log2(typical share / share)``, the typical share being the mean over the
+supporters whose value can reach the level at all (only a hyphenated surname agrees
+on a part; a list's BILL meets a WILLIAM far more often than its JOHN a JACK): the
+correction Splink makes for exact agreement, with the level's own m. The share is
+at least the voter's own name's frequency, so a pair is never weighed as if its
+voter's name were rarer than it is.
 """
 
 from __future__ import annotations
