@@ -24,6 +24,13 @@ Usage::
     python bench/match.py --size state           # 4.9 million voters (cached)
     python bench/match.py --size 500000          # any size
 
+Before the last line it prints where the list's rows are lost: per kind of list
+error, how many rows end matched, in review with the right voter, below the
+threshold, outranked by another voter, scored without person evidence (housemate),
+never a candidate (no blocking rule; or a Bayes factor below 1), or matched to the
+wrong voter (``bench/_match_report.py``); the false positives by kind of row; and
+how recall is counted (every row made from a voter, e-mail-only rows included).
+
 Last line: ``match: precision=... recall=... exact_recall=... wall_s=...``.
 """
 
@@ -42,6 +49,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "match"
+sys.path.insert(0, str(ROOT / "bench"))
+
+import _match_report as report  # noqa: E402
 
 # Real nicknames, written down for this bench (not the matcher's nicknames list).
 NICKNAMES = {
@@ -182,24 +192,33 @@ def make_list(
                 str(old["unit"] or ""),
             )
             zip5 = zip5 if r() < 0.5 else str(old["zip5"])
-            kind.append("old_address" if zip5 == str(v["zip5"]) else "moved_zip")
+            kind.append(
+                "moved_within_zip" if zip5 == str(v["zip5"]) else "moved_out_of_zip"
+            )
         if unit and r() < 0.5:
             unit = ""
             kind.append("unit_dropped")
         born = v["birth_date"]
         u = r()
         dob = ""
+        birth = "no_birth_date"
         if pd.notna(born) and u < 0.25:
             dob = born.strftime("%m/%d/%Y")
+            birth = "birth_full"
             if r() < 0.08:  # day and month swapped (a European-style entry)
                 dob = born.strftime("%d/%m/%Y") if born.day <= 12 else dob
+                birth = "birth_swapped" if born.day <= 12 else birth
             elif r() < 0.06:
                 dob = f"{born.month:02d}/{min(born.day + 1, 28):02d}/{born.year}"
+                birth = "birth_typo"
         elif pd.notna(born) and u < 0.35:
             dob = str(born.year)
+            birth = "birth_year_only"
         email_only = r() < 0.15
-        kind += ["email_only"] if email_only else [] if dob else ["no_birth_date"]
+        kind.append("email_only" if email_only else birth)
         style = r()
+        if style >= 0.7:
+            kind.append("case_lower" if style < 0.8 else "case_upper")
         name_case = (
             (lambda s: s.title())
             if style < 0.7
@@ -244,13 +263,16 @@ def make_list(
             str(base["street_name"]),
             str(base["zip5"]),
         )
+        where = "area"
         if kind < 0.4:  # an unregistered household member of a voter
+            where = "household"
             last = str(base["last_name"])
             home = (number, street, str(base["unit"] or ""), zip5)
             taken = {f[:3] for f in household.get(home, ())}
             while first[:3] in taken:  # housemates do not share a first name
                 first = str(first_pool[int(rng.integers(len(first_pool)))])
         elif kind > 0.7:  # lives elsewhere
+            where = "elsewhere"
             zip5 = f"{int(rng.integers(1000, 99999)):05d}"
             while zip5 in zips:
                 zip5 = f"{int(rng.integers(1000, 99999)):05d}"
@@ -273,7 +295,7 @@ def make_list(
             }
         )
         truth.append("")
-        kinds.append("not_on_file")
+        kinds.append(f"not_on_file_{where}")
     order = rng.permutation(len(rows))
     frame = pd.DataFrame(rows).iloc[order].reset_index(drop=True)
     truth_s = pd.Series(np.array(truth)[order], name="voter_id")
@@ -444,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     sys.path.insert(0, str(ROOT))
     from canvass.config import PlanConfig
-    from canvass.match import match_supporters, read_supporters
+    from canvass.match import explain_pairs, match_supporters, read_supporters
 
     t0 = time.perf_counter()
     if args.size == "demo":
@@ -483,14 +505,47 @@ def main(argv: list[str] | None = None) -> int:
         p_at, r_at, _ = score(at.reset_index(drop=True), truth)
         sweep[str(cut)] = {"precision": round(p_at, 4), "recall": round(r_at, 4)}
     kinds = pd.Series(truth.attrs["kinds"])
-    got = predicted.reset_index(drop=True).eq(truth) & truth.ne("")
-    by_kind = {}
-    for k in sorted({x for ks in kinds for x in ks.split(";")} - {"not_on_file"}):
-        has = kinds.str.split(";").apply(lambda ks, k=k: k in ks)
-        by_kind[k] = {
-            "rows": int(has.sum()),
-            "recall": round(float(got[has].mean()), 3),
-        }
+    mine = dec[dec["source"].eq(path.name)]
+    keys = lines.map(pd.Series(mine.index.astype(str), index=mine["line"].to_numpy()))
+    keys = keys.fillna("").astype(str).reset_index(drop=True)
+    status_r, voter_r = status.reset_index(drop=True), voter.reset_index(drop=True)
+    stage = report.stages(truth, keys, status_r, voter_r, result.pairs, None)
+    lost = stage.eq("not_blocked")
+    if lost.any():  # blocked out, or scored below a Bayes factor of 1?
+        explained = explain_pairs(
+            read,
+            voters,
+            pd.DataFrame({"supporter_key": keys[lost], "voter_id": truth[lost]}),
+        )
+        stage = report.stages(truth, keys, status_r, voter_r, result.pairs, explained)
+    breakdown = report.breakdown(kinds, stage)
+    on_file = truth.ne("")
+    email_only = kinds.str.contains("email_only")
+    got = stage.eq("matched")
+    name_key = (
+        voters["first_name"].astype(str)
+        + "|"
+        + voters["last_name"].astype(str)
+        + "|"
+        + voters["zip5"].astype(str)
+    )
+    unique_name = name_key.map(name_key.value_counts()).eq(1)
+    email_truth = truth[email_only & on_file]
+    recall_note = {
+        "definition": (
+            "recall = rows matched to their own voter / every row made from a "
+            "voter, e-mail-only rows included (the voter file has no e-mail or "
+            "phone, so they can match on name + zip alone)"
+        ),
+        "email_only_rows": int((email_only & on_file).sum()),
+        "email_only_name_unique_in_zip": int(
+            unique_name.reindex(email_truth.to_numpy()).fillna(False).sum()
+        ),
+        "email_only_recall": round(float(got[email_only & on_file].mean()), 4),
+        "recall_without_email_only_rows": round(
+            float(got[~email_only & on_file].mean()), 4
+        ),
+    }
     result_doc = {
         "voters": len(voters),
         "supporters": len(rows),
@@ -504,7 +559,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "exact": {"precision": round(ex_p, 4), "recall": round(ex_r, 4)},
         "threshold_sweep": sweep,
-        "recall_by_error": by_kind,
+        "recall_counted": recall_note,
+        "breakdown": breakdown,
         "report": result.report,
         "voter_file_s": round(t_voters, 1),
     }
@@ -515,7 +571,16 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(result_doc, indent=1, default=str)
     )
     print(json.dumps({k: v for k, v in result_doc.items() if k != "report"}, indent=1))
-    print(f"threads={args.threads} cpus={os.cpu_count()}")
+    print(report.table(breakdown))
+    print(
+        "recall counts every row made from a voter, "
+        f"{recall_note['email_only_rows']:,} e-mail-only rows (name + zip + e-mail; "
+        "the voter file has no e-mail) included: "
+        f"{recall_note['email_only_name_unique_in_zip']:,} of them name a voter whose "
+        "first + last name is unique in the zip; recall without them "
+        f"{recall_note['recall_without_email_only_rows']:.4f}"
+    )
+    print(f"threads={args.threads} cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f}")
     print(
         f"match: precision={precision:.4f} recall={recall:.4f} "
         f"exact_recall={ex_r:.4f} wall_s={wall:.1f}"

@@ -10,7 +10,7 @@ match report; :func:`volunteer_roster` turns volunteers on the list into the ros
 
 from __future__ import annotations
 
-from ._match import MatchResult, match_supporters
+from ._match import MatchResult, explain_pairs, match_supporters
 from ._outputs import (
     MATCH_COLUMNS,
     ROSTER_COLUMNS,
@@ -28,6 +28,7 @@ __all__ = [
     "TOOL_SIGNATURES",
     "MatchResult",
     "SupporterList",
+    "explain_pairs",
     "flag_voters",
     "match_supporters",
     "read_supporters",

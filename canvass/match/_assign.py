@@ -73,6 +73,15 @@ def _estimate_pi(
     return pi
 
 
+#: Fewest supporters in or out of the area for their own share on the file.
+_MIN_GROUP: Final = 200
+
+
+def _k_log2(pi: float, n_voters: int) -> float:
+    """log2 of ``N (1 - pi) / pi``: the weight of "not on the file"."""
+    return float(np.log2(n_voters) + np.log2((1 - pi) / pi))
+
+
 def assign(
     pairs: pd.DataFrame,
     supporter_keys: pd.Index,
@@ -80,7 +89,8 @@ def assign(
     *,
     match_probability: float,
     review_probability: float,
-) -> tuple[pd.DataFrame, float]:
+    in_area: pd.Series | None = None,
+) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame]:
     """
     Decide each supporter's voter: matched, review or unmatched.
 
@@ -95,15 +105,23 @@ def assign(
         Voters on the file.
     match_probability, review_probability
         The thresholds of ``[supporters]``.
+    in_area
+        Per supporter key: True when the supporter's zip (or city) is on the voter
+        file, False when it is not, missing when the list gives neither. The share
+        on the file is estimated apart for those in and out of the area: someone
+        who lives where the file's voters live is far more likely on it.
 
     Returns
     -------
-    decisions, pi
+    decisions, shares, scored
         One row per supporter (index ``supporter_key``): ``status`` (matched,
         review, unmatched), ``reason``, ``voter_id`` (best candidate or ""),
         ``match_probability``, ``match_weight`` (log2 Bayes factor), the level
         columns of the best pair, ``candidates``, ``second_voter_id`` and
-        ``second_probability``; and the estimated share of the list on the file.
+        ``second_probability``; the estimated share of the list on the file
+        (``all``, and ``in_area``/``out_of_area`` when estimated apart); and
+        every scored pair with its probability ``p`` and ``identity`` (whether it
+        has evidence of the person, not only of the household).
     """
     pairs = pairs.copy()
     identity = _identity(pairs)
@@ -116,14 +134,30 @@ def assign(
         else pd.Series(dtype=float)
     )
     pi = _estimate_pi(sums, n_sup, n_voters)
-    k_log2 = float(np.log2(n_voters) + np.log2((1 - pi) / pi))
+    shares = {"all": pi}
+    k_of = pd.Series(_k_log2(pi, n_voters), index=pd.Index(supporter_keys))
+    if in_area is not None:
+        area = in_area.reindex(pd.Index(supporter_keys))
+        for name, flag in (("in_area", True), ("out_of_area", False)):
+            members = area.index[area.eq(flag).to_numpy()]
+            if len(members) < _MIN_GROUP:
+                continue
+            group_pi = _estimate_pi(
+                sums[sums.index.isin(members)], len(members), n_voters
+            )
+            # never certain either way from a finite group
+            group_pi = float(np.clip(group_pi, 1 / len(members), 1 - 1 / len(members)))
+            shares[name] = group_pi
+            k_of[members] = _k_log2(group_pi, n_voters)
     if len(strong):
+        k_log2 = strong["supporter_key"].map(k_of).to_numpy(dtype=float)
         denom = np.logaddexp2(k_log2, strong["supporter_key"].map(sums).to_numpy())
         strong["p"] = np.exp2(strong["log2_bf"].to_numpy() - denom)
     else:
         strong["p"] = pd.Series(dtype=float)
     # Pairs without identity evidence are judged alone (as if the only candidate).
-    weak["p"] = 1.0 / (1.0 + np.exp2(k_log2 - weak["log2_bf"].to_numpy()))
+    k_weak = weak["supporter_key"].map(k_of).to_numpy(dtype=float)
+    weak["p"] = 1.0 / (1.0 + np.exp2(k_weak - weak["log2_bf"].to_numpy()))
     strong = strong.sort_values(
         ["supporter_key", "p", "voter_id"], ascending=[True, False, True]
     )
@@ -196,4 +230,7 @@ def assign(
         f"{int((status == 'unmatched').sum()):,}",
         pi,
     )
-    return out, pi
+    strong["identity"] = True
+    weak["identity"] = False
+    scored = pd.concat([strong, weak], ignore_index=True)
+    return out, shares, scored

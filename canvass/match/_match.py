@@ -13,11 +13,11 @@ import pandas as pd
 from .. import schema
 from ..config import PlanConfig
 from ._assign import assign
-from ._model import score_pairs
+from ._model import explain, score_pairs
 from ._read import SupporterList
 from ._records import prepare_supporters, prepare_voters
 
-__all__ = ["MatchResult", "match_supporters"]
+__all__ = ["MatchResult", "explain_pairs", "match_supporters"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +42,17 @@ class MatchResult:
         The model's estimated m/u probabilities and Bayes factors per level.
     report
         PII-free counts: by status, by reason, by confidence band, tags, timing.
+    pairs
+        Every scored candidate pair (``supporter_key``, ``voter_id``, ``log2_bf``,
+        the level per comparison, ``p`` and ``identity``): why a supporter got
+        its voter, or did not.
     """
 
     decisions: pd.DataFrame
     supporters: SupporterList
     parameters: list[dict[str, Any]] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def matched(self) -> pd.DataFrame:
@@ -112,16 +117,20 @@ def match_supporters(
         threads=threads,
     )
     scored = time.perf_counter()
-    decisions, pi = assign(
+    area = pd.Series(_in_area(rows, voters), index=rows.index.astype(str))
+    known = rows["zip5"].ne("") | rows["city"].ne("")
+    decisions, shares, scored_pairs = assign(
         pairs,
         rows.index,
         max(len(voters), 1),
         match_probability=params.match_probability,
         review_probability=params.review_probability,
+        in_area=area[known.to_numpy()],
     )
+    pi = shares["all"]
     tags = ["is_volunteer", "is_donor", "is_event"]
     decisions = rows[["source", "line", "supporter_id"]].join(decisions)
-    decisions["in_area"] = _in_area(rows, voters)
+    decisions["in_area"] = area.to_numpy()
     decisions[tags] = rows[tags].to_numpy()
     rejects = supporters.rejects
     if len(rejects):
@@ -148,13 +157,50 @@ def match_supporters(
     for tag in tags:
         decisions[tag] = decisions[tag].fillna(False).astype(bool)
     report = _report(decisions, model.comparisons, pi, len(pairs))
+    report["share_on_file_by_area"] = {
+        k: round(v, 4) for k, v in shares.items() if k != "all"
+    }
     report["seconds"] = {
         "prepare": round(prepared - started, 2),
         "score": round(scored - prepared, 2),
         "assign": round(time.perf_counter() - scored, 2),
     }
     report["files"] = supporters.report.get("files", [])
-    return MatchResult(decisions, supporters, model.parameters, report)
+    return MatchResult(decisions, supporters, model.parameters, report, scored_pairs)
+
+
+def explain_pairs(
+    supporters: SupporterList, voters: pd.DataFrame, pairs: pd.DataFrame
+) -> pd.DataFrame:
+    """
+    Say why given (supporter, voter) pairs were or were not candidates.
+
+    For a data director asking "why is this supporter not matched to that voter?":
+    the blocking rule that makes the pair a candidate (``""``: none, the matcher
+    never scores it) and the agreement level of each compared field.
+
+    Parameters
+    ----------
+    supporters
+        The list as read (the pairs' ``supporter_key`` are its index).
+    voters
+        The canonical voters table (the pairs' ``voter_id`` are its index).
+    pairs
+        ``supporter_key`` and ``voter_id`` columns.
+
+    Returns
+    -------
+    explained
+        `pairs` with ``blocking_rule`` and one level column per comparison.
+    """
+    rows = supporters.supporters
+    keys = pairs["supporter_key"].astype(str)
+    ids = pairs["voter_id"].astype(str)
+    records_s = prepare_supporters(rows[rows.index.astype(str).isin(set(keys))])
+    records_v = prepare_voters(voters[voters.index.astype(str).isin(set(ids))])
+    return explain(
+        records_s, records_v, pd.DataFrame({"supporter_key": keys, "voter_id": ids})
+    )
 
 
 def _report(

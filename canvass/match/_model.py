@@ -12,8 +12,9 @@ and adds the log2 Bayes factors of the agreement level each field reached:
     Jaro-Winkler >= 0.92), close
     (>= 0.8), maiden name kept as the middle name, different (changed surname).
 ``birth``
-    full date, only the year on one side, day and month swapped, one part typed
-    wrong, year off by one, same year, different.
+    full date, month and year (no day on one side), only the year on one side,
+    day and month swapped, one part typed wrong, year off by one, same year,
+    different.
 ``address``
     same door and unit, unit missing on one side, another unit of the building,
     street typo, same street, same zip with no street on one side, same zip, same
@@ -35,11 +36,13 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
-from ._records import COLUMNS, to_duckdb
+from ._frequency import ADJUSTED_LEVELS, neighbourhood_shares
+from ._records import COLUMNS, frequencies, to_duckdb
 
-__all__ = ["COMPARISONS", "Model", "score_pairs"]
+__all__ = ["BLOCKING", "COMPARISONS", "Model", "explain", "score_pairs"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +97,10 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
     "birth": [
         _level("missing", "yob_l IS NULL OR yob_r IS NULL", null=True),
         _level("exact", "yob_l = yob_r AND mob_l = mob_r AND dob_l = dob_r"),
+        _level(
+            "month_year",
+            "yob_l = yob_r AND mob_l = mob_r AND (dob_l IS NULL OR dob_r IS NULL)",
+        ),
         _level("year_only", "yob_l = yob_r AND (mob_l IS NULL OR mob_r IS NULL)"),
         _level("swapped", "yob_l = yob_r AND mob_l = dob_r AND dob_l = mob_r"),
         _level("one_part_off", "yob_l = yob_r AND (mob_l = mob_r OR dob_l = dob_r)"),
@@ -140,7 +147,7 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
 
 #: Blocking rules: a pair is scored when it meets any of them. Zip-based rules find
 #: people at their address; the statewide ones find movers by name and birth date.
-_BLOCKING: Final = (
+BLOCKING: Final = (
     "l.zip5 = r.zip5 AND l.ln_sx1 = r.ln_sx1",
     "l.zip5 = r.zip5 AND l.ln_sx2 = r.ln_sx2",
     "l.zip5 = r.zip5 AND l.hn = r.hn AND l.st = r.st",
@@ -309,6 +316,116 @@ def _levels(
     return pd.DataFrame(rows)
 
 
+def _connect(
+    supporters: pd.DataFrame, voters: pd.DataFrame, threads: int | None
+) -> tuple[Any, tuple[str, ...], list[str], dict[str, pd.Series]]:
+    """Load both sides into a new DuckDB; return it, the comparisons and blocking."""
+    import duckdb
+
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}").fetchall()
+    tf = frequencies(voters)
+    to_duckdb(con, "supporters_in", supporters, tf)
+    to_duckdb(con, "voters_in", voters, tf)
+    comparisons = tuple(
+        name
+        for name in COMPARISONS
+        if name not in ("email", "phone")
+        or (_has(con, "supporters_in", name) and _has(con, "voters_in", name))
+    )
+    blocking = list(BLOCKING)
+    blocking += [f"l.{c} = r.{c}" for c in ("email", "phone") if c in comparisons]
+    return con, comparisons, blocking, tf
+
+
+def explain(
+    supporters: pd.DataFrame, voters: pd.DataFrame, pairs: pd.DataFrame
+) -> pd.DataFrame:
+    """
+    Say for any (supporter, voter) pairs which blocking rule finds them and the levels.
+
+    Parameters
+    ----------
+    supporters, voters
+        Prepared records (see :mod:`._records`); only the voters of `pairs` are
+        needed.
+    pairs
+        ``supporter_key`` and ``voter_id`` columns.
+
+    Returns
+    -------
+    explained
+        `pairs` with ``blocking_rule`` (the first rule the pair meets, ``""`` when
+        none: the matcher never scores it) and one level column per comparison.
+    """
+    con, comparisons, blocking, _ = _connect(supporters, voters, 1)
+    wanted = pairs[["supporter_key", "voter_id"]].astype(str)
+    levels = _levels(con, wanted, comparisons)
+    con.register("pairs_raw", wanted)
+    # the rules name the supporter's record l and the voter's r, as here
+    whens = " ".join(f"WHEN {rule} THEN {i}" for i, rule in enumerate(blocking))
+    rule = con.execute(
+        f"""
+        SELECT p.supporter_key, p.voter_id, CASE {whens} ELSE -1 END AS rule
+        FROM pairs_raw p
+        JOIN supporters_in l ON l.unique_id = p.supporter_key
+        JOIN voters_in r ON r.unique_id = p.voter_id
+        """
+    ).df()
+    con.close()
+    out = wanted.merge(levels, on=["supporter_key", "voter_id"], how="left")
+    out = out.merge(rule, on=["supporter_key", "voter_id"], how="left")
+    names = [*blocking, ""]
+    out["blocking_rule"] = [names[int(i)] for i in out.pop("rule").fillna(-1)]
+    return out
+
+
+def _adjust_near_agreement(
+    pairs: pd.DataFrame,
+    model: Model,
+    supporters: pd.DataFrame,
+    voters: pd.DataFrame,
+    tf: dict[str, pd.Series],
+) -> pd.DataFrame:
+    """
+    Weigh partial agreement by how common the supporter's value is on the file.
+
+    A pair at one of :data:`ADJUSTED_LEVELS` gets ``log2(mean share / share)``
+    added to its Bayes factor: ``share`` is the supporter value's neighbourhood on
+    the voter file (see :mod:`._frequency`), at least the voter's own name's
+    frequency and one voter; ``mean share`` its mean over the supporters whose
+    value has such a neighbourhood at all. The level's estimated weight stays the weight
+    of a typical name that can reach it: only hyphenated surnames can agree on a
+    part, and a list's BILL meets a WILLIAM far more often than its JOHN a JACK,
+    so the level's average u (over every supporter) would understate both.
+    """
+    if not len(pairs):
+        return pairs
+    shares = neighbourhood_shares(supporters, tf)
+    shares.index = supporters["unique_id"].astype(str).to_numpy()
+    ids = voters["unique_id"].astype(str)
+    in_pairs = ids.isin(set(pairs["voter_id"])).to_numpy()
+    own_names = voters.loc[in_pairs, ["fn", "mn", "ln"]].set_index(ids[in_pairs])
+    floor = 1.0 / max(len(voters), 1)
+    out = pairs.copy()
+    for (comparison, level), (column, name) in ADJUSTED_LEVELS.items():
+        eligible = shares[column][shares[column] > 0]
+        if comparison not in out or not len(eligible):
+            continue
+        at = out[comparison].eq(level).to_numpy()
+        if not at.any():
+            continue
+        share = out.loc[at, "supporter_key"].map(shares[column]).to_numpy(dtype=float)
+        if name:
+            own = own_names[name].map(tf[name]).astype(float)
+            voter_share = out.loc[at, "voter_id"].map(own).to_numpy(dtype=float)
+            share = np.fmax(share, voter_share)
+        share = np.fmax(share, floor)
+        out.loc[at, "log2_bf"] += math.log2(float(eligible.mean())) - np.log2(share)
+    return out[out["log2_bf"].ge(0.0)].reset_index(drop=True)
+
+
 def score_pairs(
     supporters: pd.DataFrame,
     voters: pd.DataFrame,
@@ -338,22 +455,9 @@ def score_pairs(
         ``supporter_key``, ``voter_id``, ``log2_bf`` and one column per comparison
         holding the level label; and the trained model.
     """
-    import duckdb
     from splink import DuckDBAPI, Linker
 
-    con = duckdb.connect()
-    if threads:
-        con.execute(f"SET threads = {int(threads)}").fetchall()
-    to_duckdb(con, "supporters_in", supporters)
-    to_duckdb(con, "voters_in", voters)
-    comparisons = tuple(
-        name
-        for name in COMPARISONS
-        if name not in ("email", "phone")
-        or (_has(con, "supporters_in", name) and _has(con, "voters_in", name))
-    )
-    blocking: list[Any] = list(_BLOCKING)
-    blocking += [f"l.{c} = r.{c}" for c in ("email", "phone") if c in comparisons]
+    con, comparisons, blocking, tf = _connect(supporters, voters, threads)
     n_voters = max(len(voters), 1)
     prior = 1.0 / n_voters
     db = DuckDBAPI(connection=con)
@@ -385,6 +489,7 @@ def score_pairs(
     levels = _levels(con, out, comparisons)
     out = out.merge(levels, on=["supporter_key", "voter_id"], how="left")
     model = Model(_parameters(linker), prior_log2, comparisons)
+    out = _adjust_near_agreement(out, model, supporters, voters, tf)
     con.close()
     logger.info(
         "Scored %s supporter-voter pairs (%s comparisons)",

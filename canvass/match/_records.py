@@ -28,7 +28,14 @@ from ._names import (
     split_suffix,
 )
 
-__all__ = ["COLUMNS", "prepare_supporters", "prepare_voters", "to_duckdb"]
+__all__ = [
+    "COLUMNS",
+    "TF_COLUMNS",
+    "frequencies",
+    "prepare_supporters",
+    "prepare_voters",
+    "to_duckdb",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -179,24 +186,60 @@ def prepare_voters(voters: pd.DataFrame) -> pd.DataFrame:
     return _null_empty(frame[list(COLUMNS)])
 
 
-def to_duckdb(con: Any, name: str, records: pd.DataFrame) -> None:
+#: Columns whose exact agreement is weighed by how common the value is.
+TF_COLUMNS: Final = ("fn", "ln")
+
+
+def frequencies(voters: pd.DataFrame) -> dict[str, pd.Series]:
+    """
+    Return how common each name, birth year and zip is on the voter file (0-1).
+
+    The frequencies come from the voter file alone: the supporter list is the query,
+    and counting it too would make every supporter's own name look more common
+    (a name on the file once, and on the list, would count twice).
+    """
+    out = {}
+    for col in (*TF_COLUMNS, "mn", "yob", "zip5"):
+        values = voters[col].dropna()
+        out[col] = values.value_counts() / max(len(values), 1)
+    return out
+
+
+def to_duckdb(
+    con: Any, name: str, records: pd.DataFrame, tf: dict[str, pd.Series]
+) -> None:
     """
     Create table `name` in DuckDB from prepared records, adding the list columns.
 
     ``fn_keys`` (the first name and the formal names it is a nickname of) and
-    ``ln_parts`` (the words of the surname) are computed once per distinct name.
+    ``ln_parts`` (the words of the surname) are computed once per distinct name;
+    ``tf_fn`` and ``tf_ln`` are the names' frequencies `tf` on the voter file
+    (NULL for a name not on it), the term frequencies Splink adjusts for.
     """
     fns = pd.unique(records["fn"].dropna())
     lns = pd.unique(records["ln"].dropna())
-    fn_lookup = pd.DataFrame({"name": fns, "keys": [first_keys(str(f)) for f in fns]})
-    ln_lookup = pd.DataFrame({"name": lns, "parts": [str(x).split() for x in lns]})
+    fn_lookup = pd.DataFrame(
+        {
+            "name": fns,
+            "keys": [first_keys(str(f)) for f in fns],
+            "tf": tf["fn"].reindex(fns).to_numpy(dtype=float),
+        }
+    )
+    ln_lookup = pd.DataFrame(
+        {
+            "name": lns,
+            "parts": [str(x).split() for x in lns],
+            "tf": tf["ln"].reindex(lns).to_numpy(dtype=float),
+        }
+    )
     con.register(f"{name}_raw", records.reset_index(drop=True))
     con.register(f"{name}_fn", fn_lookup)
     con.register(f"{name}_ln", ln_lookup)
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {name} AS
-        SELECT r.*, f.keys AS fn_keys, l.parts AS ln_parts
+        SELECT r.*, f.keys AS fn_keys, l.parts AS ln_parts,
+            CAST(f.tf AS DOUBLE) AS tf_fn, CAST(l.tf AS DOUBLE) AS tf_ln
         FROM {name}_raw r
         LEFT JOIN {name}_fn f ON r.fn = f.name
         LEFT JOIN {name}_ln l ON r.ln = l.name

@@ -147,3 +147,23 @@ def test_volunteer_roster(matched):
     assert bill["name"] == "Bill Hartwell"
     assert bill["home_address"] == "12 MAPLE ST"  # the voter file's address
     assert bill["area"] == "1A"
+
+
+def test_explain_pairs_says_which_rule_finds_a_pair(matched):
+    voters, result, by_label, _ = matched
+    from canvass.match import explain_pairs
+
+    nickname = by_label["nickname"].name  # the line; the key is the index
+    dec = result.decisions
+    key = dec.index[dec["line"].eq(nickname)][0]
+    pairs = pd.DataFrame(
+        {"supporter_key": [key, key], "voter_id": ["V_WILL", "V_MOVED"]}
+    )
+    out = explain_pairs(result.supporters, voters, pairs).set_index("voter_id")
+    assert out.loc["V_WILL", "blocking_rule"] != ""  # the same door
+    assert out.loc["V_WILL", "first_name"] == "nickname"
+    assert out.loc["V_MOVED", "blocking_rule"] == ""  # nothing in common
+    assert out.loc["V_MOVED", "first_name"] == "different"
+    # every scored pair is kept with its probability
+    assert {"p", "identity", "log2_bf"} <= set(result.pairs.columns)
+    assert result.pairs["supporter_key"].isin(dec.index).all()

@@ -1,0 +1,172 @@
+"""Where the supporter matcher loses true matches and makes false ones (bench helper).
+
+Every row of the bench's list made from a voter ends in one *stage*:
+
+``matched``
+    matched to its own voter (a true match);
+``matched_other``
+    matched to another voter (a miss and a false positive);
+``review``
+    sent to ``review.csv`` with its own voter as the candidate (a person decides);
+``not_blocked``
+    its own voter was never a candidate: the pair meets no blocking rule;
+``weight_below_1``
+    a candidate, but its Bayes factor is below 1 (the pair is dropped when scored);
+``household_only``
+    scored, but without evidence of the person (first name, full birth date, e-mail
+    or phone): judged as a housemate;
+``outranked``
+    scored, but another voter is the better candidate (lost in the one voter per
+    supporter assignment);
+``below_threshold``
+    its own voter is the best candidate, below ``review_probability``.
+
+Each row also carries the kinds of error the bench put in it (nickname, typo, moved,
+birth date missing...), so the table says which errors lose matches where.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+STAGES = (
+    "matched",
+    "review",
+    "below_threshold",
+    "outranked",
+    "household_only",
+    "weight_below_1",
+    "not_blocked",
+    "matched_other",
+)
+
+
+def stages(
+    truth: pd.Series,
+    keys: pd.Series,
+    status: pd.Series,
+    voter: pd.Series,
+    pairs: pd.DataFrame,
+    explained: pd.DataFrame | None,
+) -> pd.Series:
+    """
+    Return the stage of each row of the list (see the module docstring).
+
+    Parameters
+    ----------
+    truth, keys, status, voter
+        Per list row: the true voter id ("" = not on the file), the supporter key,
+        the decision's status and voter id.
+    pairs
+        The scored pairs (:attr:`MatchResult.pairs`).
+    explained
+        :func:`canvass.match.explain_pairs` of the true pairs that were not scored
+        (``blocking_rule``), or None (then ``not_blocked`` covers both).
+    """
+    out = pd.Series("", index=truth.index, dtype=object)
+    on = truth.ne("")
+    out[~on] = np.where(status[~on].eq("matched"), "matched_other", "not_on_file")
+    right = voter.eq(truth)
+    out[on & status.eq("matched") & right] = "matched"
+    out[on & status.eq("matched") & ~right] = "matched_other"
+    out[on & status.eq("review") & right] = "review"
+    todo = on & out.eq("")
+    wanted = pd.DataFrame({"supporter_key": keys[todo], "voter_id": truth[todo]})
+    found = wanted.merge(
+        pairs[["supporter_key", "voter_id", "p", "identity"]],
+        on=["supporter_key", "voter_id"],
+        how="left",
+    ).set_index(wanted.index)
+    strong = pairs[pairs["identity"]]
+    best_p = strong.groupby("supporter_key")["p"].max()
+    scored = found["p"].notna()
+    identity = found["identity"].fillna(False).astype(bool)
+    top = found["p"].ge(found["supporter_key"].map(best_p).fillna(0.0) - 1e-12)
+    label = np.where(
+        ~scored,
+        "not_blocked",
+        np.where(
+            ~identity, "household_only", np.where(top, "below_threshold", "outranked")
+        ),
+    )
+    label = pd.Series(label, index=found.index, dtype=object)
+    if explained is not None and len(explained):
+        blocked = explained.set_index(["supporter_key", "voter_id"])["blocking_rule"]
+        pair_index = pd.MultiIndex.from_arrays(
+            [found["supporter_key"], found["voter_id"]]
+        )
+        rule = pd.Series(blocked.reindex(pair_index).fillna("").to_numpy(), found.index)
+        label[~scored & rule.ne("")] = "weight_below_1"
+    out[todo] = label
+    return out
+
+
+def breakdown(kinds: pd.Series, stage: pd.Series) -> dict[str, Any]:
+    """
+    Count rows per kind of error and stage; the miss and false-positive tables.
+
+    Returns
+    -------
+    table
+        ``by_kind``: kind -> {rows, recall, and the count per stage};
+        ``misses_by_stage`` and ``false_positives_by_kind`` over the whole list.
+    """
+    split = kinds.str.split(";")
+    names = sorted({k for ks in split for k in ks})
+    by_kind: dict[str, Any] = {}
+    for name in names:
+        has = split.apply(lambda ks, n=name: n in ks)
+        counts = stage[has].value_counts()
+        row: dict[str, Any] = {"rows": int(has.sum())}
+        if not name.startswith("not_on_file"):
+            row["recall"] = round(float(stage[has].eq("matched").mean()), 3)
+        row.update({s: int(counts.get(s, 0)) for s in STAGES if counts.get(s, 0)})
+        by_kind[name] = row
+    on = ~kinds.str.startswith("not_on_file")
+    misses = stage[on & stage.ne("matched")].value_counts()
+    false_pos = kinds[stage.eq("matched_other")].value_counts()
+    return {
+        "by_kind": by_kind,
+        "misses_by_stage": {str(k): int(v) for k, v in misses.items()},
+        "false_positives_by_kind": {str(k): int(v) for k, v in false_pos.items()},
+    }
+
+
+def table(doc: dict[str, Any]) -> str:
+    """The breakdown as a fixed-width text table (rows: kinds; columns: stages)."""
+    cols = [s for s in STAGES if any(s in r for r in doc["by_kind"].values())]
+    short = {
+        "matched": "match",
+        "review": "review",
+        "below_threshold": "below",
+        "outranked": "outrank",
+        "household_only": "houshld",
+        "weight_below_1": "bf<1",
+        "not_blocked": "noblock",
+        "matched_other": "wrong",
+    }
+    head = f"{'kind of error':<26}{'rows':>6}{'recall':>7}" + "".join(
+        f"{short[c]:>8}" for c in cols
+    )
+    lines = [head]
+    for name, row in doc["by_kind"].items():
+        rec = f"{row['recall']:.3f}" if "recall" in row else "-"
+        lines.append(
+            f"{name:<26}{row['rows']:>6}{rec:>7}"
+            + "".join(f"{row.get(c, 0):>8}" for c in cols)
+        )
+    lines.append(
+        "misses by stage: "
+        + ", ".join(f"{k} {v}" for k, v in doc["misses_by_stage"].items())
+    )
+    lines.append(
+        "false positives by kind of row: "
+        + (
+            ", ".join(f"{k} {v}" for k, v in doc["false_positives_by_kind"].items())
+            or "none"
+        )
+    )
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""The match bench's breakdown puts each list row in the stage where it was lost."""
+
+from __future__ import annotations
+
+import pandas as pd
+from _bench import load_bench
+
+report = load_bench("_match_report")
+
+
+def test_stages_and_breakdown():
+    # rows: matched, matched wrong, review, never scored (blocked out / weight < 1),
+    # scored without person evidence, outranked, below threshold, off the file x2
+    truth = pd.Series(["V1", "V2", "V3", "V4", "V5", "V6", "V7", "V8", "", ""])
+    keys = pd.Series([f"s{i}" for i in range(10)])
+    status = pd.Series(
+        ["matched", "matched", "review"] + ["unmatched"] * 5 + ["matched", "unmatched"]
+    )
+    voter = pd.Series(["V1", "X", "V3", "", "", "", "", "", "V9", ""])
+    pairs = pd.DataFrame(
+        {
+            "supporter_key": ["s5", "s6", "s6", "s7", "s0", "s1", "s2", "s8"],
+            "voter_id": ["V6", "V7", "X7", "V8", "V1", "X", "V3", "V9"],
+            "p": [0.9, 0.1, 0.6, 0.1, 1.0, 0.95, 0.5, 0.95],
+            "identity": [False, True, True, True, True, True, True, True],
+        }
+    )
+    explained = pd.DataFrame(
+        {
+            "supporter_key": ["s3", "s4"],
+            "voter_id": ["V4", "V5"],
+            "blocking_rule": ["", "l.zip5 = r.zip5 AND l.hn = r.hn AND l.st = r.st"],
+        }
+    )
+    stage = report.stages(truth, keys, status, voter, pairs, explained)
+    assert stage.tolist() == [
+        "matched",
+        "matched_other",
+        "review",
+        "not_blocked",
+        "weight_below_1",
+        "household_only",
+        "outranked",
+        "below_threshold",
+        "matched_other",
+        "not_on_file",
+    ]
+    # without the explanation, "never scored" is all "not_blocked"
+    rough = report.stages(truth, keys, status, voter, pairs, None)
+    assert rough[4] == "not_blocked"
+    kinds = pd.Series(
+        ["clean", "nickname", "nickname;moved_out_of_zip", "moved_out_of_zip"]
+        + ["email_only"] * 4
+        + ["not_on_file_area", "not_on_file_elsewhere"]
+    )
+    doc = report.breakdown(kinds, stage)
+    assert doc["by_kind"]["nickname"] == {
+        "rows": 2,
+        "recall": 0.0,
+        "review": 1,
+        "matched_other": 1,
+    }
+    assert doc["by_kind"]["clean"]["recall"] == 1.0
+    assert "recall" not in doc["by_kind"]["not_on_file_area"]
+    assert doc["misses_by_stage"]["matched_other"] == 1  # the on-file one only
+    assert doc["false_positives_by_kind"] == {"nickname": 1, "not_on_file_area": 1}
+    text = report.table(doc)
+    assert text.splitlines()[0].startswith("kind of error")
+    assert "false positives by kind of row: nickname 1, not_on_file_area 1" in text
