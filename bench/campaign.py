@@ -71,6 +71,9 @@ from scipy.spatial import cKDTree
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _campaign_ledger import Ledger  # noqa: E402
 
 from canvass import network, results, route, schema, target, turf  # noqa: E402
 from canvass.config import PlanConfig  # noqa: E402
@@ -215,6 +218,17 @@ class Field:
         self.contacts = 0
         self.knocks = 0
 
+    def worth(self, door: str) -> float:
+        """Expected votes of a knock at `door` now, mean over the slots (diagnostic)."""
+        out = 0.0
+        for v in self._by_door.get(door, ()):
+            if v not in self.done:
+                p_home = float(self._home[self._hh[v]].mean())
+                out += (
+                    p_home * 0.8 * self._effect[v]
+                )  # 0.8: neither come back nor refused
+        return out
+
     def door_done(self, door: str) -> bool:
         """Whether every target at the door is done (what a walk list shows)."""
         return all(v in self.done for v in self._by_door.get(door, ()))
@@ -290,6 +304,7 @@ def walk_list(
     start: dt.datetime,
     rows: list[dict[str, str]],
     skip_done: bool,
+    ledger: Ledger,
 ) -> tuple[int, float, int | None]:
     """Walk `doors` from index `at` until the shift ends; return where it stopped."""
     i, first = at, True
@@ -305,7 +320,9 @@ def walk_list(
         if clock + step + NOT_HOME_S > SHIFT_S:
             break
         clock += step
+        done_before, votes_before = field.door_done(d), field.votes
         got, spent = field.knock(d, slot, stamp_of(start, clock))
+        ledger.note(d, slot, done_before, step, spent, field.votes - votes_before, got)
         rows.extend(got)
         clock += spent
         here, first = j, False
@@ -325,6 +342,7 @@ def run_lists(
     *,
     repass: bool,
     skip_done: bool,
+    ledger: Ledger,
 ) -> list[dict[str, str]]:
     """
     One shift: each volunteer takes the next unfinished list, and the next when done.
@@ -359,7 +377,7 @@ def run_lists(
             at = pointers[t]
             pointers[t], clock, here = walk_list(
                 field, tmat, pos, lists[t], at, clock, here, slot, start, rows,
-                skip_done,
+                skip_done, ledger,
             )  # fmt: skip
             if pointers[t] < len(lists[t]) and pointers[t] == at:
                 taken.discard(t)  # not even its next door fits: left for another
@@ -421,6 +439,10 @@ class Canvass:
     previous: pd.Series
     stable: list[float]
     spare: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: door -> P(answer) the last plan gave its next knock (for the ledger)
+    p_door: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: door -> why the last plan did not send anyone there (for the ledger)
+    status: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def plan(
         self, volunteers: int, slot: str, day: dt.date, *, shift_volunteers: int = 0
@@ -449,13 +471,13 @@ class Canvass:
         )
         unvalued, _ = results.apply_history(targeted, cfg)
         events = results.read_attempts(cfg)
-        targeted, _, replan = results.next_knock(unvalued, cfg, events)
+        targeted, left, replan = results.next_knock(unvalued, cfg, events)
         doors = target.door_values(self.snapped, targeted)
         cut = turf.cut_turfs(doors, self.G, cfg)
         if shift_volunteers:  # as canvass.pipeline does: volunteers to spare
             room = results.doors_to_fill(cut.turfs, cfg)
             if room and sum(replan["reserve"].values()):
-                targeted, _, replan = results.next_knock(
+                targeted, left, replan = results.next_knock(
                     unvalued, cfg, events, bring_back=room
                 )
                 doors = target.door_values(self.snapped, targeted)
@@ -479,6 +501,16 @@ class Canvass:
             str(t): g[schema.DOOR_ID].astype(str).tolist()
             for t, g in stops.groupby(schema.TURF_ID, sort=False)
         }
+        tv = targeted[targeted[schema.IS_TARGET].astype(bool)]
+        self.p_door = (
+            tv.groupby(schema.DOOR_ID)[results.P_CONTACT].max().astype(float).to_dict()
+        )
+        status = {str(d): f"left_out_{r}" for d, r in zip(
+            left[schema.DOOR_ID], left[schema.REASON], strict=True)}  # fmt: skip
+        in_turf = named[schema.TURF_ID].astype(str)
+        status.update({str(d): "turf_not_sent" for d in in_turf[in_turf != ""].index})
+        status.update({str(d): "sent_dropped" for d in sub.index})
+        self.status = status
         return [by_turf[t] for t in chosen if t in by_turf]
 
 
@@ -533,6 +565,7 @@ def campaign(
         town["G"], town["snapped"],
     )  # fmt: skip
     field = Field(voters, households, seed)
+    ledger = Ledger()
     pos = {str(d): i for i, d in enumerate(doors.index)}
     plan_s = 0.0
     cfg = PlanConfig.from_dict(
@@ -570,13 +603,22 @@ def campaign(
             )
             plan_s += time.perf_counter() - t0
             pointers = [0] * len(lists)
+            ledger.predicted = planner.p_door
         rows = run_lists(
             field, tmat, pos, lists, pointers, args.volunteers, slot, start,
             repass=kind != "replan",
             skip_done=kind == "replan" or args.lists_skip_done,
+            ledger=ledger,
         )  # fmt: skip
         record(engine, rows)
     engine.dispose()
+    target_doors = sorted(
+        {str(d) for d in voters.loc[voters[schema.IS_TARGET], schema.DOOR_ID]}
+        & set(pos)
+    )
+    listed = {d for lst in lists for d in lst}
+    status = dict(planner.status) if kind != "static" else {}
+    status.update(dict.fromkeys(listed, "not_reached"))  # in a list walked this shift
     hours = args.volunteers * len(shifts(args.weeks)) * SHIFT_S / 3600
     return {
         "votes": field.votes,
@@ -589,6 +631,13 @@ def campaign(
         "back_low": sum(r["brought_back"]["low_value"] for r in planner.spare),
         "back_cap": sum(r["brought_back"]["attempt_cap"] for r in planner.spare),
         "idle": sum(r["idle_shifts"] for r in planner.spare),
+        "ledger": ledger,
+        "unknocked": ledger.unknocked(target_doors, status),
+        "unknocked_worth": float(
+            np.mean([field.worth(d) for d in target_doors if d not in ledger.history])
+            if any(d not in ledger.history for d in target_doors)
+            else np.nan
+        ),
     }
 
 
@@ -668,6 +717,14 @@ def main() -> None:
                         if k == "replan"
                         else ""
                     )
+                )
+                for line in r["ledger"].table():
+                    print(f"      {line}")
+                never = ", ".join(f"{n} {why}" for why, n in
+                                  sorted(r["unknocked"].items()))  # fmt: skip
+                print(
+                    f"      never knocked (target doors): {never or 'none'}; a knock "
+                    f"there worth {r['unknocked_worth']:.4f} votes (simulator's view)"
                 )
             row = {
                 "ratio": out["replan"]["votes"] / out["static"]["votes"],

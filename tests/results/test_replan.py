@@ -136,6 +136,72 @@ def test_come_back_is_honoured() -> None:
         assert _p(out, "D2") > _p(out, "D4") > _p(out, "D1")
 
 
+def _asked(events: pd.DataFrame, door: str, when: str) -> pd.DataFrame:
+    """`events` with the time `door`'s come-back asked for (``come_back``)."""
+    out = events.assign(come_back="")
+    hit = (out["door_id"] == door) & (out["result"] == "COME_BACK")
+    out.loc[hit, "come_back"] = when
+    return out
+
+
+def test_a_come_back_time_is_honoured() -> None:
+    """A day asked for keeps the door out before it and brings it in on it."""
+    base = _events(("D2", SAT, "COME_BACK"), ("D1", SAT, "NOT_HOME"))
+    events = _asked(base, "D2", "2026-09-19")
+    wed = _config(next_slot="weekday_evening", date="2026-09-16")
+    out, left, report = next_knock(_voters(), wed, events)
+    row = left.set_index(schema.DOOR_ID).loc["D2"]
+    assert row[schema.REASON] == "come_back_later"
+    assert row[schema.DETAIL] == "asked to come back 2026-09-19"
+    assert not out.loc["V3", schema.IS_TARGET]
+    # without the time, that Wednesday evening would have had it
+    out, left, _ = next_knock(_voters(), wed, base)
+    assert left.empty
+    # on the day asked for it is in, and counted as due
+    sat = _config(next_slot="weekend_day", date="2026-09-19")
+    out, left, report = next_knock(_voters(), sat, events)
+    assert left.empty
+    assert out.loc["V3", schema.IS_TARGET]
+    assert report["come_back_due"] == 1
+    # a slot asked for: not on a weekday evening, yes on a weekend day
+    slot = _asked(base, "D2", "weekend_day")
+    _, left, _ = next_knock(_voters(), wed, slot)
+    assert left[schema.DOOR_ID].tolist() == ["D2"]
+    _, left, _ = next_knock(_voters(), sat, slot)
+    assert left.empty
+    # a time of day: 18:30 is evening (campaign.evening_hour 17)
+    evening = _asked(base, "D2", "18:30")
+    _, left, _ = next_knock(_voters(), wed, evening)
+    assert left.empty
+    _, left, _ = next_knock(_voters(), sat, evening)
+    assert left[schema.DOOR_ID].tolist() == ["D2"]
+
+
+def test_a_come_back_due_beats_the_cap_and_low_value_up_to_the_ceiling() -> None:
+    knocks = [("D4", t, "NOT_HOME") for t in (SAT, WED, SAT2)]
+    due = _asked(_events(*knocks, ("D4", SAT3, "COME_BACK")), "D4", "weekend_day")
+    low = {"V5": 0.03}  # a small effect: D4 would be low_value
+    sat = _config(next_slot="weekend_day", date="2026-10-03")
+    out, left, report = next_knock(_voters(low), sat, due)
+    assert left.empty, left
+    assert out.loc["V5", schema.IS_TARGET]
+    assert report["come_back_due"] == 1
+    # another slot than asked for: out of this shift, not finished at the cap
+    _, left, _ = next_knock(_voters(low), _config(next_slot="weekday_evening"), due)
+    assert left[schema.REASON].tolist() == ["come_back_later"]
+    no_time = _asked(due, "D4", "")
+    _, left, _ = next_knock(_voters(low), sat, no_time)
+    assert left[schema.REASON].tolist() == ["attempt_cap"]
+    # past max_attempts + CAP_CEILING_EXTRA knocks even a due door stays out
+    more = [("D4", f"2026-10-0{d}T11:00:00-04:00", "NOT_HOME") for d in (1, 2)]
+    over = _asked(
+        _events(*knocks, *more, ("D4", SAT3, "COME_BACK")), "D4", "weekend_day"
+    )
+    _, left, report = next_knock(_voters(low), sat, over)
+    assert left[schema.REASON].tolist() == ["attempt_cap"]
+    assert report["come_back_due"] == 0
+
+
 def test_a_slot_not_yet_tried_is_preferred() -> None:
     events = _events(("D1", SAT, "NOT_HOME"), ("D3", WED, "NOT_HOME"))
     sat, _, _ = next_knock(_voters(), _config(next_slot="weekend_day"), events)
@@ -195,6 +261,31 @@ def test_the_contact_model_learns_from_the_campaign() -> None:
     assert many.p_home(np.array([0.0]), np.array([1.0]))[0] < 0.2
     # and a door that answered is likely to answer again
     assert many.p_home(np.array([1.0]), np.array([0.0]))[0] > 0.6
+
+
+def test_the_contact_model_fits_the_households_spread() -> None:
+    """Maximum likelihood over every knock finds how much households differ."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(2500):
+        p_home = rng.beta(0.75, 2.25)  # mean 0.25, kappa 3: households differ a lot
+        for t in (SAT, WED, SAT2, SAT3):
+            hit = rng.random() < p_home
+            rows.append((f"X{i}", f"X{i}", "CONTACTED" if hit else "NOT_HOME", t))
+    events = pd.DataFrame(
+        rows, columns=["voter_id", "door_id", "result", "contacted_at"]
+    )
+    config = _config(other_slot_weight=1.0, prior_weight=50.0)
+    model = fit_contact_model(door_visits(events), config)
+    assert 2.2 < model.a + model.b < 4.5
+    assert model.a / (model.a + model.b) == pytest.approx(0.25, abs=0.03)
+    # so a not-home says a lot, and an answer more
+    p0, miss, ans = model.p_home(np.array([0.0, 0, 1]), np.array([0.0, 2, 0]))
+    assert miss < 0.75 * p0
+    assert ans > p0 + 0.15
+    # the priors alone (25, 23, 20 %) say households differ little
+    prior = fit_contact_model(door_visits(events.iloc[:0]), config)
+    assert prior.a + prior.b > 6
 
 
 def test_refused_and_moved_are_not_misses() -> None:
