@@ -43,6 +43,7 @@ Usage::
     python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
                              [--precincts 2B 4A] [--lists-skip-done]
                              [--min-value-share 0.2] [--no-shift-volunteers]
+                             [--stable-m 40]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
 contacts_ratio=.. wall_s=..`` (means over the seeds; each seed's line and the spread
@@ -439,6 +440,8 @@ class Canvass:
     previous: pd.Series
     stable: list[float]
     spare: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: doors moved back to their previous turf, per plan (campaign.stable_m)
+    moved: list[int] = dataclasses.field(default_factory=list)
     #: door -> P(answer) the last plan gave its next knock (for the ledger)
     p_door: dict[str, float] = dataclasses.field(default_factory=dict)
     #: door -> why the last plan did not send anyone there (for the ledger)
@@ -487,6 +490,9 @@ class Canvass:
         named, turfs, report = results.keep_turf_ids(
             cut.doors, cut.turfs, self.previous
         )
+        named, turfs, settled = results.settle_turfs(named, turfs, self.previous, cfg)
+        report.update(settled)
+        self.moved.append(settled["doors_moved_back"])
         if report["doors_again"]:
             self.stable.append(report["doors_same_turf"] / report["doors_again"])
         self.previous = named.loc[named[schema.TURF_ID] != "", schema.TURF_ID]
@@ -578,6 +584,7 @@ def campaign(
             "campaign": {
                 "db": str(folder / f"{kind}-{seed}.db"),
                 "min_value_share": args.min_value_share,
+                "stable_m": args.stable_m,
             },
         }
     )
@@ -628,6 +635,7 @@ def campaign(
         "hours": hours,
         "plan_s": plan_s,
         "stable": float(np.mean(planner.stable)) if planner.stable else float("nan"),
+        "moved": sum(planner.moved),
         "back_low": sum(r["brought_back"]["low_value"] for r in planner.spare),
         "back_cap": sum(r["brought_back"]["attempt_cap"] for r in planner.spare),
         "idle": sum(r["idle_shifts"] for r in planner.spare),
@@ -660,6 +668,13 @@ def main() -> None:
         type=float,
         default=PlanConfig().campaign.min_value_share,
         help="campaign.min_value_share of canvass's plans (default: canvass's)",
+    )
+    ap.add_argument(
+        "--stable-m",
+        type=float,
+        default=PlanConfig().campaign.stable_m,
+        help="campaign.stable_m of the re-plans (negative: doors never moved back "
+        "to their previous turf; default: canvass's)",
     )
     ap.add_argument(
         "--no-shift-volunteers",
@@ -706,7 +721,8 @@ def main() -> None:
                     f"{n_t} targets (+{r['reminders']} spoken to again), "
                     f"{r['knocks']:5d} knocks, plan {r['plan_s']:.0f} s"
                     + (
-                        f", re-knocked doors in the same turf {r['stable']:.0%}"
+                        f", re-knocked doors in the same turf {r['stable']:.0%} "
+                        f"({r['moved']} moved back)"
                         if k == "replan" and r["stable"] == r["stable"]
                         else ""
                     )

@@ -51,7 +51,7 @@ from ._replan import P_CONTACT, door_visits, next_knock, read_attempts
 from ._roster import ROSTER_COLUMNS, Roster, first_name, read_roster
 from ._serve import check_host, local_address, make_server
 from ._spare import CAP_CEILING_EXTRA, doors_to_fill, reserve_order, spare_report
-from ._stable import keep_turf_ids, previous_turfs
+from ._stable import keep_turf_ids, previous_turfs, settle_turfs
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
@@ -101,6 +101,7 @@ __all__ = [
     "reserve_order",
     "run_folders",
     "run_progress",
+    "settle_turfs",
     "spare_report",
     "store_assignment",
 ]
