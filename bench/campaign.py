@@ -31,7 +31,13 @@ planning it:
 
 The simulator (:class:`Field`, this file only) draws who is home at each knock and
 keeps those draws to itself: the planners see only the results written to the
-campaign database (the rows canvass imports). A knock takes 60 s when nobody
+campaign database (the rows canvass imports). Its draws are common random numbers:
+the j-th knock at a household in a slot uses the same uniforms in all three
+campaigns of a seed, so the plans are compared on the same answering doors.
+Every knock is also written to a ledger (bench/_campaign_ledger.py): first knocks,
+re-knocks of never-answered doors by attempt and slot, doors answered before with
+someone still to reach, reminders, with their walking, answers and votes; and the
+target doors never knocked, by the last plan's reason. A knock takes 60 s when nobody
 answers and 150 s with a conversation (DOMAIN.md 3.2); a volunteer who finishes a
 list early takes the next one (walking to it, or a 5-minute drive if that is less).
 Every contact with a target banks the effect of the ``[lift]`` curve at that voter's
@@ -96,6 +102,7 @@ HOME_BETA = (0.75, 2.25)  # mean 0.25
 SLOT_SHARE = 0.5  # share of a household's home chance particular to the slot
 SHIFTS = (("weekday_evening", 2, 18), ("weekend_day", 5, 10))  # slot, weekday, hour
 START = dt.date(2026, 9, 7)  # a Monday
+MAX_DRAWS = 16  # knocks per household and slot with their own random draws
 
 
 # --- the town: real doors, synthetic people ----------------------------------------
@@ -197,6 +204,13 @@ class Field:
         base = households["home_base"].to_numpy()
         slot = self._rng.beta(*HOME_BETA, size=(len(base), len(SHIFTS)))
         self._home = (1 - SLOT_SHARE) * base[:, None] + SLOT_SHARE * slot
+        # Common random numbers: the j-th knock at a household in a slot draws the
+        # same uniforms whichever plan sent the volunteer, so the three plans face
+        # the same doors answering (the same probabilities, far less noise between
+        # plans than one stream of draws consumed in each plan's own order).
+        self._u_home = self._rng.random((len(base), len(SHIFTS), MAX_DRAWS))
+        self._u_said = self._rng.random((len(base), len(SHIFTS), MAX_DRAWS))
+        self._tries = np.zeros((len(base), len(SHIFTS)), dtype=np.int64)
         self._slot_ix = {s: i for i, (s, _, _) in enumerate(SHIFTS)}
         self.voters = voters
         self._by_door = {
@@ -252,12 +266,15 @@ class Field:
         for v in todo:
             hh = self._hh[v]
             if hh not in outcome:
-                home = self._rng.random() < self._home[hh, self._slot_ix[slot]]
+                s = self._slot_ix[slot]
+                j = min(int(self._tries[hh, s]), MAX_DRAWS - 1)
+                self._tries[hh, s] += 1
+                home = self._u_home[hh, s, j] < self._home[hh, s]
                 if not home:
                     outcome[hh] = "NOT_HOME"
                 else:
                     talked = True
-                    r = self._rng.random()
+                    r = self._u_said[hh, s, j]
                     outcome[hh] = (
                         "COME_BACK"
                         if r < 0.1

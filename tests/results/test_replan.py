@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +22,9 @@ from canvass.results import (
     import_results,
     keep_turf_ids,
     next_knock,
+    settle_turfs,
 )
+from canvass.turf import TURF_ORDER
 
 P = "p_state_primary"
 SAT = "2026-09-12T11:00:00-04:00"  # a Saturday, day
@@ -315,6 +318,83 @@ def test_turf_names_stay_with_their_doors() -> None:
     assert sorted(named_turfs.index) == sorted(set(named[schema.TURF_ID]) - {""})
     assert named_turfs.loc["A-T02", schema.VALUE] == 1.0
     assert report == {"turfs_renamed": 3, "doors_again": 3, "doors_same_turf": 3}
+
+
+def _two_turfs(est_s: float = 3000.0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """A-T01 at x = 0-30 m, A-T02 at x = 100-120 m, and m (60 m), f (200 m) in it."""
+    xs = {"a1": 0, "a2": 10, "a3": 20, "a4": 30, "b1": 100, "b2": 110, "b3": 120}
+    xs |= {"m": 60, "f": 200}
+    turf_of = ["A-T01"] * 4 + ["A-T02"] * 5
+    doors = gpd.GeoDataFrame(
+        {
+            schema.TURF_ID: turf_of,
+            schema.N_TARGETS: 1,
+            schema.VALUE: 0.01,
+            TURF_ORDER: [0, 1, 2, 3, 0, 1, 2, 3, 4],
+            schema.WALKER: 1,
+        },
+        geometry=gpd.points_from_xy(list(xs.values()), [0.0] * len(xs)),
+        index=pd.Index(list(xs), name=schema.DOOR_ID),
+        crs="EPSG:26986",
+    )
+    turfs = gpd.GeoDataFrame(
+        {
+            schema.PRECINCT_ID: "A",
+            schema.N_DOORS: [4, 5],
+            schema.N_TARGETS: [4, 5],
+            schema.VALUE: [0.04, 0.05],
+            schema.EST_S: est_s,
+            "volunteers": 1,
+            schema.N_LEGS: 1,
+        },
+        geometry=[
+            doors[doors[schema.TURF_ID] == t].union_all().buffer(30)
+            for t in ("A-T01", "A-T02")
+        ],
+        index=pd.Index(["A-T01", "A-T02"], name=schema.TURF_ID),
+        crs="EPSG:26986",
+    )
+    return doors, turfs
+
+
+def test_doors_go_back_to_their_turf_where_it_costs_little() -> None:
+    doors, turfs = _two_turfs()
+    # last run: m and f were in A-T01
+    previous = pd.Series(
+        dict.fromkeys(("a1", "a2", "a3", "a4", "m", "f"), "A-T01")
+        | dict.fromkeys(("b1", "b2", "b3"), "A-T02")
+    )
+    config = _config(stable_m=40.0)
+    out, out_t, report = settle_turfs(doors, turfs, previous, config)
+    # m: 30 m from A-T01's nearest door, 40 m from A-T02's: back to A-T01
+    assert out.loc["m", schema.TURF_ID] == "A-T01"
+    # f: 170 m from A-T01, 80 m from A-T02: more than 40 m farther, stays
+    assert out.loc["f", schema.TURF_ID] == "A-T02"
+    assert report["doors_moved_back"] == 1
+    assert report["doors_same_turf"] == 8
+    wp = config.walk
+    assert report["extra_walk_s"] == pytest.approx(
+        2 * 1.3 * (30 - 40) / wp.speed_m_s, abs=0.1
+    )
+    assert out.loc["m", TURF_ORDER] == 3  # next to a4, its nearest door there
+    assert out_t.loc["A-T01", schema.N_DOORS] == 5
+    assert out_t.loc["A-T02", schema.N_DOORS] == 4
+    assert out_t.loc["A-T01", schema.VALUE] == pytest.approx(0.05)
+    assert out_t.loc["A-T01", schema.EST_S] == round(
+        3000 + wp.door_s + 2 * 1.3 * 30 / wp.speed_m_s
+    )
+    assert out_t.loc["A-T01", "geometry"].contains(out.loc["m", "geometry"])
+    assert doors.loc["m", schema.TURF_ID] == "A-T02"  # the input is not changed
+    # off, or no room in A-T01: nothing moves
+    for cfg, full in ((_config(stable_m=-1.0), 3000.0), (config, 8200.0)):
+        d, t = _two_turfs(full)
+        same, _, rep = settle_turfs(d, t, previous, cfg)
+        assert rep["doors_moved_back"] == 0
+        assert same.loc["m", schema.TURF_ID] == "A-T02"
+    # a wider slack takes f back too
+    wide, _, rep = settle_turfs(doors, turfs, previous, _config(stable_m=100.0))
+    assert rep["doors_moved_back"] == 2
+    assert set(wide.loc[["m", "f"], schema.TURF_ID]) == {"A-T01"}
 
 
 def test_settings_are_checked() -> None:
