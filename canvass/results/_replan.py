@@ -199,28 +199,21 @@ def next_knock(
     mapped = ev["voter_id"].astype(str).map(voter_door)
     ev["door_id"] = mapped.fillna(ev["door_id"]).astype(str)
     visits = door_visits(ev, cp.evening_hour)
-    model = fit_contact_model(visits, config)
-    v = visits[~visits["silent"].astype(bool)]
-    same = (
-        v["slot"].map(lambda s: _same_slot(str(s), cp.next_slot)).to_numpy(dtype=bool)
-    )
-    miss = ~v["answered"].to_numpy(dtype=bool)
-    w_miss = np.where(same, 1.0, cp.other_slot_weight) * miss
-    per_door = (
-        pd.DataFrame(
-            {
-                "door_id": v["door_id"].to_numpy(),
-                "h": v["answered"].to_numpy(dtype=float),
-                "m": w_miss,
-            }
-        )
-        .groupby("door_id")[["h", "m"]]
-        .sum()
-    )
+    # each person's own answers and not-homes: a housemate who answered says little
+    # about whether this voter's household is in (door-level where they have none)
+    own = door_visits(ev.assign(door_id=ev["voter_id"].astype(str)), cp.evening_hour)
+    model = fit_contact_model(own, config)
+    by_voter, by_door = _history(own, cp), _history(visits, cp)
     knocks = visits.groupby("door_id").size()
     doors = door_of.fillna("").to_numpy(dtype=str)
-    h = per_door["h"].reindex(doors).fillna(0.0).to_numpy()
-    m = per_door["m"].reindex(doors).fillna(0.0).to_numpy()
+    mine = by_voter.reindex(ids)
+    at_door = by_door.reindex(doors)
+    h = np.nan_to_num(
+        np.where(mine["h"].isna(), at_door["h"].to_numpy(), mine["h"].to_numpy())
+    )
+    m = np.nan_to_num(
+        np.where(mine["m"].isna(), at_door["m"].to_numpy(), mine["m"].to_numpy())
+    )
     n_knocks = knocks.reindex(doors).fillna(0).to_numpy(dtype=np.int64)
     p = model.p_home(h, m)
     target = out[schema.IS_TARGET].astype(bool).to_numpy()
@@ -326,6 +319,26 @@ def next_knock(
             f"{len(cap_back):,}",
         )
     return out, left, report
+
+
+def _history(visits: pd.DataFrame, cp: Any) -> pd.DataFrame:
+    """Answers ``h`` and not-homes ``m`` (another slot's weighted) per ``door_id``."""
+    v = visits[~visits["silent"].astype(bool)]
+    same = (
+        v["slot"].map(lambda s: _same_slot(str(s), cp.next_slot)).to_numpy(dtype=bool)
+    )
+    miss = ~v["answered"].to_numpy(dtype=bool)
+    return (
+        pd.DataFrame(
+            {
+                "door_id": v["door_id"].astype(str).to_numpy(),
+                "h": v["answered"].to_numpy(dtype=float),
+                "m": np.where(same, 1.0, cp.other_slot_weight) * miss,
+            }
+        )
+        .groupby("door_id")[["h", "m"]]
+        .sum()
+    )
 
 
 def _same_slot(slot: str, next_slot: str) -> bool:

@@ -205,6 +205,25 @@ def test_a_come_back_due_beats_the_cap_and_low_value_up_to_the_ceiling() -> None
     assert report["come_back_due"] == 0
 
 
+def test_each_person_s_own_answers_count() -> None:
+    """At a door of two households the one that answered is likely in, the other not."""
+    events = pd.DataFrame(
+        [
+            {"voter_id": "V1", "door_id": "D1", "result": "COME_BACK"},
+            {"voter_id": "V2", "door_id": "D1", "result": "NOT_HOME"},
+            {"voter_id": "V3", "door_id": "D2", "result": "NOT_HOME"},
+        ]
+    ).assign(contacted_at=SAT)
+    out, _, _ = next_knock(_voters(), _config(), events)
+    p = out[P_CONTACT]
+    assert p["V1"] > p["V5"] > p["V2"]  # V5: a door never knocked
+    assert p["V2"] == pytest.approx(p["V3"])  # V2's own history: one not-home
+    # a voter with no row of their own takes the door's history
+    alone = events[events["voter_id"] != "V2"]
+    out, _, _ = next_knock(_voters(), _config(), alone)
+    assert out.loc["V2", P_CONTACT] == pytest.approx(out.loc["V1", P_CONTACT])
+
+
 def test_a_slot_not_yet_tried_is_preferred() -> None:
     events = _events(("D1", SAT, "NOT_HOME"), ("D3", WED, "NOT_HOME"))
     sat, _, _ = next_knock(_voters(), _config(next_slot="weekend_day"), events)
