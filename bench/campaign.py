@@ -49,7 +49,7 @@ Usage::
     python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
                              [--precincts 2B 4A] [--lists-skip-done]
                              [--min-value-share 0.2] [--no-shift-volunteers]
-                             [--stable-m 40]
+                             [--stable-m 15]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
 contacts_ratio=.. wall_s=..`` (means over the seeds; each seed's line and the spread

@@ -688,7 +688,7 @@ class CampaignParams:
     evening_hour: int = 17
     min_value_share: float = 0.2
     shift_volunteers: int = 0
-    stable_m: float = 40.0
+    stable_m: float = 15.0
 
     def __post_init__(self) -> None:
         iso_date("campaign", "start", self.start, allow_empty=True)
