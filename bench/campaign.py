@@ -29,9 +29,15 @@ planning it:
   ``--no-shift-volunteers``: not told), so with time to spare it brings back doors
   it left out (:func:`canvass.results.doors_to_fill`), as ``canvass run`` does.
 
-The simulator (:class:`Field`, this file only) draws who is home at each knock and
-keeps those draws to itself: the planners see only the results written to the
-campaign database (the rows canvass imports). A knock takes 60 s when nobody
+The simulator (:class:`Field`, in bench/_campaign_town.py) draws who is home at each
+knock and keeps those draws to itself: the planners see only the results written to the
+campaign database (the rows canvass imports). Its draws are common random numbers:
+the j-th knock at a household in a slot uses the same uniforms in all three
+campaigns of a seed, so the plans are compared on the same answering doors.
+Every knock is also written to a ledger (bench/_campaign_ledger.py): first knocks,
+re-knocks of never-answered doors by attempt and slot, doors answered before with
+someone still to reach, reminders, with their walking, answers and votes; and the
+target doors never knocked, by the last plan's reason. A knock takes 60 s when nobody
 answers and 150 s with a conversation (DOMAIN.md 3.2); a volunteer who finishes a
 list early takes the next one (walking to it, or a 5-minute drive if that is less).
 Every contact with a target banks the effect of the ``[lift]`` curve at that voter's
@@ -43,6 +49,7 @@ Usage::
     python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
                              [--precincts 2B 4A] [--lists-skip-done]
                              [--min-value-share 0.2] [--no-shift-volunteers]
+                             [--stable-m 15]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
 contacts_ratio=.. wall_s=..`` (means over the seeds; each seed's line and the spread
@@ -65,209 +72,34 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _campaign_ledger import Ledger  # noqa: E402
+from _campaign_town import (  # noqa: E402
+    ADDRESSES,
+    CRS,
+    ETYPE,
+    GRAPH,
+    NOT_HOME_S,
+    P_COL,
+    SHIFT_S,
+    SHIFTS,
+    SPEED,
+    START,
+    TRANSFER_S,
+    Field,
+    load_doors,
+    make_people,
+    walk_matrix,
+)
 
 from canvass import network, results, route, schema, target, turf  # noqa: E402
 from canvass.config import PlanConfig  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
-GRAPH = DATA / "osm_northampton_walk_2020" / "northampton_walk_2020.graphml"
-ADDRESSES = DATA / "northampton_city_gis" / "northampton_voter_address_counts_2026.gpkg"
-CRS = "EPSG:26986"
-SHIFT_S, SPEED = 7200, 1.2
-NOT_HOME_S, TALK_S = 60, 150
-TRANSFER_S = 300  # from the end of one list to the start of the next: a short drive
-#: Effect of speaking again with a voter already contacted, as a share of a first
-#: contact: about 1.2 points for a reminder against 7 for a first contact (DOMAIN 5b).
-REMINDER = 1.2 / 7
-ETYPE = "state_primary"
-P_COL = f"p_{ETYPE}"
-UNIVERSE_MAX_P = 0.45
-HOME_BETA = (0.75, 2.25)  # mean 0.25
-SLOT_SHARE = 0.5  # share of a household's home chance particular to the slot
-SHIFTS = (("weekday_evening", 2, 18), ("weekend_day", 5, 10))  # slot, weekday, hour
-START = dt.date(2026, 9, 7)  # a Monday
-
-
-# --- the town: real doors, synthetic people ----------------------------------------
-
-
-def load_doors(precincts: list[str]) -> gpd.GeoDataFrame:
-    """Real voter addresses of `precincts`, in the local metric CRS."""
-    ref = gpd.read_file(ADDRESSES)
-    ref = ref[(ref["people_count"] > 0) & ref["precinct_2012_2021"].isin(precincts)]
-    ref = ref.sort_values("id").reset_index(drop=True).to_crs(CRS)
-    n = ref["people_count"].clip(upper=8).astype(int).to_numpy()
-    number = ref["street_number"].fillna("").astype(str)
-    return gpd.GeoDataFrame(
-        {
-            schema.DOOR_ID: ref["id"].astype(str).to_numpy(),
-            schema.ADDRESS: (number + " " + ref["street_name"]).to_numpy(),
-            schema.STREET_NAME: ref["street_name"].to_numpy(),
-            schema.STREET_NUMBER: number.to_numpy(),
-            schema.PRECINCT_ID: ref["precinct_2012_2021"].to_numpy(),
-            schema.N_VOTERS: n,
-            schema.N_TARGETS: 0,
-            schema.VALUE: 0.0,
-        },
-        geometry=ref.geometry.to_numpy(),
-        crs=CRS,
-    ).set_index(schema.DOOR_ID)
-
-
-def make_people(
-    doors: gpd.GeoDataFrame, rng: np.random.Generator
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """
-    Voters and households at the doors.
-
-    Returns
-    -------
-    voters
-        Index ``voter_id``; ``door_id``, ``household``, P(vote), ``is_target``.
-    households
-        Index ``household``; ``door_id``, ``home_base`` (hidden from planners:
-        only the simulator reads it).
-    """
-    rows_v: list[tuple[str, str, int, float]] = []
-    rows_h: list[tuple[int, str, float]] = []
-    h = 0
-    for door, n in zip(doors.index, doors[schema.N_VOTERS], strict=True):
-        left = int(n)
-        while left > 0:
-            size = int(min(left, rng.choice([1, 2, 3], p=[0.35, 0.45, 0.2])))
-            base = rng.beta(1.5, 3.0)
-            rows_h.append((h, str(door), float(rng.beta(*HOME_BETA))))
-            for _ in range(size):
-                p = float(np.clip(base + rng.normal(0, 0.08), 0.01, 0.99))
-                rows_v.append((f"V{len(rows_v):06d}", str(door), h, p))
-            left -= size
-            h += 1
-    voters = pd.DataFrame(
-        rows_v, columns=["voter_id", schema.DOOR_ID, "household", P_COL]
-    )
-    voters = voters.set_index("voter_id")
-    voters[schema.IS_TARGET] = voters[P_COL] < UNIVERSE_MAX_P
-    households = pd.DataFrame(
-        rows_h, columns=["household", schema.DOOR_ID, "home_base"]
-    )
-    return voters, households.set_index("household")
-
-
-def walk_matrix(G: Any, doors: gpd.GeoDataFrame) -> np.ndarray:
-    """Walking seconds between doors: shortest paths on the walk graph + the way in."""
-    nodes = list(G.nodes)
-    ix = {n: i for i, n in enumerate(nodes)}
-    xy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes])
-    u, v, w = [], [], []
-    for a, b, d in G.edges(data=True):
-        u.append(ix[a])
-        v.append(ix[b])
-        w.append(float(d.get("length", 0.0)))
-    graph = csr_matrix((w, (u, v)), shape=(len(nodes), len(nodes)))
-    pts = np.column_stack([doors.geometry.x, doors.geometry.y])
-    dist, near = cKDTree(xy).query(pts)
-    src, inv = np.unique(near, return_inverse=True)
-    sp = dijkstra(graph, directed=True, indices=src)[:, src]
-    sp = np.where(np.isfinite(sp), sp, 1.3 * 5000.0)
-    metres = sp[inv][:, inv] + dist[:, None] + dist[None, :]
-    np.fill_diagonal(metres, 0.0)
-    return np.asarray(metres / SPEED, dtype=np.float32)
-
-
-# --- the field: who is home (hidden from every planner) ---------------------------
-
-
-class Field:
-    """The doors as they answer: draws who is home at each knock, records results."""
-
-    def __init__(
-        self, voters: pd.DataFrame, households: pd.DataFrame, seed: int
-    ) -> None:
-        self._rng = np.random.default_rng(seed + 1000)
-        base = households["home_base"].to_numpy()
-        slot = self._rng.beta(*HOME_BETA, size=(len(base), len(SHIFTS)))
-        self._home = (1 - SLOT_SHARE) * base[:, None] + SLOT_SHARE * slot
-        self._slot_ix = {s: i for i, (s, _, _) in enumerate(SHIFTS)}
-        self.voters = voters
-        self._by_door = {
-            str(d): g.index.to_numpy()
-            for d, g in voters[voters[schema.IS_TARGET]].groupby(schema.DOOR_ID)
-        }
-        self._hh = voters["household"].to_dict()
-        self.effect = target.lift_curve(
-            voters[P_COL].to_numpy(dtype=float),
-            dataclasses.replace(
-                PlanConfig(),
-                lift=dataclasses.replace(PlanConfig().lift, contact_rate=1.0),
-            ),
-        )
-        self._effect = dict(zip(voters.index, self.effect, strict=True))
-        self.done: set[str] = set()
-        self.refused: set[str] = set()
-        self.reminders = 0
-        self.votes = 0.0
-        self.contacts = 0
-        self.knocks = 0
-
-    def door_done(self, door: str) -> bool:
-        """Whether every target at the door is done (what a walk list shows)."""
-        return all(v in self.done for v in self._by_door.get(door, ()))
-
-    def knock(
-        self, door: str, slot: str, stamp: str
-    ) -> tuple[list[dict[str, str]], int]:
-        """
-        Knock once: the result rows recorded and the seconds spent.
-
-        Everyone on the list at the door is asked for: a voter already contacted and
-        spoken to again banks only a reminder's effect (REMINDER of a first
-        contact); one who refused stays refused.
-        """
-        todo = list(self._by_door.get(door, ()))
-        self.knocks += 1
-        rows: list[dict[str, str]] = []
-        outcome: dict[int, str] = {}
-        talked = False
-        for v in todo:
-            hh = self._hh[v]
-            if hh not in outcome:
-                home = self._rng.random() < self._home[hh, self._slot_ix[slot]]
-                if not home:
-                    outcome[hh] = "NOT_HOME"
-                else:
-                    talked = True
-                    r = self._rng.random()
-                    outcome[hh] = (
-                        "COME_BACK"
-                        if r < 0.1
-                        else "REFUSED"
-                        if r < 0.2
-                        else "CONTACTED"
-                    )
-            res = outcome[hh]
-            if v in self.refused and res != "NOT_HOME":
-                res = "REFUSED"
-            elif v in self.done and res != "NOT_HOME":
-                self.votes += REMINDER * self._effect[v]  # spoken to again
-                self.reminders += 1
-                res = "CONTACTED"
-            elif res == "CONTACTED":
-                self.votes += self._effect[v]
-                self.contacts += 1
-            if res in ("CONTACTED", "REFUSED"):
-                self.done.add(v)
-            if res == "REFUSED":
-                self.refused.add(v)
-            rows.append(
-                {"voter_id": v, "door_id": door, "result": res, "contacted_at": stamp}
-            )
-        return rows, (TALK_S if talked else NOT_HOME_S)
+# The town and the field (who is home) are in bench/_campaign_town.py.
 
 
 # --- walking lists in a shift ------------------------------------------------------
@@ -290,6 +122,7 @@ def walk_list(
     start: dt.datetime,
     rows: list[dict[str, str]],
     skip_done: bool,
+    ledger: Ledger,
 ) -> tuple[int, float, int | None]:
     """Walk `doors` from index `at` until the shift ends; return where it stopped."""
     i, first = at, True
@@ -305,7 +138,9 @@ def walk_list(
         if clock + step + NOT_HOME_S > SHIFT_S:
             break
         clock += step
+        done_before, votes_before = field.door_done(d), field.votes
         got, spent = field.knock(d, slot, stamp_of(start, clock))
+        ledger.note(d, slot, done_before, step, spent, field.votes - votes_before, got)
         rows.extend(got)
         clock += spent
         here, first = j, False
@@ -325,6 +160,7 @@ def run_lists(
     *,
     repass: bool,
     skip_done: bool,
+    ledger: Ledger,
 ) -> list[dict[str, str]]:
     """
     One shift: each volunteer takes the next unfinished list, and the next when done.
@@ -359,7 +195,7 @@ def run_lists(
             at = pointers[t]
             pointers[t], clock, here = walk_list(
                 field, tmat, pos, lists[t], at, clock, here, slot, start, rows,
-                skip_done,
+                skip_done, ledger,
             )  # fmt: skip
             if pointers[t] < len(lists[t]) and pointers[t] == at:
                 taken.discard(t)  # not even its next door fits: left for another
@@ -421,6 +257,12 @@ class Canvass:
     previous: pd.Series
     stable: list[float]
     spare: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: doors moved back to their previous turf, per plan (campaign.stable_m)
+    moved: list[int] = dataclasses.field(default_factory=list)
+    #: door -> P(answer) the last plan gave its next knock (for the ledger)
+    p_door: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: door -> why the last plan did not send anyone there (for the ledger)
+    status: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def plan(
         self, volunteers: int, slot: str, day: dt.date, *, shift_volunteers: int = 0
@@ -449,13 +291,13 @@ class Canvass:
         )
         unvalued, _ = results.apply_history(targeted, cfg)
         events = results.read_attempts(cfg)
-        targeted, _, replan = results.next_knock(unvalued, cfg, events)
+        targeted, left, replan = results.next_knock(unvalued, cfg, events)
         doors = target.door_values(self.snapped, targeted)
         cut = turf.cut_turfs(doors, self.G, cfg)
         if shift_volunteers:  # as canvass.pipeline does: volunteers to spare
             room = results.doors_to_fill(cut.turfs, cfg)
             if room and sum(replan["reserve"].values()):
-                targeted, _, replan = results.next_knock(
+                targeted, left, replan = results.next_knock(
                     unvalued, cfg, events, bring_back=room
                 )
                 doors = target.door_values(self.snapped, targeted)
@@ -465,6 +307,9 @@ class Canvass:
         named, turfs, report = results.keep_turf_ids(
             cut.doors, cut.turfs, self.previous
         )
+        named, turfs, settled = results.settle_turfs(named, turfs, self.previous, cfg)
+        report.update(settled)
+        self.moved.append(settled["doors_moved_back"])
         if report["doors_again"]:
             self.stable.append(report["doors_same_turf"] / report["doors_again"])
         self.previous = named.loc[named[schema.TURF_ID] != "", schema.TURF_ID]
@@ -479,6 +324,16 @@ class Canvass:
             str(t): g[schema.DOOR_ID].astype(str).tolist()
             for t, g in stops.groupby(schema.TURF_ID, sort=False)
         }
+        tv = targeted[targeted[schema.IS_TARGET].astype(bool)]
+        self.p_door = (
+            tv.groupby(schema.DOOR_ID)[results.P_CONTACT].max().astype(float).to_dict()
+        )
+        status = {str(d): f"left_out_{r}" for d, r in zip(
+            left[schema.DOOR_ID], left[schema.REASON], strict=True)}  # fmt: skip
+        in_turf = named[schema.TURF_ID].astype(str)
+        status.update({str(d): "turf_not_sent" for d in in_turf[in_turf != ""].index})
+        status.update({str(d): "sent_dropped" for d in sub.index})
+        self.status = status
         return [by_turf[t] for t in chosen if t in by_turf]
 
 
@@ -533,6 +388,7 @@ def campaign(
         town["G"], town["snapped"],
     )  # fmt: skip
     field = Field(voters, households, seed)
+    ledger = Ledger()
     pos = {str(d): i for i, d in enumerate(doors.index)}
     plan_s = 0.0
     cfg = PlanConfig.from_dict(
@@ -545,6 +401,7 @@ def campaign(
             "campaign": {
                 "db": str(folder / f"{kind}-{seed}.db"),
                 "min_value_share": args.min_value_share,
+                "stable_m": args.stable_m,
             },
         }
     )
@@ -570,13 +427,22 @@ def campaign(
             )
             plan_s += time.perf_counter() - t0
             pointers = [0] * len(lists)
+            ledger.predicted = planner.p_door
         rows = run_lists(
             field, tmat, pos, lists, pointers, args.volunteers, slot, start,
             repass=kind != "replan",
             skip_done=kind == "replan" or args.lists_skip_done,
+            ledger=ledger,
         )  # fmt: skip
         record(engine, rows)
     engine.dispose()
+    target_doors = sorted(
+        {str(d) for d in voters.loc[voters[schema.IS_TARGET], schema.DOOR_ID]}
+        & set(pos)
+    )
+    listed = {d for lst in lists for d in lst}
+    status = dict(planner.status) if kind != "static" else {}
+    status.update(dict.fromkeys(listed, "not_reached"))  # in a list walked this shift
     hours = args.volunteers * len(shifts(args.weeks)) * SHIFT_S / 3600
     return {
         "votes": field.votes,
@@ -586,9 +452,17 @@ def campaign(
         "hours": hours,
         "plan_s": plan_s,
         "stable": float(np.mean(planner.stable)) if planner.stable else float("nan"),
+        "moved": sum(planner.moved),
         "back_low": sum(r["brought_back"]["low_value"] for r in planner.spare),
         "back_cap": sum(r["brought_back"]["attempt_cap"] for r in planner.spare),
         "idle": sum(r["idle_shifts"] for r in planner.spare),
+        "ledger": ledger,
+        "unknocked": ledger.unknocked(target_doors, status),
+        "unknocked_worth": float(
+            np.mean([field.worth(d) for d in target_doors if d not in ledger.history])
+            if any(d not in ledger.history for d in target_doors)
+            else np.nan
+        ),
     }
 
 
@@ -611,6 +485,13 @@ def main() -> None:
         type=float,
         default=PlanConfig().campaign.min_value_share,
         help="campaign.min_value_share of canvass's plans (default: canvass's)",
+    )
+    ap.add_argument(
+        "--stable-m",
+        type=float,
+        default=PlanConfig().campaign.stable_m,
+        help="campaign.stable_m of the re-plans (negative: doors never moved back "
+        "to their previous turf; default: canvass's)",
     )
     ap.add_argument(
         "--no-shift-volunteers",
@@ -657,7 +538,8 @@ def main() -> None:
                     f"{n_t} targets (+{r['reminders']} spoken to again), "
                     f"{r['knocks']:5d} knocks, plan {r['plan_s']:.0f} s"
                     + (
-                        f", re-knocked doors in the same turf {r['stable']:.0%}"
+                        f", re-knocked doors in the same turf {r['stable']:.0%} "
+                        f"({r['moved']} moved back)"
                         if k == "replan" and r["stable"] == r["stable"]
                         else ""
                     )
@@ -668,6 +550,14 @@ def main() -> None:
                         if k == "replan"
                         else ""
                     )
+                )
+                for line in r["ledger"].table():
+                    print(f"      {line}")
+                never = ", ".join(f"{n} {why}" for why, n in
+                                  sorted(r["unknocked"].items()))  # fmt: skip
+                print(
+                    f"      never knocked (target doors): {never or 'none'}; a knock "
+                    f"there worth {r['unknocked_worth']:.4f} votes (simulator's view)"
                 )
             row = {
                 "ratio": out["replan"]["votes"] / out["static"]["votes"],

@@ -596,7 +596,7 @@ _RESERVED = frozenset(
     {
         "event_id", "voter_id", "run_id", "route_id", "door_id", "volunteer",
         "time", "date", "result", "contact_type", "stop", "address", "unit",
-        "name", "notes", "source",
+        "name", "notes", "source", "come_back",
     }
 )  # fmt: skip
 
@@ -666,6 +666,12 @@ class CampaignParams:
         whose last knock was in another slot than ``next_slot`` (at most
         ``max_attempts + 2`` knocks a door), until the shift is full
         (docs/replan.md, "Volunteers to spare").
+    stable_m
+        A door goes back to the turf (of the same name) it was in at the last
+        run when its nearest door there is at most this many metres (straight
+        line) farther than its nearest door in the turf the new cut gave it, and
+        that turf has room (``turf.shift_s`` and ``turf.balance``); negative:
+        never (docs/replan.md, "Turfs that stay put").
     """
 
     db: str = ""
@@ -682,6 +688,7 @@ class CampaignParams:
     evening_hour: int = 17
     min_value_share: float = 0.2
     shift_volunteers: int = 0
+    stable_m: float = 15.0
 
     def __post_init__(self) -> None:
         iso_date("campaign", "start", self.start, allow_empty=True)

@@ -320,11 +320,13 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
             doors, snapped, cut = cut_doors(targeted)
         replan["spare"] = results.spare_report(cut.turfs, config, room, replan)
     if config.campaign.db:  # the same turf names as the last run where doors allow
-        named, named_turfs, stable = results.keep_turf_ids(
-            cut.doors, cut.turfs, results.previous_turfs(config)
+        before = results.previous_turfs(config)
+        named, named_turfs, stable = results.keep_turf_ids(cut.doors, cut.turfs, before)
+        named, named_turfs, settled = results.settle_turfs(
+            named, named_turfs, before, config
         )
         cut = dataclasses.replace(cut, doors=named, turfs=named_turfs)
-        history_report["replan"]["turfs"] = stable
+        history_report["replan"]["turfs"] = {**stable, **settled}
         history_report["replan"]["turfs_by_value_per_hour"] = [
             str(t)
             for t in (named_turfs[schema.VALUE] / named_turfs[schema.EST_S].clip(1))

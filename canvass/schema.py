@@ -213,6 +213,7 @@ PHONE_COLUMNS: Final = (
     "time",
     "result",
     "volunteer",
+    "come_back",  # optional on import: when a COME_BACK asked to come back
 )
 
 # --- left-out doors ---------------------------------------------------------------

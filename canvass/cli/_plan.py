@@ -188,7 +188,13 @@ def _print_summary(
             (
                 "next knock",
                 f"{replan['doors_new']:,} new doors, {replan['doors_reknock']:,} "
-                f"re-knocks, {summary['reports']['history']['doors_done']:,} done "
+                f"re-knocks"
+                + (
+                    f" ({replan['come_back_due']:,} asked to come back now)"
+                    if replan.get("come_back_due")
+                    else ""
+                )
+                + f", {summary['reports']['history']['doors_done']:,} done "
                 f"(slot {replan['next_slot']}); P(answer) by knock "
                 f"{rates} % ({'learnt' if model['learnt'] else 'prior'})",
             )

@@ -2,9 +2,10 @@
 
 Every targeted voter on a route page gets one button per result code (the codes of
 the walk lists, :data:`RESULT_CODES`) and, once contacted, the ``campaign.survey``
-questions. ``static/recorder.js`` keeps what is tapped in the browser's storage
-(IndexedDB, localStorage where IndexedDB is missing) as an append-only log, shows
-how many results are not yet sent, shares or downloads them as the phone CSV that
+questions; after "Come back", when to come back (:data:`COME_BACK_CHOICES`).
+``static/recorder.js`` keeps what is tapped in the browser's storage (IndexedDB,
+localStorage where IndexedDB is missing) as an append-only log, shows how many
+results are not yet sent, shares or downloads them as the phone CSV that
 ``canvass results import`` reads, and, on a page served by ``canvass serve``, sends
 them to the organiser's laptop. It needs neither the map nor a connection.
 
@@ -24,11 +25,23 @@ from ._table import RESULT_CODES
 if TYPE_CHECKING:
     from ..pipeline import Plan
 
-__all__ = ["PHONE_CSV_COLUMNS", "recorder_config", "recorder_script"]
+__all__ = [
+    "COME_BACK_CHOICES",
+    "PHONE_CSV_COLUMNS",
+    "recorder_config",
+    "recorder_script",
+]
 
 _STATIC: Final = Path(__file__).parent / "static"
 #: The phone CSV's columns before the survey questions (what the import reads).
 PHONE_CSV_COLUMNS: Final = schema.PHONE_COLUMNS
+#: The times a "come back" can ask for on the phone (``come_back`` column values).
+COME_BACK_CHOICES: Final = (
+    ("weekday_evening", "Weekday evening"),
+    ("weekend_day", "Weekend day"),
+    ("weekend_evening", "Weekend evening"),
+    ("weekday_day", "Weekday day"),
+)
 _QUESTION_LABELS: Final = {
     "support_1_5": "Support (1 = strong, 5 = opposed)",
     "will_volunteer": "Will volunteer",
@@ -66,7 +79,8 @@ def recorder_config(plan: Plan, data: dict[str, Any]) -> dict[str, Any]:
     config
         JSON-ready: ``page`` (the storage key: run and route), ``run_id``,
         ``route_id``, ``volunteer``, ``codes`` (code, mark, label), ``survey``
-        (question, label, answers), ``columns`` (the CSV header) and ``stops``
+        (question, label, answers), ``come_back`` (the times a "come back" can
+        ask for: value, label), ``columns`` (the CSV header) and ``stops``
         (stop number -> door id and people: voter id and the label shown).
     """
     campaign = plan.config.campaign
@@ -84,6 +98,7 @@ def recorder_config(plan: Plan, data: dict[str, Any]) -> dict[str, Any]:
         "volunteer": route["volunteer"],
         "codes": [list(c) for c in RESULT_CODES],
         "survey": [[q, _label(q), list(questions[q])] for q in campaign.survey],
+        "come_back": [list(c) for c in COME_BACK_CHOICES],
         "columns": [*PHONE_CSV_COLUMNS, *campaign.survey],
         "stops": stops,
     }

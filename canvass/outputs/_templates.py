@@ -1,10 +1,10 @@
 """Paper results templates: ``results/<route>.csv``, one per printed walk list.
 
 Each template lists the walk list's people in walking order, with empty ``date``,
-``result`` and survey columns for a volunteer or data-entry person to fill in a
-spreadsheet; ``canvass results import`` reads it back (docs/results.md). The
-columns that identify the row (``run_id``, ``route_id``, ``voter_id``) must be
-left as written.
+``result``, ``come_back`` (when a "come back" asked to come back) and survey
+columns for a volunteer or data-entry person to fill in a spreadsheet;
+``canvass results import`` reads it back (docs/results.md). The columns that
+identify the row (``run_id``, ``route_id``, ``voter_id``) must be left as written.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ TEMPLATE_COLUMNS: Final = (
     "name",
     "date",
     "result",
+    "come_back",
 )
 
 
@@ -93,6 +94,7 @@ def write_results_templates(
                 ],
                 "date": plan.config.output.date,
                 "result": "",
+                "come_back": "",
             },
             columns=list(TEMPLATE_COLUMNS),
         )

@@ -26,6 +26,7 @@ from ._assign import (
     store_assignment,
 )
 from ._codes import DONE, DOOR_DONE, VAN_NAMES, parse_result
+from ._contact import ContactModel, fit_contact_model
 from ._db import SCHEMA_VERSION, open_db
 from ._export import export_results
 from ._formats import PHONE_COLUMNS
@@ -46,19 +47,11 @@ from ._progress import (
     run_folders,
     run_progress,
 )
-from ._replan import (
-    P_CONTACT,
-    ContactModel,
-    door_visits,
-    fit_contact_model,
-    keep_turf_ids,
-    next_knock,
-    previous_turfs,
-    read_attempts,
-)
+from ._replan import P_CONTACT, door_visits, next_knock, read_attempts
 from ._roster import ROSTER_COLUMNS, Roster, first_name, read_roster
 from ._serve import check_host, local_address, make_server
 from ._spare import CAP_CEILING_EXTRA, doors_to_fill, reserve_order, spare_report
+from ._stable import keep_turf_ids, previous_turfs, settle_turfs
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
@@ -108,6 +101,7 @@ __all__ = [
     "reserve_order",
     "run_folders",
     "run_progress",
+    "settle_turfs",
     "spare_report",
     "store_assignment",
 ]

@@ -32,6 +32,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "V2_COLUMNS",
+    "V3_COLUMNS",
     "assignments",
     "db_label",
     "events",
@@ -171,6 +172,8 @@ events = sa.Table(
     sa.Column("source", sa.String(20), nullable=False),
     sa.Column("contact_type", sa.String(40), nullable=False),
     sa.Column("import_id", sa.ForeignKey("imports.import_id"), nullable=True),
+    # version 3: when a "come back" asked to come back (docs/replan.md)
+    sa.Column("come_back", sa.String(40), nullable=True),
     sa.Index("ix_events_voter", "voter_id"),
 )
 
@@ -199,10 +202,14 @@ V2_COLUMNS: Final = {
 }
 
 
-def _add_v2(conn: Connection) -> None:
-    """Version 2: run folders, volunteers' cars, assignments' reach and flags."""
+#: Columns version 3 added: a "come back" result's time (docs/replan.md).
+V3_COLUMNS: Final[dict[str, tuple[str, ...]]] = {"events": ("come_back",)}
+
+
+def _add_columns(conn: Connection, columns: dict[str, tuple[str, ...]]) -> None:
+    """Add the `columns` a table lacks (an older canvass made it)."""
     inspector = sa.inspect(conn)
-    for name, cols in V2_COLUMNS.items():
+    for name, cols in columns.items():
         have = {c["name"] for c in inspector.get_columns(name)}
         table = metadata.tables[name]
         for col in cols:
@@ -212,10 +219,21 @@ def _add_v2(conn: Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {col} {kind}"))
 
 
+def _add_v2(conn: Connection) -> None:
+    """Version 2: run folders, volunteers' cars, assignments' reach and flags."""
+    _add_columns(conn, V2_COLUMNS)
+
+
+def _add_v3(conn: Connection) -> None:
+    """Version 3: the time a "come back" asked for (``events.come_back``)."""
+    _add_columns(conn, V3_COLUMNS)
+
+
 #: (version, function applying it to a database at the previous version), in order.
 MIGRATIONS: Final[list[tuple[int, Callable[[Connection], None]]]] = [
     (1, _create_v1),
     (2, _add_v2),
+    (3, _add_v3),
 ]
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 

@@ -4,12 +4,14 @@ Three kinds are recognised by their header (docs/results.md has every column):
 
 ``phone``
     The route page's CSV (UTF-8, comma): ``event_id``, ``voter_id``, ``run_id``,
-    ``route_id``, ``door_id``, ``time`` (ISO 8601), ``result``, ``volunteer`` and
-    one column per survey question.
+    ``route_id``, ``door_id``, ``time`` (ISO 8601), ``result``, ``volunteer``,
+    optionally ``come_back`` (when a "come back" asked to come back) and one column
+    per survey question.
 ``paper``
     A filled ``results/<route>.csv`` template of a run folder: ``run_id``,
-    ``route_id``, ``voter_id``, ``date``, ``result``, ``volunteer`` and the survey
-    columns (the other template columns are for the person filling it in).
+    ``route_id``, ``voter_id``, ``date``, ``result``, ``volunteer``, optionally
+    ``come_back``, and the survey columns (the other template columns are for
+    the person filling it in).
 ``van``
     VAN's canvass-results (contact-history) export, UTF-16 tab-delimited, or a
     VAN bulk-upload CSV: ``Voter File VANID`` or ``VANID``, ``Date Canvassed``,
@@ -61,6 +63,7 @@ FIELDS: Final = (
     "result",
     "volunteer",
     "contact_type",
+    "come_back",
 )
 
 

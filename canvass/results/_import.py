@@ -36,6 +36,7 @@ from ..errors import InputError
 from ..load import split_member
 from . import _db as db
 from ._codes import CODES, normalise_answer, parse_result
+from ._comeback import parse_come_back
 from ._formats import ResultsFile, read_results_file
 
 __all__ = ["FileCounts", "ImportReport", "import_results"]
@@ -140,6 +141,7 @@ def _fingerprint(event: dict[str, Any]) -> tuple[str, ...]:
         json.dumps(event["answers"], sort_keys=True),
         str(event["run_id"] or ""),
         str(event["route_id"] or ""),
+        str(event.get("come_back") or ""),
     )
 
 
@@ -237,6 +239,14 @@ class _Checker:
             return f"unknown result code {raw[:20]!r} (use one of {', '.join(CODES)})"
         if answers and result != "CONTACTED":
             return f"survey answers with result {result} (only CONTACTED has answers)"
+        come_back = parse_come_back(str(row["come_back"]))
+        if come_back is None:
+            return (
+                f"come_back {str(row['come_back'])[:20]!r} is not a day, a time or a "
+                "slot (e.g. 2026-09-19, 18:30, 2026-09-19T18:30, weekend_day)"
+            )
+        if come_back and result != "COME_BACK":
+            return f"come_back with result {result} (only COME_BACK has one)"
         voter = str(row["voter_id"])
         if not voter:
             return "no voter id"
@@ -279,6 +289,7 @@ class _Checker:
             "answers": answers,
             "source": f.kind,
             "contact_type": (str(row["contact_type"]) or "walk").lower()[:40],
+            "come_back": come_back or None,
         }
         return self._dedupe(f, line, event)
 

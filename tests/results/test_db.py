@@ -75,6 +75,28 @@ def test_migrations_apply_once_and_newer_databases_are_refused(
         open_db(config)
 
 
+def test_a_version_2_database_gets_the_come_back_column(tmp_path: Path) -> None:
+    """Version 3 adds ``events.come_back``, keeping the attempts already there."""
+    config = _config(tmp_path, db="campaign.db")
+    open_db(config).dispose()
+    path = tmp_path / "campaign.db"
+    with sqlite3.connect(path) as conn:  # back to version 2, with one attempt
+        conn.execute("ALTER TABLE events DROP COLUMN come_back")
+        conn.execute("DELETE FROM schema_version WHERE version > 2")
+        conn.execute(
+            "INSERT INTO events (event_id, voter_id, door_id, volunteer, "
+            "contacted_at, contact_date, result, answers, source, contact_type) "
+            "VALUES ('e-00000001', 'V1', 'D1', '', '2026-09-12', '2026-09-12', "
+            "'COME_BACK', '{}', 'paper', 'walk')"
+        )
+    open_db(config).dispose()
+    with sqlite3.connect(path) as conn:
+        version = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        rows = conn.execute("SELECT event_id, come_back FROM events").fetchall()
+    assert version == (SCHEMA_VERSION,) == (3,)
+    assert rows == [("e-00000001", None)]
+
+
 def test_no_database_configured_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\[campaign\] db"):
         open_db(_config(tmp_path))

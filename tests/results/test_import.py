@@ -326,3 +326,72 @@ def test_killed_import_changes_nothing(campaign: Campaign, tmp_path: Path) -> No
     assert kill_mid_import(campaign, config, tmp_path) == (4, 1)
     with sqlite3.connect(config.campaign.db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_come_back_column_is_checked_and_stored(
+    campaign: Campaign, tmp_path: Path
+) -> None:
+    """The optional ``come_back`` column: normalised, and rejected when wrong."""
+    config = campaign.copy(tmp_path)
+    phone = _phone(
+        campaign,
+        [
+            {"result": "CB", "come_back": "Weekend day"},
+            {"result": "COME_BACK", "come_back": "9/19/2026 6:30 pm"},
+            {"result": "COME_BACK"},  # no time said
+            {"result": "COME_BACK", "come_back": "tomorrow-ish"},
+            {"result": "NOT_HOME", "come_back": "18:30"},
+        ],
+    )
+    path = tmp_path / "phone.csv"
+    phone.to_csv(path, index=False)
+    report = import_results([path], config)
+    _check_counts(report)
+    assert report.totals["imported"] == 3
+    reasons = sorted(report.rejects.reason)
+    assert reasons[0].startswith("come_back 'tomorrow-ish' is not a day, a time")
+    assert reasons[1] == "come_back with result NOT_HOME (only COME_BACK has one)"
+    with sqlite3.connect(config.campaign.db) as conn:
+        got = sorted(
+            conn.execute("SELECT come_back FROM events").fetchall(),
+            key=lambda r: str(r[0]),
+        )
+    assert got == [("2026-09-19T18:30",), (None,), ("weekend_day",)]
+    # a paper template has the column too, empty until filled in
+    filled = _filled(campaign)
+    assert "come_back" in filled.columns
+    assert set(filled["come_back"]) == {""}
+    filled.loc[filled.index[0], ["result", "come_back"]] = ["CB", "2026-09-20"]
+    paper = tmp_path / "paper.csv"
+    filled.to_csv(paper, index=False)
+    report = import_results([paper], config)
+    _check_counts(report)
+    assert report.totals["rejected"] == 0
+    with sqlite3.connect(config.campaign.db) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM events WHERE come_back = '2026-09-20'"
+        ).fetchone() == (1,)
+
+
+def test_come_back_values_are_normalised() -> None:
+    from canvass.results._comeback import come_back_meets, parse_come_back
+
+    assert parse_come_back("") == ""
+    assert parse_come_back(" Weekend-Evening ") == "weekend_evening"
+    assert parse_come_back("evening") == "evening"
+    assert parse_come_back("6:05 am") == "06:05"
+    assert parse_come_back("12:30 am") == "00:30"
+    assert parse_come_back("2026-09-19T18:30:00-04:00") == "2026-09-19T18:30"
+    for bad in ("13:00 pm", "24:00", "2026-02-30", "saturday", "18h30"):
+        assert parse_come_back(bad) is None, bad
+    # the next shift (day, slot) against what was asked for
+    assert not come_back_meets("2026-09-19", "2026-09-16", "weekday_evening", 17)
+    assert come_back_meets("2026-09-19", "2026-09-19", "weekend_day", 17)
+    assert come_back_meets("2026-09-19", "2026-09-26", "weekend_day", 17)
+    assert not come_back_meets("18:30", "2026-09-19", "weekend_day", 17)
+    assert come_back_meets("18:30", "2026-09-19", "weekend_evening", 17)
+    assert not come_back_meets("weekend", "", "weekday_evening", 17)
+    assert come_back_meets("weekend", "", "weekend_day", 17)
+    assert not come_back_meets("2026-09-19T10:00", "2026-09-19", "weekend_evening", 17)
+    assert come_back_meets("weekend_day", "", "", 17)  # no slot said: any shift
+    assert come_back_meets("", "2026-09-19", "weekday_day", 17)

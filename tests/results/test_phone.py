@@ -221,3 +221,47 @@ def test_without_indexeddb_the_log_is_kept_in_localstorage(
     assert kept == [f"canvass:log:{campaign.plan.run_id}|{route_id}"]
     context.close()
     assert errors == []
+
+
+@pytest.mark.browser
+def test_come_back_asks_when_and_the_csv_and_import_keep_it(
+    browser: Any, campaign: Campaign, tmp_path: Path
+) -> None:
+    route_id, cfg = biggest_route(campaign.out)
+    people = [p["id"] for s in cfg["stops"].values() for p in s["people"]]
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route("**/*", _no_network)
+    page.goto((campaign.out / "routes" / f"{route_id}.html").resolve().as_uri())
+    assert unsent(page) == 0
+    when = f'.rec[data-voter="{people[0]}"] .answers[data-q="@come_back"]'
+    assert page.locator(when).is_hidden()
+    tap(page, people[0], "COME_BACK")
+    assert page.locator(when).is_visible()  # shown only after "Come back"
+    answer(page, people[0], "@come_back", "weekend_day")
+    tap(page, people[1], "COME_BACK")  # no time said
+    tap(page, people[2], "NOT_HOME")
+    assert page.locator(
+        f'.rec[data-voter="{people[2]}"] .answers[data-q="@come_back"]'
+    ).is_hidden()
+    with page.expect_download() as info:
+        page.click("#rec-share")
+    path = tmp_path / "phone.csv"
+    info.value.save_as(str(path))
+    context.close()
+    assert errors == []
+    phone = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("voter_id")
+    assert phone.loc[people[0], "come_back"] == "weekend_day"
+    assert phone.loc[people[1], "come_back"] == ""
+    assert phone.loc[people[2], "come_back"] == ""
+
+    config = campaign.copy(tmp_path)
+    from canvass.results import import_results
+
+    report = import_results([path], config)
+    assert report.totals["imported"] == 3
+    with sqlite3.connect(config.campaign.db) as conn:
+        got = dict(conn.execute("SELECT voter_id, come_back FROM events").fetchall())
+    assert got == {people[0]: "weekend_day", people[1]: None, people[2]: None}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +22,9 @@ from canvass.results import (
     import_results,
     keep_turf_ids,
     next_knock,
+    settle_turfs,
 )
+from canvass.turf import TURF_ORDER
 
 P = "p_state_primary"
 SAT = "2026-09-12T11:00:00-04:00"  # a Saturday, day
@@ -136,6 +139,91 @@ def test_come_back_is_honoured() -> None:
         assert _p(out, "D2") > _p(out, "D4") > _p(out, "D1")
 
 
+def _asked(events: pd.DataFrame, door: str, when: str) -> pd.DataFrame:
+    """`events` with the time `door`'s come-back asked for (``come_back``)."""
+    out = events.assign(come_back="")
+    hit = (out["door_id"] == door) & (out["result"] == "COME_BACK")
+    out.loc[hit, "come_back"] = when
+    return out
+
+
+def test_a_come_back_time_is_honoured() -> None:
+    """A day asked for keeps the door out before it and brings it in on it."""
+    base = _events(("D2", SAT, "COME_BACK"), ("D1", SAT, "NOT_HOME"))
+    events = _asked(base, "D2", "2026-09-19")
+    wed = _config(next_slot="weekday_evening", date="2026-09-16")
+    out, left, report = next_knock(_voters(), wed, events)
+    row = left.set_index(schema.DOOR_ID).loc["D2"]
+    assert row[schema.REASON] == "come_back_later"
+    assert row[schema.DETAIL] == "asked to come back 2026-09-19"
+    assert not out.loc["V3", schema.IS_TARGET]
+    # without the time, that Wednesday evening would have had it
+    out, left, _ = next_knock(_voters(), wed, base)
+    assert left.empty
+    # on the day asked for it is in, and counted as due
+    sat = _config(next_slot="weekend_day", date="2026-09-19")
+    out, left, report = next_knock(_voters(), sat, events)
+    assert left.empty
+    assert out.loc["V3", schema.IS_TARGET]
+    assert report["come_back_due"] == 1
+    # a slot asked for: not on a weekday evening, yes on a weekend day
+    slot = _asked(base, "D2", "weekend_day")
+    _, left, _ = next_knock(_voters(), wed, slot)
+    assert left[schema.DOOR_ID].tolist() == ["D2"]
+    _, left, _ = next_knock(_voters(), sat, slot)
+    assert left.empty
+    # a time of day: 18:30 is evening (campaign.evening_hour 17)
+    evening = _asked(base, "D2", "18:30")
+    _, left, _ = next_knock(_voters(), wed, evening)
+    assert left.empty
+    _, left, _ = next_knock(_voters(), sat, evening)
+    assert left[schema.DOOR_ID].tolist() == ["D2"]
+
+
+def test_a_come_back_due_beats_the_cap_and_low_value_up_to_the_ceiling() -> None:
+    knocks = [("D4", t, "NOT_HOME") for t in (SAT, WED, SAT2)]
+    due = _asked(_events(*knocks, ("D4", SAT3, "COME_BACK")), "D4", "weekend_day")
+    low = {"V5": 0.03}  # a small effect: D4 would be low_value
+    sat = _config(next_slot="weekend_day", date="2026-10-03")
+    out, left, report = next_knock(_voters(low), sat, due)
+    assert left.empty, left
+    assert out.loc["V5", schema.IS_TARGET]
+    assert report["come_back_due"] == 1
+    # another slot than asked for: out of this shift, not finished at the cap
+    _, left, _ = next_knock(_voters(low), _config(next_slot="weekday_evening"), due)
+    assert left[schema.REASON].tolist() == ["come_back_later"]
+    no_time = _asked(due, "D4", "")
+    _, left, _ = next_knock(_voters(low), sat, no_time)
+    assert left[schema.REASON].tolist() == ["attempt_cap"]
+    # past max_attempts + CAP_CEILING_EXTRA knocks even a due door stays out
+    more = [("D4", f"2026-10-0{d}T11:00:00-04:00", "NOT_HOME") for d in (1, 2)]
+    over = _asked(
+        _events(*knocks, *more, ("D4", SAT3, "COME_BACK")), "D4", "weekend_day"
+    )
+    _, left, report = next_knock(_voters(low), sat, over)
+    assert left[schema.REASON].tolist() == ["attempt_cap"]
+    assert report["come_back_due"] == 0
+
+
+def test_each_person_s_own_answers_count() -> None:
+    """At a door of two households the one that answered is likely in, the other not."""
+    events = pd.DataFrame(
+        [
+            {"voter_id": "V1", "door_id": "D1", "result": "COME_BACK"},
+            {"voter_id": "V2", "door_id": "D1", "result": "NOT_HOME"},
+            {"voter_id": "V3", "door_id": "D2", "result": "NOT_HOME"},
+        ]
+    ).assign(contacted_at=SAT)
+    out, _, _ = next_knock(_voters(), _config(), events)
+    p = out[P_CONTACT]
+    assert p["V1"] > p["V5"] > p["V2"]  # V5: a door never knocked
+    assert p["V2"] == pytest.approx(p["V3"])  # V2's own history: one not-home
+    # a voter with no row of their own takes the door's history
+    alone = events[events["voter_id"] != "V2"]
+    out, _, _ = next_knock(_voters(), _config(), alone)
+    assert out.loc["V2", P_CONTACT] == pytest.approx(out.loc["V1", P_CONTACT])
+
+
 def test_a_slot_not_yet_tried_is_preferred() -> None:
     events = _events(("D1", SAT, "NOT_HOME"), ("D3", WED, "NOT_HOME"))
     sat, _, _ = next_knock(_voters(), _config(next_slot="weekend_day"), events)
@@ -197,6 +285,31 @@ def test_the_contact_model_learns_from_the_campaign() -> None:
     assert many.p_home(np.array([1.0]), np.array([0.0]))[0] > 0.6
 
 
+def test_the_contact_model_fits_the_households_spread() -> None:
+    """Maximum likelihood over every knock finds how much households differ."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(2500):
+        p_home = rng.beta(0.75, 2.25)  # mean 0.25, kappa 3: households differ a lot
+        for t in (SAT, WED, SAT2, SAT3):
+            hit = rng.random() < p_home
+            rows.append((f"X{i}", f"X{i}", "CONTACTED" if hit else "NOT_HOME", t))
+    events = pd.DataFrame(
+        rows, columns=["voter_id", "door_id", "result", "contacted_at"]
+    )
+    config = _config(other_slot_weight=1.0, prior_weight=50.0)
+    model = fit_contact_model(door_visits(events), config)
+    assert 2.2 < model.a + model.b < 4.5
+    assert model.a / (model.a + model.b) == pytest.approx(0.25, abs=0.03)
+    # so a not-home says a lot, and an answer more
+    p0, miss, ans = model.p_home(np.array([0.0, 0, 1]), np.array([0.0, 2, 0]))
+    assert miss < 0.75 * p0
+    assert ans > p0 + 0.15
+    # the priors alone (25, 23, 20 %) say households differ little
+    prior = fit_contact_model(door_visits(events.iloc[:0]), config)
+    assert prior.a + prior.b > 6
+
+
 def test_refused_and_moved_are_not_misses() -> None:
     v = door_visits(_events(("D1", SAT, "MOVED"), ("D2", SAT, "REFUSED")))
     row = v.set_index("door_id")
@@ -224,6 +337,83 @@ def test_turf_names_stay_with_their_doors() -> None:
     assert sorted(named_turfs.index) == sorted(set(named[schema.TURF_ID]) - {""})
     assert named_turfs.loc["A-T02", schema.VALUE] == 1.0
     assert report == {"turfs_renamed": 3, "doors_again": 3, "doors_same_turf": 3}
+
+
+def _two_turfs(est_s: float = 3000.0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """A-T01 at x = 0-30 m, A-T02 at x = 100-120 m, and m (60 m), f (200 m) in it."""
+    xs = {"a1": 0, "a2": 10, "a3": 20, "a4": 30, "b1": 100, "b2": 110, "b3": 120}
+    xs |= {"m": 60, "f": 200}
+    turf_of = ["A-T01"] * 4 + ["A-T02"] * 5
+    doors = gpd.GeoDataFrame(
+        {
+            schema.TURF_ID: turf_of,
+            schema.N_TARGETS: 1,
+            schema.VALUE: 0.01,
+            TURF_ORDER: [0, 1, 2, 3, 0, 1, 2, 3, 4],
+            schema.WALKER: 1,
+        },
+        geometry=gpd.points_from_xy(list(xs.values()), [0.0] * len(xs)),
+        index=pd.Index(list(xs), name=schema.DOOR_ID),
+        crs="EPSG:26986",
+    )
+    turfs = gpd.GeoDataFrame(
+        {
+            schema.PRECINCT_ID: "A",
+            schema.N_DOORS: [4, 5],
+            schema.N_TARGETS: [4, 5],
+            schema.VALUE: [0.04, 0.05],
+            schema.EST_S: est_s,
+            "volunteers": 1,
+            schema.N_LEGS: 1,
+        },
+        geometry=[
+            doors[doors[schema.TURF_ID] == t].union_all().buffer(30)
+            for t in ("A-T01", "A-T02")
+        ],
+        index=pd.Index(["A-T01", "A-T02"], name=schema.TURF_ID),
+        crs="EPSG:26986",
+    )
+    return doors, turfs
+
+
+def test_doors_go_back_to_their_turf_where_it_costs_little() -> None:
+    doors, turfs = _two_turfs()
+    # last run: m and f were in A-T01
+    previous = pd.Series(
+        dict.fromkeys(("a1", "a2", "a3", "a4", "m", "f"), "A-T01")
+        | dict.fromkeys(("b1", "b2", "b3"), "A-T02")
+    )
+    config = _config(stable_m=40.0)
+    out, out_t, report = settle_turfs(doors, turfs, previous, config)
+    # m: 30 m from A-T01's nearest door, 40 m from A-T02's: back to A-T01
+    assert out.loc["m", schema.TURF_ID] == "A-T01"
+    # f: 170 m from A-T01, 80 m from A-T02: more than 40 m farther, stays
+    assert out.loc["f", schema.TURF_ID] == "A-T02"
+    assert report["doors_moved_back"] == 1
+    assert report["doors_same_turf"] == 8
+    wp = config.walk
+    assert report["extra_walk_s"] == pytest.approx(
+        2 * 1.3 * (30 - 40) / wp.speed_m_s, abs=0.1
+    )
+    assert out.loc["m", TURF_ORDER] == 3  # next to a4, its nearest door there
+    assert out_t.loc["A-T01", schema.N_DOORS] == 5
+    assert out_t.loc["A-T02", schema.N_DOORS] == 4
+    assert out_t.loc["A-T01", schema.VALUE] == pytest.approx(0.05)
+    assert out_t.loc["A-T01", schema.EST_S] == round(
+        3000 + wp.door_s + 2 * 1.3 * 30 / wp.speed_m_s
+    )
+    assert out_t.loc["A-T01", "geometry"].contains(out.loc["m", "geometry"])
+    assert doors.loc["m", schema.TURF_ID] == "A-T02"  # the input is not changed
+    # off, or no room in A-T01: nothing moves
+    for cfg, full in ((_config(stable_m=-1.0), 3000.0), (config, 8200.0)):
+        d, t = _two_turfs(full)
+        same, _, rep = settle_turfs(d, t, previous, cfg)
+        assert rep["doors_moved_back"] == 0
+        assert same.loc["m", schema.TURF_ID] == "A-T02"
+    # a wider slack takes f back too
+    wide, _, rep = settle_turfs(doors, turfs, previous, _config(stable_m=100.0))
+    assert rep["doors_moved_back"] == 2
+    assert set(wide.loc[["m", "f"], schema.TURF_ID]) == {"A-T01"}
 
 
 def test_settings_are_checked() -> None:

@@ -203,13 +203,23 @@ def test_the_served_page_sends_its_results_and_falls_back_to_the_csv(
     people = [p["id"] for s in served.cfg["stops"].values() for p in s["people"]]
     tap(page, people[0], "NOT_HOME")
     tap(page, people[1], "COME_BACK")
-    # sent by itself shortly after the taps
+    # the not-home goes by itself shortly after the tap; a "come back" waits for
+    # its time ("Come back when?"), then goes with it
+    page.wait_for_function(
+        "() => document.getElementById('unsent').dataset.unsent === '1'", timeout=15000
+    )
+    answer(page, people[1], "@come_back", "weekday_evening")
     page.wait_for_function(
         "() => document.getElementById('unsent').dataset.unsent === '0'", timeout=15000
     )
-    assert "Sent 2 to the laptop" in page.inner_text("#rec-status")
+    assert "Sent 1 to the laptop" in page.inner_text("#rec-status")
     got = {(v, r) for _, v, _, r, _ in _events(served.db)}
     assert got == {(people[0], "NOT_HOME"), (people[1], "COME_BACK")}
+    with sqlite3.connect(served.db) as conn:
+        when = conn.execute(
+            "SELECT come_back FROM events WHERE voter_id = ?", (people[1],)
+        ).fetchone()
+    assert when == ("weekday_evening",)
     # a contact waits for its answers, then goes by itself with them
     tap(page, people[2], "CONTACTED")
     page.wait_for_timeout(3000)

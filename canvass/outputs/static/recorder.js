@@ -146,7 +146,7 @@
     events.forEach(function (e) {
       var r = e.r;
       var row = [r.event_id, r.voter_id, cfg.run_id, cfg.route_id, r.door_id, r.time,
-        r.result, r.volunteer];
+        r.result, r.volunteer, r.result === 'COME_BACK' ? (e.answers[COME_BACK_Q] || '') : ''];
       cfg.survey.forEach(function (q) {
         row.push(r.result === 'CONTACTED' ? (e.answers[q[0]] || '') : '');
       });
@@ -156,6 +156,28 @@
   }
 
   /* ---- the page ---- */
+  /* "Come back": when, kept as an answer to this pseudo-question (not a survey name). */
+  var COME_BACK_Q = '@come_back';
+  function answerRow(q, label, answers, forCode) {
+    var row = document.createElement('div');
+    row.className = 'answers';
+    row.setAttribute('data-q', q);
+    row.setAttribute('data-for', forCode);
+    row.hidden = true;
+    var span = document.createElement('span');
+    span.className = 'q';
+    span.textContent = label;
+    row.appendChild(span);
+    answers.forEach(function (a) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.setAttribute('data-answer', a[0]);
+      b.textContent = a[1];
+      row.appendChild(b);
+    });
+    return row;
+  }
+
   function codeLabel(code) {
     for (var i = 0; i < cfg.codes.length; i++) {
       if (cfg.codes[i][0] === code) { return cfg.codes[i][2]; }
@@ -194,23 +216,12 @@
         });
         box.appendChild(codes);
         cfg.survey.forEach(function (q) {
-          var row = document.createElement('div');
-          row.className = 'answers';
-          row.setAttribute('data-q', q[0]);
-          row.hidden = true;
-          var label = document.createElement('span');
-          label.className = 'q';
-          label.textContent = q[1];
-          row.appendChild(label);
-          q[2].forEach(function (a) {
-            var b = document.createElement('button');
-            b.type = 'button';
-            b.setAttribute('data-answer', a);
-            b.textContent = a;
-            row.appendChild(b);
-          });
-          box.appendChild(row);
+          box.appendChild(answerRow(q[0], q[1], q[2].map(function (a) { return [a, a]; }),
+            'CONTACTED'));
         });
+        if (cfg.come_back && cfg.come_back.length) {
+          box.appendChild(answerRow(COME_BACK_Q, 'Come back when?', cfg.come_back, 'COME_BACK'));
+        }
         var undo = document.createElement('button');
         undo.type = 'button';
         undo.className = 'undo';
@@ -233,13 +244,13 @@
       box.querySelectorAll('button[data-code]').forEach(function (b) {
         b.classList.toggle('on', !!e && b.getAttribute('data-code') === e.r.result);
       });
-      var contacted = !!e && e.r.result === 'CONTACTED';
       box.querySelectorAll('.answers').forEach(function (row) {
-        row.hidden = !contacted;
+        var shown = !!e && e.r.result === row.getAttribute('data-for');
+        row.hidden = !shown;
         var q = row.getAttribute('data-q');
         row.querySelectorAll('button').forEach(function (b) {
-          b.classList.toggle('on', contacted && e.answers[q] === b.getAttribute('data-answer'));
-          b.disabled = contacted && !!e.sent;
+          b.classList.toggle('on', shown && e.answers[q] === b.getAttribute('data-answer'));
+          b.disabled = shown && !!e.sent;
         });
       });
       box.querySelector('.undo').hidden = !e || !!e.sent;
@@ -270,11 +281,17 @@
   }
 
   /* A contact is sent by itself once its answers are in (or after SETTLE_MS), so
-   * that answers tapped just after "Contacted" go with it; other results at once. */
+   * that answers tapped just after "Contacted" go with it; a "come back" once its
+   * time is in (or after SETTLE_MS); other results at once. */
   var SETTLE_MS = 180000;
   function settled(e) {
-    if (e.r.result !== 'CONTACTED') { return true; }
-    if (cfg.survey.every(function (q) { return e.answers[q[0]]; })) { return true; }
+    if (e.r.result === 'COME_BACK' && cfg.come_back && cfg.come_back.length) {
+      if (e.answers[COME_BACK_Q]) { return true; }
+    } else if (e.r.result !== 'CONTACTED') {
+      return true;
+    } else if (cfg.survey.every(function (q) { return e.answers[q[0]]; })) {
+      return true;
+    }
     return Date.now() - Date.parse(e.r.time) > SETTLE_MS;
   }
 
@@ -296,7 +313,7 @@
     } else if (b.hasAttribute('data-answer')) {
       var q = b.parentNode.getAttribute('data-q');
       var a = b.getAttribute('data-answer');
-      if (e && e.r.result === 'CONTACTED' && !e.sent) {
+      if (e && e.r.result === b.parentNode.getAttribute('data-for') && !e.sent) {
         append([{k: 'ans', event_id: e.r.event_id, q: q, a: e.answers[q] === a ? '' : a}]).then(soon);
       }
     } else if (b.classList.contains('undo') && e && !e.sent) {

@@ -1,0 +1,144 @@
+"""Where a campaign's value goes: every knock of the campaign bench, by kind.
+
+The bench (bench/campaign.py) writes each knock here as it happens; the ledger
+sorts it, with what the simulator knows (who was done before the knock, the door's
+earlier knocks), into:
+
+- ``first``: the door's first knock;
+- ``re{k}_new`` / ``re{k}_same``: the k-th knock (2, 3, 4+) of a door nobody ever
+  answered, in a slot the door was not (``new``) or was (``same``) tried in before;
+- ``partial``: a door answered before with someone there still to reach;
+- ``reminder``: every target at the door is done (contacted or refused): what is
+  banked is a reminder's worth at most.
+
+For each kind it adds the knocks, the seconds on the way there (walking, or the
+drive to the next list), the seconds at the door, the votes banked, the share of
+knocks answered and, when the planner said (the re-planner's ``p_contact``), the
+mean predicted chance of an answer. :meth:`Ledger.unknocked` says why target doors
+were never knocked. Nothing here is seen by a planner.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+KINDS = (
+    "first",
+    "re2_new",
+    "re2_same",
+    "re3_new",
+    "re3_same",
+    "re4+_new",
+    "re4+_same",
+    "partial",
+    "reminder",
+)
+ANSWERED = frozenset({"CONTACTED", "REFUSED", "COME_BACK", "LANGUAGE_BARRIER"})
+
+
+@dataclass
+class _Row:
+    knocks: int = 0
+    travel_s: float = 0.0
+    door_s: float = 0.0
+    votes: float = 0.0
+    answered: int = 0
+    predicted: float = 0.0
+    n_predicted: int = 0
+
+
+@dataclass
+class Ledger:
+    """Every knock of one campaign, sorted by kind."""
+
+    rows: dict[str, _Row] = field(default_factory=lambda: defaultdict(_Row))
+    history: dict[str, list[tuple[str, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    #: door -> the planner's P(answer) for the shift being walked (re-planner only)
+    predicted: dict[str, float] = field(default_factory=dict)
+
+    def kind(self, door: str, slot: str, done_before: bool) -> str:
+        """The kind of a knock at `door` in `slot`, from what came before."""
+        past = self.history.get(door, [])
+        if not past:
+            return "first"
+        if done_before:
+            return "reminder"
+        if any(a for _, a in past):
+            return "partial"
+        k = len(past) + 1
+        tag = "re4+" if k >= 4 else f"re{k}"
+        return f"{tag}_{'same' if any(s == slot for s, _ in past) else 'new'}"
+
+    def note(
+        self,
+        door: str,
+        slot: str,
+        done_before: bool,
+        travel_s: float,
+        door_s: float,
+        votes: float,
+        results: list[dict[str, str]],
+    ) -> None:
+        """Write one knock."""
+        row = self.rows[self.kind(door, slot, done_before)]
+        answered = any(r["result"] in ANSWERED for r in results)
+        row.knocks += 1
+        row.travel_s += travel_s
+        row.door_s += door_s
+        row.votes += votes
+        row.answered += int(answered)
+        if door in self.predicted:
+            row.predicted += self.predicted[door]
+            row.n_predicted += 1
+        self.history[door].append((slot, answered))
+
+    def unknocked(
+        self, target_doors: list[str], status: dict[str, str]
+    ) -> dict[str, int]:
+        """Target doors never knocked, by `status` (else ``not_reached``)."""
+        out: dict[str, int] = defaultdict(int)
+        for d in target_doors:
+            if d not in self.history:
+                out[status.get(d, "not_reached")] += 1
+        return dict(out)
+
+    def table(self) -> list[str]:
+        """One line per kind: knocks, seconds per knock, answered, votes."""
+        total_s = sum(r.travel_s + r.door_s for r in self.rows.values()) or 1.0
+        lines = []
+        for k in KINDS:
+            r = self.rows.get(k)
+            if r is None or not r.knocks:
+                continue
+            secs = r.travel_s + r.door_s
+            pred = f" pred {r.predicted / r.n_predicted:4.0%}" if r.n_predicted else ""
+            lines.append(
+                f"{k:10s} {r.knocks:5d} knocks {secs / total_s:4.0%} of time, "
+                f"way {r.travel_s / r.knocks:4.0f} s + "
+                f"door {r.door_s / r.knocks:3.0f} s"
+                f", answered {r.answered / r.knocks:4.0%}{pred}, "
+                f"{r.votes:6.2f} votes ({r.votes / r.knocks:.4f} a knock), "
+                f"{3600 * r.votes / max(secs, 1.0):.3f}/h"
+            )
+        return lines
+
+    def totals(self) -> dict[str, float]:
+        """Knocks, votes and seconds of each kind (for the means over seeds)."""
+        out: dict[str, float] = {}
+        for k, r in self.rows.items():
+            out[f"{k}_knocks"] = r.knocks
+            out[f"{k}_votes"] = r.votes
+            out[f"{k}_s"] = r.travel_s + r.door_s
+        return out
+
+
+def mean_travel(ledger: Ledger, kinds: tuple[str, ...]) -> float:
+    """Mean seconds on the way to a knock of the given kinds."""
+    knocks = sum(ledger.rows[k].knocks for k in kinds if k in ledger.rows)
+    secs = sum(ledger.rows[k].travel_s for k in kinds if k in ledger.rows)
+    return float(secs / knocks) if knocks else float(np.nan)
