@@ -6,7 +6,9 @@ loader with the mapping of PROVENANCE.md plus ``household_id``, types the calend
 and runs the built-in backtest: the 2018 state primary and the 2018 gubernatorial
 election are held out and scored blind, leak-free (no 2021 party or status).
 
-Prints the typed calendar and the backtest table, then one line::
+Prints the typed calendar and the backtest table, the default score's AUC in the
+inner check (fitted on the training elections before the latest one and scored blind
+on it: what every modelling choice was made on), then one line::
 
     scores: primary_auc=... general_auc=... primary_gain=... general_gain=...
     primary_brier=... general_brier=...
@@ -105,6 +107,22 @@ def summary_line(bt: dict[str, Any]) -> str:
     return "scores: " + " ".join(f"{k}={parts[k]}" for k in order)
 
 
+def inner_line(bt: dict[str, Any]) -> str:
+    """The default score's AUC in the inner check (what model choices rest on)."""
+    parts = []
+    for key, etype in (("primary", "state_primary"), ("general", "state_election")):
+        inner = bt["inner_auc"].get(etype) or {}
+        chosen = bt["chosen"].get(etype, "")
+        held = bt["n"].get(etype, {}).get("inner_holdout", "")
+        auc = inner.get(chosen)
+        parts.append(
+            f"{key}_inner_auc={auc:.4f} ({chosen}, {held})"
+            if auc is not None
+            else f"{key}_inner_auc=nan"
+        )
+    return "inner: " + " ".join(parts)
+
+
 def main() -> int:
     """Load, type, backtest and print; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -145,6 +163,7 @@ def main() -> int:
     for etype, brier in bt["brier"].items():
         base = min(BASELINES, key=lambda n: brier[n])
         print(f"{etype}: best baseline Brier {base} {brier[base]:.4f}")
+    print(inner_line(bt))
     print(summary_line(bt))
     return 0
 

@@ -81,6 +81,22 @@ PRESIDENTIAL: Final = {
 }
 #: Boosting iterations of the gbm score.
 GBM_ITERATIONS: Final = 300
+#: Settings of the gbm score's HistGradientBoostingClassifier. Small trees (four
+#: leaves, each holding at least :data:`MIN_LEAF_SHARE` of the training rows) carry
+#: a ranking learned on past elections to the next one better than large trees,
+#: which also learn what was peculiar to the training years: on the Ohio file's
+#: inner check (fitted on 2006 and 2010, scored blind on 2014) 4 leaves gave AUC
+#: 0.880 primary / 0.857 general against 0.874 / 0.853 with 31 leaves of 100 rows
+#: (README "On a real file").
+GBM_PARAMS: Final[dict[str, Any]] = {
+    "max_iter": GBM_ITERATIONS,
+    "learning_rate": 0.05,
+    "max_leaf_nodes": 4,
+    "l2_regularization": 1.0,
+    "early_stopping": False,
+}
+#: Least share of the training rows in a leaf of the gbm score (at least 20 rows).
+MIN_LEAF_SHARE: Final = 0.012
 
 
 @dataclass(frozen=True)
@@ -445,14 +461,9 @@ def _fit(
         )
         with _threads(len(x_np)):
             logit.fit(x_np, y_old)
+        min_leaf = max(20, round(MIN_LEAF_SHARE * len(x_np)))
         gbm = HistGradientBoostingClassifier(
-            max_iter=GBM_ITERATIONS,
-            learning_rate=0.05,
-            max_leaf_nodes=31,
-            min_samples_leaf=100,
-            l2_regularization=1.0,
-            early_stopping=False,
-            random_state=seed,
+            **GBM_PARAMS, min_samples_leaf=min_leaf, random_state=seed
         )
         with _threads(len(x_np)):
             gbm.fit(x_np, y_old)

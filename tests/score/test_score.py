@@ -332,3 +332,27 @@ def test_state_election_scores_learn_from_gubernatorial_years() -> None:
     mx = features.build_matrix(_voters(party=["D"]), hist, cal)
     cols = mx.elections_of(np.datetime64("2026-11-03"), SE)
     assert [str(mx.dates[c]) for c in cols] == ["2014-11-04", "2018-11-06"]
+
+
+def test_gbm_grows_small_trees_with_leaves_scaled_to_the_rows(
+    small: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    voters, history = small
+    cal = election_calendar(history, FAST)
+    mx = features.build_matrix(voters, history, cal)
+    params = FAST.score
+    when = np.datetime64(params.next_state_primary)
+    train = mx.elections_of(when, SP)[-params.train_elections :]
+    fitted = propensity.fit(
+        mx, voters, features.door_keys(voters), train, SP, params, 0, inner=False
+    )
+    gbm = fitted.models["gbm"]
+    rows = sum(
+        int((mx.eligible[:, c] & mx.eligible[:, :c].any(axis=1)).sum()) for c in train
+    )
+    assert gbm.min_samples_leaf == max(20, round(propensity.MIN_LEAF_SHARE * rows))
+    leaves = [
+        int(tree.nodes["is_leaf"].sum()) for stage in gbm._predictors for tree in stage
+    ]
+    assert max(leaves) <= propensity.GBM_PARAMS["max_leaf_nodes"] == 4
+    assert min(leaves) > 1  # it learned something
