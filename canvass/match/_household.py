@@ -1,0 +1,147 @@
+"""The housemate hypothesis: this voter, or someone living with them (private).
+
+A supporter and a voter at one door with one surname agree on the two fields that
+carry most of a pair's weight, and so do the voter's spouse, children and parents.
+The Fellegi-Sunter weights compare "this voter" with "a random person", for whom
+agreeing on door and surname is rare; they do not ask whether the supporter is
+rather a *housemate* of the voter (unregistered, or another voter at the door), for
+whom it is the rule. A housemate whose first name is the voter's middle name, a
+son of the same name, a daughter with a nickname-like name: each looks like the
+voter to the plain model.
+
+This module estimates, from the voter file itself, how the fields that tell
+housemates apart (first name, birth date, suffix) compare between two voters at
+one door with one surname: ``h(level)``, the housemate's counterpart of the m
+probability. A pair at one door with one surname then has a housemate factor
+
+``R = prod over those fields of h(level) / m(level)``
+
+(1 for a missing field), with the first name's partial levels corrected for how
+common the name is (a housemate's first name is someone's middle name as often as
+the name is common; the person going by their middle name does not depend on it).
+:func:`canvass.match._assign.assign` weighs "housemate of the voter" against "the
+voter" with ``R`` and the share of the list that is housemates, estimated by EM.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DOOR_LEVELS", "HOUSEMATE_FIELDS", "housemate_levels", "housemate_log2"]
+
+logger = logging.getLogger(__name__)
+
+#: The comparisons on which a housemate differs from the person.
+HOUSEMATE_FIELDS: Final = ("first_name", "birth", "suffix")
+#: Address levels that put the supporter at the voter's door.
+DOOR_LEVELS: Final = ("exact", "unit_missing")
+#: Most voter pairs read to estimate the housemates' levels.
+_MAX_PAIRS: Final = 1_000_000
+
+
+def housemate_levels(
+    con: Any, table: str, level_sql: str, n_records: int
+) -> dict[str, dict[str, float]]:
+    """
+    Return how often two voters at one door with one surname reach each level.
+
+    Parameters
+    ----------
+    con
+        DuckDB connection holding the prepared voters as `table`.
+    table
+        The voters' table (columns of :mod:`._records` plus ``fn_keys`` and
+        ``ln_parts``).
+    level_sql
+        SQL labelling the :data:`HOUSEMATE_FIELDS` levels from ``x_l``/``x_r``.
+    n_records
+        Rows of `table` (to sample at most about a million pairs).
+
+    Returns
+    -------
+    h
+        Per comparison, per non-null level: the share of housemate pairs at that
+        level among those where the field is known on both sides (each level seen
+        at least half a time, so none is zero).
+    """
+    cols = con.execute(f"SELECT * FROM {table} LIMIT 0").df().columns
+    side = ", ".join(
+        f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in cols if c != "unique_id"
+    )
+    # about 1.5 housemates per voter: keep one left voter in `every`
+    every = max(1, math.ceil(n_records * 1.5 / _MAX_PAIRS))
+    rows = con.execute(
+        f"""
+        SELECT {level_sql}
+        FROM (
+            SELECT {side}
+            FROM {table} l JOIN {table} r
+              ON l.zip5 = r.zip5 AND l.hn = r.hn AND l.st = r.st AND l.ln = r.ln
+             AND coalesce(l.unit, '') = coalesce(r.unit, '')
+             AND l.unique_id <> r.unique_id
+            WHERE hash(l.unique_id) % {every} = 0
+        ) p
+        """
+    ).df()
+    out: dict[str, dict[str, float]] = {}
+    for field in HOUSEMATE_FIELDS:
+        if field not in rows:
+            continue
+        counts = rows[field].value_counts()
+        counts = counts.drop("missing", errors="ignore")
+        out[field] = {str(k): float(v) for k, v in counts.items()}
+    logger.debug("Housemate pairs read on the voter file: %s", f"{len(rows):,}")
+    return out
+
+
+def housemate_log2(
+    pairs: pd.DataFrame,
+    parameters: list[dict[str, Any]],
+    h_counts: dict[str, dict[str, float]],
+    first_name_adjustment: pd.Series,
+) -> np.ndarray:
+    """
+    Return each pair's log2 housemate factor ``R``; NaN off the voter's door.
+
+    Parameters
+    ----------
+    pairs
+        Scored pairs with a level column per comparison.
+    parameters
+        The model's levels with their m probabilities (see ``Model.parameters``).
+    h_counts
+        :func:`housemate_levels`.
+    first_name_adjustment
+        Per pair, the log2 term-frequency adjustment added to the first name's
+        partial levels (0 elsewhere), taken back out for the housemate.
+    """
+    out = np.full(len(pairs), np.nan)
+    if not len(pairs) or "address" not in pairs or "last_name" not in pairs:
+        return out
+    door = (
+        pairs["address"].isin(DOOR_LEVELS).to_numpy()
+        & pairs["last_name"].eq("exact").to_numpy()
+    )
+    total = np.zeros(len(pairs))
+    for field, counts in h_counts.items():
+        if field not in pairs:
+            continue
+        m = {
+            str(p["level"]): float(p["m_probability"])
+            for p in parameters
+            if p["comparison"] == field and p["m_probability"]
+        }
+        levels = sorted(set(m) | set(counts))
+        # half a pair for a level no housemate pair reached: never impossible
+        smoothed = {lv: counts.get(lv, 0.0) + 0.5 for lv in levels}
+        n = sum(smoothed.values())
+        ratio = {lv: math.log2(smoothed[lv] / n / m[lv]) for lv in levels if lv in m}
+        total += pairs[field].map(ratio).fillna(0.0).to_numpy(dtype=float)
+    total -= first_name_adjustment.to_numpy(dtype=float)
+    out[door] = total[door]
+    return out
