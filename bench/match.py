@@ -14,9 +14,11 @@ names (transposed, dropped, doubled, keyboard-neighbour and sound-alike letters)
 hyphenated or changed (married) surnames; an old address (people move: half within
 the zip, half elsewhere); units dropped; birth dates missing, year-only, day/month
 swapped or mistyped; e-mail-only rows (name, e-mail and zip); upper/lower case and
-abbreviations; and 30 % of the list not on the file: unregistered household members
-of voters (same surname and door), unregistered people in the area, and people from
-elsewhere.
+abbreviations; the JR or SR of fathers and sons of one name kept on half of their
+rows (the voter file has such pairs in 8 % of its households of two or more); and 30 %
+of the list not on the file: unregistered household members of voters (same surname
+and door; 15 % of them a son named after his father, with JR), unregistered people
+in the area, and people from elsewhere.
 
 Usage::
 
@@ -131,6 +133,8 @@ def make_list(
         The list; and per row the voter id it was made from ("" = not on the file).
     """
     rng = np.random.default_rng(seed)
+    # suffix draws apart, so that the rest of the list stays as without them
+    rng_sfx = np.random.default_rng(seed + 1000)
     n_on = min(round(n * (1 - off_file)), int(len(voters) * 0.5))
     n_off = (
         round(n_on * off_file / (1 - off_file))
@@ -181,6 +185,12 @@ def make_list(
         elif r() < 0.04:
             last = str(last_pool[int(rng.integers(len(last_pool)))])  # married name
             kind.append("changed_surname")
+        name_suffix = str(v.get("name_suffix", "") or "")
+        if name_suffix and rng_sfx.random() < 0.5:  # the list keeps the JR or SR
+            last = f"{last} {name_suffix.title()}"
+            kind.append("suffix_kept")
+        elif name_suffix:
+            kind.append("suffix_dropped")
         suffix = str(v.get("street_number_suffix", "") or "")
         number = f"{v['street_number']} {suffix}".strip()
         street, unit, zip5 = str(v["street_name"]), str(v["unit"] or ""), str(v["zip5"])
@@ -271,12 +281,18 @@ def make_list(
             taken = {f[:3] for f in household.get(home, ())}
             while first[:3] in taken:  # housemates do not share a first name
                 first = str(first_pool[int(rng.integers(len(first_pool)))])
+            if not base["name_suffix"] and rng_sfx.random() < 0.15:
+                # ... but for a son named after his father (not registered)
+                first, last = str(base["first_name"]), f"{last} Jr"
+                where = "household_namesake"
         elif kind > 0.7:  # lives elsewhere
             where = "elsewhere"
             zip5 = f"{int(rng.integers(1000, 99999)):05d}"
             while zip5 in zips:
                 zip5 = f"{int(rng.integers(1000, 99999)):05d}"
         year = int(rng.integers(1940, 2005))
+        if where == "household_namesake":
+            year = min(base["birth_date"].year + int(rng_sfx.integers(20, 36)), 2007)
         dob = (
             f"{int(rng.integers(1, 13)):02d}/{int(rng.integers(1, 29)):02d}/{year}"
             if rng.random() < 0.25
@@ -324,9 +340,40 @@ _SYLLABLES = (
 )  # fmt: skip
 
 
+def _namesakes(frame: pd.DataFrame, hh: np.ndarray, rng: np.random.Generator) -> None:
+    """
+    Make fathers and sons of one name in 8 % of the households of two or more.
+
+    The youngest voter of the household, at least 18 years younger than the oldest
+    and of the same surname, takes the oldest's first name and the suffix JR; the
+    oldest is SR on 40 % of them (most fathers' records carry no suffix).
+    """
+    starts = np.flatnonzero(np.r_[True, hh[1:] != hh[:-1]])
+    ends = np.r_[starts[1:], len(hh)]
+    big = (ends - starts) >= 2
+    chosen = big & (rng.random(len(starts)) < 0.08)
+    born = frame["birth_date"].to_numpy()
+    last = frame["last_name"].to_numpy()
+    first = frame["first_name"].to_numpy().copy()
+    suffix = frame["name_suffix"].to_numpy().copy()
+    senior = rng.random(len(starts)) < 0.4
+    for k in np.flatnonzero(chosen):
+        a, b = int(starts[k]), int(ends[k])
+        old = a + int(np.argmin(born[a:b]))
+        young = a + int(np.argmax(born[a:b]))
+        gap_days = (born[young] - born[old]) / np.timedelta64(1, "D")
+        if last[old] != last[young] or gap_days < 18 * 365.25:
+            continue
+        first[young] = first[old]
+        suffix[young] = "JR"
+        suffix[old] = "SR" if senior[k] else ""
+    frame["first_name"] = first
+    frame["name_suffix"] = suffix
+
+
 def state_voters(n: int) -> pd.DataFrame:
     """`n` synthetic voters in households across ~540 zips (cached as parquet)."""
-    cache = OUT / f"voters_v2_{n}.parquet"
+    cache = OUT / f"voters_v3_{n}.parquet"
     if cache.exists():
         return pd.read_parquet(cache)
     from nicknames import NickNamer
@@ -396,6 +443,7 @@ def state_voters(n: int) -> pd.DataFrame:
         }
     ).set_index("voter_id")
     frame["birth_year"] = frame["birth_date"].dt.year
+    _namesakes(frame, hh, np.random.default_rng(13))
     OUT.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(cache)
     return frame

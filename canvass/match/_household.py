@@ -65,9 +65,9 @@ def housemate_levels(
     Returns
     -------
     h
-        Per comparison, per non-null level: the share of housemate pairs at that
-        level among those where the field is known on both sides (each level seen
-        at least half a time, so none is zero).
+        Per comparison, per non-null level: the number of housemate pairs at that
+        level among those where the field is known on both sides; and per suffix
+        level (``first_name|exact`` ... ``first_name|missing``) the first name's.
     """
     cols = con.execute(f"SELECT * FROM {table} LIMIT 0").df().columns
     side = ", ".join(
@@ -95,8 +95,31 @@ def housemate_levels(
         counts = rows[field].value_counts()
         counts = counts.drop("missing", errors="ignore")
         out[field] = {str(k): float(v) for k, v in counts.items()}
+    if "first_name" in rows and "suffix" in rows:
+        # a father and son share a first name: the first name's levels given the
+        # suffix's (a JR and a man without suffix at one door: often namesakes)
+        for sfx, group in rows.groupby("suffix"):
+            counts = group["first_name"].value_counts().drop("missing", errors="ignore")
+            out[f"first_name|{sfx}"] = {str(k): float(v) for k, v in counts.items()}
     logger.debug("Housemate pairs read on the voter file: %s", f"{len(rows):,}")
     return out
+
+
+def _m_of(parameters: list[dict[str, Any]], field: str) -> dict[str, float]:
+    return {
+        str(p["level"]): float(p["m_probability"])
+        for p in parameters
+        if p["comparison"] == field and p["m_probability"]
+    }
+
+
+def _log2_ratios(counts: dict[str, float], m: dict[str, float]) -> dict[str, float]:
+    """log2 ``h(level) / m(level)`` per level of `m`, `counts` the housemates'."""
+    levels = sorted(set(m) | set(counts))
+    # half a pair for a level no housemate pair reached: never impossible
+    smoothed = {lv: counts.get(lv, 0.0) + 0.5 for lv in levels}
+    n = sum(smoothed.values())
+    return {lv: math.log2(smoothed[lv] / n / m[lv]) for lv in levels if lv in m}
 
 
 def housemate_log2(
@@ -115,7 +138,8 @@ def housemate_log2(
     parameters
         The model's levels with their m probabilities (see ``Model.parameters``).
     h_counts
-        :func:`housemate_levels`.
+        :func:`housemate_levels`. The first name's levels are taken given the
+        suffix's when the suffix is compared (a son named after his father).
     first_name_adjustment
         Per pair, the log2 term-frequency adjustment added to the first name's
         partial levels (0 elsewhere), taken back out for the housemate.
@@ -128,20 +152,22 @@ def housemate_log2(
         & pairs["last_name"].eq("exact").to_numpy()
     )
     total = np.zeros(len(pairs))
-    for field, counts in h_counts.items():
-        if field not in pairs:
+    by_suffix = "suffix" in pairs and "first_name|missing" in h_counts
+    for field in HOUSEMATE_FIELDS:
+        if field not in pairs or field not in h_counts:
             continue
-        m = {
-            str(p["level"]): float(p["m_probability"])
-            for p in parameters
-            if p["comparison"] == field and p["m_probability"]
-        }
-        levels = sorted(set(m) | set(counts))
-        # half a pair for a level no housemate pair reached: never impossible
-        smoothed = {lv: counts.get(lv, 0.0) + 0.5 for lv in levels}
-        n = sum(smoothed.values())
-        ratio = {lv: math.log2(smoothed[lv] / n / m[lv]) for lv in levels if lv in m}
-        total += pairs[field].map(ratio).fillna(0.0).to_numpy(dtype=float)
+        m = _m_of(parameters, field)
+        if field == "first_name" and by_suffix:
+            ratio_of = pd.Series(0.0, index=pairs.index)
+            for key, counts in h_counts.items():
+                if key.startswith("first_name|"):
+                    at = pairs["suffix"].eq(key.split("|", 1)[1])
+                    ratio = _log2_ratios(counts, m)
+                    ratio_of[at] = pairs.loc[at, field].map(ratio).fillna(0.0)
+            total += ratio_of.to_numpy(dtype=float)
+        else:
+            ratio = _log2_ratios(h_counts[field], m)
+            total += pairs[field].map(ratio).fillna(0.0).to_numpy(dtype=float)
     total -= first_name_adjustment.to_numpy(dtype=float)
     out[door] = total[door]
     return out
