@@ -66,8 +66,10 @@ def housemate_levels(
     -------
     h
         Per comparison, per non-null level: the number of housemate pairs at that
-        level among those where the field is known on both sides; and per suffix
-        level (``first_name|exact`` ... ``first_name|missing``) the first name's.
+        level among those where the field is known on both sides (the suffix:
+        also neither side having one, ``missing``); per suffix level
+        (``first_name|exact`` ... ``first_name|missing``) the first name's; and
+        ``suffix_on_file``: the share of voters with a suffix.
     """
     cols = con.execute(f"SELECT * FROM {table} LIMIT 0").df().columns
     side = ", ".join(
@@ -93,8 +95,12 @@ def housemate_levels(
         if field not in rows:
             continue
         counts = rows[field].value_counts()
-        counts = counts.drop("missing", errors="ignore")
+        if field != "suffix":  # most pairs have no suffix: that too tells (below)
+            counts = counts.drop("missing", errors="ignore")
         out[field] = {str(k): float(v) for k, v in counts.items()}
+    if "suffix" in out:
+        share = con.execute(f"SELECT avg((sfx IS NOT NULL)::INT) FROM {table}")
+        out["suffix_on_file"] = {"share": float(share.fetchall()[0][0] or 0.0)}
     if "first_name" in rows and "suffix" in rows:
         # a father and son share a first name: the first name's levels given the
         # suffix's (a JR and a man without suffix at one door: often namesakes)
@@ -157,6 +163,11 @@ def housemate_log2(
         if field not in pairs or field not in h_counts:
             continue
         m = _m_of(parameters, field)
+        if field == "suffix" and "suffix_on_file" in h_counts:
+            # m is among pairs where either side has a suffix; one person has
+            # one on either side about as often as voters have one on the file
+            q = min(max(h_counts["suffix_on_file"]["share"], 1e-6), 1 - 1e-6)
+            m = {lv: v * q for lv, v in m.items()} | {"missing": 1 - q}
         if field == "first_name" and by_suffix:
             ratio_of = pd.Series(0.0, index=pairs.index)
             for key, counts in h_counts.items():
