@@ -17,8 +17,8 @@ swapped or mistyped; e-mail-only rows (name, e-mail and zip); upper/lower case a
 abbreviations; the JR or SR of fathers and sons of one name kept on half of their
 rows (the voter file has such pairs in 8 % of its households of two or more); and 30 %
 of the list not on the file: unregistered household members of voters (same surname
-and door; 15 % of them a son named after his father, with JR), unregistered people
-in the area, and people from elsewhere.
+and door; 15 % of them a son named after his father, with JR, when the file has
+such pairs), unregistered people in the area, and people from elsewhere.
 
 Usage::
 
@@ -157,6 +157,17 @@ def make_list(
         voters["zip5"].astype(str),
         strict=True,
     )
+    # unregistered sons named after their fathers only where the file has such
+    # pairs (a JR at the door of a voter of his name): the demo town has none
+    suffixes = voters.get("name_suffix", pd.Series("", index=voters.index))
+    juniors = voters[suffixes.fillna("").eq("JR")]
+    door_name = ["street_number", "street_name", "zip5", "first_name", "last_name"]
+    has_namesakes = bool(
+        len(juniors)
+        and juniors[door_name]
+        .merge(voters.loc[suffixes.fillna("").ne("JR"), door_name], on=door_name)
+        .shape[0]
+    )
     household: dict[tuple[str, str, str, str], list[str]] = {}
     for home, first_name in zip(homes, voters["first_name"].astype(str), strict=True):
         household.setdefault(home, []).append(first_name)
@@ -281,7 +292,11 @@ def make_list(
             taken = {f[:3] for f in household.get(home, ())}
             while first[:3] in taken:  # housemates do not share a first name
                 first = str(first_pool[int(rng.integers(len(first_pool)))])
-            if not base["name_suffix"] and rng_sfx.random() < 0.15:
+            if (
+                has_namesakes
+                and not base.get("name_suffix", "")
+                and rng_sfx.random() < 0.15
+            ):
                 # ... but for a son named after his father (not registered)
                 first, last = str(base["first_name"]), f"{last} Jr"
                 where = "household_namesake"
