@@ -4,13 +4,22 @@ Pair weights say how much more likely the pair's agreement pattern is for one pe
 than for two. Which voter a supporter *is* also depends on the other candidates and
 on how many of the list are on the file at all, so each candidate's probability is
 
-``P(voter v | supporter) = BF_v / (N (1 - pi) / pi + sum of BF_w over candidates w)``
+``P(voter v | supporter) = BF_v / (N (1 - pi - theta) / pi + sum of BF_w
++ theta / pi * sum of BF_w R_w)``
 
-with ``N`` the voters on the file and ``pi`` the share of the list that is on it,
-estimated from the data by expectation maximisation (the mean of every supporter's
-probability of being on the file, iterated to a fixed point). Two equally good
-candidates (a father and son of the same name at one address, the supporter's birth
-date unknown) split the probability and go to review instead of being guessed.
+with ``N`` the voters on the file, ``pi`` the share of the list that is on it,
+``theta`` the share that is a housemate of a voter at that voter's door (not
+itself the voter) and ``R_w`` the housemate factor of a candidate at the
+supporter's door (:mod:`._household`: how much likelier the pair's first name,
+birth date and suffix levels are for two housemates than for one person). ``pi``
+and ``theta`` are estimated from the data by expectation maximisation (the mean of
+every supporter's probability of being on the file, or a housemate, iterated to a
+fixed point). A middle-name agreement at a door then weighs what it is worth: as
+often a housemate named after the voter's middle name as the voter by it.
+
+Two equally good candidates (a father and son of the same name at one address, the
+supporter's birth date unknown) split the probability and go to review instead of
+being guessed.
 
 A pair can only be a match with evidence of the person, not just of the household:
 first names that agree (exactly, as nicknames, with a typo, or the supporter goes
@@ -57,29 +66,51 @@ def _log2_sum(log2_values: pd.Series, keys: pd.Series) -> pd.Series:
     return pd.Series(np.log2(total.to_numpy()) + best.to_numpy(), index=best.index)
 
 
-def _estimate_pi(
-    sums_log2: pd.Series, n_supporters: int, n_voters: int, iterations: int = 200
-) -> float:
-    """Share of the list on the voter file: EM fixed point of the mean P(on file)."""
-    pi = 0.5
+def _estimate_shares(
+    sums_log2: pd.Series,
+    house_log2: pd.Series,
+    n_supporters: int,
+    n_voters: int,
+    iterations: int = 200,
+) -> tuple[float, float]:
+    """
+    Share of the list on the voter file and share that is a voter's housemate.
+
+    EM fixed point: each supporter is one of the candidates (weight ``BF``), a
+    housemate of a candidate at its door (weight ``theta / pi * BF * R``), or
+    someone off the file (weight ``N (1 - pi - theta) / pi``); ``pi`` and ``theta``
+    are the mean posterior of the first two.
+    """
+    keys = sums_log2.index.union(house_log2.index)
+    a = sums_log2.reindex(keys).fillna(-np.inf).to_numpy(dtype=float)
+    b = house_log2.reindex(keys).fillna(-np.inf).to_numpy(dtype=float)
+    n = max(n_supporters, 1)
+    pi, theta = 0.5, (0.1 if len(house_log2) else 0.0)
     for _ in range(iterations):
-        k_log2 = np.log2(n_voters) + np.log2((1 - pi) / pi)
-        p_on = 1.0 / (1.0 + np.exp2(k_log2 - sums_log2.to_numpy()))
-        new = float(np.clip(p_on.sum() / max(n_supporters, 1), 1e-6, 1 - 1e-6))
-        if abs(new - pi) < 1e-7:
-            pi = new
+        k_log2, t_log2 = _k_log2(pi, theta, n_voters)
+        denom = np.logaddexp2(k_log2, np.logaddexp2(a, t_log2 + b))
+        new_pi = float(np.clip(np.exp2(a - denom).sum() / n, 1e-6, 1 - 1e-6))
+        new_theta = (
+            float(np.clip(np.exp2(t_log2 + b - denom).sum() / n, 0.0, 1 - new_pi))
+            if len(house_log2)
+            else 0.0
+        )
+        done = abs(new_pi - pi) < 1e-7 and abs(new_theta - theta) < 1e-7
+        pi, theta = new_pi, min(new_theta, 1 - new_pi - 1e-6)
+        if done:
             break
-        pi = new
-    return pi
+    return pi, max(theta, 0.0)
 
 
 #: Fewest supporters in or out of the area for their own share on the file.
 _MIN_GROUP: Final = 200
 
 
-def _k_log2(pi: float, n_voters: int) -> float:
-    """log2 of ``N (1 - pi) / pi``: the weight of "not on the file"."""
-    return float(np.log2(n_voters) + np.log2((1 - pi) / pi))
+def _k_log2(pi: float, theta: float, n_voters: int) -> tuple[float, float]:
+    """log2 of ``N (1 - pi - theta) / pi`` (not on the file) and of ``theta / pi``."""
+    rest = max(1.0 - pi - theta, 1e-9)
+    t_log2 = float(np.log2(theta / pi)) if theta > 0 else -np.inf
+    return float(np.log2(n_voters) + np.log2(rest / pi)), t_log2
 
 
 def assign(
@@ -119,11 +150,14 @@ def assign(
         ``match_probability``, ``match_weight`` (log2 Bayes factor), the level
         columns of the best pair, ``candidates``, ``second_voter_id`` and
         ``second_probability``; the estimated share of the list on the file
-        (``all``, and ``in_area``/``out_of_area`` when estimated apart); and
+        (``all``, and ``in_area``/``out_of_area`` when estimated apart) and of
+        the list that is a housemate of a voter at their door (``housemates``); and
         every scored pair with its probability ``p`` and ``identity`` (whether it
         has evidence of the person, not only of the household).
     """
     pairs = pairs.copy()
+    if "housemate_log2" not in pairs:
+        pairs["housemate_log2"] = np.nan
     identity = _identity(pairs)
     strong = pairs[identity].copy()
     weak = pairs[~identity].copy()
@@ -133,31 +167,62 @@ def assign(
         if len(strong)
         else pd.Series(dtype=float)
     )
-    pi = _estimate_pi(sums, n_sup, n_voters)
-    shares = {"all": pi}
-    k_of = pd.Series(_k_log2(pi, n_voters), index=pd.Index(supporter_keys))
+    at_door = pairs[pairs["housemate_log2"].notna()]
+    house = (
+        _log2_sum(
+            at_door["log2_bf"] + at_door["housemate_log2"], at_door["supporter_key"]
+        )
+        if len(at_door)
+        else pd.Series(dtype=float)
+    )
+    pi, theta = _estimate_shares(sums, house, n_sup, n_voters)
+    shares = {"all": pi, "housemates": theta}
+    k_all, t_all = _k_log2(pi, theta, n_voters)
+    index = pd.Index(supporter_keys)
+    k_of = pd.Series(k_all, index=index)
+    t_of = pd.Series(t_all, index=index)
     if in_area is not None:
-        area = in_area.reindex(pd.Index(supporter_keys))
+        area = in_area.reindex(index)
         for name, flag in (("in_area", True), ("out_of_area", False)):
             members = area.index[area.eq(flag).to_numpy()]
             if len(members) < _MIN_GROUP:
                 continue
-            group_pi = _estimate_pi(
-                sums[sums.index.isin(members)], len(members), n_voters
+            group_pi, group_theta = _estimate_shares(
+                sums[sums.index.isin(members)],
+                house[house.index.isin(members)],
+                len(members),
+                n_voters,
             )
             # never certain either way from a finite group
             group_pi = float(np.clip(group_pi, 1 / len(members), 1 - 1 / len(members)))
             shares[name] = group_pi
-            k_of[members] = _k_log2(group_pi, n_voters)
+            k_of[members], t_of[members] = _k_log2(group_pi, group_theta, n_voters)
+    # log2 of each supporter's "someone else" weight: off the file, or a housemate
+    # of one of its candidates at the door
+    other = pd.Series(
+        np.logaddexp2(
+            k_of.to_numpy(),
+            t_of.to_numpy() + house.reindex(index).fillna(-np.inf).to_numpy(),
+        ),
+        index=index,
+    )
     if len(strong):
-        k_log2 = strong["supporter_key"].map(k_of).to_numpy(dtype=float)
-        denom = np.logaddexp2(k_log2, strong["supporter_key"].map(sums).to_numpy())
+        denom = np.logaddexp2(
+            strong["supporter_key"].map(other).to_numpy(dtype=float),
+            strong["supporter_key"].map(sums).to_numpy(dtype=float),
+        )
         strong["p"] = np.exp2(strong["log2_bf"].to_numpy() - denom)
     else:
         strong["p"] = pd.Series(dtype=float)
-    # Pairs without identity evidence are judged alone (as if the only candidate).
-    k_weak = weak["supporter_key"].map(k_of).to_numpy(dtype=float)
-    weak["p"] = 1.0 / (1.0 + np.exp2(k_weak - weak["log2_bf"].to_numpy()))
+    # Pairs without identity evidence are judged alone (as if the only candidate),
+    # against "off the file" and "a housemate of this voter".
+    bf_weak = weak["log2_bf"].to_numpy(dtype=float)
+    t_weak = weak["supporter_key"].map(t_of).to_numpy(dtype=float)
+    r_weak = weak["housemate_log2"].fillna(-np.inf).to_numpy(dtype=float)
+    rest = np.logaddexp2(
+        weak["supporter_key"].map(k_of).to_numpy(dtype=float), t_weak + bf_weak + r_weak
+    )
+    weak["p"] = 1.0 / (1.0 + np.exp2(rest - bf_weak))
     strong = strong.sort_values(
         ["supporter_key", "p", "voter_id"], ascending=[True, False, True]
     )
@@ -177,7 +242,9 @@ def assign(
         weak.groupby("supporter_key", sort=False).head(1).set_index("supporter_key")
     )
     levels = [
-        c for c in pairs.columns if c not in ("supporter_key", "voter_id", "log2_bf")
+        c
+        for c in pairs.columns
+        if c not in ("supporter_key", "voter_id", "log2_bf", "housemate_log2")
     ]
     out = pd.DataFrame(index=pd.Index(supporter_keys, name="supporter_key"))
     out["voter_id"] = best["voter_id"].reindex(out.index).fillna("").astype(str)
@@ -207,6 +274,31 @@ def assign(
             ),
         ),
     )
+    # Below the threshold mostly because the supporter may be a housemate of the
+    # voter (the housemate weight exceeds the weight of "off the file").
+    house_w = t_of.to_numpy() + house.reindex(index).fillna(-np.inf).to_numpy()
+    below = (status != "matched") & (reason == "weak_evidence")
+    reason = np.where(
+        below & (house_w > k_of.to_numpy()),
+        "housemate",
+        reason,
+    )
+    # Two rows of the list claim one voter, one by the exact first name, the other
+    # only by a nickname, typo or middle name: the other is likely a housemate (or
+    # the same person listed twice); a person decides.
+    claimed = pd.DataFrame(
+        {"voter_id": out["voter_id"], "exact": out["first_name"].eq("exact")}
+        if "first_name" in out
+        else {"voter_id": out["voter_id"], "exact": False}
+    )[status == "matched"]
+    exact_claims = set(claimed.loc[claimed["exact"], "voter_id"])
+    second_row = (
+        (status == "matched")
+        & out["voter_id"].isin(exact_claims).to_numpy()
+        & ~(out["first_name"].eq("exact").to_numpy() if "first_name" in out else False)
+    )
+    status = np.where(second_row, "review", status)
+    reason = np.where(second_row, "another_row_claims_voter", reason)
     # A household member (same surname and door, first name differs) with no other
     # candidate: a person decides.
     wb = weak_best.reindex(out.index)

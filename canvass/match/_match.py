@@ -158,8 +158,9 @@ def match_supporters(
         decisions[tag] = decisions[tag].fillna(False).astype(bool)
     report = _report(decisions, model.comparisons, pi, len(pairs))
     report["share_on_file_by_area"] = {
-        k: round(v, 4) for k, v in shares.items() if k != "all"
+        k: round(v, 4) for k, v in shares.items() if k not in ("all", "housemates")
     }
+    report["share_housemates"] = round(shares["housemates"], 4)
     report["seconds"] = {
         "prepare": round(prepared - started, 2),
         "score": round(scored - prepared, 2),

@@ -19,6 +19,10 @@ and adds the log2 Bayes factors of the agreement level each field reached:
     same door and unit, unit missing on one side, another unit of the building,
     street typo, same street, same zip with no street on one side, same zip, same
     city, elsewhere (moved, or another person).
+``suffix``
+    the generational suffix (``JR``, ``SR``, ``III``): the same, one side has
+    none, different (a father and his son of one name at one door); no evidence
+    when neither has one.
 ``email``, ``phone``
     only when the voter file carries them.
 
@@ -40,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ._frequency import ADJUSTED_LEVELS, neighbourhood_shares
+from ._household import HOUSEMATE_FIELDS, housemate_levels, housemate_log2
 from ._records import COLUMNS, frequencies, to_duckdb
 
 __all__ = ["BLOCKING", "COMPARISONS", "Model", "explain", "score_pairs"]
@@ -131,6 +136,12 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
         _level("same_zip", "zip5_l = zip5_r"),
         _level("same_city", "city_l = city_r"),
         _level("elsewhere", "ELSE"),
+    ],
+    "suffix": [
+        _level("missing", "sfx_l IS NULL AND sfx_r IS NULL", null=True),
+        _level("exact", "sfx_l = sfx_r"),
+        _level("one_missing", "sfx_l IS NULL OR sfx_r IS NULL"),
+        _level("different", "ELSE"),
     ],
     "email": [
         _level("missing", "email_l IS NULL OR email_r IS NULL", null=True),
@@ -237,7 +248,9 @@ def _floored(linker: Any, u_unseen: float) -> dict[str, Any]:
     m of the comparison are renormalised); one never seen among the random pairs
     gets u = `u_unseen` (one in the number of random pairs drawn), an upper bound
     rather than Splink's 1e-6, which would make a rare level decisive; a level seen
-    in neither sample weighs nothing (u = m).
+    in neither sample weighs nothing (u = m). The last ("else") level, a
+    disagreement, is never evidence for a match: its m is at most its u (a floored
+    m above a tiny u would otherwise reward a JR against an SR).
     """
     model: dict[str, Any] = linker.misc.save_model_to_json()
     for comparison in model["comparisons"]:
@@ -252,6 +265,9 @@ def _floored(linker: Any, u_unseen: float) -> dict[str, Any]:
             if _number(level.get("u_probability")) is None:
                 # seen in neither sample: no evidence either way (Bayes factor 1)
                 level["u_probability"] = u_unseen if seen else m / total
+        last = levels[-1]
+        if last["sql_condition"] == "ELSE":
+            last["m_probability"] = min(last["m_probability"], last["u_probability"])
     return model
 
 
@@ -401,7 +417,7 @@ def _adjust_near_agreement(
     so the level's average u (over every supporter) would understate both.
     """
     if not len(pairs):
-        return pairs
+        return pairs.assign(fn_tf_log2=0.0)
     shares = neighbourhood_shares(supporters, tf)
     shares.index = supporters["unique_id"].astype(str).to_numpy()
     ids = voters["unique_id"].astype(str)
@@ -409,6 +425,7 @@ def _adjust_near_agreement(
     own_names = voters.loc[in_pairs, ["fn", "mn", "ln"]].set_index(ids[in_pairs])
     floor = 1.0 / max(len(voters), 1)
     out = pairs.copy()
+    out["fn_tf_log2"] = 0.0
     for (comparison, level), (column, name) in ADJUSTED_LEVELS.items():
         eligible = shares[column][shares[column] > 0]
         if comparison not in out or not len(eligible):
@@ -422,7 +439,10 @@ def _adjust_near_agreement(
             voter_share = out.loc[at, "voter_id"].map(own).to_numpy(dtype=float)
             share = np.fmax(share, voter_share)
         share = np.fmax(share, floor)
-        out.loc[at, "log2_bf"] += math.log2(float(eligible.mean())) - np.log2(share)
+        delta = math.log2(float(eligible.mean())) - np.log2(share)
+        out.loc[at, "log2_bf"] += delta
+        if comparison == "first_name":
+            out.loc[at, "fn_tf_log2"] = delta
     return out[out["log2_bf"].ge(0.0)].reset_index(drop=True)
 
 
@@ -452,8 +472,10 @@ def score_pairs(
     -------
     pairs, model
         One row per scored pair with a log2 Bayes factor of at least 0:
-        ``supporter_key``, ``voter_id``, ``log2_bf`` and one column per comparison
-        holding the level label; and the trained model.
+        ``supporter_key``, ``voter_id``, ``log2_bf``, one column per comparison
+        holding the level label and ``housemate_log2`` (the log2 factor of
+        "a housemate of the voter" against "the voter", NaN off the voter's door;
+        see :mod:`._household`); and the trained model.
     """
     from splink import DuckDBAPI, Linker
 
@@ -490,6 +512,11 @@ def score_pairs(
     out = out.merge(levels, on=["supporter_key", "voter_id"], how="left")
     model = Model(_parameters(linker), prior_log2, comparisons)
     out = _adjust_near_agreement(out, model, supporters, voters, tf)
+    fields = tuple(c for c in HOUSEMATE_FIELDS if c in comparisons)
+    h = housemate_levels(con, "voters_in", _level_sql(fields), len(voters))
+    out["housemate_log2"] = housemate_log2(
+        out, model.parameters, h, out.pop("fn_tf_log2")
+    )
     con.close()
     logger.info(
         "Scored %s supporter-voter pairs (%s comparisons)",

@@ -34,7 +34,15 @@ logger = logging.getLogger(__name__)
 IS_SUPPORTER: Final = schema.IS_SUPPORTER
 SUPPORTER_HOUSEHOLD: Final = schema.SUPPORTER_HOUSEHOLD
 _ID_COLUMNS: Final = ("source", "line", "supporter_id")
-_LEVELS: Final = ("first_name", "last_name", "birth", "address", "email", "phone")
+_LEVELS: Final = (
+    "first_name",
+    "last_name",
+    "suffix",
+    "birth",
+    "address",
+    "email",
+    "phone",
+)
 #: Columns of ``matches.csv`` (``review.csv`` adds the runner-up and the reason).
 MATCH_COLUMNS: Final = (
     *_ID_COLUMNS, "voter_id", "match_probability", "match_weight",

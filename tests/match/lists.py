@@ -39,6 +39,10 @@ CASES = {
     "spouse_not_registered": ("not_matched", ""),
     "unregistered_in_area": ("unmatched", ""),
     "out_of_area": ("unmatched", ""),
+    "senior": ("matched", "V_SR"),
+    "junior": ("matched", "V_JR"),
+    "goes_by_first_name": ("matched", "V_MID"),
+    "middle_name_housemate": ("not_matched", ""),
 }
 
 _SPECIAL = [
@@ -50,6 +54,9 @@ _SPECIAL = [
     ("V_DAD", "ROBERT", "", "PENNYWORTH", "", "8", "BIRCH RD", "", "01060", "1950-02-02"),  # noqa: E501
     ("V_SON", "ROBERT", "", "PENNYWORTH", "JR", "8", "BIRCH RD", "", "01060", "1981-06-06"),  # noqa: E501
     ("V_JOHN", "JOHN", "", "QUIMBY", "", "20", "ELM ST", "", "01060", "1966-09-09"),
+    ("V_SR", "EDMUND", "", "HALVORSEN", "SR", "31", "OAK AVE", "", "01062", "1948-04-12"),  # noqa: E501
+    ("V_JR", "EDMUND", "", "HALVORSEN", "JR", "31", "OAK AVE", "", "01062", "1979-10-03"),  # noqa: E501
+    ("V_MID", "GEORGINA", "PRUDENCE", "ASHBY", "", "64", "PINE ST", "", "01063", "1971-08-19"),  # noqa: E501
 ]  # fmt: skip
 
 
@@ -121,6 +128,10 @@ def make_list(voters: pd.DataFrame, seed: int = 9) -> tuple[pd.DataFrame, list[s
         ("spouse_not_registered", "Martha", "Quimby", "20 Elm St", "01060", ""),
         ("unregistered_in_area", "Zebulon", "Marchetti", "77 Cedar St", "01060", ""),
         ("out_of_area", "Xavier", "Outland", "1 Sunset Blvd", "90210", ""),
+        ("senior", "Edmund", "Halvorsen Sr", "31 Oak Ave", "01062", ""),
+        ("junior", "Edmund", "Halvorsen Jr.", "31 Oak Ave", "01062", ""),
+        ("goes_by_first_name", "Georgina", "Ashby", "64 Pine St", "01063", ""),
+        ("middle_name_housemate", "Prudence", "Ashby", "64 Pine St", "01063", ""),
     ]  # fmt: skip
     for label, first, last, address, zip5, dob in special:
         rows.append(

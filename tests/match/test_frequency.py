@@ -138,7 +138,7 @@ def test_share_on_file_is_estimated_apart_in_and_out_of_the_area():
     kwargs = {"match_probability": 0.9, "review_probability": 0.2}
     pooled, shares_pooled, _ = assign(pairs, keys, 1_000_000, **kwargs)
     apart, shares, scored = assign(pairs, keys, 1_000_000, in_area=area, **kwargs)
-    assert set(shares_pooled) == {"all"}
+    assert set(shares_pooled) == {"all", "housemates"}
     assert shares["in_area"] > shares["all"] > shares["out_of_area"]
     # the same evidence is worth more for someone who lives where the voters do
     p_in = apart.loc["in0", "match_probability"]
@@ -151,7 +151,7 @@ def test_share_on_file_is_estimated_apart_in_and_out_of_the_area():
     small, small_shares, _ = assign(
         pairs, keys, 1_000_000, in_area=area.iloc[:10], **kwargs
     )
-    assert set(small_shares) == {"all"}
+    assert set(small_shares) == {"all", "housemates"}
     assert (
         small.loc["in0", "match_probability"] == pooled.loc["in0", "match_probability"]
     )
