@@ -44,6 +44,7 @@ from ..config import PlanConfig, WalkParams
 from ..geocode import unverified_doors
 from ..network import STREET_CLASSES, main_component
 from ._costs import Anchors, LocalCosts, StreetIndex
+from ._eliminate import eliminate
 from ._legs import Commute, car_stops
 from ._solver import SolveMemo, TurfProblem, solve_all
 from ._split import balance_stats, split_tour
@@ -463,6 +464,8 @@ def _block_turfs(
         plans = improve(index, plans, config, pass_no, commute, memo)
         if pass_no == 0:
             plans = restage(index, plans, config, car_nodes, commute)
+            # the later passes shorten the walks of the turfs that took its doors
+            plans = eliminate(index, plans, config, commute, memo)
     plans = rebalance(index, plans, config, commute=commute, memo=memo)
     plans, gone = polish(index, plans, config, commute, memo)
     for _ in range(_LAST_REPAIRS):
@@ -472,6 +475,8 @@ def _block_turfs(
         repaired = rebalance(index, plans, config, car_nodes, commute, memo)
         plans, more = polish(index, repaired, config, commute, memo)
         gone = pd.concat([gone, more]) if len(more) else gone
+    # one volunteer fewer wherever the neighbours of a short turf can take its doors
+    plans = eliminate(index, plans, config, commute, memo)
     logger.debug("%s window and turf problems looked up, not re-solved", memo.hits)
     if tp.volunteers_per_turf > 1:  # each team's walks become one turf
         plans, more = form_teams(index, plans, config, car_nodes, commute)

@@ -1,0 +1,337 @@
+"""Turf cutting internals: route elimination, one volunteer fewer where the rest can take it.
+
+Private to :mod:`canvass.turf`. The split and the repair windows keep the number of
+turfs the split chose; a turf left short by them (a precinct's odd remainder) costs
+a whole volunteer shift for a part of one. As in the route-elimination phase of
+hybrid genetic search (Vidal 2012; Nagata and Bräysy 2009), each precinct's
+shortest turf is tried dissolved into its nearest turfs: its doors are first put
+where they add least walking in the neighbours' loops (cheapest feasible
+insertion, the door with the most to lose first), then OR-Tools re-routes the
+neighbours together from there (relocating and exchanging doors across them, as
+the improvement windows do, each keeping its staging point), and each new turf is
+routed on its own as the routing stage will. The window is kept only when every
+door is placed, no turf runs over the planned fill of a shift (or over the longest
+turf it replaces), the precinct's turfs are no further outside the balance band
+(around the precinct's new mean) than before, and the volunteers' total time grows
+by less than `_MAX_ADDED` of a shift. Windows of different short turfs do not
+overlap, so a round solves them in parallel and keeps every one that passes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import numpy as np
+
+from ..config import PlanConfig
+from ._costs import StreetIndex
+from ._legs import Commute, has_legs
+from ._solver import SolveMemo, TurfProblem, route_s, solve_all
+from ._windows import (
+    _IMPROVE_COST,
+    Plan,
+    Turf,
+    _centres,
+    _outside,
+    _read,
+    _window,
+    polish,
+)
+
+__all__ = ["eliminate", "insert_all"]
+
+logger = logging.getLogger(__name__)
+
+#: Most turfs in an elimination window: the dissolved turf and its neighbours.
+_ELIM_WINDOW = 10
+#: An elimination window takes the nearest turfs until their room under the fill
+#: is `_ROOM` times the dissolved turf's time (or `_ELIM_WINDOW` turfs).
+_ROOM = 1.5
+#: Rounds of elimination (each keeps every window that passes, in parallel).
+_ELIM_ROUNDS = 8
+#: Most volunteer time (share of a shift) a window may add to save one volunteer.
+_MAX_ADDED = 0.5
+#: Cost of a second over the planned fill in an elimination window (a second of
+#: walking costs `_SCALE`): the search brings every route under it first.
+_OVER_COST = 1000
+#: Improving moves an elimination window's local search stops after (deterministic).
+_ELIM_SOLUTIONS = 100
+
+
+def insert_all(
+    routes: list[list[int]],
+    doors: list[int],
+    walk: np.ndarray,
+    limit: float,
+    door_s: float,
+) -> tuple[list[list[int]], list[int]]:
+    """
+    Put `doors` into `routes` where each adds least time, within `limit` a route.
+
+    `walk` is a window's matrix: one staging point per route (route ``v`` starts
+    and ends at node ``v``), then the doors (door ``x`` at node ``len(routes) + x``);
+    a route of an open problem has a zero column back to its staging point. Regret
+    insertion: each step places the door whose cheapest feasible place is furthest
+    below its second cheapest (in another route), a door with one feasible place
+    first, so a door that fits in one route only is not crowded out of it.
+
+    Parameters
+    ----------
+    routes
+        Door positions per route, in walking order (not changed).
+    doors
+        Door positions to insert.
+    walk
+        Travel seconds (staging points first).
+    limit
+        Longest route allowed, walking plus `door_s` a door.
+    door_s
+        Seconds at each door.
+
+    Returns
+    -------
+    routes, left
+        The routes with the doors inserted, and the doors that fit nowhere.
+    """
+    k = len(routes)
+    new = [list(r) for r in routes]
+
+    def path(v: int) -> np.ndarray:
+        return np.array([v, *(k + x for x in new[v]), v], dtype=np.int64)
+
+    paths = [path(v) for v in range(k)]
+    times = [float(walk[p[:-1], p[1:]].sum()) + door_s * (len(p) - 2) for p in paths]
+    todo = list(doors)
+    left: list[int] = []
+    while todo:
+        best: tuple[float, float, int, int, int] | None = None  # -regret, add, ...
+        for d in todo:
+            x = k + d
+            adds: list[tuple[float, int, int]] = []
+            for v, p in enumerate(paths):
+                add = walk[p[:-1], x] + walk[x, p[1:]] - walk[p[:-1], p[1:]] + door_s
+                at = int(np.argmin(add))
+                if times[v] + add[at] <= limit:
+                    adds.append((float(add[at]), v, at))
+            if not adds:
+                continue
+            adds.sort()
+            regret = adds[1][0] - adds[0][0] if len(adds) > 1 else np.inf
+            cand = (-regret, adds[0][0], d, adds[0][1], adds[0][2])
+            if best is None or cand < best:
+                best = cand
+        if best is None:
+            left += todo
+            break
+        _, add, d, v, at = best
+        new[v].insert(at, d)
+        paths[v] = path(v)
+        times[v] += add
+        todo.remove(d)
+    return new, left
+
+
+def _dissolve(
+    index: StreetIndex,
+    turfs: list[Turf],
+    config: PlanConfig,
+    mean: float,
+    name: str,
+    commute: Commute | None,
+) -> tuple[TurfProblem, Any, list[Any]] | None:
+    """
+    The window that dissolves ``turfs[0]`` into the others, or None if it cannot.
+
+    None when the first turf's doors do not all fit in the others' loops within
+    the shift by insertion (OR-Tools, started from there, would seldom find room).
+    """
+    tp, wp = config.turf, config.walk
+    prob, doors, nodes = _window(
+        index,
+        turfs,
+        config,
+        mean,
+        tp.balance / 2,
+        _IMPROVE_COST,
+        name,
+        extra=-1,
+        solutions=_ELIM_SOLUTIONS,
+        commute=commute,
+    )
+    k = len(nodes)
+    sizes = np.cumsum([0, *[len(t[0]) for t in turfs]])
+    walk = np.ceil(prob.walk_s - 1e-9)
+    if prob.open_routes:
+        walk[:, :k] = 0
+    # no route longer than the planned fill, or than the longest it replaces
+    limit = int(max(tp.shift_s * tp.fill, max(t[1] for t in turfs)))
+    kept = [list(range(int(sizes[v]), int(sizes[v + 1]))) for v in range(1, len(turfs))]
+    doors_of_first = list(range(int(sizes[1])))
+    routes, left = insert_all(kept, doors_of_first, walk, limit, wp.door_s)
+    if left:
+        return None
+    prob = dataclasses.replace(
+        prob,
+        shift_s=limit,
+        min_end_s=0,
+        max_end_s=0,
+        initial=tuple(tuple(r) for r in routes),
+    )
+    return prob, doors, nodes
+
+
+def _verdict(
+    old: list[Turf], new: list[Turf], turfs: list[Turf], config: PlanConfig
+) -> str:
+    """
+    Whether a window's `new` turfs may replace its `old` ones (``"kept"``) or why not.
+
+    `turfs` are the precinct's turfs as they stand (`old` among them).
+    """
+    tp = config.turf
+    if sum(len(t[0]) for t in new) < sum(len(t[0]) for t in old):
+        return "a door left out"
+    if len(new) >= len(old):
+        return "no turf fewer"
+    longest = max(tp.shift_s * tp.fill, max(t[1] for t in old))
+    if max(t[1] for t in new) > longest:
+        return f"a turf of {max(t[1] for t in new):.0f} s over {longest:.0f} s"
+    added = sum(t[1] for t in new) - sum(t[1] for t in old)
+    if added > _MAX_ADDED * tp.shift_s:
+        return f"{added:.0f} s more volunteer time"
+    gone = {id(t) for t in old}
+    before = np.array([t[1] for t in turfs])
+    after = np.array([t[1] for t in turfs if id(t) not in gone] + [t[1] for t in new])
+    was = _outside(before, float(before.mean()), tp.balance)
+    now = _outside(after, float(after.mean()), tp.balance)
+    if now > was:
+        return f"{now - was:.0f} s more outside the balance"
+    return "kept"
+
+
+def eliminate(
+    index: StreetIndex,
+    plans: list[Plan],
+    config: PlanConfig,
+    commute: Commute | None = None,
+    memo: SolveMemo | None = None,
+) -> list[Plan]:
+    """
+    Dissolve short turfs into their neighbours where they can take the work.
+
+    Each round tries, in every precinct, its turfs from the shortest up, each
+    with its `_ELIM_WINDOW` - 1 nearest turfs (by the centre of their doors) not
+    already in another window of the round (:func:`_dissolve`); the windows are
+    solved in parallel, each new turf is routed on its own (:func:`polish`), and a
+    window is kept when it passes the tests in the module's docstring. Rounds stop
+    when none passes. Turfs with car legs are left as they are.
+
+    Parameters
+    ----------
+    index
+        The street network.
+    plans
+        Per precinct, its turfs.
+    config
+        Run configuration (``turf.fill``, ``turf.balance``, the shift).
+    commute
+        With an office: the drive from it to each staging point and back.
+    memo
+        Answers of problems solved before in this cut.
+
+    Returns
+    -------
+    plans
+        The turfs, as many or fewer.
+    """
+    tp = config.turf
+    capacity = tp.shift_s * tp.fill
+    tried: set[tuple[tuple[str, int], ...]] = set()
+    removed = 0
+    for _ in range(_ELIM_ROUNDS):
+        problems: list[TurfProblem] = []
+        windows: list[tuple[int, list[int], Any, list[Any]]] = []
+        for gi, (_, turfs) in enumerate(plans):
+            if len(turfs) < 2:
+                continue
+            times = np.array([t[1] for t in turfs])
+            mean = float(times.sum() / (len(turfs) - 1))  # with one turf fewer
+            centre = _centres(turfs)
+            taken: set[int] = set()
+            for seed in np.argsort(times, kind="stable"):
+                s = int(seed)
+                if s in taken:
+                    continue
+                near = np.argsort(np.hypot(*(centre - centre[s]).T), kind="stable")
+                free = [int(x) for x in near if int(x) not in taken]
+                if len(free) < 2 or free[0] != s:
+                    continue
+                # nearest first, until the others' room under the fill holds the
+                # turf's time with some to spare (its walk out and back is saved,
+                # the detours to its doors are not)
+                room = np.cumsum([max(0.0, capacity - times[x]) for x in free[1:]])
+                size = 1 + min(
+                    int(np.searchsorted(room, _ROOM * times[s])) + 1,
+                    _ELIM_WINDOW - 1,
+                    len(free) - 1,
+                )
+                group = free[:size]
+                if room[size - 2] < config.walk.door_s * len(turfs[s][0]):
+                    continue  # not even its doors' minutes fit
+                if any(has_legs(turfs[x][0], turfs[x][2]) for x in group):
+                    continue
+                key = tuple(
+                    (str(turfs[x][0].index[0]), len(turfs[x][0])) for x in group
+                )
+                if key in tried:
+                    continue
+                tried.add(key)
+                made = _dissolve(
+                    index,
+                    [turfs[x] for x in group],
+                    config,
+                    mean,
+                    str(len(windows)),
+                    commute,
+                )
+                if made is None:
+                    continue
+                taken.update(group)
+                problems.append(made[0])
+                windows.append((gi, group, made[1], made[2]))
+        if not problems:
+            break
+        read = [
+            _read(prob, [list(r) for r in prob.initial], doors, nodes, config)
+            for (_, _, doors, nodes), prob in zip(windows, problems, strict=True)
+        ]
+        polished, _ = polish(
+            index,
+            [(str(w), new) for w, (new, complete) in enumerate(read) if complete],
+            config,
+            commute,
+            memo,
+        )
+        out: list[tuple[str, list[Turf | None]]] = [
+            (pid, list(turfs)) for pid, turfs in plans
+        ]
+        kept = 0
+        for w, new in polished:
+            gi, group, _, _ = windows[int(w)]
+            now = [t for t in out[gi][1] if t is not None]
+            why = _verdict([plans[gi][1][x] for x in group], new, now, config)
+            logger.debug("elimination window %s of %s turfs: %s", w, len(group), why)
+            if why != "kept":
+                continue
+            for x, t in zip(group, [*new, *[None] * (len(group) - len(new))]):
+                out[gi][1][x] = t
+            kept += 1
+        plans = [(pid, [t for t in turfs if t is not None]) for pid, turfs in out]
+        removed += kept
+        logger.debug("elimination round: %s windows, %s kept", len(problems), kept)
+        if not kept:
+            break
+    logger.debug("route elimination: %s turfs fewer", removed)
+    return plans
