@@ -476,7 +476,12 @@ def _block_turfs(
         plans, more = polish(index, repaired, config, commute, memo)
         gone = pd.concat([gone, more]) if len(more) else gone
     # one volunteer fewer wherever the neighbours of a short turf can take its doors
-    plans = eliminate(index, plans, config, commute, memo)
+    fewer = eliminate(index, plans, config, commute, memo)
+    if sum(map(len, (t for _, t in fewer))) < sum(map(len, (t for _, t in plans))):
+        # the turfs that took doors hand boundary doors on, and are timed exactly
+        fewer = improve(index, fewer, config, 1, commute, memo)
+        plans, more = polish(index, fewer, config, commute, memo)
+        gone = pd.concat([gone, more]) if len(more) else gone
     logger.debug("%s window and turf problems looked up, not re-solved", memo.hits)
     if tp.volunteers_per_turf > 1:  # each team's walks become one turf
         plans, more = form_teams(index, plans, config, car_nodes, commute)

@@ -1,36 +1,39 @@
-"""Turf cutting internals: route elimination, one volunteer fewer where the rest can take it.
+"""Turf cutting internals: route elimination, where neighbours have room.
 
-Private to :mod:`canvass.turf`. The split and the repair windows keep the number of
-turfs the split chose; a turf left short by them (a precinct's odd remainder) costs
-a whole volunteer shift for a part of one. As in the route-elimination phase of
-hybrid genetic search (Vidal 2012; Nagata and Bräysy 2009), each precinct's
-shortest turf is tried dissolved into its nearest turfs: its doors are first put
-where they add least walking in the neighbours' loops (cheapest feasible
-insertion, the door with the most to lose first), then OR-Tools re-routes the
-neighbours together from there (relocating and exchanging doors across them, as
-the improvement windows do, each keeping its staging point), and each new turf is
-routed on its own as the routing stage will. The window is kept only when every
-door is placed, no turf runs over the planned fill of a shift (or over the longest
-turf it replaces), the precinct's turfs are no further outside the balance band
-(around the precinct's new mean) than before, and the volunteers' total time grows
-by less than `_MAX_ADDED` of a shift. Windows of different short turfs do not
-overlap, so a round solves them in parallel and keeps every one that passes.
+Private to :mod:`canvass.turf`. The split and the repair windows keep about the
+number of turfs the split chose; a turf left short (a precinct's odd remainder, a
+turf the windows emptied half-way) costs a whole volunteer shift for a part of one.
+As in the route-elimination phase of hybrid genetic search (Nagata and Bräysy
+2009; Vidal et al. 2012, 2022), each precinct's turfs are tried dissolved, the
+shortest first, into their nearest turfs: each door goes where it adds least time
+to a neighbour's loop within the planned fill of a shift (regret insertion: the
+door with the most to lose if it waits goes first), and each turf that took doors
+is then routed on its own as the routing stage will route it. A window is kept
+only when every door is placed, no turf runs over the planned fill (or over the
+longest turf it replaces), the precinct's turfs are no further outside the balance
+band (around the precinct's new mean) than before, and the volunteers' total time
+grows by less than `_MAX_ADDED` of a shift (a volunteer saved is worth more than
+the walking added). The cut then re-routes neighbouring turfs together, which
+hands the inserted doors on to whichever neighbour walks them most cheaply.
+
+Windows of different turfs in one round do not overlap, so all that pass are kept.
+Measured at 2,000 Northampton doors (bench/routing.py's instance, seed 0): 82 turfs
+became 79 at the default fill and balance, 74 became 70 at ``fill = 1.0`` and no
+balance band, volunteer time down by 0.7 h and up by 0.8 h respectively.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import itertools
 import logging
-from typing import Any
 
 import numpy as np
 
 from ..config import PlanConfig
 from ._costs import StreetIndex
 from ._legs import Commute, has_legs
-from ._solver import SolveMemo, TurfProblem, route_s, solve_all
+from ._solver import SolveMemo
 from ._windows import (
-    _IMPROVE_COST,
     Plan,
     Turf,
     _centres,
@@ -53,11 +56,6 @@ _ROOM = 1.5
 _ELIM_ROUNDS = 8
 #: Most volunteer time (share of a shift) a window may add to save one volunteer.
 _MAX_ADDED = 0.5
-#: Cost of a second over the planned fill in an elimination window (a second of
-#: walking costs `_SCALE`): the search brings every route under it first.
-_OVER_COST = 1000
-#: Improving moves an elimination window's local search stops after (deterministic).
-_ELIM_SOLUTIONS = 100
 
 
 def insert_all(
@@ -137,49 +135,31 @@ def _dissolve(
     index: StreetIndex,
     turfs: list[Turf],
     config: PlanConfig,
-    mean: float,
-    name: str,
     commute: Commute | None,
-) -> tuple[TurfProblem, Any, list[Any]] | None:
+) -> list[Turf] | None:
     """
-    The window that dissolves ``turfs[0]`` into the others, or None if it cannot.
+    Dissolve ``turfs[0]`` into the others by insertion, or return None.
 
-    None when the first turf's doors do not all fit in the others' loops within
-    the shift by insertion (OR-Tools, started from there, would seldom find room).
+    Returns the other turfs with its doors (each timed on the window's network),
+    or None when some door fits in no loop within the planned fill (or the
+    longest of `turfs`, if longer).
     """
     tp, wp = config.turf, config.walk
+    # the window's matrix: a staging point per remaining turf, then the doors
     prob, doors, nodes = _window(
-        index,
-        turfs,
-        config,
-        mean,
-        tp.balance / 2,
-        _IMPROVE_COST,
-        name,
-        extra=-1,
-        solutions=_ELIM_SOLUTIONS,
-        commute=commute,
+        index, turfs, config, 0.0, 0.0, 0, "", extra=-1, commute=commute
     )
     k = len(nodes)
     sizes = np.cumsum([0, *[len(t[0]) for t in turfs]])
     walk = np.ceil(prob.walk_s - 1e-9)
     if prob.open_routes:
         walk[:, :k] = 0
-    # no route longer than the planned fill, or than the longest it replaces
     limit = int(max(tp.shift_s * tp.fill, max(t[1] for t in turfs)))
     kept = [list(range(int(sizes[v]), int(sizes[v + 1]))) for v in range(1, len(turfs))]
-    doors_of_first = list(range(int(sizes[1])))
-    routes, left = insert_all(kept, doors_of_first, walk, limit, wp.door_s)
+    routes, left = insert_all(kept, list(range(int(sizes[1]))), walk, limit, wp.door_s)
     if left:
         return None
-    prob = dataclasses.replace(
-        prob,
-        shift_s=limit,
-        min_end_s=0,
-        max_end_s=0,
-        initial=tuple(tuple(r) for r in routes),
-    )
-    return prob, doors, nodes
+    return _read(prob, routes, doors, nodes, config)[0]
 
 
 def _verdict(
@@ -222,11 +202,13 @@ def eliminate(
     Dissolve short turfs into their neighbours where they can take the work.
 
     Each round tries, in every precinct, its turfs from the shortest up, each
-    with its `_ELIM_WINDOW` - 1 nearest turfs (by the centre of their doors) not
-    already in another window of the round (:func:`_dissolve`); the windows are
-    solved in parallel, each new turf is routed on its own (:func:`polish`), and a
-    window is kept when it passes the tests in the module's docstring. Rounds stop
-    when none passes. Turfs with car legs are left as they are.
+    with its nearest turfs (by the centre of their doors) not already in another
+    window of the round, nearest first until their room under the fill is
+    `_ROOM` times the turf's time (at most `_ELIM_WINDOW` turfs in all); the
+    turfs that took doors are routed on their own (:func:`polish`, in parallel),
+    and a window is kept when it passes the tests in the module's docstring. A
+    window tried once is not tried again unchanged; rounds stop when none is
+    kept. Turfs with car legs are left as they are.
 
     Parameters
     ----------
@@ -251,36 +233,16 @@ def eliminate(
     tried: set[tuple[tuple[str, int], ...]] = set()
     removed = 0
     for _ in range(_ELIM_ROUNDS):
-        problems: list[TurfProblem] = []
-        windows: list[tuple[int, list[int], Any, list[Any]]] = []
+        windows: list[tuple[int, list[int], list[Turf]]] = []
         for gi, (_, turfs) in enumerate(plans):
-            if len(turfs) < 2:
-                continue
             times = np.array([t[1] for t in turfs])
-            mean = float(times.sum() / (len(turfs) - 1))  # with one turf fewer
-            centre = _centres(turfs)
+            centre = _centres(turfs) if len(turfs) > 1 else times
             taken: set[int] = set()
-            for seed in np.argsort(times, kind="stable"):
-                s = int(seed)
-                if s in taken:
-                    continue
-                near = np.argsort(np.hypot(*(centre - centre[s]).T), kind="stable")
-                free = [int(x) for x in near if int(x) not in taken]
-                if len(free) < 2 or free[0] != s:
-                    continue
-                # nearest first, until the others' room under the fill holds the
-                # turf's time with some to spare (its walk out and back is saved,
-                # the detours to its doors are not)
-                room = np.cumsum([max(0.0, capacity - times[x]) for x in free[1:]])
-                size = 1 + min(
-                    int(np.searchsorted(room, _ROOM * times[s])) + 1,
-                    _ELIM_WINDOW - 1,
-                    len(free) - 1,
+            for seed in np.argsort(times, kind="stable") if len(turfs) > 1 else []:
+                group = _group(
+                    int(seed), turfs, times, centre, taken, capacity, config.walk.door_s
                 )
-                group = free[:size]
-                if room[size - 2] < config.walk.door_s * len(turfs[s][0]):
-                    continue  # not even its doors' minutes fit
-                if any(has_legs(turfs[x][0], turfs[x][2]) for x in group):
+                if not group or any(has_legs(turfs[x][0], turfs[x][2]) for x in group):
                     continue
                 key = tuple(
                     (str(turfs[x][0].index[0]), len(turfs[x][0])) for x in group
@@ -288,28 +250,15 @@ def eliminate(
                 if key in tried:
                     continue
                 tried.add(key)
-                made = _dissolve(
-                    index,
-                    [turfs[x] for x in group],
-                    config,
-                    mean,
-                    str(len(windows)),
-                    commute,
-                )
-                if made is None:
-                    continue
-                taken.update(group)
-                problems.append(made[0])
-                windows.append((gi, group, made[1], made[2]))
-        if not problems:
+                new = _dissolve(index, [turfs[x] for x in group], config, commute)
+                if new is not None:
+                    taken.update(group)
+                    windows.append((gi, group, new))
+        if not windows:
             break
-        read = [
-            _read(prob, [list(r) for r in prob.initial], doors, nodes, config)
-            for (_, _, doors, nodes), prob in zip(windows, problems, strict=True)
-        ]
         polished, _ = polish(
             index,
-            [(str(w), new) for w, (new, complete) in enumerate(read) if complete],
+            [(str(w), new) for w, (_, _, new) in enumerate(windows)],
             config,
             commute,
             memo,
@@ -319,19 +268,49 @@ def eliminate(
         ]
         kept = 0
         for w, new in polished:
-            gi, group, _, _ = windows[int(w)]
+            gi, group, _ = windows[int(w)]
             now = [t for t in out[gi][1] if t is not None]
             why = _verdict([plans[gi][1][x] for x in group], new, now, config)
             logger.debug("elimination window %s of %s turfs: %s", w, len(group), why)
             if why != "kept":
                 continue
-            for x, t in zip(group, [*new, *[None] * (len(group) - len(new))]):
+            for x, t in itertools.zip_longest(group, new):
                 out[gi][1][x] = t
             kept += 1
         plans = [(pid, [t for t in turfs if t is not None]) for pid, turfs in out]
         removed += kept
-        logger.debug("elimination round: %s windows, %s kept", len(problems), kept)
         if not kept:
             break
     logger.debug("route elimination: %s turfs fewer", removed)
     return plans
+
+
+def _group(
+    seed: int,
+    turfs: list[Turf],
+    times: np.ndarray,
+    centre: np.ndarray,
+    taken: set[int],
+    capacity: float,
+    door_s: float,
+) -> list[int]:
+    """
+    Return `seed` and the turfs to dissolve it into: nearest first, enough room.
+
+    Empty when `seed` is taken or its free neighbours' room under `capacity`
+    cannot even hold its minutes at the doors.
+    """
+    near = np.argsort(np.hypot(*(centre - centre[seed]).T), kind="stable")
+    free = [int(x) for x in near if int(x) not in taken]
+    if len(free) < 2 or free[0] != seed:
+        return []
+    # its walk out and back is saved, the detours to its doors are not
+    room = np.cumsum([max(0.0, capacity - times[x]) for x in free[1:]])
+    size = 1 + min(
+        int(np.searchsorted(room, _ROOM * times[seed])) + 1,
+        _ELIM_WINDOW - 1,
+        len(free) - 1,
+    )
+    if room[size - 2] < door_s * len(turfs[seed][0]):
+        return []  # not even its minutes at the doors fit
+    return free[:size]
