@@ -10,7 +10,7 @@ to a neighbour's loop within the planned fill of a shift (regret insertion: the
 door with the most to lose if it waits goes first), and each turf that took doors
 is then routed on its own as the routing stage will route it. A window is kept
 only when every door is placed, no turf runs over the planned fill (or over the
-longest turf it replaces), the precinct's turfs are no further outside the balance
+longest turf it replaces), no more of the precinct.s turfs, and no further, are outside the balance
 band (around the precinct's new mean) than before, and the volunteers' total time
 grows by less than `_MAX_ADDED` of a shift (a volunteer saved is worth more than
 the walking added). The cut then re-routes neighbouring turfs together, which
@@ -188,7 +188,14 @@ def _verdict(
     now = _outside(after, float(after.mean()), tp.balance)
     if now > was:
         return f"{now - was:.0f} s more outside the balance"
+    if _n_outside(after, tp.balance) > _n_outside(before, tp.balance):
+        return "more turfs outside the balance"
     return "kept"
+
+
+def _n_outside(times: np.ndarray, limit: float) -> int:
+    """Return how many `times` are more than `limit` from their mean."""
+    return int((np.abs(times / times.mean() - 1) > limit + 1e-9).sum())
 
 
 def eliminate(
