@@ -10,9 +10,9 @@ to a neighbour's loop within the planned fill of a shift (regret insertion: the
 door with the most to lose if it waits goes first), and each turf that took doors
 is then routed on its own as the routing stage will route it. A window is kept
 only when every door is placed, no turf runs over the planned fill (or over the
-longest turf it replaces), no more of the precinct.s turfs, and no further, are outside the balance
-band (around the precinct's new mean) than before, and the volunteers' total time
-grows by less than `_MAX_ADDED` of a shift (a volunteer saved is worth more than
+longest turf it replaces), no more of the precinct's turfs are outside the balance
+band (around the precinct's new mean) than before, nor by more seconds, and the
+volunteers' total time grows by less than `_MAX_ADDED` of a shift (a volunteer saved is worth more than
 the walking added). The cut then re-routes neighbouring turfs together, which
 hands the inserted doors on to whichever neighbour walks them most cheaply.
 
