@@ -12,8 +12,8 @@ is then routed on its own as the routing stage will route it. A window is kept
 only when every door is placed, no turf runs over the planned fill (or over the
 longest turf it replaces), no more of the precinct's turfs are outside the balance
 band (around the precinct's new mean) than before, nor by more seconds, and the
-volunteers' total time grows by less than `_MAX_ADDED` of a shift (a volunteer saved is worth more than
-the walking added). The cut then re-routes neighbouring turfs together, which
+volunteers' total time grows by less than `_MAX_ADDED` of a shift (a volunteer
+saved is worth more than the walking added). The cut then re-routes neighbouring turfs together, which
 hands the inserted doors on to whichever neighbour walks them most cheaply.
 
 Windows of different turfs in one round do not overlap, so all that pass are kept.
