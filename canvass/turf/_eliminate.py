@@ -13,8 +13,9 @@ only when every door is placed, no turf runs over the planned fill (or over the
 longest turf it replaces), no more of the precinct's turfs are outside the balance
 band (around the precinct's new mean) than before, nor by more seconds, and the
 volunteers' total time grows by less than `_MAX_ADDED` of a shift (a volunteer
-saved is worth more than the walking added). The cut then re-routes neighbouring turfs together, which
-hands the inserted doors on to whichever neighbour walks them most cheaply.
+saved is worth more than the walking added). The cut then re-routes neighbouring
+turfs together, which hands the inserted doors on to whichever neighbour walks
+them most cheaply.
 
 Windows of different turfs in one round do not overlap, so all that pass are kept.
 Measured at 2,000 Northampton doors (bench/routing.py's instance, seed 0): 82 turfs
