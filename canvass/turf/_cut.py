@@ -12,10 +12,10 @@ to whichever neighbouring turf walks them most cheaply; soft bounds around the
 precinct's mean keep them even. A last repair pass re-routes each turf still more
 than ``turf.balance`` (15 %) from its precinct's mean with its nearest turfs,
 pulled hard towards the mean, and where that is not enough with a wider chain of
-turfs that hand work along (:mod:`canvass.turf._windows`). After the first window
-pass and again after the repair, short turfs are dissolved into neighbours with
-room under the planned fill where that keeps the balance, one volunteer fewer each
-(route elimination, :mod:`canvass.turf._eliminate`). What walking cannot even out
+turfs that hand work along (:mod:`canvass.turf._windows`). After the repair, short
+turfs are dissolved into neighbours with room under the planned fill where that
+keeps the balance, one volunteer fewer each (route elimination,
+:mod:`canvass.turf._eliminate`). What walking cannot even out
 (a hamlet far from every other door) may become a car leg: a run of doors walked
 from another parking spot after a short drive (:mod:`canvass.turf._legs`; doors get
 ``car_stop``, turfs ``n_legs``; ``turf.car_legs = false`` turns this off). Turfs never
@@ -467,8 +467,6 @@ def _block_turfs(
         plans = improve(index, plans, config, pass_no, commute, memo)
         if pass_no == 0:
             plans = restage(index, plans, config, car_nodes, commute)
-            # the later passes shorten the walks of the turfs that took its doors
-            plans = eliminate(index, plans, config, commute, memo)
     plans = rebalance(index, plans, config, commute=commute, memo=memo)
     plans, gone = polish(index, plans, config, commute, memo)
     for _ in range(_LAST_REPAIRS):
