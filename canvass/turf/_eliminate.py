@@ -18,9 +18,10 @@ turfs together, which hands the inserted doors on to whichever neighbour walks
 them most cheaply.
 
 Windows of different turfs in one round do not overlap, so all that pass are kept.
-Measured at 2,000 Northampton doors (bench/routing.py's instance, seed 0): 82 turfs
-became 79 at the default fill and balance (volunteer time 0.9 h less), 74 became 70
-at ``fill = 1.0`` and no balance band (0.7 h more); bench objective 3 % lower.
+Measured at 2,000 Northampton doors (bench/routing.py's instance, seed 0): at
+``fill = 1.0`` and no balance band 74 turfs became 69 (volunteer time 1.1 h more,
+the bench's objective 4 % lower); at the default fill and balance none of the 82
+is dissolved (each short turf's neighbours lack the room under 90 % of a shift).
 """
 
 from __future__ import annotations
