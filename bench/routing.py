@@ -452,7 +452,10 @@ def bench_size(
                     plan, used, info = run_canvass(
                         G, snapped, staging, door_ix, args, seed
                     )
+                    same = args.fill == 1 and args.balance >= 1
                     note = (
+                        f"turf.fill {args.fill:g}, turf.balance {args.balance:g}"
+                        f"{' (as the peers: full shifts, no band)' if same else ''}, "
                         f"{info['turfs']} turfs, cut {info['cut_s']:.1f} s, "
                         f"{info['turf_search_s']:.2f} s search a turf, "
                         f"{100 * info['balanced']:.0f}% of turf estimates within "

@@ -12,7 +12,10 @@ to whichever neighbouring turf walks them most cheaply; soft bounds around the
 precinct's mean keep them even. A last repair pass re-routes each turf still more
 than ``turf.balance`` (15 %) from its precinct's mean with its nearest turfs,
 pulled hard towards the mean, and where that is not enough with a wider chain of
-turfs that hand work along (:mod:`canvass.turf._windows`). What walking cannot even out
+turfs that hand work along (:mod:`canvass.turf._windows`). After the repair, short
+turfs are dissolved into neighbours with room under the planned fill where that
+keeps the balance, one volunteer fewer each (route elimination,
+:mod:`canvass.turf._eliminate`). What walking cannot even out
 (a hamlet far from every other door) may become a car leg: a run of doors walked
 from another parking spot after a short drive (:mod:`canvass.turf._legs`; doors get
 ``car_stop``, turfs ``n_legs``; ``turf.car_legs = false`` turns this off). Turfs never
@@ -44,6 +47,7 @@ from ..config import PlanConfig, WalkParams
 from ..geocode import unverified_doors
 from ..network import STREET_CLASSES, main_component
 from ._costs import Anchors, LocalCosts, StreetIndex
+from ._eliminate import eliminate
 from ._legs import Commute, car_stops
 from ._solver import SolveMemo, TurfProblem, solve_all
 from ._split import balance_stats, split_tour
@@ -472,6 +476,15 @@ def _block_turfs(
         repaired = rebalance(index, plans, config, car_nodes, commute, memo)
         plans, more = polish(index, repaired, config, commute, memo)
         gone = pd.concat([gone, more]) if len(more) else gone
+    # one volunteer fewer wherever the neighbours of a short turf can take its doors
+    fewer = eliminate(index, plans, config, commute, memo)
+    if sum(map(len, (t for _, t in fewer))) < sum(map(len, (t for _, t in plans))):
+        # the turfs that took doors hand boundary doors on (kept if no door is
+        # lost and no more turfs end up outside the balance)
+        moved = improve(index, fewer, config, 1, commute, memo)
+        moved, more = polish(index, moved, config, commute, memo)
+        outside = [balance_stats(_est_table(p), tp.balance)[2] for p in (fewer, moved)]
+        plans = moved if not len(more) and outside[1] <= outside[0] else fewer
     logger.debug("%s window and turf problems looked up, not re-solved", memo.hits)
     if tp.volunteers_per_turf > 1:  # each team's walks become one turf
         plans, more = form_teams(index, plans, config, car_nodes, commute)
