@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from .. import schema
 from ..config import PlanConfig
-from ..turf import TURF_ORDER
+from ..turf import TURF_ORDER, turf_outline
 from . import _db as db
 
 __all__ = ["keep_turf_ids", "previous_turfs", "settle_turfs"]
@@ -122,16 +122,6 @@ def keep_turf_ids(
     return out_doors, out_turfs, report
 
 
-def _outline(points: np.ndarray) -> shapely.Polygon:
-    """Return a turf's outline as :func:`canvass.turf.cut_turfs` draws it (one leg)."""
-    mp_ = shapely.multipoints(points)
-    for hull in (shapely.concave_hull(mp_, ratio=0.4), shapely.convex_hull(mp_)):
-        geom = shapely.buffer(hull, 30.0)
-        if isinstance(geom, shapely.Polygon):
-            return geom
-    return shapely.Polygon(shapely.buffer(shapely.Point(points[0]), 30.0))
-
-
 def settle_turfs(
     doors: gpd.GeoDataFrame,
     turfs: gpd.GeoDataFrame,
@@ -227,7 +217,7 @@ def settle_turfs(
         if schema.VALUE in members.columns:
             out_t.loc[t, schema.VALUE] = float(members[schema.VALUE].fillna(0).sum())
         out_t.loc[t, schema.EST_S] = round(est[t])
-        out_t.loc[t, "geometry"] = _outline(xy[tid == t])
+        out_t.loc[t, "geometry"] = turf_outline(xy[tid == t])
     report["extra_walk_s"] = round(report["extra_walk_s"], 1)
     again = (tid != "") & (prev != "")
     report["doors_same_turf"] = int((again & (tid == prev)).sum())

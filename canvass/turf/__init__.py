@@ -10,7 +10,7 @@ and the costs it needs, are public here too.
 from __future__ import annotations
 
 from ._costs import StreetIndex
-from ._cut import TURF_ORDER, TurfResult, cut_turfs, hilbert_key
+from ._cut import TURF_ORDER, TurfResult, cut_turfs, hilbert_key, turf_outline
 from ._legs import TurfCosts
 from ._solver import TurfProblem, solve_all, solve_turf, turf_problem
 
@@ -24,5 +24,6 @@ __all__ = [
     "hilbert_key",
     "solve_all",
     "solve_turf",
+    "turf_outline",
     "turf_problem",
 ]

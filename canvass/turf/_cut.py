@@ -54,7 +54,7 @@ from ._split import balance_stats, split_tour
 from ._teams import form_teams
 from ._windows import Turf, improve, polish, rebalance, restage
 
-__all__ = ["TURF_ORDER", "TurfResult", "cut_turfs", "hilbert_key"]
+__all__ = ["TURF_ORDER", "TurfResult", "cut_turfs", "hilbert_key", "turf_outline"]
 
 logger = logging.getLogger(__name__)
 
@@ -180,8 +180,20 @@ def _staging_nodes(
     return cands, shapely.STRtree(pts)
 
 
-def _outline(points: np.ndarray) -> shapely.Polygon:
-    """Turf outline: a concave hull of its doors, buffered by a street's width."""
+def turf_outline(points: np.ndarray) -> shapely.Polygon:
+    """
+    Return a turf's outline: a concave hull of its doors, buffered by a street's width.
+
+    Parameters
+    ----------
+    points
+        The doors' coordinates (n x 2, metres) of one turf, or of one leg of it.
+
+    Returns
+    -------
+    outline
+        A polygon (a 30 m disc around the first door when the hull is not one).
+    """
     mp_ = shapely.multipoints(points)
     for hull in (shapely.concave_hull(mp_, ratio=0.4), shapely.convex_hull(mp_)):
         geom = shapely.buffer(hull, 30.0)
@@ -296,7 +308,7 @@ def cut_turfs(
             pts = shapely.get_coordinates(members.geometry.to_numpy())
             legs = stops.factorize()[0]
             outline = shapely.union_all(
-                [_outline(pts[legs == leg]) for leg in range(legs.max() + 1)]
+                [turf_outline(pts[legs == leg]) for leg in range(legs.max() + 1)]
             )
             precinct = (
                 pid
