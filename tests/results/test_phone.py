@@ -48,6 +48,17 @@ def _no_network(route: Any) -> None:
         route.abort()
 
 
+def _open_offline(context: Any, page_file: Path) -> tuple[Any, list[str]]:
+    """Open a route page from its file with the network cut; collect its JS errors."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda d: d.accept())
+    page.route("**/*", _no_network)
+    page.goto(page_file.resolve().as_uri(), wait_until="load")
+    return page, errors
+
+
 def _pick(cfg: dict[str, Any]) -> dict[str, Any]:
     """Doors of the route: two with one person, one with two or more, one more."""
     stops = list(cfg["stops"].values())
@@ -73,12 +84,7 @@ def test_record_reload_offline_export_import_replan(
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, accept_downloads=True
     )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda d: d.accept())
-    page.route("**/*", _no_network)
-    page.goto(page_file.resolve().as_uri(), wait_until="load")
+    page, errors = _open_offline(context, page_file)
     assert unsent(page) == 0
     assert page.inner_text("#unsent") == "No results recorded yet."
     assert "IndexedDB" in page.inner_text("#rec-status")
@@ -204,11 +210,7 @@ def test_without_indexeddb_the_log_is_kept_in_localstorage(
     people = [p["id"] for s in cfg["stops"].values() for p in s["people"]]
     context = browser.new_context()
     context.add_init_script("Object.defineProperty(window, 'indexedDB', {value: null})")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route("**/*", _no_network)
-    page.goto((campaign.out / "routes" / f"{route_id}.html").resolve().as_uri())
+    page, errors = _open_offline(context, campaign.out / "routes" / f"{route_id}.html")
     assert unsent(page) == 0
     assert "localStorage" in page.inner_text("#rec-status")
     tap(page, people[0], "LANGUAGE_BARRIER")
@@ -230,11 +232,7 @@ def test_come_back_asks_when_and_the_csv_and_import_keep_it(
     route_id, cfg = biggest_route(campaign.out)
     people = [p["id"] for s in cfg["stops"].values() for p in s["people"]]
     context = browser.new_context(accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route("**/*", _no_network)
-    page.goto((campaign.out / "routes" / f"{route_id}.html").resolve().as_uri())
+    page, errors = _open_offline(context, campaign.out / "routes" / f"{route_id}.html")
     assert unsent(page) == 0
     when = f'.rec[data-voter="{people[0]}"] .answers[data-q="@come_back"]'
     assert page.locator(when).is_hidden()
