@@ -23,6 +23,7 @@ from .. import schema
 from ..config import PlanConfig
 from ..turf import TURF_ORDER, turf_outline
 from . import _db as db
+from ._assign import WALK_FACTOR
 
 __all__ = ["keep_turf_ids", "previous_turfs", "settle_turfs"]
 
@@ -194,7 +195,7 @@ def settle_turfs(
         d_old, d_new = _nearest(xy, tid, i, old), _nearest(xy, tid, i, new)
         if not (np.isfinite(d_new) and d_old <= d_new + slack):
             continue  # its new turf's doors moved too: keep it
-        add = wp.door_s + 2 * 1.3 * d_old / wp.speed_m_s
+        add = wp.door_s + _there_and_back_s(d_old, wp.speed_m_s)
         if est[old] + add > cap:
             continue
         near = _nearest_index(xy, tid, i, old)
@@ -203,8 +204,8 @@ def settle_turfs(
                 out_d.iloc[i, out_d.columns.get_loc(col)] = out_d.iloc[near][col]
         tid[i] = old
         est[old] += add
-        est[new] -= wp.door_s + 2 * 1.3 * d_new / wp.speed_m_s
-        report["extra_walk_s"] += 2 * 1.3 * (d_old - d_new) / wp.speed_m_s
+        est[new] -= wp.door_s + _there_and_back_s(d_new, wp.speed_m_s)
+        report["extra_walk_s"] += _there_and_back_s(d_old - d_new, wp.speed_m_s)
         moved |= {old, new}
         report["doors_moved_back"] += 1
     if not moved:
@@ -227,6 +228,11 @@ def settle_turfs(
         report["extra_walk_s"],
     )
     return out_d, out_t, report
+
+
+def _there_and_back_s(d_m: float, speed_m_s: float) -> float:
+    """Return the seconds to walk `d_m` m (straight line) to a door and back."""
+    return 2 * WALK_FACTOR * d_m / speed_m_s
 
 
 def _nearest_index(xy: np.ndarray, tid: np.ndarray, i: int, turf: str) -> int:
