@@ -104,6 +104,51 @@ def stages(
     return out
 
 
+def ceiling(
+    kinds: pd.Series,
+    truth: pd.Series,
+    birth_given: pd.Series,
+    voters: pd.DataFrame,
+    got: pd.Series,
+) -> dict[str, Any]:
+    """
+    How many rows made from a voter say who the voter is, whatever the matcher.
+
+    A row *identifies* its voter when it gives the voter's door (not moved, not
+    e-mail-only) or a birth date, or names a voter whose first + last name no other
+    voter on the file has. The others (a shared full name and only a zip, or an
+    old address, to go by) cannot be told from their namesakes by any matcher:
+    their share bounds the recall reachable at high precision.
+
+    Parameters
+    ----------
+    kinds, truth, birth_given, got
+        Per list row: the kinds of error, the true voter id ("" = not on the
+        file), whether the row has a birth date, whether it was matched to its
+        own voter.
+    voters
+        The voter file (``first_name``, ``last_name``).
+    """
+    full = (
+        voters["first_name"].astype(str).str.upper()
+        + "|"
+        + voters["last_name"].astype(str).str.upper()
+    )
+    count = pd.Series(full.map(full.value_counts()).to_numpy(), index=voters.index)
+    on = truth.ne("")
+    door = ~kinds.str.contains("moved|email_only")
+    unique = truth.map(count).eq(1)
+    ident = on & (door | birth_given | unique)
+    n_on = max(int(on.sum()), 1)
+    return {
+        "rows_on_file": int(on.sum()),
+        "identifying_rows": int(ident.sum()),
+        "recall_ceiling": round(float(ident.sum()) / n_on, 4),
+        "shared_name_without_door_or_birth": int((on & ~ident).sum()),
+        "recall_on_identifying_rows": round(float(got[ident].mean()), 4),
+    }
+
+
 def breakdown(kinds: pd.Series, stage: pd.Series) -> dict[str, Any]:
     """
     Count rows per kind of error and stage; the miss and false-positive tables.

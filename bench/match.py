@@ -510,7 +510,10 @@ def main(argv: list[str] | None = None) -> int:
     sweep = {}
     for cut in (0.5, 0.8, 0.9, 0.95, 0.99):
         reason = lines.map(by_line["reason"]).fillna("")
-        ok = status.isin(["matched", "review"]) & reason.ne("first_name_differs")
+        # rows capped at review by a rule (no person evidence, a possible
+        # namesake son) are matched at no threshold
+        capped = reason.isin(["first_name_differs", "namesake"])
+        ok = status.isin(["matched", "review"]) & ~capped
         at = voter.where(ok & best_p.ge(cut), "")
         p_at, r_at, _ = score(at.reset_index(drop=True), truth)
         sweep[str(cut)] = {"precision": round(p_at, 4), "recall": round(r_at, 4)}
@@ -556,6 +559,8 @@ def main(argv: list[str] | None = None) -> int:
             float(got[~email_only & on_file].mean()), 4
         ),
     }
+    birth_given = rows["dob"].fillna("").astype(str).ne("").reset_index(drop=True)
+    bound = report.ceiling(kinds, truth, birth_given, voters, got)
     result_doc = {
         "voters": len(voters),
         "supporters": len(rows),
@@ -570,6 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         "exact": {"precision": round(ex_p, 4), "recall": round(ex_r, 4)},
         "threshold_sweep": sweep,
         "recall_counted": recall_note,
+        "identifying_rows": bound,
         "breakdown": breakdown,
         "report": result.report,
         "voter_file_s": round(t_voters, 1),
@@ -589,6 +595,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{recall_note['email_only_name_unique_in_zip']:,} of them name a voter whose "
         "first + last name is unique in the zip; recall without them "
         f"{recall_note['recall_without_email_only_rows']:.4f}"
+    )
+    print(
+        f"rows that identify their voter (door, birth date or a full name unique on "
+        f"the file): {bound['identifying_rows']:,} of {bound['rows_on_file']:,} "
+        f"(recall ceiling {bound['recall_ceiling']:.4f}); recall on them "
+        f"{bound['recall_on_identifying_rows']:.4f}"
     )
     print(f"threads={args.threads} cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f}")
     print(

@@ -45,6 +45,7 @@ import pandas as pd
 
 from ._frequency import ADJUSTED_LEVELS, neighbourhood_shares
 from ._household import HOUSEMATE_FIELDS, housemate_levels, housemate_log2
+from ._names import JUNIOR_SUFFIXES
 from ._records import COLUMNS, frequencies, to_duckdb
 
 __all__ = ["BLOCKING", "COMPARISONS", "Model", "explain", "score_pairs"]
@@ -473,7 +474,8 @@ def score_pairs(
     pairs, model
         One row per scored pair with a log2 Bayes factor of at least 0:
         ``supporter_key``, ``voter_id``, ``log2_bf``, one column per comparison
-        holding the level label and ``housemate_log2`` (the log2 factor of
+        holding the level label, ``list_junior`` (the supporter's name has a
+        JR, II, III...) and ``housemate_log2`` (the log2 factor of
         "a housemate of the voter" against "the voter", NaN off the voter's door;
         see :mod:`._household`); and the trained model.
     """
@@ -510,6 +512,9 @@ def score_pairs(
     )
     levels = _levels(con, out, comparisons)
     out = out.merge(levels, on=["supporter_key", "voter_id"], how="left")
+    junior = supporters["sfx"].isin(JUNIOR_SUFFIXES).to_numpy()
+    juniors = set(supporters["unique_id"].astype(str).to_numpy()[junior])
+    out["list_junior"] = out["supporter_key"].isin(juniors)
     model = Model(_parameters(linker), prior_log2, comparisons)
     out = _adjust_near_agreement(out, model, supporters, voters, tf)
     fields = tuple(c for c in HOUSEMATE_FIELDS if c in comparisons)

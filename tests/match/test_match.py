@@ -64,6 +64,10 @@ def test_known_cases(matched, case):
     if case == "father_or_son":
         assert row["reason"] == "ambiguous"
         assert {row["voter_id"], row["second_voter_id"]} == {"V_DAD", "V_SON"}
+    if case == "namesake_son":  # JR on the list, none on file, no birth date
+        assert row["reason"] == "namesake"
+    if case == "mover_common_name":  # a name the file has by chance, elsewhere
+        assert row["match_probability"] < 0.5
     if case == "spouse_not_registered":
         assert row["voter_id"] in ("", "V_JOHN")
         assert row["status"] == "unmatched" or row["reason"] == "first_name_differs"
