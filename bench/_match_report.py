@@ -114,11 +114,14 @@ def ceiling(
     """
     How many rows made from a voter say who the voter is, whatever the matcher.
 
-    A row *identifies* its voter when it gives the voter's door (not moved, not
-    e-mail-only) or a birth date, or names a voter whose first + last name no other
-    voter on the file has. The others (a shared full name and only a zip, or an
-    old address, to go by) cannot be told from their namesakes by any matcher:
-    their share bounds the recall reachable at high precision.
+    A row *identifies* its voter when it gives a birth date, or when the voter's
+    first + last name is unique where the row points: at the door it gives (a
+    father and son of one name at one door are two people), in its zip (an
+    e-mail-only row, or one with an old address in the same zip), on the whole
+    file (an old address in another zip). The others cannot be told from their
+    namesakes by any matcher: their share bounds the recall reachable at high
+    precision (an upper bound: nicknames, typos and people off the file who share
+    the name make it lower).
 
     Parameters
     ----------
@@ -127,24 +130,35 @@ def ceiling(
         file), whether the row has a birth date, whether it was matched to its
         own voter.
     voters
-        The voter file (``first_name``, ``last_name``).
+        The voter file (``first_name``, ``last_name``, ``street_number``,
+        ``street_name``, ``unit``, ``zip5``).
     """
-    full = (
-        voters["first_name"].astype(str).str.upper()
-        + "|"
-        + voters["last_name"].astype(str).str.upper()
-    )
-    count = pd.Series(full.map(full.value_counts()).to_numpy(), index=voters.index)
+
+    def unique_within(*columns: str) -> pd.Series:
+        key = (
+            voters["first_name"].astype(str).str.upper()
+            + "|"
+            + voters["last_name"].astype(str).str.upper()
+        )
+        for c in columns:
+            key = key + "|" + voters[c].fillna("").astype(str)
+        count = key.map(key.value_counts()).eq(1)
+        return truth.map(pd.Series(count.to_numpy(), index=voters.index))
+
     on = truth.ne("")
-    door = ~kinds.str.contains("moved|email_only")
-    unique = truth.map(count).eq(1)
-    ident = on & (door | birth_given | unique)
+    door = unique_within("street_number", "street_name", "unit", "zip5")
+    in_zip = unique_within("zip5")
+    on_file = unique_within()
+    moved_out = kinds.str.contains("moved_out_of_zip")
+    zip_only = kinds.str.contains("email_only|moved_within_zip") & ~moved_out
+    unique = np.where(moved_out, on_file, np.where(zip_only, in_zip, door))
+    ident = on & (birth_given | pd.Series(unique, index=truth.index).eq(True))
     n_on = max(int(on.sum()), 1)
     return {
         "rows_on_file": int(on.sum()),
         "identifying_rows": int(ident.sum()),
         "recall_ceiling": round(float(ident.sum()) / n_on, 4),
-        "shared_name_without_door_or_birth": int((on & ~ident).sum()),
+        "shared_name_without_birth": int((on & ~ident).sum()),
         "recall_on_identifying_rows": round(float(got[ident].mean()), 4),
     }
 

@@ -476,7 +476,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     sys.path.insert(0, str(ROOT))
     from canvass.config import PlanConfig
-    from canvass.match import explain_pairs, match_supporters, read_supporters
+    from canvass.match import (
+        CAPPED_REASONS,
+        explain_pairs,
+        match_supporters,
+        precision_cut,
+        read_supporters,
+    )
 
     t0 = time.perf_counter()
     if args.size == "demo":
@@ -505,18 +511,27 @@ def main(argv: list[str] | None = None) -> int:
     review = status.eq("review")
     review_true = (review & voter.eq(truth.to_numpy())).sum()
     ex_p, ex_r, _ = score(exact_match(rows, voters), truth)
-    # precision and recall if the threshold were elsewhere (best candidate only)
+    # precision and recall if the threshold were elsewhere (best candidate only;
+    # rows capped at review by a rule are matched at no threshold)
     best_p = lines.map(by_line["match_probability"]).fillna(0.0)
-    sweep = {}
-    for cut in (0.5, 0.8, 0.9, 0.95, 0.99):
-        reason = lines.map(by_line["reason"]).fillna("")
-        # rows capped at review by a rule (no person evidence, a possible
-        # namesake son) are matched at no threshold
-        capped = reason.isin(["first_name_differs", "namesake"])
-        ok = status.isin(["matched", "review"]) & ~capped
+    reason = lines.map(by_line["reason"]).fillna("")
+    ok = status.isin(["matched", "review"]) & ~reason.isin(CAPPED_REASONS)
+
+    def at_cut(cut: float) -> dict[str, float]:
         at = voter.where(ok & best_p.ge(cut), "")
         p_at, r_at, _ = score(at.reset_index(drop=True), truth)
-        sweep[str(cut)] = {"precision": round(p_at, 4), "recall": round(r_at, 4)}
+        return {"precision": round(p_at, 4), "recall": round(r_at, 4)}
+
+    sweep = {str(cut): at_cut(cut) for cut in (0.5, 0.8, 0.9, 0.95, 0.99)}
+    # the threshold the model itself picks for an expected precision of 0.99
+    cut, expected = precision_cut(
+        dec[dec["source"].eq(path.name)], 0.99, config.supporters.review_probability
+    )
+    sweep["expected_precision_0.99"] = {
+        "threshold": round(cut, 4),
+        "expected_precision": round(expected, 4),
+        **at_cut(cut),
+    }
     kinds = pd.Series(truth.attrs["kinds"])
     mine = dec[dec["source"].eq(path.name)]
     keys = lines.map(pd.Series(mine.index.astype(str), index=mine["line"].to_numpy()))
@@ -597,10 +612,17 @@ def main(argv: list[str] | None = None) -> int:
         f"{recall_note['recall_without_email_only_rows']:.4f}"
     )
     print(
-        f"rows that identify their voter (door, birth date or a full name unique on "
-        f"the file): {bound['identifying_rows']:,} of {bound['rows_on_file']:,} "
+        "rows that identify their voter (a birth date, or a full name unique at "
+        "the door, in the zip or on the file, where the row points): "
+        f"{bound['identifying_rows']:,} of {bound['rows_on_file']:,} "
         f"(recall ceiling {bound['recall_ceiling']:.4f}); recall on them "
         f"{bound['recall_on_identifying_rows']:.4f}"
+    )
+    chosen = sweep["expected_precision_0.99"]
+    print(
+        "threshold the model picks for an expected precision of 0.99: "
+        f"{chosen['threshold']:.3f} (expected {chosen['expected_precision']:.4f}): "
+        f"precision={chosen['precision']:.4f} recall={chosen['recall']:.4f}"
     )
     print(f"threads={args.threads} cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f}")
     print(

@@ -40,7 +40,7 @@ import pandas as pd
 
 from ._household import DOOR_LEVELS
 
-__all__ = ["IDENTITY_LEVELS", "assign"]
+__all__ = ["CAPPED_REASONS", "IDENTITY_LEVELS", "assign", "precision_cut"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,55 @@ def _identity(pairs: pd.DataFrame) -> np.ndarray:
         if column in pairs:
             ok |= pairs[column].isin(levels).to_numpy()
     return ok
+
+
+#: Review reasons set by a rule, not by the probability: matched at no threshold.
+CAPPED_REASONS: Final = ("first_name_differs", "namesake", "another_row_claims_voter")
+
+
+def precision_cut(
+    decisions: pd.DataFrame, target: float, floor: float = 0.0
+) -> tuple[float, float]:
+    """
+    Return the lowest threshold whose matches are expected to be `target` precise.
+
+    The model's probabilities are calibrated on the list's own mixture (the share
+    on the file and of housemates are estimated on it), so the expected share of
+    right matches among the supporters matched from a threshold is the mean of
+    their probabilities. The threshold is the lowest at which that mean is at
+    least `target`: from the truth nothing is used.
+
+    Parameters
+    ----------
+    decisions
+        :attr:`MatchResult.decisions` (``status``, ``reason``,
+        ``match_probability``).
+    target
+        Expected precision wanted (e.g. 0.99).
+    floor
+        Lowest threshold allowed (``review_probability``).
+
+    Returns
+    -------
+    cut, expected
+        The threshold (1.0 when no threshold reaches `target`) and the expected
+        precision of the matches from it.
+    """
+    eligible = decisions["status"].isin(["matched", "review"]) & ~decisions[
+        "reason"
+    ].isin(CAPPED_REASONS)
+    p = np.sort(decisions.loc[eligible, "match_probability"].to_numpy(float))[::-1]
+    p = p[p >= floor]
+    if not len(p):
+        return 1.0, 1.0
+    mean = np.cumsum(p) / np.arange(1, len(p) + 1)
+    # a threshold takes every row of a probability or none: ends of ties only
+    last_of_tie = np.r_[p[1:] < p[:-1], True]
+    ok = np.flatnonzero((mean >= target) & last_of_tie)
+    if not len(ok):
+        return 1.0, 1.0
+    k = int(ok[-1])
+    return float(p[k]), float(mean[k])
 
 
 def _namesake(best: pd.DataFrame) -> np.ndarray:

@@ -12,12 +12,18 @@ import pandas as pd
 
 from .. import schema
 from ..config import PlanConfig
-from ._assign import assign
+from ._assign import CAPPED_REASONS, assign, precision_cut
 from ._model import explain, score_pairs
 from ._read import SupporterList
 from ._records import prepare_supporters, prepare_voters
 
-__all__ = ["MatchResult", "explain_pairs", "match_supporters"]
+__all__ = [
+    "CAPPED_REASONS",
+    "MatchResult",
+    "explain_pairs",
+    "match_supporters",
+    "precision_cut",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -158,7 +158,9 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
 }
 
 #: Blocking rules: a pair is scored when it meets any of them. Zip-based rules find
-#: people at their address; the statewide ones find movers by name and birth date.
+#: people at their address; the statewide ones find movers by name and birth date,
+#: also when one side has a double or hyphenated surname and the other one of its
+#: words (GARCIA LOPEZ and GARCIA, married and moved).
 BLOCKING: Final = (
     "l.zip5 = r.zip5 AND l.ln_sx1 = r.ln_sx1",
     "l.zip5 = r.zip5 AND l.ln_sx2 = r.ln_sx2",
@@ -166,6 +168,10 @@ BLOCKING: Final = (
     "l.zip5 = r.zip5 AND l.fn_sx = r.fn_sx AND l.ln_i = r.ln_i",
     "l.city = r.city AND l.ln_sx1 = r.ln_sx1 AND l.fn_sx = r.fn_sx",
     "l.ln = r.ln AND l.fn_sx = r.fn_sx",
+    "l.ln_w1 = r.ln AND l.fn_sx = r.fn_sx",
+    "l.ln_w2 = r.ln AND l.fn_sx = r.fn_sx",
+    "l.ln = r.ln_w1 AND l.fn_sx = r.fn_sx",
+    "l.ln = r.ln_w2 AND l.fn_sx = r.fn_sx",
     "l.fn_sx = r.fn_sx AND l.ln_sx1 = r.ln_sx1 AND l.yob = r.yob",
     "l.fn_sx = r.fn_sx AND l.yob = r.yob AND l.mob = r.mob AND l.dob = r.dob",
     "l.ln_sx1 = r.ln_sx1 AND l.yob = r.yob AND l.mob = r.mob AND l.dob = r.dob",

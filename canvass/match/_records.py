@@ -41,7 +41,8 @@ logger = logging.getLogger(__name__)
 
 #: Scalar columns of a prepared record (plus the lists ``fn_keys``, ``ln_parts``).
 COLUMNS: Final = (
-    "unique_id", "fn", "mn", "fn_sx", "ln", "ln_i", "ln_sx1", "ln_sx2", "sfx",
+    "unique_id", "fn", "mn", "fn_sx", "ln", "ln_i", "ln_sx1", "ln_sx2", "ln_w1",
+    "ln_w2", "sfx",
     "yob", "mob", "dob", "hn", "st", "unit", "zip5", "city", "email", "phone",
 )  # fmt: skip
 
@@ -65,6 +66,12 @@ def _surname_parts(last: object) -> tuple[str, str, str]:
     return soundex(words[0]), soundex(words[-1]), " ".join(words)
 
 
+def _word(surname: object, i: int) -> str:
+    """Word `i` of a surname of two words or more; "" for a one-word surname."""
+    words = str(surname).split()
+    return words[i] if len(words) > 1 else ""
+
+
 def _names(first: pd.Series, middle: pd.Series, last: pd.Series) -> dict[str, Any]:
     fn = by_unique(first, clean_first)
     mn = by_unique(middle, clean_first)
@@ -79,6 +86,9 @@ def _names(first: pd.Series, middle: pd.Series, last: pd.Series) -> dict[str, An
         "ln_i": np.array([str(x)[:1] for x in ln], dtype=object),
         "ln_sx1": np.array([p[0] for p in parts], dtype=object),
         "ln_sx2": np.array([p[1] for p in parts], dtype=object),
+        # first and last word of a double or hyphenated surname (else missing)
+        "ln_w1": by_unique(pd.Series(ln), lambda x: _word(x, 0)),
+        "ln_w2": by_unique(pd.Series(ln), lambda x: _word(x, -1)),
         "sfx": np.array([p[1] for p in ln_split], dtype=object),
     }
 
