@@ -30,8 +30,12 @@ Before the last line it prints where the list's rows are lost: per kind of list
 error, how many rows end matched, in review with the right voter, below the
 threshold, outranked by another voter, scored without person evidence (housemate),
 never a candidate (no blocking rule; or a Bayes factor below 1), or matched to the
-wrong voter (``bench/_match_report.py``); the false positives by kind of row; and
-how recall is counted (every row made from a voter, e-mail-only rows included).
+wrong voter (``bench/_match_report.py``); the false positives by kind of row; how
+recall is counted (every row made from a voter, e-mail-only rows included); how
+many rows identify their voter at all (a birth date, or a full name unique where
+the row points: a bound on any matcher's recall); precision and recall at other
+thresholds, and at the one :func:`canvass.match.precision_cut` picks from the
+model's own probabilities for an expected precision of 0.99.
 
 Last line: ``match: precision=... recall=... exact_recall=... wall_s=...``.
 """
