@@ -10,7 +10,9 @@ and adds the log2 Bayes factors of the agreement level each field reached:
 ``last_name``
     exact, one part of a hyphenated or double surname, typo (one edit or
     Jaro-Winkler >= 0.92), close
-    (>= 0.8), maiden name kept as the middle name, different (changed surname).
+    (>= 0.8), maiden name kept as the middle name, the surname of someone at the
+    voter's door (married, the file still has her maiden name), different
+    (changed surname).
 ``birth``
     full date, month and year (no day on one side), only the year on one side,
     day and month swapped, one part typed wrong, year off by one, same year,
@@ -52,7 +54,7 @@ __all__ = ["BLOCKING", "COMPARISONS", "Model", "explain", "score_pairs"]
 
 logger = logging.getLogger(__name__)
 
-_ALL_COLUMNS: Final = (*COLUMNS, "fn_keys", "ln_parts")
+_ALL_COLUMNS: Final = (*COLUMNS, "fn_keys", "ln_parts", "door_lns")
 _ZIP_OK: Final = "(zip5_l = zip5_r OR zip5_l IS NULL OR zip5_r IS NULL)"
 _DOOR: Final = f"hn_l = hn_r AND st_l = st_r AND {_ZIP_OK}"
 
@@ -98,6 +100,11 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
         ),
         _level("close", "jaro_winkler_similarity(ln_l, ln_r) >= 0.8"),
         _level("maiden_as_middle", "ln_l = mn_r OR mn_l = ln_r"),
+        # married: the supporter goes by the surname of someone at the voter's door
+        _level(
+            "housemate_surname",
+            "list_contains(door_lns_r, ln_l) OR list_contains(door_lns_l, ln_r)",
+        ),
         _level("different", "ELSE"),
     ],
     "birth": [
@@ -350,7 +357,7 @@ def _connect(
         con.execute(f"SET threads = {int(threads)}").fetchall()
     tf = frequencies(voters)
     to_duckdb(con, "supporters_in", supporters, tf)
-    to_duckdb(con, "voters_in", voters, tf)
+    to_duckdb(con, "voters_in", voters, tf, door_surnames=True)
     comparisons = tuple(
         name
         for name in COMPARISONS

@@ -216,7 +216,12 @@ def frequencies(voters: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def to_duckdb(
-    con: Any, name: str, records: pd.DataFrame, tf: dict[str, pd.Series]
+    con: Any,
+    name: str,
+    records: pd.DataFrame,
+    tf: dict[str, pd.Series],
+    *,
+    door_surnames: bool = False,
 ) -> None:
     """
     Create table `name` in DuckDB from prepared records, adding the list columns.
@@ -225,6 +230,10 @@ def to_duckdb(
     ``ln_parts`` (the words of the surname) are computed once per distinct name;
     ``tf_fn`` and ``tf_ln`` are the names' frequencies `tf` on the voter file
     (NULL for a name not on it), the term frequencies Splink adjusts for.
+    ``door_lns`` holds the surnames of everyone at the record's door (same zip,
+    number, street and unit) when `door_surnames` (the voter file: a supporter
+    listed under her husband's surname shares it with someone at her door), else
+    NULL.
     """
     fns = pd.unique(records["fn"].dropna())
     lns = pd.unique(records["ln"].dropna())
@@ -257,3 +266,24 @@ def to_duckdb(
     ).fetchall()
     for view in ("raw", "fn", "ln"):
         con.unregister(f"{name}_{view}")
+    door = "coalesce(unit, '')"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {name} AS
+        SELECT t.*, d.lns AS door_lns
+        FROM {name} t
+        LEFT JOIN (
+            SELECT zip5, hn, st, {door} AS u, list(DISTINCT ln) AS lns
+            FROM {name}
+            WHERE zip5 IS NOT NULL AND hn IS NOT NULL AND st IS NOT NULL
+              AND ln IS NOT NULL
+            GROUP BY ALL
+        ) d ON t.zip5 = d.zip5 AND t.hn = d.hn AND t.st = d.st
+           AND coalesce(t.unit, '') = d.u
+        """
+        if door_surnames
+        else f"""
+        CREATE OR REPLACE TABLE {name} AS
+        SELECT *, CAST(NULL AS VARCHAR[]) AS door_lns FROM {name}
+        """
+    ).fetchall()

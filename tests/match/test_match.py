@@ -68,6 +68,13 @@ def test_known_cases(matched, case):
         assert row["reason"] == "namesake"
     if case == "mover_common_name":  # a name the file has by chance, elsewhere
         assert row["match_probability"] < 0.5
+    if case == "married_name_of_housemate":
+        # her husband's surname (he lives at her door), not a stranger's: the
+        # list taught the model no married name, so a person decides
+        assert row["last_name"] == "housemate_surname"
+        other = by_label["surname_of_nobody_at_door"]
+        assert other["voter_id"] in ("", "V_WIFE")
+        assert row["match_weight"] > other["match_weight"] + 5
     if case == "spouse_not_registered":
         assert row["voter_id"] in ("", "V_JOHN")
         assert row["status"] == "unmatched" or row["reason"] == "first_name_differs"
