@@ -515,27 +515,15 @@ def main(argv: list[str] | None = None) -> int:
     review = status.eq("review")
     review_true = (review & voter.eq(truth.to_numpy())).sum()
     ex_p, ex_r, _ = score(exact_match(rows, voters), truth)
-    # precision and recall if the threshold were elsewhere (best candidate only;
-    # rows capped at review by a rule are matched at no threshold)
+    # precision and recall at other thresholds, and at the one the model picks
+    # for an expected precision of 0.99 (rows capped at review never match)
     best_p = lines.map(by_line["match_probability"]).fillna(0.0)
     reason = lines.map(by_line["reason"]).fillna("")
     ok = status.isin(["matched", "review"]) & ~reason.isin(CAPPED_REASONS)
-
-    def at_cut(cut: float) -> dict[str, float]:
-        at = voter.where(ok & best_p.ge(cut), "")
-        p_at, r_at, _ = score(at.reset_index(drop=True), truth)
-        return {"precision": round(p_at, 4), "recall": round(r_at, 4)}
-
-    sweep = {str(cut): at_cut(cut) for cut in (0.5, 0.8, 0.9, 0.95, 0.99)}
-    # the threshold the model itself picks for an expected precision of 0.99
-    cut, expected = precision_cut(
+    picked = precision_cut(
         dec[dec["source"].eq(path.name)], 0.99, config.supporters.review_probability
     )
-    sweep["expected_precision_0.99"] = {
-        "threshold": round(cut, 4),
-        "expected_precision": round(expected, 4),
-        **at_cut(cut),
-    }
+    sweep = report.sweep(truth, voter, ok, best_p, picked)
     kinds = pd.Series(truth.attrs["kinds"])
     mine = dec[dec["source"].eq(path.name)]
     keys = lines.map(pd.Series(mine.index.astype(str), index=mine["line"].to_numpy()))
@@ -551,33 +539,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         stage = report.stages(truth, keys, status_r, voter_r, result.pairs, explained)
     breakdown = report.breakdown(kinds, stage)
-    on_file = truth.ne("")
-    email_only = kinds.str.contains("email_only")
     got = stage.eq("matched")
-    name_key = (
-        voters["first_name"].astype(str)
-        + "|"
-        + voters["last_name"].astype(str)
-        + "|"
-        + voters["zip5"].astype(str)
-    )
-    unique_name = name_key.map(name_key.value_counts()).eq(1)
-    email_truth = truth[email_only & on_file]
-    recall_note = {
-        "definition": (
-            "recall = rows matched to their own voter / every row made from a "
-            "voter, e-mail-only rows included (the voter file has no e-mail or "
-            "phone, so they can match on name + zip alone)"
-        ),
-        "email_only_rows": int((email_only & on_file).sum()),
-        "email_only_name_unique_in_zip": int(
-            unique_name.reindex(email_truth.to_numpy()).fillna(False).sum()
-        ),
-        "email_only_recall": round(float(got[email_only & on_file].mean()), 4),
-        "recall_without_email_only_rows": round(
-            float(got[~email_only & on_file].mean()), 4
-        ),
-    }
+    recall_note = report.recall_counted(kinds, truth, voters, got)
     birth_given = rows["dob"].fillna("").astype(str).ne("").reset_index(drop=True)
     bound = report.ceiling(kinds, truth, birth_given, voters, got)
     result_doc = {
