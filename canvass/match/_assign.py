@@ -114,11 +114,11 @@ def _namesake(best: pd.DataFrame) -> np.ndarray:
     """
     Pairs that may be the voter's namesake son: list JR, voter none, same door.
 
-    The supporter's name carries a junior suffix the voter's record lacks, both
-    names agree exactly, the supporter gives the voter's door and no birth date
-    is compared (the first names agree, or are nicknames or typos of one another):
-    the list's person and the voter are father and son as easily
-    as one man whose record dropped the suffix.
+    The supporter's name carries a junior suffix the voter's record lacks, the
+    surnames agree, the first names agree (or are nicknames or typos of one
+    another), the supporter gives the voter's door and no birth date is compared:
+    the list's person and the voter are father and son as easily as one man whose
+    record dropped the suffix.
     """
     needed = ("list_junior", "suffix", "birth", "address", "first_name", "last_name")
     if not len(best) or any(c not in best for c in needed):

@@ -204,7 +204,15 @@ def explain_pairs(
     keys = pairs["supporter_key"].astype(str)
     ids = pairs["voter_id"].astype(str)
     records_s = prepare_supporters(rows[rows.index.astype(str).isin(set(keys))])
-    records_v = prepare_voters(voters[voters.index.astype(str).isin(set(ids))])
+    # the pairs' voters and everyone at their doors (a housemate's surname)
+    door = [schema.ZIP5, schema.STREET_NUMBER, schema.STREET_NAME]
+    if all(c in voters for c in door):
+        doors = pd.MultiIndex.from_frame(voters[door].astype(str))
+        theirs = voters.index.astype(str).isin(set(ids))
+        wanted_v = doors.isin(doors[theirs]) | theirs
+    else:
+        wanted_v = voters.index.astype(str).isin(set(ids))
+    records_v = prepare_voters(voters[wanted_v])
     return explain(
         records_s, records_v, pd.DataFrame({"supporter_key": keys, "voter_id": ids})
     )

@@ -178,3 +178,16 @@ def test_explain_pairs_says_which_rule_finds_a_pair(matched):
     # every scored pair is kept with its probability
     assert {"p", "identity", "log2_bf"} <= set(result.pairs.columns)
     assert result.pairs["supporter_key"].isin(dec.index).all()
+
+
+def test_explain_pairs_sees_the_surnames_at_the_voters_door(matched):
+    voters, result, by_label, _ = matched
+    from canvass.match import explain_pairs
+
+    dec = result.decisions
+    line = by_label["married_name_of_housemate"].name
+    key = dec.index[dec["line"].eq(line)][0]
+    pairs = pd.DataFrame({"supporter_key": [key], "voter_id": ["V_WIFE"]})
+    out = explain_pairs(result.supporters, voters, pairs)
+    # her husband is not in the pair, but his surname at her door is seen
+    assert out.loc[0, "last_name"] == "housemate_surname"
