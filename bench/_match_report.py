@@ -104,6 +104,134 @@ def stages(
     return out
 
 
+def recall_counted(
+    kinds: pd.Series, truth: pd.Series, voters: pd.DataFrame, got: pd.Series
+) -> dict[str, Any]:
+    """How recall is counted, and the e-mail-only rows (name + zip + e-mail) apart."""
+    on_file = truth.ne("")
+    email_only = kinds.str.contains("email_only")
+    name_key = (
+        voters["first_name"].astype(str)
+        + "|"
+        + voters["last_name"].astype(str)
+        + "|"
+        + voters["zip5"].astype(str)
+    )
+    unique_name = name_key.map(name_key.value_counts()).eq(1)
+    email_truth = truth[email_only & on_file]
+    return {
+        "definition": (
+            "recall = rows matched to their own voter / every row made from a "
+            "voter, e-mail-only rows included (the voter file has no e-mail or "
+            "phone, so they can match on name + zip alone)"
+        ),
+        "email_only_rows": int((email_only & on_file).sum()),
+        "email_only_name_unique_in_zip": int(
+            unique_name.reindex(email_truth.to_numpy()).fillna(False).sum()
+        ),
+        "email_only_recall": round(float(got[email_only & on_file].mean()), 4),
+        "recall_without_email_only_rows": round(
+            float(got[~email_only & on_file].mean()), 4
+        ),
+    }
+
+
+def ceiling(
+    kinds: pd.Series,
+    truth: pd.Series,
+    birth_given: pd.Series,
+    voters: pd.DataFrame,
+    got: pd.Series,
+) -> dict[str, Any]:
+    """
+    How many rows made from a voter say who the voter is, whatever the matcher.
+
+    A row *identifies* its voter when it gives a birth date, or when the voter's
+    first + last name is unique where the row points: at the door it gives (a
+    father and son of one name at one door are two people), in its zip (an
+    e-mail-only row, or one with an old address in the same zip), on the whole
+    file (an old address in another zip). The others cannot be told from their
+    namesakes by any matcher: their share bounds the recall reachable at high
+    precision (an upper bound: nicknames, typos and people off the file who share
+    the name make it lower).
+
+    Parameters
+    ----------
+    kinds, truth, birth_given, got
+        Per list row: the kinds of error, the true voter id ("" = not on the
+        file), whether the row has a birth date, whether it was matched to its
+        own voter.
+    voters
+        The voter file (``first_name``, ``last_name``, ``street_number``,
+        ``street_name``, ``unit``, ``zip5``).
+    """
+
+    def unique_within(*columns: str) -> pd.Series:
+        key = (
+            voters["first_name"].astype(str).str.upper()
+            + "|"
+            + voters["last_name"].astype(str).str.upper()
+        )
+        for c in columns:
+            key = key + "|" + voters[c].fillna("").astype(str)
+        count = key.map(key.value_counts()).eq(1)
+        return truth.map(pd.Series(count.to_numpy(), index=voters.index))
+
+    on = truth.ne("")
+    door = unique_within("street_number", "street_name", "unit", "zip5")
+    in_zip = unique_within("zip5")
+    on_file = unique_within()
+    moved_out = kinds.str.contains("moved_out_of_zip")
+    zip_only = kinds.str.contains("email_only|moved_within_zip") & ~moved_out
+    unique = np.where(moved_out, on_file, np.where(zip_only, in_zip, door))
+    ident = on & (birth_given | pd.Series(unique, index=truth.index).eq(True))
+    n_on = max(int(on.sum()), 1)
+    return {
+        "rows_on_file": int(on.sum()),
+        "identifying_rows": int(ident.sum()),
+        "recall_ceiling": round(float(ident.sum()) / n_on, 4),
+        "shared_name_without_birth": int((on & ~ident).sum()),
+        "recall_on_identifying_rows": round(float(got[ident].mean()), 4),
+    }
+
+
+def sweep(
+    truth: pd.Series,
+    voter: pd.Series,
+    eligible: pd.Series,
+    best_p: pd.Series,
+    picked: tuple[float, float],
+    cuts: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99),
+) -> dict[str, Any]:
+    """
+    Precision and recall if the threshold were elsewhere (best candidate only).
+
+    `eligible` rows (matched or in review, not capped by a rule) are matched from
+    each cut on; ``expected_precision_0.99`` is the threshold `picked` (threshold,
+    expected precision) by :func:`canvass.match.precision_cut`.
+    """
+
+    truth = truth.reset_index(drop=True)
+
+    def at_cut(cut: float) -> dict[str, float]:
+        at = voter.where(eligible & best_p.ge(cut), "").reset_index(drop=True)
+        right = at.ne("") & at.eq(truth)
+        precision = right.sum() / max(int(at.ne("").sum()), 1)
+        recall = right.sum() / max(int(truth.ne("").sum()), 1)
+        return {
+            "precision": round(float(precision), 4),
+            "recall": round(float(recall), 4),
+        }
+
+    out: dict[str, Any] = {str(cut): at_cut(cut) for cut in cuts}
+    out["expected_precision_0.99"] = {
+        "threshold": round(picked[0], 4),
+        "expected_precision": round(picked[1], 4),
+        **at_cut(picked[0]),
+    }
+    return out
+
+
 def breakdown(kinds: pd.Series, stage: pd.Series) -> dict[str, Any]:
     """
     Count rows per kind of error and stage; the miss and false-positive tables.

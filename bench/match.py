@@ -30,8 +30,12 @@ Before the last line it prints where the list's rows are lost: per kind of list
 error, how many rows end matched, in review with the right voter, below the
 threshold, outranked by another voter, scored without person evidence (housemate),
 never a candidate (no blocking rule; or a Bayes factor below 1), or matched to the
-wrong voter (``bench/_match_report.py``); the false positives by kind of row; and
-how recall is counted (every row made from a voter, e-mail-only rows included).
+wrong voter (``bench/_match_report.py``); the false positives by kind of row; how
+recall is counted (every row made from a voter, e-mail-only rows included); how
+many rows identify their voter at all (a birth date, or a full name unique where
+the row points: a bound on any matcher's recall); precision and recall at other
+thresholds, and at the one :func:`canvass.match.precision_cut` picks from the
+model's own probabilities for an expected precision of 0.99.
 
 Last line: ``match: precision=... recall=... exact_recall=... wall_s=...``.
 """
@@ -476,7 +480,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     sys.path.insert(0, str(ROOT))
     from canvass.config import PlanConfig
-    from canvass.match import explain_pairs, match_supporters, read_supporters
+    from canvass.match import (
+        CAPPED_REASONS,
+        explain_pairs,
+        match_supporters,
+        precision_cut,
+        read_supporters,
+    )
 
     t0 = time.perf_counter()
     if args.size == "demo":
@@ -505,15 +515,15 @@ def main(argv: list[str] | None = None) -> int:
     review = status.eq("review")
     review_true = (review & voter.eq(truth.to_numpy())).sum()
     ex_p, ex_r, _ = score(exact_match(rows, voters), truth)
-    # precision and recall if the threshold were elsewhere (best candidate only)
+    # precision and recall at other thresholds, and at the one the model picks
+    # for an expected precision of 0.99 (rows capped at review never match)
     best_p = lines.map(by_line["match_probability"]).fillna(0.0)
-    sweep = {}
-    for cut in (0.5, 0.8, 0.9, 0.95, 0.99):
-        reason = lines.map(by_line["reason"]).fillna("")
-        ok = status.isin(["matched", "review"]) & reason.ne("first_name_differs")
-        at = voter.where(ok & best_p.ge(cut), "")
-        p_at, r_at, _ = score(at.reset_index(drop=True), truth)
-        sweep[str(cut)] = {"precision": round(p_at, 4), "recall": round(r_at, 4)}
+    reason = lines.map(by_line["reason"]).fillna("")
+    ok = status.isin(["matched", "review"]) & ~reason.isin(CAPPED_REASONS)
+    picked = precision_cut(
+        dec[dec["source"].eq(path.name)], 0.99, config.supporters.review_probability
+    )
+    sweep = report.sweep(truth, voter, ok, best_p, picked)
     kinds = pd.Series(truth.attrs["kinds"])
     mine = dec[dec["source"].eq(path.name)]
     keys = lines.map(pd.Series(mine.index.astype(str), index=mine["line"].to_numpy()))
@@ -529,33 +539,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         stage = report.stages(truth, keys, status_r, voter_r, result.pairs, explained)
     breakdown = report.breakdown(kinds, stage)
-    on_file = truth.ne("")
-    email_only = kinds.str.contains("email_only")
     got = stage.eq("matched")
-    name_key = (
-        voters["first_name"].astype(str)
-        + "|"
-        + voters["last_name"].astype(str)
-        + "|"
-        + voters["zip5"].astype(str)
-    )
-    unique_name = name_key.map(name_key.value_counts()).eq(1)
-    email_truth = truth[email_only & on_file]
-    recall_note = {
-        "definition": (
-            "recall = rows matched to their own voter / every row made from a "
-            "voter, e-mail-only rows included (the voter file has no e-mail or "
-            "phone, so they can match on name + zip alone)"
-        ),
-        "email_only_rows": int((email_only & on_file).sum()),
-        "email_only_name_unique_in_zip": int(
-            unique_name.reindex(email_truth.to_numpy()).fillna(False).sum()
-        ),
-        "email_only_recall": round(float(got[email_only & on_file].mean()), 4),
-        "recall_without_email_only_rows": round(
-            float(got[~email_only & on_file].mean()), 4
-        ),
-    }
+    recall_note = report.recall_counted(kinds, truth, voters, got)
+    birth_given = rows["dob"].fillna("").astype(str).ne("").reset_index(drop=True)
+    bound = report.ceiling(kinds, truth, birth_given, voters, got)
     result_doc = {
         "voters": len(voters),
         "supporters": len(rows),
@@ -570,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         "exact": {"precision": round(ex_p, 4), "recall": round(ex_r, 4)},
         "threshold_sweep": sweep,
         "recall_counted": recall_note,
+        "identifying_rows": bound,
         "breakdown": breakdown,
         "report": result.report,
         "voter_file_s": round(t_voters, 1),
@@ -589,6 +577,19 @@ def main(argv: list[str] | None = None) -> int:
         f"{recall_note['email_only_name_unique_in_zip']:,} of them name a voter whose "
         "first + last name is unique in the zip; recall without them "
         f"{recall_note['recall_without_email_only_rows']:.4f}"
+    )
+    print(
+        "rows that identify their voter (a birth date, or a full name unique at "
+        "the door, in the zip or on the file, where the row points): "
+        f"{bound['identifying_rows']:,} of {bound['rows_on_file']:,} "
+        f"(recall ceiling {bound['recall_ceiling']:.4f}); recall on them "
+        f"{bound['recall_on_identifying_rows']:.4f}"
+    )
+    chosen = sweep["expected_precision_0.99"]
+    print(
+        "threshold the model picks for an expected precision of 0.99: "
+        f"{chosen['threshold']:.3f} (expected {chosen['expected_precision']:.4f}): "
+        f"precision={chosen['precision']:.4f} recall={chosen['recall']:.4f}"
     )
     print(f"threads={args.threads} cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f}")
     print(

@@ -25,7 +25,9 @@ A pair can only be a match with evidence of the person, not just of the househol
 first names that agree (exactly, as nicknames, with a typo, or the supporter goes
 by the voter's middle name), or the same full birth date, e-mail or phone. A
 same-surname pair at the supporter's door without it (a spouse, a parent) goes to
-review at most.
+review at most. So does a supporter whose name carries a JR (II, III) that the
+voter's record lacks, at the voter's door, with no birth date compared
+(``namesake``): the voter's son named after him is as likely as the voter.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-__all__ = ["IDENTITY_LEVELS", "assign"]
+from ._household import DOOR_LEVELS
+
+__all__ = ["CAPPED_REASONS", "IDENTITY_LEVELS", "assign", "precision_cut"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +59,78 @@ def _identity(pairs: pd.DataFrame) -> np.ndarray:
         if column in pairs:
             ok |= pairs[column].isin(levels).to_numpy()
     return ok
+
+
+#: Review reasons set by a rule, not by the probability: matched at no threshold.
+CAPPED_REASONS: Final = ("first_name_differs", "namesake", "another_row_claims_voter")
+
+
+def precision_cut(
+    decisions: pd.DataFrame, target: float, floor: float = 0.0
+) -> tuple[float, float]:
+    """
+    Return the lowest threshold whose matches are expected to be `target` precise.
+
+    The model's probabilities are calibrated on the list's own mixture (the share
+    on the file and of housemates are estimated on it), so the expected share of
+    right matches among the supporters matched from a threshold is the mean of
+    their probabilities. The threshold is the lowest at which that mean is at
+    least `target`: from the truth nothing is used.
+
+    Parameters
+    ----------
+    decisions
+        :attr:`MatchResult.decisions` (``status``, ``reason``,
+        ``match_probability``).
+    target
+        Expected precision wanted (e.g. 0.99).
+    floor
+        Lowest threshold allowed (``review_probability``).
+
+    Returns
+    -------
+    cut, expected
+        The threshold (1.0 when no threshold reaches `target`) and the expected
+        precision of the matches from it.
+    """
+    eligible = decisions["status"].isin(["matched", "review"]) & ~decisions[
+        "reason"
+    ].isin(CAPPED_REASONS)
+    p = np.sort(decisions.loc[eligible, "match_probability"].to_numpy(float))[::-1]
+    p = p[p >= floor]
+    if not len(p):
+        return 1.0, 1.0
+    mean = np.cumsum(p) / np.arange(1, len(p) + 1)
+    # a threshold takes every row of a probability or none: ends of ties only
+    last_of_tie = np.r_[p[1:] < p[:-1], True]
+    ok = np.flatnonzero((mean >= target) & last_of_tie)
+    if not len(ok):
+        return 1.0, 1.0
+    k = int(ok[-1])
+    return float(p[k]), float(mean[k])
+
+
+def _namesake(best: pd.DataFrame) -> np.ndarray:
+    """
+    Pairs that may be the voter's namesake son: list JR, voter none, same door.
+
+    The supporter's name carries a junior suffix the voter's record lacks, the
+    surnames agree, the first names agree (or are nicknames or typos of one
+    another), the supporter gives the voter's door and no birth date is compared:
+    the list's person and the voter are father and son as easily as one man whose
+    record dropped the suffix.
+    """
+    needed = ("list_junior", "suffix", "birth", "address", "first_name", "last_name")
+    if not len(best) or any(c not in best for c in needed):
+        return np.zeros(len(best), dtype=bool)
+    return (
+        best["list_junior"].fillna(False).astype(bool).to_numpy()
+        & best["suffix"].eq("one_missing").to_numpy()
+        & best["birth"].eq("missing").to_numpy()
+        & best["address"].isin(DOOR_LEVELS).to_numpy()
+        & best["first_name"].isin(("exact", "nickname", "typo")).to_numpy()
+        & best["last_name"].eq("exact").to_numpy()
+    )
 
 
 def _log2_sum(log2_values: pd.Series, keys: pd.Series) -> pd.Series:
@@ -244,7 +320,8 @@ def assign(
     levels = [
         c
         for c in pairs.columns
-        if c not in ("supporter_key", "voter_id", "log2_bf", "housemate_log2")
+        if c
+        not in ("supporter_key", "voter_id", "log2_bf", "housemate_log2", "list_junior")
     ]
     out = pd.DataFrame(index=pd.Index(supporter_keys, name="supporter_key"))
     out["voter_id"] = best["voter_id"].reindex(out.index).fillna("").astype(str)
@@ -299,6 +376,12 @@ def assign(
     )
     status = np.where(second_row, "review", status)
     reason = np.where(second_row, "another_row_claims_voter", reason)
+    # A JR (II, III) on the list, none on the voter's record, at the voter's door
+    # and no birth date to tell: the voter's son named after him as much as the
+    # voter (the file's registered namesakes understate unregistered sons).
+    namesake = (status != "unmatched") & _namesake(best.reindex(out.index))
+    status = np.where(namesake, "review", status)
+    reason = np.where(namesake, "namesake", reason)
     # A household member (same surname and door, first name differs) with no other
     # candidate: a person decides.
     wb = weak_best.reindex(out.index)

@@ -12,12 +12,18 @@ import pandas as pd
 
 from .. import schema
 from ..config import PlanConfig
-from ._assign import assign
+from ._assign import CAPPED_REASONS, assign, precision_cut
 from ._model import explain, score_pairs
 from ._read import SupporterList
 from ._records import prepare_supporters, prepare_voters
 
-__all__ = ["MatchResult", "explain_pairs", "match_supporters"]
+__all__ = [
+    "CAPPED_REASONS",
+    "MatchResult",
+    "explain_pairs",
+    "match_supporters",
+    "precision_cut",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +204,15 @@ def explain_pairs(
     keys = pairs["supporter_key"].astype(str)
     ids = pairs["voter_id"].astype(str)
     records_s = prepare_supporters(rows[rows.index.astype(str).isin(set(keys))])
-    records_v = prepare_voters(voters[voters.index.astype(str).isin(set(ids))])
+    # the pairs' voters and everyone at their doors (a housemate's surname)
+    door = [schema.ZIP5, schema.STREET_NUMBER, schema.STREET_NAME]
+    if all(c in voters for c in door):
+        doors = pd.MultiIndex.from_frame(voters[door].astype(str))
+        theirs = voters.index.astype(str).isin(set(ids))
+        wanted_v = doors.isin(doors[theirs]) | theirs
+    else:
+        wanted_v = voters.index.astype(str).isin(set(ids))
+    records_v = prepare_voters(voters[wanted_v])
     return explain(
         records_s, records_v, pd.DataFrame({"supporter_key": keys, "voter_id": ids})
     )

@@ -10,7 +10,9 @@ and adds the log2 Bayes factors of the agreement level each field reached:
 ``last_name``
     exact, one part of a hyphenated or double surname, typo (one edit or
     Jaro-Winkler >= 0.92), close
-    (>= 0.8), maiden name kept as the middle name, different (changed surname).
+    (>= 0.8), maiden name kept as the middle name, the surname of someone at the
+    voter's door (married, the file still has her maiden name), different
+    (changed surname).
 ``birth``
     full date, month and year (no day on one side), only the year on one side,
     day and month swapped, one part typed wrong, year off by one, same year,
@@ -45,13 +47,14 @@ import pandas as pd
 
 from ._frequency import ADJUSTED_LEVELS, neighbourhood_shares
 from ._household import HOUSEMATE_FIELDS, housemate_levels, housemate_log2
+from ._names import JUNIOR_SUFFIXES
 from ._records import COLUMNS, frequencies, to_duckdb
 
 __all__ = ["BLOCKING", "COMPARISONS", "Model", "explain", "score_pairs"]
 
 logger = logging.getLogger(__name__)
 
-_ALL_COLUMNS: Final = (*COLUMNS, "fn_keys", "ln_parts")
+_ALL_COLUMNS: Final = (*COLUMNS, "fn_keys", "ln_parts", "door_lns")
 _ZIP_OK: Final = "(zip5_l = zip5_r OR zip5_l IS NULL OR zip5_r IS NULL)"
 _DOOR: Final = f"hn_l = hn_r AND st_l = st_r AND {_ZIP_OK}"
 
@@ -97,6 +100,11 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
         ),
         _level("close", "jaro_winkler_similarity(ln_l, ln_r) >= 0.8"),
         _level("maiden_as_middle", "ln_l = mn_r OR mn_l = ln_r"),
+        # married: the supporter goes by the surname of someone at the voter's door
+        _level(
+            "housemate_surname",
+            "list_contains(door_lns_r, ln_l) OR list_contains(door_lns_l, ln_r)",
+        ),
         _level("different", "ELSE"),
     ],
     "birth": [
@@ -157,7 +165,9 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
 }
 
 #: Blocking rules: a pair is scored when it meets any of them. Zip-based rules find
-#: people at their address; the statewide ones find movers by name and birth date.
+#: people at their address; the statewide ones find movers by name and birth date,
+#: also when one side has a double or hyphenated surname and the other one of its
+#: words (GARCIA LOPEZ and GARCIA, married and moved).
 BLOCKING: Final = (
     "l.zip5 = r.zip5 AND l.ln_sx1 = r.ln_sx1",
     "l.zip5 = r.zip5 AND l.ln_sx2 = r.ln_sx2",
@@ -165,6 +175,10 @@ BLOCKING: Final = (
     "l.zip5 = r.zip5 AND l.fn_sx = r.fn_sx AND l.ln_i = r.ln_i",
     "l.city = r.city AND l.ln_sx1 = r.ln_sx1 AND l.fn_sx = r.fn_sx",
     "l.ln = r.ln AND l.fn_sx = r.fn_sx",
+    "l.ln_w1 = r.ln AND l.fn_sx = r.fn_sx",
+    "l.ln_w2 = r.ln AND l.fn_sx = r.fn_sx",
+    "l.ln = r.ln_w1 AND l.fn_sx = r.fn_sx",
+    "l.ln = r.ln_w2 AND l.fn_sx = r.fn_sx",
     "l.fn_sx = r.fn_sx AND l.ln_sx1 = r.ln_sx1 AND l.yob = r.yob",
     "l.fn_sx = r.fn_sx AND l.yob = r.yob AND l.mob = r.mob AND l.dob = r.dob",
     "l.ln_sx1 = r.ln_sx1 AND l.yob = r.yob AND l.mob = r.mob AND l.dob = r.dob",
@@ -343,7 +357,7 @@ def _connect(
         con.execute(f"SET threads = {int(threads)}").fetchall()
     tf = frequencies(voters)
     to_duckdb(con, "supporters_in", supporters, tf)
-    to_duckdb(con, "voters_in", voters, tf)
+    to_duckdb(con, "voters_in", voters, tf, door_surnames=True)
     comparisons = tuple(
         name
         for name in COMPARISONS
@@ -473,7 +487,8 @@ def score_pairs(
     pairs, model
         One row per scored pair with a log2 Bayes factor of at least 0:
         ``supporter_key``, ``voter_id``, ``log2_bf``, one column per comparison
-        holding the level label and ``housemate_log2`` (the log2 factor of
+        holding the level label, ``list_junior`` (the supporter's name has a
+        JR, II, III...) and ``housemate_log2`` (the log2 factor of
         "a housemate of the voter" against "the voter", NaN off the voter's door;
         see :mod:`._household`); and the trained model.
     """
@@ -510,6 +525,9 @@ def score_pairs(
     )
     levels = _levels(con, out, comparisons)
     out = out.merge(levels, on=["supporter_key", "voter_id"], how="left")
+    junior = supporters["sfx"].isin(JUNIOR_SUFFIXES).to_numpy()
+    juniors = set(supporters["unique_id"].astype(str).to_numpy()[junior])
+    out["list_junior"] = out["supporter_key"].isin(juniors)
     model = Model(_parameters(linker), prior_log2, comparisons)
     out = _adjust_near_agreement(out, model, supporters, voters, tf)
     fields = tuple(c for c in HOUSEMATE_FIELDS if c in comparisons)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "JUNIOR_SUFFIXES",
     "SUFFIXES",
     "by_unique",
     "clean_first",
@@ -35,6 +36,8 @@ __all__ = [
 
 #: Generational suffixes that end a surname (``SMITH JR``) and are kept apart.
 SUFFIXES: Final = frozenset({"JR", "SR", "II", "III", "IV", "V", "2ND", "3RD"})
+#: Suffixes that name a person after an elder of the same name (all but ``SR``).
+JUNIOR_SUFFIXES: Final = SUFFIXES - {"SR"}
 _TITLES: Final = frozenset({"MR", "MRS", "MS", "MISS", "DR", "REV", "PROF", "MX"})
 #: Surname particles joined to the next word (``DE LA CRUZ`` = ``DELACRUZ`` too).
 _NON_LETTER = re.compile(r"[^A-Z\s-]")

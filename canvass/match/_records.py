@@ -41,7 +41,8 @@ logger = logging.getLogger(__name__)
 
 #: Scalar columns of a prepared record (plus the lists ``fn_keys``, ``ln_parts``).
 COLUMNS: Final = (
-    "unique_id", "fn", "mn", "fn_sx", "ln", "ln_i", "ln_sx1", "ln_sx2", "sfx",
+    "unique_id", "fn", "mn", "fn_sx", "ln", "ln_i", "ln_sx1", "ln_sx2", "ln_w1",
+    "ln_w2", "sfx",
     "yob", "mob", "dob", "hn", "st", "unit", "zip5", "city", "email", "phone",
 )  # fmt: skip
 
@@ -65,6 +66,12 @@ def _surname_parts(last: object) -> tuple[str, str, str]:
     return soundex(words[0]), soundex(words[-1]), " ".join(words)
 
 
+def _word(surname: object, i: int) -> str:
+    """Word `i` of a surname of two words or more; "" for a one-word surname."""
+    words = str(surname).split()
+    return words[i] if len(words) > 1 else ""
+
+
 def _names(first: pd.Series, middle: pd.Series, last: pd.Series) -> dict[str, Any]:
     fn = by_unique(first, clean_first)
     mn = by_unique(middle, clean_first)
@@ -79,6 +86,9 @@ def _names(first: pd.Series, middle: pd.Series, last: pd.Series) -> dict[str, An
         "ln_i": np.array([str(x)[:1] for x in ln], dtype=object),
         "ln_sx1": np.array([p[0] for p in parts], dtype=object),
         "ln_sx2": np.array([p[1] for p in parts], dtype=object),
+        # first and last word of a double or hyphenated surname (else missing)
+        "ln_w1": by_unique(pd.Series(ln), lambda x: _word(x, 0)),
+        "ln_w2": by_unique(pd.Series(ln), lambda x: _word(x, -1)),
         "sfx": np.array([p[1] for p in ln_split], dtype=object),
     }
 
@@ -206,7 +216,12 @@ def frequencies(voters: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def to_duckdb(
-    con: Any, name: str, records: pd.DataFrame, tf: dict[str, pd.Series]
+    con: Any,
+    name: str,
+    records: pd.DataFrame,
+    tf: dict[str, pd.Series],
+    *,
+    door_surnames: bool = False,
 ) -> None:
     """
     Create table `name` in DuckDB from prepared records, adding the list columns.
@@ -215,6 +230,10 @@ def to_duckdb(
     ``ln_parts`` (the words of the surname) are computed once per distinct name;
     ``tf_fn`` and ``tf_ln`` are the names' frequencies `tf` on the voter file
     (NULL for a name not on it), the term frequencies Splink adjusts for.
+    ``door_lns`` holds the surnames of everyone at the record's door (same zip,
+    number, street and unit) when `door_surnames` (the voter file: a supporter
+    listed under her husband's surname shares it with someone at her door), else
+    NULL.
     """
     fns = pd.unique(records["fn"].dropna())
     lns = pd.unique(records["ln"].dropna())
@@ -247,3 +266,24 @@ def to_duckdb(
     ).fetchall()
     for view in ("raw", "fn", "ln"):
         con.unregister(f"{name}_{view}")
+    door = "coalesce(unit, '')"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {name} AS
+        SELECT t.*, d.lns AS door_lns
+        FROM {name} t
+        LEFT JOIN (
+            SELECT zip5, hn, st, {door} AS u, list(DISTINCT ln) AS lns
+            FROM {name}
+            WHERE zip5 IS NOT NULL AND hn IS NOT NULL AND st IS NOT NULL
+              AND ln IS NOT NULL
+            GROUP BY ALL
+        ) d ON t.zip5 = d.zip5 AND t.hn = d.hn AND t.st = d.st
+           AND coalesce(t.unit, '') = d.u
+        """
+        if door_surnames
+        else f"""
+        CREATE OR REPLACE TABLE {name} AS
+        SELECT *, CAST(NULL AS VARCHAR[]) AS door_lns FROM {name}
+        """
+    ).fetchall()

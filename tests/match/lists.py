@@ -43,6 +43,13 @@ CASES = {
     "junior": ("matched", "V_JR"),
     "goes_by_first_name": ("matched", "V_MID"),
     "middle_name_housemate": ("not_matched", ""),
+    "namesake_son": ("review", "V_NAMESAKE"),
+    "namesake_son_born_later": ("not_matched", ""),
+    "junior_record_without_suffix": ("matched", "V_JRDROP"),
+    "mover_rare_name_birth_year": ("matched", "V_RARE"),
+    "mover_common_name": ("not_matched", ""),
+    "married_name_of_housemate": ("review", "V_WIFE"),
+    "surname_of_nobody_at_door": ("not_matched", ""),
 }
 
 _SPECIAL = [
@@ -57,6 +64,12 @@ _SPECIAL = [
     ("V_SR", "EDMUND", "", "HALVORSEN", "SR", "31", "OAK AVE", "", "01062", "1948-04-12"),  # noqa: E501
     ("V_JR", "EDMUND", "", "HALVORSEN", "JR", "31", "OAK AVE", "", "01062", "1979-10-03"),  # noqa: E501
     ("V_MID", "GEORGINA", "PRUDENCE", "ASHBY", "", "64", "PINE ST", "", "01063", "1971-08-19"),  # noqa: E501
+    ("V_NAMESAKE", "CORNELIUS", "", "RAVENSWORTH", "", "15", "KING ST", "", "01063", "1952-03-03"),  # noqa: E501
+    ("V_JRDROP", "AUGUSTINE", "", "WAVERLEY", "", "9", "ELM ST", "", "01062", "1983-05-05"),  # noqa: E501
+    ("V_RARE", "THADDEUS", "", "VANDERSLOOT", "", "44", "PINE ST", "", "01063", "1962-08-08"),  # noqa: E501
+    ("V_COMMON", "MALCOLM", "", "DRUMMOND", "", "210", "KING ST", "", "01063", "1977-02-02"),  # noqa: E501
+    ("V_WIFE", "ALICE", "", "BLACKTHORNE", "", "52", "ELM ST", "", "01063", "1985-04-04"),  # noqa: E501
+    ("V_HUSBAND", "BARNABY", "", "THORNQUIST", "", "52", "ELM ST", "", "01063", "1983-09-09"),  # noqa: E501
 ]  # fmt: skip
 
 
@@ -132,6 +145,13 @@ def make_list(voters: pd.DataFrame, seed: int = 9) -> tuple[pd.DataFrame, list[s
         ("junior", "Edmund", "Halvorsen Jr.", "31 Oak Ave", "01062", ""),
         ("goes_by_first_name", "Georgina", "Ashby", "64 Pine St", "01063", ""),
         ("middle_name_housemate", "Prudence", "Ashby", "64 Pine St", "01063", ""),
+        ("namesake_son", "Cornelius", "Ravensworth Jr", "15 King St", "01063", ""),
+        ("namesake_son_born_later", "Cornelius", "Ravensworth Jr", "15 King St", "01063", "06/01/1986"),  # noqa: E501
+        ("junior_record_without_suffix", "Augustine", "Waverley Jr", "9 Elm St", "01062", "05/05/1983"),  # noqa: E501
+        ("mover_rare_name_birth_year", "Thaddeus", "Vandersloot", "17 Sunset Rd", "01062", "1962"),  # noqa: E501
+        ("mover_common_name", "Malcolm", "Drummond", "388 Birch Rd", "01060", ""),
+        ("married_name_of_housemate", "Alice", "Thornquist", "52 Elm St", "01063", ""),
+        ("surname_of_nobody_at_door", "Alice", "Ravenscroft", "52 Elm St", "01063", ""),
     ]  # fmt: skip
     for label, first, last, address, zip5, dob in special:
         rows.append(

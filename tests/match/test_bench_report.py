@@ -67,3 +67,20 @@ def test_stages_and_breakdown():
     text = report.table(doc)
     assert text.splitlines()[0].startswith("kind of error")
     assert "false positives by kind of row: nickname 1, not_on_file_area 1" in text
+
+
+def test_sweep_matches_eligible_rows_from_each_cut():
+    truth = pd.Series(["V1", "V2", "V3", "", ""])
+    voter = pd.Series(["V1", "V2", "X", "V4", "V5"])
+    eligible = pd.Series([True, True, True, True, False])
+    best_p = pd.Series([0.99, 0.85, 0.6, 0.95, 0.99])
+    out = report.sweep(truth, voter, eligible, best_p, (0.8, 0.97), cuts=(0.5, 0.9))
+    # from 0.5: V1, V2 right, X and V4 wrong (V5 is capped: never matched)
+    assert out["0.5"] == {"precision": 0.5, "recall": round(2 / 3, 4)}
+    assert out["0.9"] == {"precision": 0.5, "recall": round(1 / 3, 4)}
+    assert out["expected_precision_0.99"] == {
+        "threshold": 0.8,
+        "expected_precision": 0.97,
+        "precision": round(2 / 3, 4),
+        "recall": round(2 / 3, 4),
+    }

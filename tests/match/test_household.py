@@ -137,3 +137,30 @@ def test_two_rows_claiming_one_voter():
     assert out.loc["a", "status"] == "matched"
     assert out.loc["b", "status"] == "review"
     assert out.loc["b", "reason"] == "another_row_claims_voter"
+
+
+def test_precision_cut_from_the_models_probabilities():
+    from canvass.match import precision_cut
+
+    p = [0.999] * 90 + [0.85] * 10 + [0.5] * 10 + [0.3] * 5
+    decisions = pd.DataFrame(
+        {
+            "status": ["matched"] * 90 + ["review"] * 20 + ["unmatched"] * 5,
+            "reason": [""] * 115,
+            "match_probability": p,
+        }
+    )
+    cut, expected = precision_cut(decisions, 0.98)
+    # all 100 rows from 0.85: mean 0.984; adding the 0.5 rows falls below 0.98
+    assert cut == pytest.approx(0.85)
+    assert expected == pytest.approx((90 * 0.999 + 10 * 0.85) / 100)
+    # the 0.5 rows all together (a threshold cannot take some of a tie): 0.94
+    assert precision_cut(decisions, 0.95)[0] == pytest.approx(0.85)
+    assert precision_cut(decisions, 0.94)[0] == pytest.approx(0.5)
+    # unmatched rows are never matched, whatever their probability
+    assert precision_cut(decisions, 0.0, floor=0.2)[0] == pytest.approx(0.5)
+    # a row capped at review by a rule (a namesake) is never counted
+    capped = decisions.assign(reason=[""] * 90 + ["namesake"] * 10 + [""] * 15)
+    assert precision_cut(capped, 0.94)[0] == pytest.approx(0.5)
+    assert precision_cut(capped, 0.96)[0] == pytest.approx(0.999)
+    assert precision_cut(decisions, 0.9999) == (1.0, 1.0)

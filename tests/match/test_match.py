@@ -64,6 +64,17 @@ def test_known_cases(matched, case):
     if case == "father_or_son":
         assert row["reason"] == "ambiguous"
         assert {row["voter_id"], row["second_voter_id"]} == {"V_DAD", "V_SON"}
+    if case == "namesake_son":  # JR on the list, none on file, no birth date
+        assert row["reason"] == "namesake"
+    if case == "mover_common_name":  # a name the file has by chance, elsewhere
+        assert row["match_probability"] < 0.5
+    if case == "married_name_of_housemate":
+        # her husband's surname (he lives at her door), not a stranger's: the
+        # list taught the model no married name, so a person decides
+        assert row["last_name"] == "housemate_surname"
+        other = by_label["surname_of_nobody_at_door"]
+        assert other["voter_id"] in ("", "V_WIFE")
+        assert row["match_weight"] > other["match_weight"] + 5
     if case == "spouse_not_registered":
         assert row["voter_id"] in ("", "V_JOHN")
         assert row["status"] == "unmatched" or row["reason"] == "first_name_differs"
@@ -167,3 +178,16 @@ def test_explain_pairs_says_which_rule_finds_a_pair(matched):
     # every scored pair is kept with its probability
     assert {"p", "identity", "log2_bf"} <= set(result.pairs.columns)
     assert result.pairs["supporter_key"].isin(dec.index).all()
+
+
+def test_explain_pairs_sees_the_surnames_at_the_voters_door(matched):
+    voters, result, by_label, _ = matched
+    from canvass.match import explain_pairs
+
+    dec = result.decisions
+    line = by_label["married_name_of_housemate"].name
+    key = dec.index[dec["line"].eq(line)][0]
+    pairs = pd.DataFrame({"supporter_key": [key], "voter_id": ["V_WIFE"]})
+    out = explain_pairs(result.supporters, voters, pairs)
+    # her husband is not in the pair, but his surname at her door is seen
+    assert out.loc[0, "last_name"] == "housemate_surname"
