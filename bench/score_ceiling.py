@@ -14,8 +14,10 @@ Elections: the 2018 state primary and gubernatorial election (the backtest's
 held-out ones) and the 2014 ones (the inner check's). Features are built exactly
 as the backtest builds them for that election: history before it only, windows of
 the fit on the two earlier elections of the type, no current party or status (they
-describe the voter in 2021); a last row per election adds those two back (a leak
-for past elections, shown only to size it).
+describe the voter in 2021). A second set adds every earlier election of the file
+one by one (voted, did not vote, not eligible), so the ceiling is not limited by
+canvass's summaries of the history; a last set adds the 2021 party and status back
+(a leak for past elections, shown only to size it).
 
 Reads ``../shared/data/ohio_voter_history_2021_deid/`` (see its PROVENANCE.md) and
 exits 0 with a message when it is absent. Run (a few minutes on 2 cores):
@@ -23,7 +25,8 @@ exits 0 with a message when it is absent. Run (a few minutes on 2 cores):
 
     ceiling: primary_2018=... general_2018=... primary_2014=... general_2014=...
 
-(the best out-of-fold AUC per election, over the models tried).
+(the best out-of-fold AUC per election, over the models and the leak-free feature
+sets tried).
 """
 
 from __future__ import annotations
@@ -49,13 +52,15 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from canvass import schema
+from canvass.config import ScoreParams
 from canvass.load import load_voter_file
-from canvass.score import build_matrix, door_keys, election_calendar
-from canvass.score._features import (
-    REGULAR,
-    TYPE_CODES,
+from canvass.score import (
     VoteMatrix,
     area_keys,
+    build_matrix,
+    door_keys,
+    election_calendar,
+    feature_windows,
     features_as_of,
 )
 from canvass.score._propensity import GBM_PARAMS, MIN_LEAF_SHARE
@@ -63,7 +68,8 @@ from canvass.score._propensity import GBM_PARAMS, MIN_LEAF_SHARE
 _SPEC = importlib.util.spec_from_file_location(
     "real_scores", Path(__file__).resolve().parent / "real_scores.py"
 )
-assert _SPEC is not None and _SPEC.loader is not None
+assert _SPEC is not None
+assert _SPEC.loader is not None
 real_scores = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(real_scores)
 
@@ -79,6 +85,15 @@ LARGE: dict[str, Any] = {
     "early_stopping": True,
     "validation_fraction": 0.1,
     "n_iter_no_change": 30,
+}
+
+
+#: Feature sets: canvass's own; plus every earlier election one by one; plus the
+#: file's 2021 party and status (a leak for past elections: only to size it).
+SETS = {
+    "canvass": "canvass, as of the election",
+    "all": "+ every earlier election",
+    "current": "+ 2021 party, status (leak)",
 }
 
 
@@ -114,37 +129,43 @@ def _out_of_fold(
     return float(roc_auc_score(y, oof)), time.perf_counter() - t0
 
 
-def _features(
+def election_features(
     mx: VoteMatrix,
     voters: pd.DataFrame,
     doors: np.ndarray,
     hold: int,
     etype: str,
-    window: int,
-    current: bool,
+    params: ScoreParams,
+    what: str = "canvass",
 ) -> pd.DataFrame:
     """The backtest's features for election `hold` (as ``fit``/``predict`` build them).
 
-    The windows are those of a fit on the two earlier elections of the type
-    (``_propensity._fit``: per-type caps as of the latest training election).
+    The windows are those of a fit on the ``params.train_elections`` earlier
+    elections of the type (:func:`canvass.score.feature_windows`).
+    `what`: ``canvass`` (those features), ``all`` (plus one column per earlier
+    election of the file: voted 1, did not vote 0, not eligible NaN) or
+    ``current`` (plus the file's 2021 party and status: a leak).
     """
-    train = mx.elections_of(mx.dates[hold], etype)[-2:]
-    last = mx.dates[train[-1]]
-    windows = {t: len(mx.columns_before(last, t)) for t in TYPE_CODES}
-    windows["regular"] = len(mx.columns_before(last, REGULAR))
-    n_all = len(mx.columns_before(last))
-    return features_as_of(
+    train = mx.elections_of(mx.dates[hold], etype)[-params.train_elections :]
+    windows, n_all = feature_windows(mx, mx.dates[train[-1]])
+    feats = features_as_of(
         mx,
         voters,
         doors,
         mx.dates[hold],
         etype,
-        window,
+        params.window,
         windows,
         n_all,
-        current=current,
+        current=what == "current",
         areas=area_keys(voters),
     )
+    if what == "all":
+        for j in mx.columns_before(mx.dates[hold]):
+            feats[f"e{j}"] = np.where(
+                mx.eligible[:, j], mx.voted[:, j].astype(np.float32), np.nan
+            )
+    return feats
 
 
 def main() -> int:
@@ -152,6 +173,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=0, help="voters (0 = all)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--features",
+        default=",".join(SETS),
+        help=f"feature sets, comma-separated, of {', '.join(SETS)}",
+    )
     args = parser.parse_args()
     path = real_scores.DATA / real_scores.FILE
     if not path.is_file():
@@ -171,29 +197,29 @@ def main() -> int:
     labels = elections.sort_values(schema.ELECTION_DATE, kind="stable")[schema.LABEL]
     best: dict[str, float] = {}
     print(f"{len(voters):,} voters; out-of-fold AUC, {FOLDS}-fold CV on the election")
-    print(f"  {'election':<28} {'features':<22} {'model':<14} {'AUC':>6} {'s':>5}")
+    print(f"  {'election':<22} {'features':<28} {'model':<14} {'AUC':>6} {'s':>5}")
     for key, etype in (("primary", "state_primary"), ("general", "state_election")):
         cols = mx.elections_of(np.datetime64("9999-12-31"), etype)
         for hold, tag in ((cols[-1], "2018"), (cols[-2], "2014")):
             take = mx.eligible[:, hold]
             y = mx.voted[take, hold]
-            for current in (False, True):
-                feats = _features(
-                    mx, voters, doors, hold, etype, config.score.window, current
+            for what in args.features.split(","):
+                feats = election_features(
+                    mx, voters, doors, hold, etype, config.score, what
                 )
                 X = feats.to_numpy(dtype=np.float64)[take]
                 X = X[:, ~np.isnan(X).all(axis=0)]
-                what = "+ 2021 party, status" if current else "as of the election"
                 names = ["gbm (default)", "gbm (large)", "logistic"]
-                for name in names if not current else names[:2]:
+                for name in names if what == "canvass" else names[:2]:
                     with threadpool_limits(limits=1):
                         auc, secs = _out_of_fold(X, y, name, args.seed)
                     label = str(labels.iloc[hold])
                     print(
-                        f"  {label:<28} {what:<22} {name:<14} {auc:>6.4f} {secs:>5.0f}",
+                        f"  {label:<22} {SETS[what]:<28} {name:<14} {auc:>6.4f}"
+                        f" {secs:>5.0f}",
                         flush=True,
                     )
-                    if not current:
+                    if what != "current":
                         slot = f"{key}_{tag}"
                         best[slot] = max(best.get(slot, 0.0), auc)
     order = ("primary_2018", "general_2018", "primary_2014", "general_2014")
