@@ -15,8 +15,8 @@ from ._backtest import (
     write_backtest_report,
 )
 from ._calibrate import Calibration, baselines, calibrated, shift_to_level
-from ._features import VoteMatrix, build_matrix, door_keys
-from ._propensity import SCORE_NAMES, FittedScores, fit
+from ._features import VoteMatrix, area_keys, build_matrix, door_keys, features_as_of
+from ._propensity import SCORE_NAMES, FittedScores, feature_windows, fit
 from ._score import HISTORY, ScoreResult, election_calendar, score_voters, state_of
 
 __all__ = [
@@ -27,11 +27,14 @@ __all__ = [
     "FittedScores",
     "ScoreResult",
     "VoteMatrix",
+    "area_keys",
     "baselines",
     "build_matrix",
     "calibrated",
     "door_keys",
     "election_calendar",
+    "feature_windows",
+    "features_as_of",
     "fit",
     "format_backtest",
     "format_calendar",

@@ -55,7 +55,14 @@ from ._features import (
     window,
 )
 
-__all__ = ["SCORE_NAMES", "FittedScores", "fit", "pool_columns", "predict"]
+__all__ = [
+    "SCORE_NAMES",
+    "FittedScores",
+    "feature_windows",
+    "fit",
+    "pool_columns",
+    "predict",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -376,6 +383,32 @@ def pool_columns(
     return sorted({*same, *other})[-pool:]
 
 
+def feature_windows(mx: VoteMatrix, last: np.datetime64) -> tuple[dict[str, int], int]:
+    """
+    Return the feature windows of a fit whose latest training election is on `last`.
+
+    A model never sees at scoring time more history of a kind than it was fitted
+    with: :func:`canvass.score.features_as_of` caps each window by these.
+
+    Parameters
+    ----------
+    mx
+        The dense history.
+    last
+        Date of the latest training election.
+
+    Returns
+    -------
+    windows
+        Election type (and ``regular``) -> number of elections of it before `last`.
+    n_all
+        Number of all elections before `last`.
+    """
+    windows = {t: len(mx.columns_before(last, t)) for t in TYPE_CODES}
+    windows["regular"] = len(mx.columns_before(last, REGULAR))
+    return windows, len(mx.columns_before(last))
+
+
 def _fit(
     mx: VoteMatrix,
     voters: pd.DataFrame,
@@ -396,9 +429,7 @@ def _fit(
     depth = {c: len(mx.columns_before(mx.dates[c], family)) for c in train_cols}
     k_table = min([k, *(depth[c] for c in train_cols[-1:])])
     last = mx.dates[train_cols[-1]] if train_cols else np.datetime64("9999-12-31")
-    windows = {t: len(mx.columns_before(last, t)) for t in TYPE_CODES}
-    windows["regular"] = len(mx.columns_before(last, REGULAR))
-    n_all = len(mx.columns_before(last))
+    windows, n_all = feature_windows(mx, last)
     in_table: list[BoolArray] = [np.zeros(0, dtype=bool)]
     pooled = pool_columns(mx, train_cols, etype, params.train_pool)
     model_rows = _model_rows(mx, pooled, params.max_train_rows, seed)
