@@ -144,6 +144,12 @@ class SupportersParams:
     review_probability
         Best pairs from this probability up to `match_probability` go to
         ``review.csv`` for a person to decide.
+    target_precision
+        When above 0, the threshold is chosen per list instead of
+        `match_probability`: the lowest one (not below `review_probability`)
+        whose matches the model expects to be this precise, the mean of their
+        match probabilities (e.g. 0.99); none reaching it leaves every pair to
+        review. 0 = use `match_probability`.
     volunteer_tags, donor_tags, event_tags
         Words that mark a tag (or event name) as volunteer, donor or event
         attendee, compared without case as parts of the tag text.
@@ -162,6 +168,7 @@ class SupportersParams:
     columns: dict[str, str] = field(default_factory=dict)
     match_probability: float = 0.9
     review_probability: float = 0.2
+    target_precision: float = 0.0
     volunteer_tags: tuple[str, ...] = ("volunteer", "canvasser", "phonebanker")
     donor_tags: tuple[str, ...] = ("donor", "donat", "contribut")
     event_tags: tuple[str, ...] = ("event", "attend", "rally", "meeting")
@@ -172,6 +179,12 @@ class SupportersParams:
     def __post_init__(self) -> None:
         fraction("supporters", "match_probability", self.match_probability)
         fraction("supporters", "review_probability", self.review_probability)
+        if not 0 <= self.target_precision < 1:
+            msg = (
+                "`supporters.target_precision` must be at least 0 (off) and below 1, "
+                f"e.g. 0.99; got {self.target_precision}."
+            )
+            raise ConfigError(msg)
         if not 0 < self.review_probability <= self.match_probability < 1:
             msg = (
                 "`supporters.review_probability` must be above 0 and at most "

@@ -324,6 +324,13 @@ def match_cmd(config_path: Path, out: Path) -> None:
         + ", ".join(f"{k} {v:,}" for k, v in report.get("by_status", {}).items())
         + f" (share of the list on the file {report.get('share_on_file', 0):.0%})"
     )
+    cut = report.get("threshold", {})
+    if cut.get("expected_precision") is not None:
+        click.echo(
+            f"Matched from probability {cut['match_probability']:.3f}: "
+            f"expected precision {cut['expected_precision']:.1%} (the model's own "
+            "estimate)"
+        )
     for path in written:
         click.echo(str(path))
 

@@ -133,6 +133,21 @@ def match_supporters(
         review_probability=params.review_probability,
         in_area=area[known.to_numpy()],
     )
+    threshold = params.match_probability
+    if params.target_precision > 0:
+        # the same pairs decided again at the threshold the list's own
+        # probabilities give for the precision asked for
+        threshold, _ = precision_cut(
+            decisions, params.target_precision, floor=params.review_probability
+        )
+        decisions, shares, scored_pairs = assign(
+            pairs,
+            rows.index,
+            max(len(voters), 1),
+            match_probability=threshold,
+            review_probability=min(params.review_probability, threshold),
+            in_area=area[known.to_numpy()],
+        )
     pi = shares["all"]
     tags = ["is_volunteer", "is_donor", "is_event"]
     decisions = rows[["source", "line", "supporter_id"]].join(decisions)
@@ -167,6 +182,15 @@ def match_supporters(
         k: round(v, 4) for k, v in shares.items() if k not in ("all", "housemates")
     }
     report["share_housemates"] = round(shares["housemates"], 4)
+    matched_p = decisions.loc[decisions["status"].eq("matched"), "match_probability"]
+    report["threshold"] = {
+        "match_probability": round(float(threshold), 4),
+        "target_precision": params.target_precision or None,
+        # the model's own estimate: the mean probability of the matches
+        "expected_precision": round(float(matched_p.mean()), 4)
+        if len(matched_p)
+        else None,
+    }
     report["seconds"] = {
         "prepare": round(prepared - started, 2),
         "score": round(scored - prepared, 2),

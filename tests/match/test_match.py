@@ -191,3 +191,52 @@ def test_explain_pairs_sees_the_surnames_at_the_voters_door(matched):
     out = explain_pairs(result.supporters, voters, pairs)
     # her husband is not in the pair, but his surname at her door is seen
     assert out.loc[0, "last_name"] == "housemate_surname"
+
+
+def test_target_precision_sets_the_threshold_from_the_lists_probabilities(matched):
+    voters, result, _, config = matched
+    base = result.report["threshold"]
+    assert base["match_probability"] == pytest.approx(0.9)
+    assert base["target_precision"] is None
+    folder = Path(config.base_dir)
+    for target in (0.9, 0.999999):
+        strict = PlanConfig.from_dict(
+            {
+                "seed": 1,
+                "supporters": {
+                    "files": ["supporters.csv"],
+                    "target_precision": target,
+                },
+                "base_dir": str(folder),
+            }
+        )
+        got = match_supporters(read_supporters(strict), voters, strict, threads=1)
+        cut = got.report["threshold"]
+        dec = got.decisions
+        matched_p = dec.loc[dec["status"].eq("matched"), "match_probability"]
+        # the matches' mean probability (the model's expected precision) reaches
+        # the target, and every match is at or above the chosen threshold
+        assert cut["target_precision"] == target
+        if len(matched_p):
+            assert matched_p.mean() >= target
+            assert matched_p.min() >= cut["match_probability"] - 1e-4  # rounded
+        # the same pairs: review + matched rows keep their probabilities
+        both = dec.index.intersection(result.decisions.index)
+        pd.testing.assert_series_equal(
+            dec.loc[both, "match_probability"],
+            result.decisions.loc[both, "match_probability"],
+        )
+        if target == 0.9:
+            # a looser target than the default threshold's matches reach: more
+            # supporters matched, from a lower probability
+            assert cut["match_probability"] < 0.9
+            assert len(matched_p) > result.report["by_status"]["matched"]
+        else:
+            assert len(matched_p) < result.report["by_status"]["matched"]
+
+
+def test_target_precision_must_be_a_fraction():
+    from canvass.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"supporters\.target_precision"):
+        PlanConfig.from_dict({"supporters": {"target_precision": 1.5}})
