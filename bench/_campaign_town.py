@@ -138,6 +138,9 @@ def walk_matrix(G: Any, doors: gpd.GeoDataFrame) -> np.ndarray:
 class Field:
     """The doors as they answer: draws who is home at each knock, records results."""
 
+    #: share of answered knocks that end "come back" (and as many "refused")
+    NO_CONTACT_SHARE = 0.1
+
     def __init__(
         self, voters: pd.DataFrame, households: pd.DataFrame, seed: int
     ) -> None:
@@ -180,10 +183,21 @@ class Field:
         for v in self._by_door.get(door, ()):
             if v not in self.done:
                 p_home = float(self._home[self._hh[v]].mean())
-                out += (
-                    p_home * 0.8 * self._effect[v]
-                )  # 0.8: neither come back nor refused
+                out += p_home * (1 - 2 * self.NO_CONTACT_SHARE) * self._effect[v]
         return out
+
+    def true_contact(self, slot: str) -> pd.Series:
+        """
+        Each target's true chance of a contact at a knock in `slot`.
+
+        For the upper bound only (``--oracle``, a planner that knows every door's
+        value exactly): no planner of the comparison calls this.
+        """
+        s = self._slot_ix[slot]
+        hh = self.voters["household"].to_numpy()
+        p = self._home[hh, s] * (1 - 2 * self.NO_CONTACT_SHARE)
+        done = self.voters.index.isin(list(self.done))
+        return pd.Series(np.where(done, 0.0, p), index=self.voters.index)
 
     def door_done(self, door: str) -> bool:
         """Whether every target at the door is done (what a walk list shows)."""
@@ -216,11 +230,12 @@ class Field:
                 else:
                     talked = True
                     r = self._u_said[hh, s, j]
+                    cut = self.NO_CONTACT_SHARE
                     outcome[hh] = (
                         "COME_BACK"
-                        if r < 0.1
+                        if r < cut
                         else "REFUSED"
-                        if r < 0.2
+                        if r < 2 * cut
                         else "CONTACTED"
                     )
             res = outcome[hh]
