@@ -127,3 +127,4 @@ def test_doors_of_no_value_are_not_chosen(volunteers: int) -> None:
     _, _, left, report = choose_doors(doors, voters, _config(volunteers))
     assert report["doors_chosen"] == 5
     assert "ZERO" not in set(left[schema.DOOR_ID])  # not a candidate at all
+
