@@ -256,3 +256,52 @@ class Field:
                 {"voter_id": v, "door_id": door, "result": res, "contacted_at": stamp}
             )
         return rows, (TALK_S if talked else NOT_HOME_S)
+
+
+# --- a bound without walking (diagnostic) -----------------------------------------
+
+
+def knock_bound(
+    voters: pd.DataFrame,
+    households: pd.DataFrame,
+    seed: int,
+    knocks_per_shift: int,
+    slots: list[str],
+    policy: str,
+) -> float:
+    """
+    Votes of a campaign of `knocks_per_shift` knocks a shift, with no walking.
+
+    ``static``: the target doors lowest mean propensity first, over and over;
+    ``effect``: each shift the doors whose people still to reach have the most
+    effect (a planner that knows the effects, as canvass does, but not who is home);
+    ``known``: each shift the doors whose next knock is worth most, every
+    household's chance of being home known (the simulator's). Walking is free, so
+    the choice of doors is all that differs: a bound for any plan that knocks as
+    often as static does.
+    """
+    field = Field(voters, households, seed)
+    tv = voters[voters[schema.IS_TARGET]]
+    doors = sorted(tv[schema.DOOR_ID].astype(str).unique())
+    mean_p = tv.groupby(schema.DOOR_ID)[P_COL].mean()
+    order = sorted(doors, key=lambda d: float(mean_p[d]))
+    at = 0
+    for n, slot in enumerate(slots):
+        s = field._slot_ix[slot]
+        if policy == "static":
+            chosen = [order[(at + i) % len(order)] for i in range(knocks_per_shift)]
+            at += knocks_per_shift
+        else:
+            worth: dict[str, float] = {}
+            for d in doors:
+                left = [v for v in field._by_door.get(d, ()) if v not in field.done]
+                if left:
+                    worth[d] = sum(
+                        field._effect[v]
+                        * (field._home[field._hh[v], s] if policy == "known" else 1.0)
+                        for v in left
+                    )
+            chosen = sorted(worth, key=lambda d: -worth[d])[:knocks_per_shift]
+        for d in chosen:
+            field.knock(d, slot, f"2026-09-{7 + n:02d}T12:00:00")
+    return field.votes

@@ -26,8 +26,15 @@ planning it:
   :func:`canvass.results.next_knock`), values each door by its next knock, cuts and
   routes again, and sends volunteers to the best turfs per hour. It is told the
   shift's volunteers (``campaign.shift_volunteers``, as a field director sets it;
-  ``--no-shift-volunteers``: not told), so with time to spare it brings back doors
-  it left out (:func:`canvass.results.doors_to_fill`), as ``canvass run`` does.
+  ``--no-shift-volunteers``: not told), so it chooses the shift's doors by value per
+  minute of work (:func:`canvass.results.choose_doors`; ``--no-choose-doors``:
+  not) and, with time to spare, brings back doors it left out
+  (:func:`canvass.results.doors_to_fill`), as ``canvass run`` does.
+
+``--oracle`` adds a bound: the same re-planner told every knock's true value by the
+simulator (each household's chance of being home in the slot), and the votes of
+knocks without walking (:func:`_campaign_town.knock_bound`). No planner of the
+comparison sees these.
 
 The simulator (:class:`Field`, in bench/_campaign_town.py) draws who is home at each
 knock and keeps those draws to itself: the planners see only the results written to the
@@ -37,7 +44,11 @@ campaigns of a seed, so the plans are compared on the same answering doors.
 Every knock is also written to a ledger (bench/_campaign_ledger.py): first knocks,
 re-knocks of never-answered doors by attempt and slot, doors answered before with
 someone still to reach, reminders, with their walking, answers and votes; and the
-target doors never knocked, by the last plan's reason. A knock takes 60 s when nobody
+target doors never knocked, by the last plan's reason; the volunteers' idle minutes
+(no list left, or the next door does not fit), each list's planned (``est_s``) against
+actual time, and the ratio vs static split into factors (time used, walking, time at
+the door, first knocks' value, the rest: :func:`_campaign_ledger.decompose`). A knock
+takes 60 s when nobody
 answers and 150 s with a conversation (DOMAIN.md 3.2); a volunteer who finishes a
 list early takes the next one (walking to it, or a 5-minute drive if that is less).
 Every contact with a target banks the effect of the ``[lift]`` curve at that voter's
@@ -49,7 +60,7 @@ Usage::
     python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
                              [--precincts 2B 4A] [--lists-skip-done]
                              [--min-value-share 0.2] [--no-shift-volunteers]
-                             [--stable-m 15]
+                             [--stable-m 15] [--no-choose-doors] [--oracle]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
 contacts_ratio=.. wall_s=..`` (means over the seeds; each seed's line and the spread
@@ -91,6 +102,7 @@ from _campaign_town import (  # noqa: E402
     START,
     TRANSFER_S,
     Field,
+    knock_bound,
     load_doors,
     make_people,
     walk_matrix,
@@ -642,6 +654,18 @@ def main() -> None:
             if "oracle" in out:
                 row["oracle_vs_static"] = (
                     out["oracle"]["votes"] / out["static"]["votes"]
+                )
+                per = round(out["static"]["knocks"] / len(shifts(args.weeks)))
+                slots = [slot for slot, _ in shifts(args.weeks)]
+                free = {
+                    p: knock_bound(voters, households, seed, per, slots, p)
+                    for p in ("static", "effect", "known")
+                }
+                print(
+                    f"      no walking, {per} knocks a shift: static's order "
+                    f"{free['static']:.2f} votes; best doors by effect "
+                    f"{free['effect'] / free['static']:.3f} x, who is home known "
+                    f"{free['known'] / free['static']:.3f} x"
                 )
             per_seed.append(row)
             print(
