@@ -28,7 +28,6 @@ from typing import Any, Final
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.spatial import cKDTree
 
 from .. import schema
@@ -67,23 +66,27 @@ def door_work_s(xy: np.ndarray, chosen: np.ndarray, config: PlanConfig) -> np.nd
         ``est_s`` (doors and the walk between them).
     """
     wp = config.walk
-    near = np.zeros(len(xy))
-    pool = np.flatnonzero(chosen)
+    near = np.full(len(xy), np.inf)  # a door with no place: its walk is unknown
+    placed = np.isfinite(xy).all(axis=1)
+    pool = np.flatnonzero(np.asarray(chosen, dtype=bool) & placed)
+    at = np.flatnonzero(placed)
     if len(pool) >= 2:
         tree = cKDTree(xy[pool])
         k = min(3, len(pool))
-        dist, idx = tree.query(xy, k=k)
-        dist = dist.reshape(len(xy), k)
-        idx = idx.reshape(len(xy), k)
-        own = pool[idx] == np.arange(len(xy))[:, None]
+        dist, idx = tree.query(xy[at], k=k)
+        dist = dist.reshape(len(at), k)
+        idx = idx.reshape(len(at), k)
+        own = pool[idx] == at[:, None]
         # the two nearest chosen doors other than the door itself
         other = np.where(own, np.inf, dist)
         other.sort(axis=1)
-        near = np.where(
+        near[at] = np.where(
             np.isfinite(other[:, 1]), other[:, :2].mean(axis=1), other[:, 0]
         )
     elif len(pool) == 1:
-        near = np.hypot(*(xy - xy[pool[0]]).T)
+        near[at] = np.hypot(*(xy[at] - xy[pool[0]]).T)
+    else:
+        near[at] = 0.0
     walk = WALK_FACTOR * near / wp.speed_m_s
     return np.asarray(wp.door_s + walk, dtype=float)
 
@@ -123,7 +126,16 @@ def choose_doors(
     cp = config.campaign
     want = float(cp.shift_volunteers * config.turf.shift_s)
     value = doors[schema.VALUE].fillna(0).to_numpy(dtype=float)
+    geom = doors.geometry
+    xy = (
+        np.column_stack([geom.x.to_numpy(dtype=float), geom.y.to_numpy(dtype=float)])
+        if len(doors)
+        else np.zeros((0, 2))
+    )
     cand = (doors[schema.N_TARGETS].fillna(0).to_numpy() > 0) & (value > 0)
+    cand &= np.isfinite(xy).all(axis=1)
+    if schema.EDGE_U in doors.columns:  # the cut walks only doors on a street
+        cand &= doors[schema.EDGE_U].notna().to_numpy()
     report: dict[str, Any] = {
         "shift_h": round(want / 3600, 2),
         "doors_chosen": int(cand.sum()),
@@ -137,7 +149,6 @@ def choose_doors(
     ids = doors.index.astype(str)
     promised = _asked_back(voters) & set(ids[cand])
     must = np.isin(ids, list(promised))
-    xy = shapely.get_coordinates(doors.geometry.to_numpy())
     keep, work, bar = cand.copy(), np.zeros(len(doors)), 0.0
     seen: list[bytes] = []
     for _ in range(_ROUNDS):

@@ -128,3 +128,16 @@ def test_doors_of_no_value_are_not_chosen(volunteers: int) -> None:
     assert report["doors_chosen"] == 5
     assert "ZERO" not in set(left[schema.DOOR_ID])  # not a candidate at all
 
+
+def test_doors_off_the_street_or_without_a_place_are_not_chosen() -> None:
+    doors, voters = _town(_street(40, 0.01))
+    doors[schema.EDGE_U] = 1.0
+    doors.loc["S5", schema.EDGE_U] = np.nan  # not snapped: the cut cannot walk it
+    doors.loc["S6", "geometry"] = None
+    doors.loc["S7", schema.VALUE] = 1.0  # the best door, but unplaced
+    doors.loc["S7", "geometry"] = None
+    out_d, _, left, report = choose_doors(doors, voters, _config(1))
+    gone = set(left[schema.DOOR_ID])
+    assert not {"S5", "S6", "S7"} & gone  # not candidates: not counted as no_time
+    assert report["doors_chosen"] + report[NO_TIME] == 37
+    assert out_d.loc["S7", schema.N_TARGETS] == 1  # left as it was
