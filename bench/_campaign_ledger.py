@@ -60,6 +60,19 @@ class Ledger:
     )
     #: door -> the planner's P(answer) for the shift being walked (re-planner only)
     predicted: dict[str, float] = field(default_factory=dict)
+    #: volunteer seconds not used, by why: ``nothing_left`` (no list left to
+    #: walk) or ``shift_end`` (the next door no longer fits in the shift)
+    idle_s: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    #: (planner's estimate, seconds actually taken) of lists walked whole in one go
+    turfs: list[tuple[float, float]] = field(default_factory=list)
+
+    def idle(self, why: str, seconds: float) -> None:
+        """Write a volunteer's unused seconds at the end of a shift."""
+        self.idle_s[why] += max(0.0, float(seconds))
+
+    def turf_time(self, est_s: float, actual_s: float) -> None:
+        """Write a list walked whole: the planner's estimate and the time taken."""
+        self.turfs.append((float(est_s), float(actual_s)))
 
     def kind(self, door: str, slot: str, done_before: bool) -> str:
         """The kind of a knock at `door` in `slot`, from what came before."""
@@ -127,6 +140,28 @@ class Ledger:
             )
         return lines
 
+    def time_lines(self, hours: float) -> list[str]:
+        """Where the volunteers' hours went: knocking, idle by why, estimates."""
+        used = sum(r.travel_s + r.door_s for r in self.rows.values())
+        walk = sum(r.travel_s for r in self.rows.values())
+        total = max(hours * 3600, 1.0)
+        idle = ", ".join(
+            f"{why} {s / total:.1%}" for why, s in sorted(self.idle_s.items()) if s
+        )
+        lines = [
+            f"time: knocking {used / total:.1%} (walking {walk / total:.1%}), "
+            f"idle {sum(self.idle_s.values()) / total:.1%}"
+            + (f" ({idle})" if idle else "")
+        ]
+        if self.turfs:
+            est, act = np.array(self.turfs).T
+            lines.append(
+                f"lists walked whole: {len(est)}, planned {est.mean() / 60:.0f} min, "
+                f"took {act.mean() / 60:.0f} min (actual/planned "
+                f"{np.median(act / np.maximum(est, 1.0)):.2f} median)"
+            )
+        return lines
+
     def totals(self) -> dict[str, float]:
         """Knocks, votes and seconds of each kind (for the means over seeds)."""
         out: dict[str, float] = {}
@@ -135,6 +170,57 @@ class Ledger:
             out[f"{k}_votes"] = r.votes
             out[f"{k}_s"] = r.travel_s + r.door_s
         return out
+
+
+def decompose(a: Ledger, b: Ledger, hours: float) -> dict[str, float]:
+    """
+    Split the ratio of votes per volunteer hour of campaign `a` over `b` into factors.
+
+    votes / hour = (knocking time / hours) x (knocks / knocking time) x
+    (votes / knock), so the ratio is the product of:
+
+    - ``time_used``: the share of the volunteers' hours spent knocking (the rest is
+      idle: no list left, or the next door does not fit in the shift);
+    - ``walking``: knocks per knocking hour from the walk to a knock alone
+      (b's seconds a knock over a's, both with a's seconds at the door);
+    - ``at_door``: the same from the seconds at the door (more conversations take
+      longer: a cost of more answers);
+    - ``first_value``: votes per knock from the value of the first knocks (a's
+      votes per knock over what it would be had a's first knocks banked b's
+      votes per first knock): which doors are chosen;
+    - ``rest``: votes per knock from the other knocks (re-knocks, partial doors,
+      reminders: what the time after the first knocks buys).
+
+    ``ratio`` is their product (exactly a's votes per hour over b's).
+    """
+
+    def tot(led: Ledger) -> tuple[int, float, float, float]:
+        rows = led.rows.values()
+        return (
+            sum(r.knocks for r in rows),
+            sum(r.travel_s for r in rows),
+            sum(r.door_s for r in rows),
+            sum(r.votes for r in rows),
+        )
+
+    (na, wa, da, va), (nb, wb, db, vb) = tot(a), tot(b)
+    if not (na and nb and va and vb):
+        return {}
+    total = hours * 3600
+    wa, da, wb, db = wa / na, da / na, wb / nb, db / nb  # seconds a knock
+    fa, fb = a.rows.get("first", _Row()), b.rows.get("first", _Row())
+    vpk_a, vpk_b = va / na, vb / nb
+    first_b = fb.votes / fb.knocks if fb.knocks else 0.0
+    counter = vpk_a - (fa.votes - fa.knocks * first_b) / na
+    out = {
+        "time_used": ((wa + da) * na / total) / ((wb + db) * nb / total),
+        "walking": (wb + db) / (wa + db),
+        "at_door": (wa + db) / (wa + da),
+        "first_value": vpk_a / counter if counter > 0 else float("nan"),
+        "rest": counter / vpk_b if counter > 0 else float("nan"),
+    }
+    out["ratio"] = float(np.prod(list(out.values())))
+    return out
 
 
 def mean_travel(ledger: Ledger, kinds: tuple[str, ...]) -> float:

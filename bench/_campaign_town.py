@@ -138,6 +138,9 @@ def walk_matrix(G: Any, doors: gpd.GeoDataFrame) -> np.ndarray:
 class Field:
     """The doors as they answer: draws who is home at each knock, records results."""
 
+    #: share of answered knocks that end "come back" (and as many "refused")
+    NO_CONTACT_SHARE = 0.1
+
     def __init__(
         self, voters: pd.DataFrame, households: pd.DataFrame, seed: int
     ) -> None:
@@ -180,10 +183,21 @@ class Field:
         for v in self._by_door.get(door, ()):
             if v not in self.done:
                 p_home = float(self._home[self._hh[v]].mean())
-                out += (
-                    p_home * 0.8 * self._effect[v]
-                )  # 0.8: neither come back nor refused
+                out += p_home * (1 - 2 * self.NO_CONTACT_SHARE) * self._effect[v]
         return out
+
+    def true_contact(self, slot: str) -> pd.Series:
+        """
+        Each target's true chance of a contact at a knock in `slot`.
+
+        For the upper bound only (``--oracle``, a planner that knows every door's
+        value exactly): no planner of the comparison calls this.
+        """
+        s = self._slot_ix[slot]
+        hh = self.voters["household"].to_numpy()
+        p = self._home[hh, s] * (1 - 2 * self.NO_CONTACT_SHARE)
+        done = self.voters.index.isin(list(self.done))
+        return pd.Series(np.where(done, 0.0, p), index=self.voters.index)
 
     def door_done(self, door: str) -> bool:
         """Whether every target at the door is done (what a walk list shows)."""
@@ -216,11 +230,12 @@ class Field:
                 else:
                     talked = True
                     r = self._u_said[hh, s, j]
+                    cut = self.NO_CONTACT_SHARE
                     outcome[hh] = (
                         "COME_BACK"
-                        if r < 0.1
+                        if r < cut
                         else "REFUSED"
-                        if r < 0.2
+                        if r < 2 * cut
                         else "CONTACTED"
                     )
             res = outcome[hh]
@@ -241,3 +256,52 @@ class Field:
                 {"voter_id": v, "door_id": door, "result": res, "contacted_at": stamp}
             )
         return rows, (TALK_S if talked else NOT_HOME_S)
+
+
+# --- a bound without walking (diagnostic) -----------------------------------------
+
+
+def knock_bound(
+    voters: pd.DataFrame,
+    households: pd.DataFrame,
+    seed: int,
+    knocks_per_shift: int,
+    slots: list[str],
+    policy: str,
+) -> float:
+    """
+    Votes of a campaign of `knocks_per_shift` knocks a shift, with no walking.
+
+    ``static``: the target doors lowest mean propensity first, over and over;
+    ``effect``: each shift the doors whose people still to reach have the most
+    effect (a planner that knows the effects, as canvass does, but not who is home);
+    ``known``: each shift the doors whose next knock is worth most, every
+    household's chance of being home known (the simulator's). Walking is free, so
+    the choice of doors is all that differs: a bound for any plan that knocks as
+    often as static does.
+    """
+    field = Field(voters, households, seed)
+    tv = voters[voters[schema.IS_TARGET]]
+    doors = sorted(tv[schema.DOOR_ID].astype(str).unique())
+    mean_p = tv.groupby(schema.DOOR_ID)[P_COL].mean()
+    order = sorted(doors, key=lambda d: float(mean_p[d]))
+    at = 0
+    for n, slot in enumerate(slots):
+        s = field._slot_ix[slot]
+        if policy == "static":
+            chosen = [order[(at + i) % len(order)] for i in range(knocks_per_shift)]
+            at += knocks_per_shift
+        else:
+            worth: dict[str, float] = {}
+            for d in doors:
+                left = [v for v in field._by_door.get(d, ()) if v not in field.done]
+                if left:
+                    worth[d] = sum(
+                        field._effect[v]
+                        * (field._home[field._hh[v], s] if policy == "known" else 1.0)
+                        for v in left
+                    )
+            chosen = sorted(worth, key=lambda d: -worth[d])[:knocks_per_shift]
+        for d in chosen:
+            field.knock(d, slot, f"2026-09-{7 + n:02d}T12:00:00")
+    return field.votes

@@ -26,8 +26,15 @@ planning it:
   :func:`canvass.results.next_knock`), values each door by its next knock, cuts and
   routes again, and sends volunteers to the best turfs per hour. It is told the
   shift's volunteers (``campaign.shift_volunteers``, as a field director sets it;
-  ``--no-shift-volunteers``: not told), so with time to spare it brings back doors
-  it left out (:func:`canvass.results.doors_to_fill`), as ``canvass run`` does.
+  ``--no-shift-volunteers``: not told), so it chooses the shift's doors by value per
+  minute of work (:func:`canvass.results.choose_doors`; ``--no-choose-doors``:
+  not) and, with time to spare, brings back doors it left out
+  (:func:`canvass.results.doors_to_fill`), as ``canvass run`` does.
+
+``--oracle`` adds a bound: the same re-planner told every knock's true value by the
+simulator (each household's chance of being home in the slot), and the votes of
+knocks without walking (:func:`_campaign_town.knock_bound`). No planner of the
+comparison sees these.
 
 The simulator (:class:`Field`, in bench/_campaign_town.py) draws who is home at each
 knock and keeps those draws to itself: the planners see only the results written to the
@@ -37,7 +44,11 @@ campaigns of a seed, so the plans are compared on the same answering doors.
 Every knock is also written to a ledger (bench/_campaign_ledger.py): first knocks,
 re-knocks of never-answered doors by attempt and slot, doors answered before with
 someone still to reach, reminders, with their walking, answers and votes; and the
-target doors never knocked, by the last plan's reason. A knock takes 60 s when nobody
+target doors never knocked, by the last plan's reason; the volunteers' idle minutes
+(no list left, or the next door does not fit), each list's planned (``est_s``) against
+actual time, and the ratio vs static split into factors (time used, walking, time at
+the door, first knocks' value, the rest: :func:`_campaign_ledger.decompose`). A knock
+takes 60 s when nobody
 answers and 150 s with a conversation (DOMAIN.md 3.2); a volunteer who finishes a
 list early takes the next one (walking to it, or a 5-minute drive if that is less).
 Every contact with a target banks the effect of the ``[lift]`` curve at that voter's
@@ -49,7 +60,7 @@ Usage::
     python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
                              [--precincts 2B 4A] [--lists-skip-done]
                              [--min-value-share 0.2] [--no-shift-volunteers]
-                             [--stable-m 15]
+                             [--stable-m 15] [--no-choose-doors] [--oracle]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
 contacts_ratio=.. wall_s=..`` (means over the seeds; each seed's line and the spread
@@ -77,7 +88,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _campaign_ledger import Ledger  # noqa: E402
+from _campaign_ledger import Ledger, decompose  # noqa: E402
 from _campaign_town import (  # noqa: E402
     ADDRESSES,
     CRS,
@@ -91,6 +102,7 @@ from _campaign_town import (  # noqa: E402
     START,
     TRANSFER_S,
     Field,
+    knock_bound,
     load_doors,
     make_people,
     walk_matrix,
@@ -161,15 +173,20 @@ def run_lists(
     repass: bool,
     skip_done: bool,
     ledger: Ledger,
+    est: list[float] | None = None,
 ) -> list[dict[str, str]]:
     """
     One shift: each volunteer takes the next unfinished list, and the next when done.
 
     With `repass` (standing lists), once every list has been walked the pointers
-    go back to the top: the lists are walked again, done doors skipped.
+    go back to the top: the lists are walked again, done doors skipped. Each
+    volunteer's unused minutes go to the ledger (nothing left to walk, or the
+    next door does not fit), and with `est` (the planner's ``est_s`` of each
+    list) every list walked whole in one go is set against its estimate.
     """
     rows: list[dict[str, str]] = []
     taken: set[int] = set()
+    est = est or []
 
     def open_list(t: int) -> bool:
         if t in taken:
@@ -180,10 +197,12 @@ def run_lists(
     for _ in range(volunteers):
         clock, here = 0.0, None
         reset = False
+        why = "shift_end"
         while clock < SHIFT_S - NOT_HOME_S:
             free = [t for t in range(len(lists)) if open_list(t)]
             if not free:
                 if not repass or reset:
+                    why = "nothing_left"
                     break
                 for t in range(len(lists)):  # a new pass over the same lists
                     if t not in taken:
@@ -192,14 +211,17 @@ def run_lists(
                 continue
             t = free[0]
             taken.add(t)
-            at = pointers[t]
+            at, began = pointers[t], clock
             pointers[t], clock, here = walk_list(
                 field, tmat, pos, lists[t], at, clock, here, slot, start, rows,
                 skip_done, ledger,
             )  # fmt: skip
+            if at == 0 and pointers[t] == len(lists[t]) and t < len(est):
+                ledger.turf_time(est[t], clock - began)
             if pointers[t] < len(lists[t]) and pointers[t] == at:
                 taken.discard(t)  # not even its next door fits: left for another
                 break
+        ledger.idle(why, SHIFT_S - clock)
     return rows
 
 
@@ -263,6 +285,13 @@ class Canvass:
     p_door: dict[str, float] = dataclasses.field(default_factory=dict)
     #: door -> why the last plan did not send anyone there (for the ledger)
     status: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: est_s of each list of the last plan (for the ledger)
+    est: list[float] = dataclasses.field(default_factory=list)
+    #: choose the shift's doors by value per minute (results.choose_doors)
+    choose: bool = True
+    #: the upper bound only: slot -> each voter's true chance of a contact at a
+    #: knock (the simulator's), replacing canvass's estimate (no cap, no low value)
+    truth: Any = None
 
     def plan(
         self, volunteers: int, slot: str, day: dt.date, *, shift_volunteers: int = 0
@@ -292,15 +321,42 @@ class Canvass:
         unvalued, _ = results.apply_history(targeted, cfg)
         events = results.read_attempts(cfg)
         targeted, left, replan = results.next_knock(unvalued, cfg, events)
+        if self.truth is not None:  # the bound: every knock's value known exactly
+            p_true = self.truth(slot).reindex(unvalued.index).fillna(0.0).to_numpy()
+            live = unvalued[schema.IS_TARGET].astype(bool).to_numpy()
+            effect = target.lift_curve(self.voters[P_COL].to_numpy(), cfg) / (
+                cfg.lift.contact_rate
+            )
+            targeted = unvalued.assign(
+                **{
+                    schema.LIFT: np.where(live, p_true * effect, 0.0),
+                    results.P_CONTACT: np.where(live, p_true, 0.0),
+                }
+            )
+            left = left.iloc[0:0]
+            replan = {**replan, "reserve": {}}
         doors = target.door_values(self.snapped, targeted)
+        chose: dict[str, Any] = {"no_time": 0}
+        if shift_volunteers and self.choose:  # the doors for the shift's volunteers
+            doors, targeted, chosen_left, chose = results.choose_doors(
+                doors, targeted, cfg
+            )
+            left = pd.concat([x for x in (left, chosen_left) if len(x)] or [left])
         cut = turf.cut_turfs(doors, self.G, cfg)
         if shift_volunteers:  # as canvass.pipeline does: volunteers to spare
-            room = results.doors_to_fill(cut.turfs, cfg)
+            room = 0 if chose["no_time"] else results.doors_to_fill(cut.turfs, cfg)
             if room and sum(replan["reserve"].values()):
                 targeted, left, replan = results.next_knock(
                     unvalued, cfg, events, bring_back=room
                 )
                 doors = target.door_values(self.snapped, targeted)
+                if self.choose:
+                    doors, targeted, chosen_left, chose = results.choose_doors(
+                        doors, targeted, cfg
+                    )
+                    left = pd.concat(
+                        [x for x in (left, chosen_left) if len(x)] or [left]
+                    )
                 cut = turf.cut_turfs(doors, self.G, cfg)
             spare = results.spare_report(cut.turfs, cfg, room, replan)
             self.spare.append(spare)
@@ -334,6 +390,7 @@ class Canvass:
         status.update({str(d): "turf_not_sent" for d in in_turf[in_turf != ""].index})
         status.update({str(d): "sent_dropped" for d in sub.index})
         self.status = status
+        self.est = [float(turfs.loc[t, schema.EST_S]) for t in chosen if t in by_turf]
         return [by_turf[t] for t in chosen if t in by_turf]
 
 
@@ -407,6 +464,9 @@ def campaign(
     )
     engine = results.open_db(cfg)
     planner = Canvass(cfg, snapped, G, voters, pd.Series(dtype=object), [])
+    planner.choose = not args.no_choose_doors
+    if kind == "oracle":
+        planner.truth = field.true_contact
     lists: list[list[str]] = []
     pointers: list[int] = []
     if kind == "static":
@@ -417,7 +477,7 @@ def campaign(
         plan_s += time.perf_counter() - t0
     pointers = [0] * len(lists)
     for slot, start in shifts(args.weeks):
-        if kind == "replan":
+        if kind in ("replan", "oracle"):
             t0 = time.perf_counter()
             lists = planner.plan(
                 args.volunteers,
@@ -430,9 +490,9 @@ def campaign(
             ledger.predicted = planner.p_door
         rows = run_lists(
             field, tmat, pos, lists, pointers, args.volunteers, slot, start,
-            repass=kind != "replan",
-            skip_done=kind == "replan" or args.lists_skip_done,
-            ledger=ledger,
+            repass=kind not in ("replan", "oracle"),
+            skip_done=kind in ("replan", "oracle") or args.lists_skip_done,
+            ledger=ledger, est=planner.est if kind != "static" else None,
         )  # fmt: skip
         record(engine, rows)
     engine.dispose()
@@ -499,6 +559,18 @@ def main() -> None:
         help="do not tell canvass the next shift's volunteers (campaign."
         "shift_volunteers = 0, as before it existed)",
     )
+    ap.add_argument(
+        "--no-choose-doors",
+        action="store_true",
+        help="the re-planner without results.choose_doors (every door still worth "
+        "a knock cut into turfs, only whole turfs ranked: canvass before it)",
+    )
+    ap.add_argument(
+        "--oracle",
+        action="store_true",
+        help="also run the upper bound: canvass's re-planner told every knock's "
+        "true value by the simulator (no planner of the comparison sees it)",
+    )
     args = ap.parse_args()
     if args.quick:
         args.precincts, args.weeks, args.volunteers = ["4A"], 2, 3
@@ -516,6 +588,7 @@ def main() -> None:
         f"{args.volunteers} volunteers x {len(shifts(args.weeks))} shifts of 2 h"
     )
     per_seed: list[dict[str, float]] = []
+    factors: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             rng = np.random.default_rng(seed)
@@ -528,8 +601,10 @@ def main() -> None:
                 "G": G,
                 "snapped": doors,
             }
-            out = {k: campaign(k, town, seed, args, Path(tmp)) for k in
-                   ("static", "one_plan", "replan")}  # fmt: skip
+            kinds = ("static", "one_plan", "replan") + (
+                ("oracle",) if args.oracle else ()
+            )
+            out = {k: campaign(k, town, seed, args, Path(tmp)) for k in kinds}
             n_t = int(voters[schema.IS_TARGET].sum())
             for k, r in out.items():
                 print(
@@ -540,7 +615,7 @@ def main() -> None:
                     + (
                         f", re-knocked doors in the same turf {r['stable']:.0%} "
                         f"({r['moved']} moved back)"
-                        if k == "replan" and r["stable"] == r["stable"]
+                        if k in ("replan", "oracle") and r["stable"] == r["stable"]
                         else ""
                     )
                     + (
@@ -551,7 +626,18 @@ def main() -> None:
                         else ""
                     )
                 )
-                for line in r["ledger"].table():
+                if k != "static":
+                    dec = decompose(r["ledger"], out["static"]["ledger"], r["hours"])
+                    for f, x in dec.items():
+                        factors.setdefault((k, f), []).append(x)
+                    print(
+                        "      vs static: "
+                        + " x ".join(
+                            f"{f} {x:.3f}" for f, x in dec.items() if f != "ratio"
+                        )
+                        + f" = {dec.get('ratio', float('nan')):.3f}"
+                    )
+                for line in [*r["ledger"].table(), *r["ledger"].time_lines(r["hours"])]:
                     print(f"      {line}")
                 never = ", ".join(f"{n} {why}" for why, n in
                                   sorted(r["unknocked"].items()))  # fmt: skip
@@ -565,14 +651,42 @@ def main() -> None:
                 "contacts": out["replan"]["contacts"] / out["static"]["contacts"],
                 "one_vs_static": out["one_plan"]["votes"] / out["static"]["votes"],
             }
+            if "oracle" in out:
+                row["oracle_vs_static"] = (
+                    out["oracle"]["votes"] / out["static"]["votes"]
+                )
+                per = round(out["static"]["knocks"] / len(shifts(args.weeks)))
+                slots = [slot for slot, _ in shifts(args.weeks)]
+                free = {
+                    p: knock_bound(voters, households, seed, per, slots, p)
+                    for p in ("static", "effect", "known")
+                }
+                print(
+                    f"      no walking, {per} knocks a shift: static's order "
+                    f"{free['static']:.2f} votes; best doors by effect "
+                    f"{free['effect'] / free['static']:.3f} x, who is home known "
+                    f"{free['known'] / free['static']:.3f} x"
+                )
             per_seed.append(row)
             print(
                 f"seed {seed}: votes_per_hour_ratio_vs_static={row['ratio']:.3f} "
                 f"replan_gain={row['gain']:.3f} contacts_ratio={row['contacts']:.3f} "
-                f"(one plan vs static {row['one_vs_static']:.3f})"
+                f"(one plan vs static {row['one_vs_static']:.3f}"
+                + (
+                    f"; bound, values known exactly: {row['oracle_vs_static']:.3f}"
+                    if "oracle_vs_static" in row
+                    else ""
+                )
+                + ")"
             )
     frame = pd.DataFrame(per_seed)
-    for col in ("ratio", "gain", "contacts"):
+    for (k, f), xs in factors.items():
+        if f == "time_used":
+            print(f"{k} vs static, factors (mean over seeds):", end="")
+        print(f" {f} {np.mean(xs):.3f}", end="\n" if f == "ratio" else "")
+    for col in ("ratio", "gain", "contacts", "oracle_vs_static"):
+        if col not in frame:
+            continue
         print(
             f"{col}: mean {frame[col].mean():.3f}, sd {frame[col].std(ddof=1):.3f}, "
             f"min {frame[col].min():.3f}, max {frame[col].max():.3f} "

@@ -297,28 +297,43 @@ def run(config: PlanConfig, *, progress: ProgressFn | None = None) -> Plan:
         targeted, replan_left, replan = results.next_knock(unvalued, config)
         history_report["replan"] = replan
 
+    chosen: dict[str, Any] = {}
+
     def cut_doors(
         targeted: pd.DataFrame,
-    ) -> tuple[gpd.GeoDataFrame, Any, turf.TurfResult]:
+    ) -> tuple[gpd.GeoDataFrame, Any, turf.TurfResult, pd.DataFrame]:
         doors = target.door_values(geo.doors, targeted)
         if config.campaign.db:
             doors = results.door_attempts(doors, targeted)
         snapped = network.snap_doors(doors, G, config.walk)
-        return doors, snapped, turf.cut_turfs(snapped.doors, G, config)
+        work = snapped.doors
+        if config.campaign.db and config.campaign.shift_volunteers:
+            # the shift's doors by value per minute (docs/replan.md)
+            work, targeted, no_time, report = results.choose_doors(
+                work, targeted, config
+            )
+            chosen.update(report, left=no_time)
+        return doors, snapped, turf.cut_turfs(work, G, config), targeted
 
     step("turf", 5)
-    doors, snapped, cut = cut_doors(targeted)
+    doors, snapped, cut, targeted = cut_doors(targeted)
     if config.campaign.db and config.campaign.shift_volunteers:
         # volunteers to spare: bring back doors left out (docs/replan.md)
-        room = results.doors_to_fill(cut.turfs, config)
+        full = bool(chosen.get(results.NO_TIME))
+        room = 0 if full else results.doors_to_fill(cut.turfs, config)
         reserve = sum(replan["reserve"].values())
         if room and reserve:
             targeted, replan_left, replan = results.next_knock(
                 unvalued, config, bring_back=room
             )
             history_report["replan"] = replan
-            doors, snapped, cut = cut_doors(targeted)
+            doors, snapped, cut, targeted = cut_doors(targeted)
         replan["spare"] = results.spare_report(cut.turfs, config, room, replan)
+        left = chosen.pop("left")
+        replan["shift_doors"] = dict(chosen)
+        replan["left_out"][results.NO_TIME] = len(left)
+        if len(left):
+            replan_left = pd.concat([replan_left, left], ignore_index=True)
     if config.campaign.db:  # the same turf names as the last run where doors allow
         before = results.previous_turfs(config)
         named, named_turfs, stable = results.keep_turf_ids(cut.doors, cut.turfs, before)

@@ -6,8 +6,10 @@ database (SQLite or PostgreSQL, ``[campaign] db``), every row imported or reject
 with the reason, in one transaction. Runs record themselves there
 (:func:`record_run`), the next plan leaves out the doors whose people are done
 (:func:`apply_history`) and values the rest by the next knock (:func:`next_knock`,
-docs/replan.md; doors left out come back when the shift has volunteers to spare,
-:func:`doors_to_fill`), and :func:`export_results` writes the history back out for VAN.
+docs/replan.md; with the shift's volunteers known, :func:`choose_doors` keeps the
+doors worth most per minute of work, and doors left out come back when the shift
+has volunteers to spare, :func:`doors_to_fill`), and :func:`export_results` writes
+the history back out for VAN.
 :func:`run_progress` counts a run's progress with quality flags for the field
 director; :func:`read_roster`, :func:`assign_volunteers` and
 :func:`store_assignment` put named volunteers on its routes. docs/results.md
@@ -25,6 +27,7 @@ from ._assign import (
     read_assignment,
     store_assignment,
 )
+from ._choose import NO_TIME, choose_doors, door_work_s
 from ._codes import DONE, DOOR_DONE, VAN_NAMES, parse_result
 from ._contact import ContactModel, fit_contact_model
 from ._db import SCHEMA_VERSION, open_db
@@ -63,6 +66,7 @@ __all__ = [
     "LAST_RESULT",
     "MAX_WALK_M",
     "MIN_KNOCKS",
+    "NO_TIME",
     "PHONE_COLUMNS",
     "PROGRESS_COLUMNS",
     "P_CONTACT",
@@ -79,8 +83,10 @@ __all__ = [
     "apply_history",
     "assign_volunteers",
     "check_host",
+    "choose_doors",
     "door_attempts",
     "door_visits",
+    "door_work_s",
     "doors_to_fill",
     "export_results",
     "first_name",

@@ -40,3 +40,31 @@ def test_knocks_are_sorted_by_attempt_slot_and_history() -> None:
     assert any(line.startswith("reminder") for line in lines)
     never = led.unknocked(["A", "B", "C", "D"], {"C": "left_out_low_value"})
     assert never == {"left_out_low_value": 1, "not_reached": 1}
+
+
+def test_the_ratio_splits_into_factors_that_multiply_back() -> None:
+    hours = 2.0
+    a, b = ledger_mod.Ledger(), ledger_mod.Ledger()
+    # a: 20 first knocks of 0.03 votes, 10 re-knocks of 0.01; 100 s walk, 90 s door
+    for i in range(20):
+        a.note(f"A{i}", "weekend_day", False, 100.0, 90.0, 0.03, NH)
+    for i in range(10):
+        a.note(f"A{i}", "weekend_day", False, 100.0, 90.0, 0.01, NH)
+    a.idle("shift_end", hours * 3600 - 30 * 190.0)
+    # b: 30 first knocks of 0.02 votes, 120 s walk, 80 s door
+    for i in range(30):
+        b.note(f"B{i}", "weekend_day", False, 120.0, 80.0, 0.02, NH)
+    dec = ledger_mod.decompose(a, b, hours)
+    votes_a, votes_b = 20 * 0.03 + 10 * 0.01, 30 * 0.02
+    assert dec["ratio"] == pytest.approx(votes_a / votes_b)
+    assert dec["time_used"] == pytest.approx((30 * 190) / (30 * 200))
+    assert dec["walking"] == pytest.approx((120 + 80) / (100 + 80))
+    assert dec["at_door"] == pytest.approx((100 + 80) / (100 + 90))
+    # had a's first knocks banked b's 0.02: (20 * 0.02 + 0.1) / 30 a knock
+    assert dec["first_value"] == pytest.approx((votes_a / 30) / (0.5 / 30))
+    assert dec["rest"] == pytest.approx((0.5 / 30) / 0.02)
+    assert "idle" in a.time_lines(hours)[0]
+    assert a.time_lines(hours)[0].startswith("time: knocking 79.2%")
+    a.turf_time(3600.0, 4500.0)
+    assert "actual/planned 1.25" in a.time_lines(hours)[1]
+    assert ledger_mod.decompose(a, ledger_mod.Ledger(), hours) == {}
