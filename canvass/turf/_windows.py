@@ -64,8 +64,8 @@ _WINDOW_SOLUTIONS = 150
 #: all eight turfs as tightly as the narrow windows do costs walking for turfs that
 #: were already even (Northampton, 2,000 doors: 74.1 h walked against 73.0 h).
 _CHAIN_SPREAD = 2 / 3
-#: A second of a turf over the planned fill weighs this many seconds outside the
-#: band when the repair judges a window (a turf over the shift loses doors).
+#: A second of a turf over the shift weighs this many seconds outside the band
+#: when the repair judges a window (a turf over the shift loses doors).
 _OVER_COST = 10
 
 
@@ -375,8 +375,8 @@ def _outside(
     """
     Seconds by which `times` fall outside ``mean * (1 -+ limit)``, summed.
 
-    Seconds over `capacity` (the planned fill of a shift) count `_OVER_COST`
-    times more: a turf over it loses doors when routed, whatever the band.
+    Seconds over `capacity` (the shift) count `_OVER_COST` times more: a turf
+    over it loses doors when routed, whatever the band.
     """
     lo, hi = (1 - limit) * mean, (1 + limit) * mean
     out = np.maximum(lo - times, 0) + np.maximum(times - hi, 0)
@@ -420,7 +420,6 @@ def rebalance(
     """
     limit = config.turf.balance * _HEADROOM
     shift = config.turf.shift_s
-    capacity = shift * config.turf.fill
     for round_no in range(_REPAIR_ROUNDS):
         problems: list[TurfProblem] = []
         windows: list[tuple[int, list[int], pd.DataFrame, list[Any], int, bool]] = []
@@ -432,9 +431,9 @@ def rebalance(
             times = np.array([t[1] for t in turfs])
             mean = float(times.mean())
             dev = np.abs(times / mean - 1)
-            # a turf over the planned fill is repaired whatever the band (with no
-            # band, as in the bench, it is the only reason to repair a turf)
-            over = times > capacity + 0.5
+            # a turf over the shift is repaired whatever the band (with no band
+            # and full shifts, as in the bench, it would lose doors when routed)
+            over = times > shift + 0.5
             centre = _centres(turfs)
             taken: set[int] = set()
             for bad in np.lexsort((-dev, ~over)):
@@ -450,8 +449,6 @@ def rebalance(
                     variants = [(1, WINDOW, 0), (1, _WIDE, 0)]  # too long: split it
                     if dev[bad] <= limit:  # no band to keep: neighbours may take it
                         variants = [(0, WINDOW, 0), *variants, (0, _WIDE, -1)]
-                elif over[bad] and dev[bad] <= limit:  # over the fill, in the band
-                    variants = [(0, WINDOW, 0), (1, WINDOW, 0), (0, _WIDE, -1)]
                 elif times[bad] < (1 - limit) * mean:
                     # too short: fill it up, or share it out among more turfs
                     variants = [(0, WINDOW, 0), (-1, _SHARE_WINDOW, 0), (0, _WIDE, 1)]
@@ -552,8 +549,8 @@ def rebalance(
                 [t[1] for x, t in enumerate(plans[gi][1]) if x not in group]
                 + [t[1] for t in new]
             )
-            gain = _outside(before, before.mean(), limit, capacity) - _outside(
-                after, after.mean(), limit, capacity
+            gain = _outside(before, before.mean(), limit, shift) - _outside(
+                after, after.mean(), limit, shift
             )
             key = (gi, bad)
             if car and key in best and not best[key][2]:
