@@ -399,8 +399,11 @@ def rebalance(
     as routing each turf on its own later shortens some walks) is re-routed together
     with its nearest turfs (by the centre of their doors), pulled hard towards the
     mean; a turf longer than a whole shift is split, with one more volunteer from
-    its staging point. A window's new cut is kept only when it brings the
-    precinct's turfs closer to the band around the precinct's new mean (a window
+    its staging point, or (when it is inside the band: no band, full shifts) its
+    doors shared out among its neighbours, and a window is judged with the
+    seconds over the shift weighed `_OVER_COST` times. A window's new cut is kept
+    only when it brings the precinct's turfs closer to the band around the
+    precinct's new mean (a window
     that adds or removes a turf moves the mean). Turfs the first round cannot fix
     get wider windows (`_WIDE` turfs, balance weighed above walking) from later
     rounds, started with work already handed along: a short turf filled with its
