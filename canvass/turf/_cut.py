@@ -48,6 +48,7 @@ from ..geocode import unverified_doors
 from ..network import STREET_CLASSES, main_component
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._eliminate import eliminate
+from ._leftover import place_left
 from ._legs import Commute, car_stops
 from ._solver import SolveMemo, TurfProblem, solve_all
 from ._split import balance_stats, split_tour
@@ -488,6 +489,9 @@ def _block_turfs(
         repaired = rebalance(index, plans, config, car_nodes, commute, memo)
         plans, more = polish(index, repaired, config, commute, memo)
         gone = pd.concat([gone, more]) if len(more) else gone
+    # doors a turf could not keep in the shift go to neighbours with room, or
+    # into new turfs: left out only when no shift can hold them
+    plans, gone = place_left(index, plans, gone, config, staging, commute, memo)
     # one volunteer fewer wherever the neighbours of a short turf can take its doors
     fewer = eliminate(index, plans, config, commute, memo)
     if sum(map(len, (t for _, t in fewer))) < sum(map(len, (t for _, t in plans))):

@@ -102,34 +102,48 @@ def insert_all(
         return np.array([v, *(k + x for x in new[v]), v], dtype=np.int64)
 
     paths = [path(v) for v in range(k)]
-    times = [float(walk[p[:-1], p[1:]].sum()) + door_s * (len(p) - 2) for p in paths]
-    todo = list(doors)
-    left: list[int] = []
-    while todo:
-        best: tuple[float, float, int, int, int] | None = None  # -regret, add, ...
-        for d in todo:
-            x = k + d
-            adds: list[tuple[float, int, int]] = []
-            for v, p in enumerate(paths):
-                add = walk[p[:-1], x] + walk[x, p[1:]] - walk[p[:-1], p[1:]] + door_s
-                at = int(np.argmin(add))
-                if times[v] + add[at] <= limit:
-                    adds.append((float(add[at]), v, at))
-            if not adds:
-                continue
-            adds.sort()
-            regret = adds[1][0] - adds[0][0] if len(adds) > 1 else np.inf
-            cand = (-regret, adds[0][0], d, adds[0][1], adds[0][2])
-            if best is None or cand < best:
-                best = cand
-        if best is None:
-            left += todo
+    times = np.array(
+        [float(walk[p[:-1], p[1:]].sum()) + door_s * (len(p) - 2) for p in paths]
+    )
+    ids = np.asarray(doors, dtype=np.int64)
+    if not len(ids) or not k:
+        return new, [int(d) for d in ids]
+    x = k + ids
+    # per route, each door's cheapest insertion (seconds added) and its place;
+    # only the route that took the last door is recomputed
+    add = np.full((k, len(ids)), np.inf)
+    at = np.zeros((k, len(ids)), dtype=np.int64)
+
+    def refresh(v: int) -> None:
+        p = paths[v]
+        c = walk[np.ix_(p[:-1], x)] + walk[np.ix_(x, p[1:])].T + door_s
+        c -= walk[p[:-1], p[1:]][:, None]
+        at[v] = np.argmin(c, axis=0)
+        add[v] = c[at[v], np.arange(len(x))]
+
+    for v in range(k):
+        refresh(v)
+    alive = np.ones(len(ids), dtype=bool)
+    while alive.any():
+        ok = (times[:, None] + add <= limit) & alive[None, :]
+        feasible = ok.sum(axis=0)
+        cand = np.flatnonzero(feasible > 0)
+        if not len(cand):
             break
-        _, add, d, v, at = best
-        new[v].insert(at, d)
+        cost = np.sort(np.where(ok[:, cand], add[:, cand], np.inf), axis=0)
+        two = feasible[cand] > 1
+        second = cost[1] if k > 1 else cost[0]
+        regret = np.full(len(cand), np.inf)
+        regret[two] = second[two] - cost[0][two]
+        # the most regret first, then the cheapest, then the lowest door number
+        j = int(cand[np.lexsort((ids[cand], cost[0], -regret))[0]])
+        v = int(np.argmin(np.where(ok[:, j], add[:, j], np.inf)))
+        new[v].insert(int(at[v, j]), int(ids[j]))
         paths[v] = path(v)
-        times[v] += add
-        todo.remove(d)
+        times[v] += add[v, j]
+        alive[j] = False
+        refresh(v)
+    left = [int(d) for d in ids[alive]]
     return new, left
 
 

@@ -64,6 +64,9 @@ _WINDOW_SOLUTIONS = 150
 #: all eight turfs as tightly as the narrow windows do costs walking for turfs that
 #: were already even (Northampton, 2,000 doors: 74.1 h walked against 73.0 h).
 _CHAIN_SPREAD = 2 / 3
+#: A second of a turf over the shift weighs this many seconds outside the band
+#: when the repair judges a window (a turf over the shift loses doors).
+_OVER_COST = 10
 
 
 def _window(
@@ -366,10 +369,19 @@ def improve(
     return [(pid, [t for t in turfs if t is not None]) for pid, turfs in out]
 
 
-def _outside(times: np.ndarray, mean: float, limit: float) -> float:
-    """Seconds by which `times` fall outside ``mean * (1 -+ limit)``, summed."""
+def _outside(
+    times: np.ndarray, mean: float, limit: float, capacity: float = np.inf
+) -> float:
+    """
+    Seconds by which `times` fall outside ``mean * (1 -+ limit)``, summed.
+
+    Seconds over `capacity` (the shift) count `_OVER_COST` times more: a turf
+    over it loses doors when routed, whatever the band.
+    """
     lo, hi = (1 - limit) * mean, (1 + limit) * mean
-    return float((np.maximum(lo - times, 0) + np.maximum(times - hi, 0)).sum())
+    out = np.maximum(lo - times, 0) + np.maximum(times - hi, 0)
+    over = np.maximum(times - capacity, 0) if np.isfinite(capacity) else 0.0
+    return float((out + _OVER_COST * over).sum())
 
 
 def rebalance(
@@ -387,8 +399,11 @@ def rebalance(
     as routing each turf on its own later shortens some walks) is re-routed together
     with its nearest turfs (by the centre of their doors), pulled hard towards the
     mean; a turf longer than a whole shift is split, with one more volunteer from
-    its staging point. A window's new cut is kept only when it brings the
-    precinct's turfs closer to the band around the precinct's new mean (a window
+    its staging point, or (when it is inside the band: no band, full shifts) its
+    doors shared out among its neighbours, and a window is judged with the
+    seconds over the shift weighed `_OVER_COST` times. A window's new cut is kept
+    only when it brings the precinct's turfs closer to the band around the
+    precinct's new mean (a window
     that adds or removes a turf moves the mean). Turfs the first round cannot fix
     get wider windows (`_WIDE` turfs, balance weighed above walking) from later
     rounds, started with work already handed along: a short turf filled with its
@@ -419,10 +434,13 @@ def rebalance(
             times = np.array([t[1] for t in turfs])
             mean = float(times.mean())
             dev = np.abs(times / mean - 1)
+            # a turf over the shift is repaired whatever the band (with no band
+            # and full shifts, as in the bench, it would lose doors when routed)
+            over = times > shift + 0.5
             centre = _centres(turfs)
             taken: set[int] = set()
-            for bad in np.argsort(-dev, kind="stable"):
-                if dev[bad] <= limit or bad in taken:
+            for bad in np.lexsort((-dev, ~over)):
+                if (dev[bad] <= limit and not over[bad]) or bad in taken:
                     continue
                 near = np.argsort(np.hypot(*(centre - centre[bad]).T), kind="stable")
                 free = [int(x) for x in near if int(x) not in taken]
@@ -432,6 +450,8 @@ def rebalance(
                 # wider windows only for turfs the first round could not fix
                 if times[bad] > shift:
                     variants = [(1, WINDOW, 0), (1, _WIDE, 0)]  # too long: split it
+                    if dev[bad] <= limit:  # no band to keep: neighbours may take it
+                        variants = [(0, WINDOW, 0), *variants, (0, _WIDE, -1)]
                 elif times[bad] < (1 - limit) * mean:
                     # too short: fill it up, or share it out among more turfs
                     variants = [(0, WINDOW, 0), (-1, _SHARE_WINDOW, 0), (0, _WIDE, 1)]
@@ -532,8 +552,8 @@ def rebalance(
                 [t[1] for x, t in enumerate(plans[gi][1]) if x not in group]
                 + [t[1] for t in new]
             )
-            gain = _outside(before, before.mean(), limit) - _outside(
-                after, after.mean(), limit
+            gain = _outside(before, before.mean(), limit, shift) - _outside(
+                after, after.mean(), limit, shift
             )
             key = (gi, bad)
             if car and key in best and not best[key][2]:

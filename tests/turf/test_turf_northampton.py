@@ -63,7 +63,7 @@ def plan(town: tuple[nx.MultiDiGraph, gpd.GeoDataFrame]) -> dict[str, Any]:
     snapped = network.snap_doors(doors, G, cfg.walk)
     cut = turf.cut_turfs(snapped.doors, G, cfg)
     routed = route.route_turfs(cut.doors, cut.turfs, G, cfg)
-    return {"cfg": cfg, "snapped": snapped, "cut": cut, "routed": routed}
+    return {"cfg": cfg, "snapped": snapped, "cut": cut, "routed": routed, "G": G}
 
 
 def test_every_precincts_turfs_are_balanced(plan: dict[str, Any]) -> None:
@@ -103,3 +103,50 @@ def test_routes_fit_the_shift_and_keep_the_turfs_even(plan: dict[str, Any]) -> N
     precinct = cut.turfs.loc[per_turf.index, schema.PRECINCT_ID]
     dev = (per_turf / per_turf.groupby(precinct).transform("mean") - 1).abs()
     assert dev.max() <= cfg.turf.balance, sorted(dev.round(3).tolist())[-5:]
+
+
+def test_a_turf_over_the_shift_loses_no_door_with_no_band(
+    plan: dict[str, Any],
+) -> None:
+    # the routing bench cuts with no balance band (turf.balance = 1.0) and full
+    # shifts: a turf timed over the shift was inside the band, never repaired, and
+    # lost its doors over the shift when routed on its own
+    from canvass.turf import _windows
+
+    cut, G = plan["cut"], plan["G"]
+    d = cut.doors[cut.doors[schema.TURF_ID].str.startswith("6B-")]
+    node = cut.turfs.loc[d[schema.TURF_ID], schema.STAGING_NODE].to_numpy()
+    own = d[schema.CAR_STOP].to_numpy() == node  # walked from its staging point
+    stop = np.where(own, None, d[schema.CAR_STOP].to_numpy())
+    d = d.assign(**{schema.VALUE: 1.0, schema.CAR_STOP: stop})
+    turfs = [
+        (
+            grp.sort_values(turf.TURF_ORDER),
+            float(cut.turfs.at[tid, schema.EST_S]),
+            cut.turfs.at[tid, schema.STAGING_NODE],
+        )
+        for tid, grp in d.groupby(schema.TURF_ID, sort=True)
+    ]
+    # the two turfs nearest each other (on foot alone) become one, over the shift
+    xy = np.array([m.geometry.union_all().centroid.coords[0] for m, _, _ in turfs])
+    dist = np.hypot(*(xy[:, None] - xy[None, :]).transpose(2, 0, 1))
+    legs = np.array([m[schema.CAR_STOP].notna().any() for m, _, _ in turfs])
+    dist[legs, :] = dist[:, legs] = np.inf
+    np.fill_diagonal(dist, np.inf)
+    a, b = np.unravel_index(int(np.argmin(dist)), dist.shape)
+    merged = (pd.concat([turfs[a][0], turfs[b][0]]), 0.0, turfs[a][2])
+    rest = [t for i, t in enumerate(turfs) if i not in (a, b)]
+    cfg = PlanConfig.from_dict({"turf": {"fill": 1.0, "balance": 1.0}})
+    index = turf.StreetIndex(G)
+    plans, _ = _windows.polish(
+        index,
+        [("6B", [merged, *rest])],
+        PlanConfig.from_dict({"turf": {"shift_s": 10**6}}),
+    )
+    assert max(t for _, t, _ in plans[0][1]) > cfg.turf.shift_s
+    out = _windows.rebalance(index, plans, cfg)
+    timed, gone = _windows.polish(index, out, cfg)
+    assert len(gone) == 0
+    placed = sorted(i for m, _, _ in timed[0][1] for i in m.index)
+    assert placed == sorted(d.index)
+    assert max(t for _, t, _ in timed[0][1]) <= cfg.turf.shift_s
