@@ -219,7 +219,9 @@ def make_demo_town(
         )
         for bi, unit in homes
     ]
-    voters, history = make_population(addresses, n_voters, rng)
+    voters, history = make_population(
+        addresses, n_voters, rng, names_rng=np.random.default_rng([seed, 1990])
+    )
     voters = _misfile_precincts(voters, rng)
     # clerks list voters street by street, house by house
     order_key = pd.DataFrame(
