@@ -1,8 +1,9 @@
 """Demo town population: households, voters and their vote history (private).
 
 Used by :mod:`canvass.demo`. Builds the canonical ``voters`` and ``history`` tables of
-:mod:`canvass.schema` for synthetic people (names from built-in lists, no real
-person), living in households at the addresses the caller gives.
+:mod:`canvass.schema` for synthetic people (no real person: first names and surnames
+drawn independently with the US 1990 census frequencies, see :mod:`._names`), living
+in households at the addresses the caller gives.
 
 Turnout is simulated election by election from latent structure, so that past
 participation predicts future participation the way it does in real files:
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from ._names import census_names
 
 __all__ = [
     "ELECTIONS",
@@ -133,31 +135,10 @@ class HouseholdAddress:
     precinct: str
 
 
-_SURNAMES = (
-    "ABERNATHY", "ALDEN", "ASHWORTH", "BAILEY", "BARROWS", "BELLAMY", "BISHOP",
-    "BRANNIGAN", "CALLOWAY", "CARVER", "CHADWICK", "COSTA", "CROWLEY", "DALTON",
-    "DELACROIX", "DESROSIERS", "DUFFY", "ELLSWORTH", "FAIRBANKS", "FENWICK", "FOLEY",
-    "GALLAGHER", "GARLAND", "GOSSELIN", "HALLORAN", "HARTWELL", "HOLCOMB", "IVES",
-    "KASPRZAK", "KEANE", "KOWALCZYK", "LACHANCE", "LANGLOIS", "LARKIN", "LEBLANC",
-    "LINDQUIST", "MACINTYRE", "MALONEY", "MARCHETTI", "MERRIAM", "MONTAGUE", "NADEAU",
-    "NGUYEN", "NOVAK", "OKAFOR", "OLIVEIRA", "OSGOOD", "PACHECO", "PELLETIER",
-    "PETRAKIS", "PRENTICE", "QUINTAL", "RADZIK", "RAMIREZ", "REARDON", "ROSARIO",
-    "SANTIAGO", "SAWICKI", "SHEA", "SOBCZAK", "STODDARD", "SZYMANSKI", "THIBODEAU",
-    "TOWNSEND", "TRAN", "VALENTI", "VARGAS", "WAINWRIGHT", "WHITCOMB", "WOJCIK",
-    "YANG", "ZIELINSKI",
-)  # fmt: skip
-_FIRST_F = (
-    "ABIGAIL", "ALMA", "ANNA", "BEATRICE", "BRENDA", "CAROL", "CLAIRE", "DEBORAH",
-    "DIANA", "ELENA", "EMMA", "FIONA", "GRACE", "HANNAH", "IRENE", "JANET", "JULIA",
-    "KAREN", "LAURA", "LUCIA", "MARGARET", "MARIA", "NANCY", "NORA", "OLIVIA",
-    "PAULA", "ROSA", "RUTH", "SARAH", "SOFIA", "TERESA", "VIOLET", "WENDY", "ZOE",
-)  # fmt: skip
-_FIRST_M = (
-    "AARON", "ALBERT", "ANDRE", "BENJAMIN", "CARLOS", "CHARLES", "DANIEL", "DAVID",
-    "EDWARD", "ERIC", "FRANCIS", "GEORGE", "HENRY", "ISAAC", "JAMES", "JOSEPH",
-    "KEVIN", "LUIS", "MARK", "MATTHEW", "NATHAN", "OSCAR", "PATRICK", "PETER",
-    "RAYMOND", "ROBERT", "SAMUEL", "THOMAS", "VICTOR", "WALTER", "WILLIAM", "YUSUF",
-)  # fmt: skip
+# Sizes of the built-in name lists the demo drew from before its names came from the
+# census files (issue 21). The main stream still makes those draws (and drops them) so
+# that every other draw of the demo (ages, parties, turnout, addresses) stays as it was.
+_OLD_SURNAMES, _OLD_FIRST_F, _OLD_FIRST_M = 72, 34, 32
 
 
 def _age_effect(age: np.ndarray, klass: int) -> np.ndarray:
@@ -200,7 +181,11 @@ def _stamps(days: np.ndarray) -> pd.DatetimeIndex:
 
 
 def make_population(
-    addresses: list[HouseholdAddress], n_voters: int, rng: np.random.Generator
+    addresses: list[HouseholdAddress],
+    n_voters: int,
+    rng: np.random.Generator,
+    *,
+    names_rng: np.random.Generator | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     Make `n_voters` synthetic voters in households and their vote history.
@@ -214,6 +199,10 @@ def make_population(
         Exact number of voters.
     rng
         Random generator (seeded by the caller).
+    names_rng
+        Random generator of the first names and surnames alone (seeded by the caller),
+        so that the names can change without moving any other draw; by default a
+        child stream spawned from `rng` (which does not advance `rng`).
 
     Returns
     -------
@@ -235,7 +224,7 @@ def make_population(
 
     # household-level draws
     anchor_age = np.clip(rng.gamma(6.0, 8.5, n_hh) + 16.0, 19.0, 94.0)
-    hh_surname = rng.integers(len(_SURNAMES), size=n_hh)
+    rng.integers(_OLD_SURNAMES, size=n_hh)  # kept for the stream; see _OLD_SURNAMES
     hh_party = rng.choice(len(_PARTIES), size=n_hh, p=_PARTY_SHARE)
     hh_z = rng.normal(0.0, 1.1, n_hh)
     years_here = rng.exponential(15.0, n_hh)
@@ -252,9 +241,7 @@ def make_population(
     same_name = (
         (member == 0) | child | ((member == 1) & partner & (rng.random(n_voters) < 0.8))
     )
-    surname = np.where(
-        same_name, hh_surname[hh], rng.integers(len(_SURNAMES), size=n_voters)
-    )
+    rng.integers(_OLD_SURNAMES, size=n_voters)  # kept for the stream
     female = np.where(
         member == 0,
         anchor_female[hh],
@@ -310,10 +297,11 @@ def make_population(
 
     voter_ids = _voter_ids(reg, rng)
     history[schema.VOTER_ID] = voter_ids[history[schema.VOTER_ID].to_numpy()]
-    first_f = np.array(_FIRST_F)[rng.integers(len(_FIRST_F), size=(2, n_voters))]
-    first_m = np.array(_FIRST_M)[rng.integers(len(_FIRST_M), size=(2, n_voters))]
-    given = np.where(female, first_f[0], first_m[0])
-    middle = np.where(female, first_f[1], first_m[1])
+    rng.integers(_OLD_FIRST_F, size=(2, n_voters))  # kept for the stream
+    rng.integers(_OLD_FIRST_M, size=(2, n_voters))
+    surname, given, middle = _draw_names(
+        hh, same_name, female, rng.spawn(1)[0] if names_rng is None else names_rng
+    )
     middle = np.where(rng.random(n_voters) < 0.35, "", middle)
     junior = ~female & child & (rng.random(n_voters) < 0.25)
     addr = [addresses[int(h)] for h in hh]
@@ -321,7 +309,7 @@ def make_population(
     voters = pd.DataFrame(
         {
             schema.VOTER_ID: voter_ids,
-            schema.LAST_NAME: np.array(_SURNAMES)[surname],
+            schema.LAST_NAME: surname,
             schema.FIRST_NAME: given,
             schema.MIDDLE_NAME: middle,
             schema.NAME_SUFFIX: np.where(junior, "JR", ""),
@@ -347,6 +335,41 @@ def make_population(
     voters[schema.PRECINCT_ID] = voters[schema.WARD] + voters[schema.PRECINCT]
     _add_mailing(voters, rng)
     return voters.set_index(schema.VOTER_ID), history
+
+
+def _draw_names(
+    hh: np.ndarray, same_name: np.ndarray, female: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """
+    Draw surnames, first and middle names with the 1990 census frequencies.
+
+    Parameters
+    ----------
+    hh
+        Household index of each voter.
+    same_name
+        Voters who carry their household's surname (the first member, children,
+        most partners); the others get a surname of their own.
+    female
+        Voters given female first and middle names (the others male ones).
+    rng
+        The names' own random generator.
+
+    Returns
+    -------
+    surname, given, middle
+        Upper-case names, one per voter (middle names before any blanking).
+    """
+    last = census_names("last")
+    n = hh.size
+    n_hh = int(hh.max()) + 1 if n else 0
+    hh_surname = last.draw(rng, n_hh)
+    surname = np.where(same_name, hh_surname[hh], last.draw(rng, n))
+    first_f = census_names("female").draw(rng, (2, n))
+    first_m = census_names("male").draw(rng, (2, n))
+    given = np.where(female, first_f[0], first_m[0])
+    middle = np.where(female, first_f[1], first_m[1])
+    return surname, given, middle
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,15 @@ through the same loaders as a campaign's own files:
     mixed case; about 5 % of the occupied buildings are left out so that geocoding
     has to interpolate along the street.
 ``voters/999VOT_demo.txt``, ``voters/999ANP_demo.txt``, ``voters/999ACP_demo.txt``
-    A Massachusetts voter file (town id 999, "DEMOVILLE") as of 30 June 2025, written
-    by :func:`write_ma_voter_files`: made-up people in households of 1-5 voters at
-    the addresses above, clerk-style street names (:data:`CLERK_WORDS`), units in
-    the apartment field, a party mix like the state's (about 58 % U, 30 % D, 9 % R),
-    about 8 % inactive, about 0.5 % filed under the wrong ward/precinct, and vote
-    history for the 2014-2024 state primaries, state elections, presidential
-    primaries and 2015-2023 city elections (see :mod:`canvass.demo._people` for the
-    turnout model).
+    A Massachusetts voter file (town id 999, "DEMOVILLE") as of 30 June 2025, written by
+    :func:`write_ma_voter_files`: made-up people in households of 1-5 voters at the
+    addresses above (first names and surnames drawn with the US 1990 census frequencies,
+    from a random stream of their own), clerk-style street names (:data:`CLERK_WORDS`),
+    units in the apartment field, a party mix like the state's (about 58 % U, 30 % D, 9
+    % R), about 8 % inactive, about 0.5 % filed under the wrong ward/precinct, and vote
+    history for the 2014-2024 state primaries, state elections, presidential primaries
+    and 2015-2023 city elections (see :mod:`canvass.demo._people` for the turnout
+    model).
 ``do_not_knock.csv``
     About ten voter ids never to knock.
 ``canvass.toml``
@@ -219,7 +220,9 @@ def make_demo_town(
         )
         for bi, unit in homes
     ]
-    voters, history = make_population(addresses, n_voters, rng)
+    voters, history = make_population(
+        addresses, n_voters, rng, names_rng=np.random.default_rng([seed, 1990])
+    )
     voters = _misfile_precincts(voters, rng)
     # clerks list voters street by street, house by house
     order_key = pd.DataFrame(
