@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -123,6 +124,20 @@ def inner_line(bt: dict[str, Any]) -> str:
     return "inner: " + " ".join(parts)
 
 
+def load_sample(
+    config: PlanConfig, sample: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The file's voters and history, or a random `sample` of the voters (0 = all)."""
+    loaded = load_voter_file(config)
+    voters, history = loaded.voters, loaded.history
+    if sample:
+        rng = np.random.default_rng(seed)
+        keep = np.sort(rng.choice(len(voters), size=sample, replace=False))
+        voters = voters.iloc[keep]
+        history = history[history[schema.VOTER_ID].isin(voters.index)]
+    return voters, history
+
+
 def main() -> int:
     """Load, type, backtest and print; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -145,13 +160,7 @@ def main() -> int:
         settings[key] = int(value) if value.isdigit() else value
     config = ohio_config(**settings)
     t0 = time.perf_counter()
-    loaded = load_voter_file(config)
-    voters, history = loaded.voters, loaded.history
-    if args.sample:
-        rng = np.random.default_rng(args.seed)
-        keep = np.sort(rng.choice(len(voters), size=args.sample, replace=False))
-        voters = voters.iloc[keep]
-        history = history[history[schema.VOTER_ID].isin(voters.index)]
+    voters, history = load_sample(config, args.sample, args.seed)
     t1 = time.perf_counter()
     elections = election_calendar(history, config, voters)
     mx = build_matrix(voters, history, elections)

@@ -53,7 +53,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from canvass import schema
 from canvass.config import ScoreParams
-from canvass.load import load_voter_file
 from canvass.score import (
     VoteMatrix,
     area_keys,
@@ -184,13 +183,7 @@ def main() -> int:
         print(f"score_ceiling: {path} not found; nothing to measure.")
         return 0
     config = real_scores.ohio_config()
-    loaded = load_voter_file(config)
-    voters, history = loaded.voters, loaded.history
-    if args.sample:
-        rng = np.random.default_rng(args.seed)
-        keep = np.sort(rng.choice(len(voters), size=args.sample, replace=False))
-        voters = voters.iloc[keep]
-        history = history[history[schema.VOTER_ID].isin(voters.index)]
+    voters, history = real_scores.load_sample(config, args.sample, args.seed)
     elections = election_calendar(history, config, voters)
     mx = build_matrix(voters, history, elections)
     doors = door_keys(voters)

@@ -156,3 +156,38 @@ def grid_doors(
             for x in np.arange(x0 + spacing / 2, x0 + 150.0, spacing):
                 pts += [(float(x), y + setback), (float(x), y - setback)]
     return pts
+
+
+def grid_turfs(G: Any, sizes: list[int], cfg: Any) -> list[Any]:
+    """
+    The grid's doors in street order, cut into turfs of `sizes`, polished.
+
+    One precinct ``1A``: ``[("1A", turfs)]`` as the cut's windows take them, each
+    turf staged at the main-component node nearest its doors' centre and timed by
+    ``_windows.polish`` under `cfg` (no door may be lost).
+    """
+    import itertools
+
+    import numpy as np
+
+    from canvass import network, schema
+    from canvass.config import WalkParams
+    from canvass.turf import _cut, _windows
+
+    xy = grid_doors()
+    doors = make_doors(xy, precinct=["1A"] * len(xy), n_targets=[1] * len(xy))
+    d = network.snap_doors(doors, G, WalkParams()).doors
+    d[schema.VALUE] = 1.0
+    index = _windows.StreetIndex(G)
+    d = d.iloc[_cut._street_order(d, index)]
+    cuts = np.cumsum([0, *sizes])
+    main = sorted(network.main_component(G), key=str)
+    turfs = []
+    for a, b in itertools.pairwise(cuts):
+        m = d.iloc[a:b]
+        c = np.asarray(m.geometry.union_all().centroid.coords[0])
+        node = min(main, key=lambda n: np.hypot(*(index.node_xy(n) - c)))
+        turfs.append((m, 0.0, node))
+    timed, gone = _windows.polish(index, [("1A", turfs)], cfg)
+    assert len(gone) == 0
+    return list(timed)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
-
 import networkx as nx
 import numpy as np
 import pytest
-from _walknet import CRS, grid_doors, make_doors, write_osm
+from _walknet import CRS, grid_turfs, write_osm
 
-from canvass import network, schema
+from canvass import network
 from canvass.config import PlanConfig, WalkParams
-from canvass.turf import _cut, _eliminate, _windows
+from canvass.turf import _eliminate, _windows
 
 
 @pytest.fixture(scope="module")
@@ -64,23 +62,7 @@ def test_insert_all_serves_the_door_with_one_place_first() -> None:
 
 
 def _turfs(G: nx.MultiDiGraph, sizes: list[int], cfg: PlanConfig) -> list:
-    xy = grid_doors()
-    doors = make_doors(xy, precinct=["1A"] * len(xy), n_targets=[1] * len(xy))
-    d = network.snap_doors(doors, G, WalkParams()).doors
-    d[schema.VALUE] = 1.0
-    index = _windows.StreetIndex(G)
-    d = d.iloc[_cut._street_order(d, index)]
-    cuts = np.cumsum([0, *sizes])
-    main = sorted(network.main_component(G), key=str)
-    turfs = []
-    for a, b in itertools.pairwise(cuts):
-        m = d.iloc[a:b]
-        c = np.asarray(m.geometry.union_all().centroid.coords[0])
-        node = min(main, key=lambda n: np.hypot(*(index.node_xy(n) - c)))
-        turfs.append((m, 0.0, node))
-    timed, gone = _windows.polish(index, [("1A", turfs)], cfg)
-    assert len(gone) == 0
-    return timed
+    return grid_turfs(G, sizes, cfg)
 
 
 @pytest.mark.parametrize("balance", [1.0, 0.3])

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-
 import networkx as nx
-import numpy as np
 import pandas as pd
 import pytest
-from _walknet import CRS, grid_doors, make_doors, write_osm
+from _walknet import CRS, grid_turfs, write_osm
 
-from canvass import network, schema
+from canvass import network
 from canvass.config import PlanConfig, WalkParams
 from canvass.turf import _cut, _leftover, _windows
 
@@ -22,26 +19,8 @@ def G(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
 
 
 def _turfs(G: nx.MultiDiGraph, sizes: list[int], cfg: PlanConfig) -> list:
-    """The grid's doors in street order, cut into turfs of `sizes`, timed exactly."""
-    xy = grid_doors()
-    doors = make_doors(xy, precinct=["1A"] * len(xy), n_targets=[1] * len(xy))
-    d = network.snap_doors(doors, G, WalkParams()).doors
-    d[schema.VALUE] = 1.0
-    index = _windows.StreetIndex(G)
-    d = d.iloc[_cut._street_order(d, index)]
-    cuts = np.cumsum([0, *sizes])
-    main = sorted(network.main_component(G), key=str)
-    turfs = []
-    for a, b in itertools.pairwise(cuts):
-        m = d.iloc[a:b]
-        c = np.asarray(m.geometry.union_all().centroid.coords[0])
-        node = min(main, key=lambda n: np.hypot(*(index.node_xy(n) - c)))
-        turfs.append((m, 0.0, node))
-    # timed on their own, with a shift long enough to hold them all
-    roomy = PlanConfig.from_dict({"turf": {"shift_s": 10**6}})
-    timed, gone = _windows.polish(index, [("1A", turfs)], roomy)
-    assert len(gone) == 0
-    return timed
+    """The grid's turfs, timed on their own with a shift long enough for them all."""
+    return grid_turfs(G, sizes, PlanConfig.from_dict({"turf": {"shift_s": 10**6}}))
 
 
 def _doors(plans: list) -> list:
