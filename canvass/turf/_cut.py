@@ -50,10 +50,11 @@ from ._costs import Anchors, LocalCosts, StreetIndex
 from ._eliminate import eliminate
 from ._leftover import place_left
 from ._legs import Commute, car_stops
+from ._repair import rebalance
 from ._solver import SolveMemo, TurfProblem, solve_all
 from ._split import balance_stats, split_tour
 from ._teams import form_teams
-from ._windows import Turf, improve, polish, rebalance, restage
+from ._windows import Turf, improve, polish, restage
 
 __all__ = ["TURF_ORDER", "TurfResult", "cut_turfs", "hilbert_key", "turf_outline"]
 

@@ -34,12 +34,12 @@ import numpy as np
 from ..config import PlanConfig
 from ._costs import StreetIndex
 from ._legs import Commute, has_legs
+from ._repair import _outside
 from ._solver import SolveMemo
 from ._windows import (
     Plan,
     Turf,
     _centres,
-    _outside,
     _read,
     _window,
     polish,

@@ -38,8 +38,9 @@ from .. import schema
 from ..config import PlanConfig
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._legs import Commute, TurfCosts
+from ._repair import _outside
 from ._solver import TurfProblem, route_s, solve_all, turf_problem
-from ._windows import _IMPROVE_COST, _SCALE, Plan, Turf, _moved, _outside, insertion_s
+from ._windows import _IMPROVE_COST, _SCALE, Plan, Turf, _moved, insertion_s
 
 __all__ = ["form_teams"]
 
@@ -273,7 +274,7 @@ def _even(
     a team of walks that only just touch may be timed well above the precinct's
     other volunteers. Teams outside `limit` of the precinct's mean time per
     volunteer, the worst first, go back to turfs of one volunteer each when that
-    brings the precinct's turfs closer to the band (:func:`_windows._outside`).
+    brings the precinct's turfs closer to the band (:func:`_repair._outside`).
 
     Returns
     -------

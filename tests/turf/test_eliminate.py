@@ -9,7 +9,7 @@ from _walknet import CRS, grid_turfs, write_osm
 
 from canvass import network
 from canvass.config import PlanConfig, WalkParams
-from canvass.turf import _eliminate, _windows
+from canvass.turf import _eliminate, _repair, _windows
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_a_short_turf_is_dissolved_into_neighbours_with_room(
     times = np.array([t for _, t, _ in after])
     assert times.max() <= 3600 * cfg.turf.fill
     was = np.array([t for _, t, _ in before])
-    assert _windows._outside(times, times.mean(), balance) <= _windows._outside(
+    assert _repair._outside(times, times.mean(), balance) <= _repair._outside(
         was, was.mean(), balance
     )
     # each estimate is the turf's own walk, as the routing stage will time it

@@ -9,7 +9,7 @@ from _walknet import CRS, grid_turfs, write_osm
 
 from canvass import network
 from canvass.config import PlanConfig, WalkParams
-from canvass.turf import _cut, _leftover, _windows
+from canvass.turf import _cut, _leftover, _repair, _windows
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_a_turf_over_the_shift_is_repaired_with_no_band(G: nx.MultiDiGraph) -> N
     cfg = PlanConfig.from_dict(
         {"turf": {"shift_s": shift, "fill": 1.0, "balance": 1.0}}
     )
-    out = _windows.rebalance(index, plans, cfg)
+    out = _repair.rebalance(index, plans, cfg)
     timed, gone = _windows.polish(index, out, cfg)
     assert len(gone) == 0
     assert _doors(timed) == _doors(plans)

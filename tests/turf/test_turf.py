@@ -19,7 +19,7 @@ from _walknet import (
 from canvass import network, route, schema, turf
 from canvass.config import PlanConfig, WalkParams
 from canvass.errors import InputError
-from canvass.turf import _cut, _legs, _split, _windows
+from canvass.turf import _cut, _legs, _repair, _split, _windows
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def test_repair_evens_out_a_lopsided_precinct(G: nx.MultiDiGraph) -> None:
     assert len(gone) == 0
     before = np.array([t for _, t, _ in timed[0][1]])
     assert np.abs(before / before.mean() - 1).max() > 0.15  # lopsided to start
-    fixed = _windows.rebalance(index, timed, cfg)
+    fixed = _repair.rebalance(index, timed, cfg)
     fixed, gone = _windows.polish(index, fixed, cfg)
     after = np.array([t for _, t, _ in fixed[0][1]])
     assert len(gone) == 0
@@ -380,7 +380,7 @@ def test_repair_survives_a_short_turf_left_alone_by_a_long_ones_window(
     times = np.array([t for _, t, _ in timed[0][1]])
     dev = times / times.mean() - 1
     assert dev[0] > -dev[-1] > 0.15  # the long turf is repaired first
-    fixed = _windows.rebalance(index, timed, cfg)
+    fixed = _repair.rebalance(index, timed, cfg)
     doors = [i for m, _, _ in fixed[0][1] for i in m.index]
     placed = [i for m, _, _ in timed[0][1] for i in m.index]
     assert sorted(doors) == sorted(placed)  # no door lost or doubled

@@ -111,7 +111,7 @@ def test_a_turf_over_the_shift_loses_no_door_with_no_band(
     # the routing bench cuts with no balance band (turf.balance = 1.0) and full
     # shifts: a turf timed over the shift was inside the band, never repaired, and
     # lost its doors over the shift when routed on its own
-    from canvass.turf import _windows
+    from canvass.turf import _repair, _windows
 
     cut, G = plan["cut"], plan["G"]
     d = cut.doors[cut.doors[schema.TURF_ID].str.startswith("6B-")]
@@ -144,7 +144,7 @@ def test_a_turf_over_the_shift_loses_no_door_with_no_band(
         PlanConfig.from_dict({"turf": {"shift_s": 10**6}}),
     )
     assert max(t for _, t, _ in plans[0][1]) > cfg.turf.shift_s
-    out = _windows.rebalance(index, plans, cfg)
+    out = _repair.rebalance(index, plans, cfg)
     timed, gone = _windows.polish(index, out, cfg)
     assert len(gone) == 0
     placed = sorted(i for m, _, _ in timed[0][1] for i in m.index)
