@@ -194,10 +194,12 @@ def choose_doors(
         columns=list(schema.LEFT_OUT_COLUMNS),
     )
     report.update(
-        doors_chosen=int(keep.sum()),
-        no_time=int(gone.sum()),
-        work_h=round(float(work[keep].sum()) / 3600, 2),
-        bar_votes_per_h=round(3600 * bar, 4) if np.isfinite(bar) else 0.0,
+        {
+            "doors_chosen": int(keep.sum()),
+            NO_TIME: int(gone.sum()),
+            "work_h": round(float(work[keep].sum()) / 3600, 2),
+            "bar_votes_per_h": round(3600 * bar, 4) if np.isfinite(bar) else 0.0,
+        }
     )
     logger.info(
         "Doors for the shift: %s chosen by value per minute (%.1f h of work for "

@@ -18,7 +18,7 @@ def G(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
     return network.read_walk_graph(path, WalkParams(cache_dir="none"), crs=CRS)
 
 
-def _turfs(G: nx.MultiDiGraph, sizes: list[int], cfg: PlanConfig) -> list:
+def _turfs(G: nx.MultiDiGraph, sizes: list[int]) -> list:
     """The grid's turfs, timed on their own with a shift long enough for them all."""
     return grid_turfs(G, sizes, PlanConfig.from_dict({"turf": {"shift_s": 10**6}}))
 
@@ -32,7 +32,7 @@ def test_a_turf_over_the_shift_is_repaired_with_no_band(G: nx.MultiDiGraph) -> N
     # routing bench) it is inside the band all the same, and was never repaired:
     # routed on its own it then lost its doors over the shift
     index = _windows.StreetIndex(G)
-    plans = _turfs(G, [26, 13, 13, 13], PlanConfig())
+    plans = _turfs(G, [26, 13, 13, 13])
     times = [t for _, t, _ in plans[0][1]]
     shift = int(times[1] * 1.4)
     assert times[0] > shift
@@ -48,7 +48,7 @@ def test_a_turf_over_the_shift_is_repaired_with_no_band(G: nx.MultiDiGraph) -> N
 
 def test_lost_doors_go_to_neighbours_with_room(G: nx.MultiDiGraph) -> None:
     index = _windows.StreetIndex(G)
-    plans = _turfs(G, [12, 12, 12, 12], PlanConfig())
+    plans = _turfs(G, [12, 12, 12, 12])
     longest = max(t for _, t, _ in plans[0][1])
     cfg = PlanConfig.from_dict(
         {"turf": {"shift_s": int(longest * 1.5), "fill": 1.0, "balance": 1.0}}
@@ -69,7 +69,7 @@ def test_lost_doors_go_to_neighbours_with_room(G: nx.MultiDiGraph) -> None:
 
 def test_lost_doors_with_no_room_nearby_become_a_turf(G: nx.MultiDiGraph) -> None:
     index = _windows.StreetIndex(G)
-    plans = _turfs(G, [12, 12, 12], PlanConfig())
+    plans = _turfs(G, [12, 12, 12])
     longest = max(t for _, t, _ in plans[0][1])
     # every turf is already at the planned fill
     cfg = PlanConfig.from_dict(
@@ -91,7 +91,7 @@ def test_lost_doors_with_no_room_nearby_become_a_turf(G: nx.MultiDiGraph) -> Non
 
 def test_a_door_no_shift_can_hold_stays_out(G: nx.MultiDiGraph) -> None:
     index = _windows.StreetIndex(G)
-    plans = _turfs(G, [12, 12], PlanConfig())
+    plans = _turfs(G, [12, 12])
     # a shift shorter than the minutes at one door: nothing can be placed
     cfg = PlanConfig.from_dict({"turf": {"shift_s": 60, "fill": 1.0}})
     first, t0, node = plans[0][1][0]
