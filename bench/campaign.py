@@ -59,7 +59,8 @@ Usage::
 
     python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
                              [--precincts 2B 4A] [--lists-skip-done]
-                             [--min-value-share 0.2] [--no-shift-volunteers]
+                             [--min-value-share 0.2] [--max-attempts 3]
+                             [--no-shift-volunteers]
                              [--stable-m 15] [--no-choose-doors] [--oracle]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
@@ -287,6 +288,7 @@ def campaign(
             "campaign": {
                 "db": str(folder / f"{kind}-{seed}.db"),
                 "min_value_share": args.min_value_share,
+                "max_attempts": args.max_attempts,
                 "stable_m": args.stable_m,
             },
         }
@@ -375,6 +377,12 @@ def main() -> None:
         type=float,
         default=PlanConfig().campaign.min_value_share,
         help="campaign.min_value_share of canvass's plans (default: canvass's)",
+    )
+    ap.add_argument(
+        "--max-attempts",
+        type=int,
+        default=PlanConfig().campaign.max_attempts,
+        help="campaign.max_attempts of canvass's plans (default: canvass's)",
     )
     ap.add_argument(
         "--stable-m",

@@ -11,11 +11,13 @@ knock recorded, with the priors ``lift.contact_rate`` and
 
 A not-home in another time slot than the next shift's counts only
 ``campaign.other_slot_weight`` of a not-home in the same slot (households out on
-weekday evenings may be in on Saturdays), so doors not yet tried in the slot are
-preferred. Doors knocked ``campaign.max_attempts`` times are left out
-(``attempt_cap``); so are doors whose last knock was a "come back" for another day
-or slot than the next shift's (the ``come_back`` time, :mod:`._comeback`) or, with
-no time said, recorded in this very slot on this day (``output.date``;
+weekday evenings may be in on Saturdays), or the weight the campaign's own knocks
+favour once they say so clearly (:func:`canvass.results.fit_contact_model`), so
+doors not yet tried in the slot are preferred. Doors knocked
+``campaign.max_attempts`` times are left out (``attempt_cap``); so are doors whose
+last knock was a "come back" for another day or slot than the next shift's (the
+``come_back`` time, :mod:`._comeback`) or, with no time said, recorded in this
+very slot on this day (``output.date``;
 ``come_back_later``); and doors whose next knock is worth under
 ``campaign.min_value_share`` of the median door's (``low_value``). A "come back"
 whose time is the next shift's is kept even at the cap (up to
@@ -203,7 +205,8 @@ def next_knock(
     # about whether this voter's household is in (door-level where they have none)
     own = door_visits(ev.assign(door_id=ev["voter_id"].astype(str)), cp.evening_hour)
     model = fit_contact_model(own, config)
-    by_voter, by_door = _history(own, cp), _history(visits, cp)
+    weight = model.slot_weight  # the setting, or what the campaign's knocks say
+    by_voter, by_door = _history(own, cp, weight), _history(visits, cp, weight)
     knocks = visits.groupby("door_id").size()
     doors = door_of.fillna("").to_numpy(dtype=str)
     mine = by_voter.reindex(ids)
@@ -294,6 +297,7 @@ def next_knock(
             "beta_a": round(model.a, 4),
             "beta_b": round(model.b, 4),
             "learnt": model.learnt,
+            "other_slot_weight": model.slot_weight,
         },
         "max_knocks_so_far": int(n_knocks.max(initial=0)),
         "reserve": {"low_value": len(low_order), "attempt_cap": len(cap_order)},
@@ -321,7 +325,7 @@ def next_knock(
     return out, left, report
 
 
-def _history(visits: pd.DataFrame, cp: Any) -> pd.DataFrame:
+def _history(visits: pd.DataFrame, cp: Any, other_slot_weight: float) -> pd.DataFrame:
     """Answers ``h`` and not-homes ``m`` (another slot's weighted) per ``door_id``."""
     v = visits[~visits["silent"].astype(bool)]
     same = (
@@ -333,7 +337,7 @@ def _history(visits: pd.DataFrame, cp: Any) -> pd.DataFrame:
             {
                 "door_id": v["door_id"].astype(str).to_numpy(),
                 "h": v["answered"].to_numpy(dtype=float),
-                "m": np.where(same, 1.0, cp.other_slot_weight) * miss,
+                "m": np.where(same, 1.0, other_slot_weight) * miss,
             }
         )
         .groupby("door_id")[["h", "m"]]

@@ -310,6 +310,80 @@ def test_the_contact_model_fits_the_households_spread() -> None:
     assert prior.a + prior.b > 6
 
 
+def _slot_households(shared: float, n: int, seed: int = 11) -> pd.DataFrame:
+    """n households knocked on Saturday, Wednesday evening, Saturday, Wednesday.
+
+    Each household's chance of being in, per slot, is `shared` its own habit
+    and the rest particular to the slot (Beta(0.75, 2.25) each)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        habit, sat, wed = rng.beta(0.75, 2.25, size=3)
+        p = {
+            "sat": shared * habit + (1 - shared) * sat,
+            "wed": shared * habit + (1 - shared) * wed,
+        }
+        for t, slot in ((SAT, "sat"), (WED, "wed"), (SAT2, "sat"), (WED2, "wed")):
+            hit = rng.random() < p[slot]
+            rows.append((f"X{i}", f"X{i}", "CONTACTED" if hit else "NOT_HOME", t))
+    return pd.DataFrame(rows, columns=["voter_id", "door_id", "result", "contacted_at"])
+
+
+def test_the_other_slot_weight_is_learnt_from_the_campaign() -> None:
+    """A not-home in another slot says as much as the campaign's knocks show."""
+    # each slot its own: a not-home on Wednesday evening says nothing of Saturday
+    apart = _slot_households(0.0, 3000)
+    model = fit_contact_model(door_visits(apart), _config(other_slot_weight=1.0))
+    assert model.slot_weight <= 0.25
+    # one habit in every slot: a not-home is a not-home
+    alike = _slot_households(1.0, 3000)
+    model = fit_contact_model(door_visits(alike), _config(other_slot_weight=0.0))
+    assert model.slot_weight >= 0.75
+    # a few households do not move the setting
+    few = fit_contact_model(
+        door_visits(_slot_households(0.0, 30)), _config(other_slot_weight=1.0)
+    )
+    assert few.slot_weight == 1.0
+    # no knock in two slots: the setting
+    assert fit_contact_model(door_visits(apart.iloc[:0]), _config()).slot_weight == 0.5
+
+
+def test_the_next_knock_uses_the_learnt_slot_weight() -> None:
+    """With each slot its own, a door tried only on Wednesday evenings is worth a
+    fresh door's knock on Saturday, whatever the setting said."""
+    households = _slot_households(0.0, 3000)
+    knocked = households.drop_duplicates("voter_id").set_index("voter_id")
+    voters = pd.concat(
+        [
+            _voters(),
+            pd.DataFrame(  # the campaign's other voters, all done
+                {
+                    schema.DOOR_ID: knocked["door_id"],
+                    schema.IS_TARGET: False,
+                    schema.SUPPRESSED: "",
+                    schema.LIFT: 0.0,
+                    P: 0.5,
+                },
+                index=pd.Index(knocked.index, name=schema.VOTER_ID),
+            ),
+        ]
+    )
+    events = pd.concat(
+        [households, _events(("D1", WED, "NOT_HOME"), ("D1", WED2, "NOT_HOME"))]
+    )
+    cfg = _config(next_slot="weekend_day", other_slot_weight=1.0)
+    out, _, report = next_knock(voters, cfg, events)
+    assert report["contact_model"]["other_slot_weight"] <= 0.25
+    fresh = _p(out, "D2")
+    assert _p(out, "D1") >= 0.9 * fresh  # two weekday misses barely count
+    # the same misses on Saturdays count in full
+    sat = pd.concat(
+        [households, _events(("D1", SAT, "NOT_HOME"), ("D1", SAT2, "NOT_HOME"))]
+    )
+    out, _, _ = next_knock(voters, cfg, sat)
+    assert _p(out, "D1") < 0.9 * fresh
+
+
 def test_refused_and_moved_are_not_misses() -> None:
     v = door_visits(_events(("D1", SAT, "MOVED"), ("D2", SAT, "REFUSED")))
     row = v.set_index("door_id")
