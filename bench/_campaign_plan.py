@@ -89,6 +89,8 @@ class Canvass:
     est: list[float] = dataclasses.field(default_factory=list)
     #: choose the shift's doors by value per minute (results.choose_doors)
     choose: bool = True
+    #: doors at the cap compete for the shift's time (next_knock's cap_competes)
+    cap_competes: bool = True
     #: the upper bound only: slot -> each voter's true chance of a contact at a
     #: knock (the simulator's), replacing canvass's estimate (no cap, no low value)
     truth: Any = None
@@ -120,7 +122,9 @@ class Canvass:
         )
         unvalued, _ = results.apply_history(targeted, cfg)
         events = results.read_attempts(cfg)
-        targeted, left, replan = results.next_knock(unvalued, cfg, events)
+        targeted, left, replan = results.next_knock(
+            unvalued, cfg, events, cap_competes=self.cap_competes
+        )
         if self.truth is not None:  # the bound: every knock's value known exactly
             p_true = self.truth(slot).reindex(unvalued.index).fillna(0.0).to_numpy()
             live = unvalued[schema.IS_TARGET].astype(bool).to_numpy()
@@ -147,7 +151,11 @@ class Canvass:
             room = 0 if chose["no_time"] else results.doors_to_fill(cut.turfs, cfg)
             if room and sum(replan["reserve"].values()):
                 targeted, left, replan = results.next_knock(
-                    unvalued, cfg, events, bring_back=room
+                    unvalued,
+                    cfg,
+                    events,
+                    bring_back=room,
+                    cap_competes=self.cap_competes,
                 )
                 doors = target.door_values(self.snapped, targeted)
                 if self.choose:

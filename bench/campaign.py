@@ -59,7 +59,7 @@ Usage::
 
     python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
                              [--precincts 2B 4A] [--lists-skip-done]
-                             [--min-value-share 0.2] [--max-attempts 3]
+                             [--min-value-share 0.2] [--max-attempts 3] [--cap-waits]
                              [--no-shift-volunteers]
                              [--stable-m 15] [--no-choose-doors] [--oracle]
 
@@ -296,6 +296,7 @@ def campaign(
     engine = results.open_db(cfg)
     planner = Canvass(cfg, snapped, G, voters, pd.Series(dtype=object), [])
     planner.choose = not args.no_choose_doors
+    planner.cap_competes = not args.cap_waits
     if kind == "oracle":
         planner.truth = field.true_contact
     lists: list[list[str]] = []
@@ -383,6 +384,12 @@ def main() -> None:
         type=int,
         default=PlanConfig().campaign.max_attempts,
         help="campaign.max_attempts of canvass's plans (default: canvass's)",
+    )
+    ap.add_argument(
+        "--cap-waits",
+        action="store_true",
+        help="doors at the attempt cap come back only when the shift has room "
+        "(canvass before they competed for the shift's time by value per minute)",
     )
     ap.add_argument(
         "--stable-m",

@@ -155,6 +155,8 @@ def next_knock(
     config: PlanConfig,
     events: pd.DataFrame | None = None,
     bring_back: int = 0,
+    *,
+    cap_competes: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """
     Value every target by the next knock at their door, and leave doors out.
@@ -175,6 +177,13 @@ def next_knock(
         (:func:`canvass.results.doors_to_fill`): ``low_value`` ones best first,
         then doors at the cap last knocked in another slot
         (:func:`canvass.results.reserve_order`).
+    cap_competes
+        With ``campaign.shift_volunteers`` set, doors at the cap that could come
+        back (last knocked in another slot than ``next_slot``, fewer than
+        ``max_attempts +`` :data:`CAP_CEILING_EXTRA` knocks) and worth at least
+        ``min_value_share`` of the median door stay targets: they compete for the
+        shift's time by value per minute (:func:`canvass.results.choose_doors`).
+        False: they only come back as `bring_back` (the bench's comparison).
 
     Returns
     -------
@@ -250,6 +259,15 @@ def next_knock(
         ].astype(str)
     )
     low_order, cap_order = reserve_order(low, capped, value, knocks, last_same, config)
+    compete: set[str] = set()
+    if cap_competes and cp.shift_volunteers > 0:
+        # the shift's volunteers known: a door at the cap that may come back (last
+        # knocked in another slot, below the ceiling) and is worth a knock competes
+        # with the others for their time (choose_doors) instead of waiting for room
+        bar = cp.min_value_share * median
+        compete = {d for d in cap_order if float(value.get(d, 0.0)) >= bar}
+        capped -= compete
+        cap_order = [d for d in cap_order if d not in compete]
     take = max(0, bring_back)
     low_back = set(low_order[:take])
     cap_back = set(cap_order[: max(0, take - len(low_back))])
@@ -285,6 +303,7 @@ def next_knock(
         "doors_new": len(kept - reknock),
         "doors_reknock": len(reknock),
         "come_back_due": len(due & kept),
+        "cap_compete": len(compete),
         "left_out": {
             "attempt_cap": len(capped),
             "come_back_later": len(later),
