@@ -14,7 +14,9 @@ A not-home in another time slot than the next shift's counts only
 weekday evenings may be in on Saturdays), or the weight the campaign's own knocks
 favour once they say so clearly (:func:`canvass.results.fit_contact_model`), so
 doors not yet tried in the slot are preferred. Doors knocked
-``campaign.max_attempts`` times are left out (``attempt_cap``); so are doors whose
+``campaign.max_attempts`` times are left out (``attempt_cap``; with
+``campaign.shift_volunteers`` set, one below ``CAP_CEILING_EXTRA`` more knocks and
+worth a knock competes for the shift's time instead); so are doors whose
 last knock was a "come back" for another day or slot than the next shift's (the
 ``come_back`` time, :mod:`._comeback`) or, with no time said, recorded in this
 very slot on this day (``output.date``;
@@ -178,12 +180,12 @@ def next_knock(
         then doors at the cap last knocked in another slot
         (:func:`canvass.results.reserve_order`).
     cap_competes
-        With ``campaign.shift_volunteers`` set, doors at the cap that could come
-        back (last knocked in another slot than ``next_slot``, fewer than
-        ``max_attempts +`` :data:`CAP_CEILING_EXTRA` knocks) and worth at least
-        ``min_value_share`` of the median door stay targets: they compete for the
-        shift's time by value per minute (:func:`canvass.results.choose_doors`).
-        False: they only come back as `bring_back` (the bench's comparison).
+        With ``campaign.shift_volunteers`` set, doors at the cap with fewer than
+        ``max_attempts +`` :data:`CAP_CEILING_EXTRA` knocks whose next knock is
+        worth at least ``min_value_share`` of the median door's stay targets: they
+        compete for the shift's time by value per minute
+        (:func:`canvass.results.choose_doors`). False: they only come back as
+        `bring_back` (the rule before; the bench's comparison).
 
     Returns
     -------
@@ -261,11 +263,12 @@ def next_knock(
     low_order, cap_order = reserve_order(low, capped, value, knocks, last_same, config)
     compete: set[str] = set()
     if cap_competes and cp.shift_volunteers > 0:
-        # the shift's volunteers known: a door at the cap that may come back (last
-        # knocked in another slot, below the ceiling) and is worth a knock competes
-        # with the others for their time (choose_doors) instead of waiting for room
+        # the shift's volunteers known: a door at the cap, below the ceiling and
+        # worth a knock, competes with the others for their time (choose_doors)
+        # instead of waiting for room; its value already counts a repeat in the
+        # slot tried before as a full not-home, another slot's as less
         bar = cp.min_value_share * median
-        compete = {d for d in cap_order if float(value.get(d, 0.0)) >= bar}
+        compete = {d for d in capped - ceiling if float(value.get(d, 0.0)) >= bar}
         capped -= compete
         cap_order = [d for d in cap_order if d not in compete]
     take = max(0, bring_back)

@@ -631,36 +631,39 @@ def test_capped_doors_come_back_only_below_the_ceiling_and_in_a_new_slot() -> No
 
 
 def test_with_the_volunteers_known_capped_doors_compete_for_the_shift() -> None:
-    """A door at the cap that may come back (another slot, below the ceiling) and
-    is worth a knock is a candidate for the shift's time, not only for its room."""
+    """A door at the cap, below the ceiling and worth a knock, is a candidate for
+    the shift's time (choose_doors), not only for the room left over."""
     events = _knocks(*_CAPPED)
     cfg = _config(next_slot="weekend_day", shift_volunteers=2)
     out, left, rep = next_knock(_town(), cfg, events)
     reasons = left.set_index(schema.DOOR_ID)[schema.REASON].to_dict()
-    # C1 (last knocked on a weekday evening) competes; C2 (last on a Saturday,
-    # the next shift's slot) stays at the cap; low-value doors wait for room
-    assert "C1" in _targets(out)
-    assert "C1" not in reasons
+    # C1 (last knocked on a weekday evening) and C2 (last on a Saturday: its
+    # value counts that not-home in full) compete; low-value doors wait for room
+    assert {"C1", "C2"} <= _targets(out)
+    assert not {"C1", "C2"} & set(reasons)
     assert out.loc["VC1", schema.SUPPRESSED] == ""
-    assert out.loc["VC1", schema.LIFT] > 0
-    assert reasons["C2"] == "attempt_cap"
+    assert out.loc["VC2", schema.LIFT] > 0
+    # C1 was not home on two Saturdays, C2 on one: C2 is worth more on Saturday
+    assert out.loc["VC2", schema.LIFT] > out.loc["VC1", schema.LIFT]
     assert reasons["L1"] == reasons["L2"] == "low_value"
-    assert rep["cap_compete"] == 1
+    assert rep["cap_compete"] == 2
     assert rep["reserve"] == {"low_value": 2, "attempt_cap": 0}
-    assert rep["doors_reknock"] == 1
-    # not told the volunteers, or told to wait for room: C1 stays at the cap
+    assert rep["doors_reknock"] == 2
+    # not told the volunteers, or told to wait for room: both stay at the cap
     for config, competes in ((_config(next_slot="weekend_day"), True), (cfg, False)):
         held, left2, rep2 = next_knock(_town(), config, events, cap_competes=competes)
-        assert "C1" not in _targets(held)
-        assert left2.set_index(schema.DOOR_ID).loc["C1", schema.REASON] == (
-            "attempt_cap"
-        )
+        assert not {"C1", "C2"} & _targets(held)
+        assert set(left2.loc[left2[schema.REASON] == "attempt_cap", "door_id"]) == {
+            "C1",
+            "C2",
+        }
         assert rep2["cap_compete"] == 0
-    # at the ceiling it never competes
+    # at the ceiling a door never competes
     stamps = [f"2026-09-{d:02d}T18:30:00-04:00" for d in (14, 15, 16, 17, 18)]
     ceiling = _knocks(*[("C1", s, "NOT_HOME") for s in stamps])
     out, left, rep = next_knock(_town(), cfg, ceiling)
     assert "C1" not in _targets(out)
+    assert left.set_index(schema.DOOR_ID).loc["C1", schema.REASON] == "attempt_cap"
     assert rep["cap_compete"] == 0
 
 
