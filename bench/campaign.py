@@ -28,8 +28,10 @@ planning it:
   shift's volunteers (``campaign.shift_volunteers``, as a field director sets it;
   ``--no-shift-volunteers``: not told), so it chooses the shift's doors by value per
   minute of work (:func:`canvass.results.choose_doors`; ``--no-choose-doors``:
-  not) and, with time to spare, brings back doors it left out
-  (:func:`canvass.results.doors_to_fill`), as ``canvass run`` does.
+  not), lets doors at the attempt cap that are worth a knock compete for the shift
+  (``--cap-waits``: they wait for room, the rule before) and, with time to spare,
+  brings back doors it left out (:func:`canvass.results.doors_to_fill`), as
+  ``canvass run`` does. Its planning is in bench/_campaign_plan.py.
 
 ``--oracle`` adds a bound: the same re-planner told every knock's true value by the
 simulator (each household's chance of being home in the slot), and the votes of
@@ -46,7 +48,9 @@ re-knocks of never-answered doors by attempt and slot, doors answered before wit
 someone still to reach, reminders, with their walking, answers and votes; and the
 target doors never knocked, by the last plan's reason; the volunteers' idle minutes
 (no list left, or the next door does not fit), each list's planned (``est_s``) against
-actual time, and the ratio vs static split into factors (time used, walking, time at
+actual time, each voter's predicted P(answer) against their recorded result by their
+own history (what the planner sees, nothing of the simulator's), and the ratio vs
+static split into factors (time used, walking, time at
 the door, first knocks' value, the rest: :func:`_campaign_ledger.decompose`). A knock
 takes 60 s when nobody
 answers and 150 s with a conversation (DOMAIN.md 3.2); a volunteer who finishes a
