@@ -15,8 +15,9 @@ weekday evenings may be in on Saturdays), or the weight the campaign's own knock
 favour once they say so clearly (:func:`canvass.results.fit_contact_model`), so
 doors not yet tried in the slot are preferred. Doors knocked
 ``campaign.max_attempts`` times are left out (``attempt_cap``; with
-``campaign.shift_volunteers`` set, one below ``CAP_CEILING_EXTRA`` more knocks and
-worth a knock competes for the shift's time instead); so are doors whose
+``campaign.shift_volunteers`` set, such a door below the ceiling,
+``CAP_CEILING_EXTRA`` more knocks, and worth a knock competes for the shift's time
+instead); so are doors whose
 last knock was a "come back" for another day or slot than the next shift's (the
 ``come_back`` time, :mod:`._comeback`) or, with no time said, recorded in this
 very slot on this day (``output.date``;
