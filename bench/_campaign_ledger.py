@@ -37,6 +37,7 @@ KINDS = (
     "reminder",
 )
 ANSWERED = frozenset({"CONTACTED", "REFUSED", "COME_BACK", "LANGUAGE_BARRIER"})
+SILENT = frozenset({"MOVED", "DECEASED", "INACCESSIBLE", "DO_NOT_KNOCK"})
 
 
 @dataclass
@@ -48,6 +49,66 @@ class _Row:
     answered: int = 0
     predicted: float = 0.0
     n_predicted: int = 0
+
+
+@dataclass
+class Calibration:
+    """
+    The planner's P(answer) of each voter against that voter's recorded results.
+
+    Only what the planner can see is used: its own prediction and the result rows
+    written to the campaign database (a voter's own result answered or not). Knocks
+    are grouped by the voter's own history before them: ``first``, ``miss1_same`` /
+    ``miss1_other`` (one not-home before, in this slot / only in another),
+    ``miss2+`` (two or more, never answered) and ``answered`` (answered before: a
+    "come back", or a housemate's household spoken to).
+    """
+
+    #: voter -> the planner's P(answer) for the shift being walked
+    predicted: dict[str, float] = field(default_factory=dict)
+    history: dict[str, list[tuple[str, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    #: group -> [knocks, sum of predictions, answered]
+    rows: dict[str, list[float]] = field(
+        default_factory=lambda: defaultdict(lambda: [0.0, 0.0, 0.0])
+    )
+
+    def note(self, slot: str, results: list[dict[str, str]]) -> None:
+        """Write the voters' rows of one knock."""
+        for r in results:
+            v = r["voter_id"]
+            if r["result"] in SILENT:
+                continue
+            past = self.history[v]
+            answered = r["result"] in ANSWERED
+            if v in self.predicted:
+                if not past:
+                    group = "first"
+                elif any(a for _, a in past):
+                    group = "answered"
+                elif len(past) >= 2:
+                    group = "miss2+"
+                else:
+                    group = f"miss1_{'same' if past[0][0] == slot else 'other'}"
+                row = self.rows[group]
+                row[0] += 1
+                row[1] += self.predicted[v]
+                row[2] += answered
+            past.append((slot, answered))
+
+    def lines(self) -> list[str]:
+        """One line: predicted against answered, by the voter's history."""
+        parts = [
+            f"{g} {int(r[0])} pred {r[1] / r[0]:.0%} got {r[2] / r[0]:.0%}"
+            for g in ("first", "miss1_same", "miss1_other", "miss2+", "answered")
+            if (r := self.rows.get(g)) is not None and r[0]
+        ]
+        return (
+            ["P(answer) by voter, predicted vs recorded: " + "; ".join(parts)]
+            if (parts)
+            else []
+        )
 
 
 @dataclass
@@ -65,6 +126,8 @@ class Ledger:
     idle_s: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     #: (planner's estimate, seconds actually taken) of lists walked whole in one go
     turfs: list[tuple[float, float]] = field(default_factory=list)
+    #: each voter's predicted P(answer) against their recorded results
+    calibration: Calibration = field(default_factory=Calibration)
 
     def idle(self, why: str, seconds: float) -> None:
         """Write a volunteer's unused seconds at the end of a shift."""
@@ -109,6 +172,7 @@ class Ledger:
             row.predicted += self.predicted[door]
             row.n_predicted += 1
         self.history[door].append((slot, answered))
+        self.calibration.note(slot, results)
 
     def unknocked(
         self, target_doors: list[str], status: dict[str, str]
@@ -149,9 +213,10 @@ class Ledger:
             f"{why} {s / total:.1%}" for why, s in sorted(self.idle_s.items()) if s
         )
         lines = [
+            *self.calibration.lines(),
             f"time: knocking {used / total:.1%} (walking {walk / total:.1%}), "
             f"idle {sum(self.idle_s.values()) / total:.1%}"
-            + (f" ({idle})" if idle else "")
+            + (f" ({idle})" if idle else ""),
         ]
         if self.turfs:
             est, act = np.array(self.turfs).T

@@ -28,8 +28,10 @@ planning it:
   shift's volunteers (``campaign.shift_volunteers``, as a field director sets it;
   ``--no-shift-volunteers``: not told), so it chooses the shift's doors by value per
   minute of work (:func:`canvass.results.choose_doors`; ``--no-choose-doors``:
-  not) and, with time to spare, brings back doors it left out
-  (:func:`canvass.results.doors_to_fill`), as ``canvass run`` does.
+  not), lets doors at the attempt cap that are worth a knock compete for the shift
+  (``--cap-waits``: they wait for room, the rule before) and, with time to spare,
+  brings back doors it left out (:func:`canvass.results.doors_to_fill`), as
+  ``canvass run`` does. Its planning is in bench/_campaign_plan.py.
 
 ``--oracle`` adds a bound: the same re-planner told every knock's true value by the
 simulator (each household's chance of being home in the slot), and the votes of
@@ -46,7 +48,9 @@ re-knocks of never-answered doors by attempt and slot, doors answered before wit
 someone still to reach, reminders, with their walking, answers and votes; and the
 target doors never knocked, by the last plan's reason; the volunteers' idle minutes
 (no list left, or the next door does not fit), each list's planned (``est_s``) against
-actual time, and the ratio vs static split into factors (time used, walking, time at
+actual time, each voter's predicted P(answer) against their recorded result by their
+own history (what the planner sees, nothing of the simulator's), and the ratio vs
+static split into factors (time used, walking, time at
 the door, first knocks' value, the rest: :func:`_campaign_ledger.decompose`). A knock
 takes 60 s when nobody
 answers and 150 s with a conversation (DOMAIN.md 3.2); a volunteer who finishes a
@@ -59,7 +63,8 @@ Usage::
 
     python bench/campaign.py [--quick] [--seeds 0 1 2] [--weeks 4] [--volunteers 3]
                              [--precincts 2B 4A] [--lists-skip-done]
-                             [--min-value-share 0.2] [--no-shift-volunteers]
+                             [--min-value-share 0.2] [--max-attempts 3] [--cap-waits]
+                             [--no-shift-volunteers]
                              [--stable-m 15] [--no-choose-doors] [--oracle]
 
 Last line: ``campaign: votes_per_hour_ratio_vs_static=.. replan_gain=..
@@ -70,7 +75,6 @@ are printed before).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import sys
 import tempfile
@@ -79,7 +83,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
@@ -89,13 +92,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _campaign_ledger import Ledger, decompose  # noqa: E402
+from _campaign_plan import Canvass, static_lists  # noqa: E402
 from _campaign_town import (  # noqa: E402
     ADDRESSES,
     CRS,
     ETYPE,
     GRAPH,
     NOT_HOME_S,
-    P_COL,
     SHIFT_S,
     SHIFTS,
     SPEED,
@@ -108,7 +111,7 @@ from _campaign_town import (  # noqa: E402
     walk_matrix,
 )
 
-from canvass import network, results, route, schema, target, turf  # noqa: E402
+from canvass import network, results, schema  # noqa: E402
 from canvass.config import PlanConfig  # noqa: E402
 
 # The town and the field (who is home) are in bench/_campaign_town.py.
@@ -225,175 +228,6 @@ def run_lists(
     return rows
 
 
-# --- the three planners -------------------------------------------------------------
-
-
-def nearest_neighbour(idx: np.ndarray, tmat: np.ndarray, first: int) -> list[int]:
-    """Order doors nearest-first from `first`."""
-    order = [first]
-    left = set(idx.tolist()) - {first}
-    while left:
-        cand = np.fromiter(left, dtype=np.int64)
-        nxt = int(cand[np.argmin(tmat[order[-1], cand])])
-        order.append(nxt)
-        left.remove(nxt)
-    return order
-
-
-def static_lists(
-    doors: gpd.GeoDataFrame, voters: pd.DataFrame, tmat: np.ndarray
-) -> list[list[str]]:
-    """VAN-style turfs: ~50 target doors per precinct turf, lowest propensity first."""
-    tv = voters[voters[schema.IS_TARGET]]
-    mean_p = tv.groupby(schema.DOOR_ID)[P_COL].mean()
-    ids = doors.index.astype(str)
-    lists: list[tuple[float, list[str]]] = []
-    for _, grp in doors[ids.isin(mean_p.index)].groupby(schema.PRECINCT_ID):
-        key = turf.hilbert_key(grp.geometry.x.to_numpy(), grp.geometry.y.to_numpy())
-        g = grp.iloc[np.argsort(key, kind="stable")]
-        k = max(1, round(len(g) / 50))
-        for piece in np.array_split(np.arange(len(g)), k):
-            members = g.iloc[piece]
-            idx = np.array([doors.index.get_loc(d) for d in members.index])
-            xy = np.column_stack([members.geometry.x, members.geometry.y])
-            first = int(idx[np.argmin(((xy - xy.mean(axis=0)) ** 2).sum(axis=1))])
-            order = nearest_neighbour(idx, tmat, first)
-            lists.append(
-                (
-                    float(mean_p.reindex(members.index).mean()),
-                    [str(doors.index[i]) for i in order],
-                )
-            )
-    lists.sort(key=lambda x: x[0])
-    return [lst for _, lst in lists]
-
-
-@dataclasses.dataclass
-class Canvass:
-    """canvass's planning, as ``canvass run`` does it with a campaign database."""
-
-    config: PlanConfig
-    snapped: gpd.GeoDataFrame
-    G: Any
-    voters: pd.DataFrame
-    previous: pd.Series
-    stable: list[float]
-    spare: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    #: doors moved back to their previous turf, per plan (campaign.stable_m)
-    moved: list[int] = dataclasses.field(default_factory=list)
-    #: door -> P(answer) the last plan gave its next knock (for the ledger)
-    p_door: dict[str, float] = dataclasses.field(default_factory=dict)
-    #: door -> why the last plan did not send anyone there (for the ledger)
-    status: dict[str, str] = dataclasses.field(default_factory=dict)
-    #: est_s of each list of the last plan (for the ledger)
-    est: list[float] = dataclasses.field(default_factory=list)
-    #: choose the shift's doors by value per minute (results.choose_doors)
-    choose: bool = True
-    #: the upper bound only: slot -> each voter's true chance of a contact at a
-    #: knock (the simulator's), replacing canvass's estimate (no cap, no low value)
-    truth: Any = None
-
-    def plan(
-        self, volunteers: int, slot: str, day: dt.date, *, shift_volunteers: int = 0
-    ) -> list[list[str]]:
-        """
-        Routes for the next shift, best value per hour first.
-
-        `shift_volunteers` is ``campaign.shift_volunteers``, as a field director
-        sets it for the next shift (0 = not said).
-        """
-        cfg = dataclasses.replace(
-            self.config,
-            campaign=dataclasses.replace(
-                self.config.campaign,
-                next_slot=slot,
-                shift_volunteers=shift_volunteers,
-            ),
-            output=dataclasses.replace(self.config.output, date=day.isoformat()),
-        )
-        targeted = self.voters.assign(
-            **{
-                schema.LIFT: target.lift_curve(self.voters[P_COL].to_numpy(), cfg)
-                * self.voters[schema.IS_TARGET].to_numpy(),
-                schema.SUPPRESSED: "",
-            }
-        )
-        unvalued, _ = results.apply_history(targeted, cfg)
-        events = results.read_attempts(cfg)
-        targeted, left, replan = results.next_knock(unvalued, cfg, events)
-        if self.truth is not None:  # the bound: every knock's value known exactly
-            p_true = self.truth(slot).reindex(unvalued.index).fillna(0.0).to_numpy()
-            live = unvalued[schema.IS_TARGET].astype(bool).to_numpy()
-            effect = target.lift_curve(self.voters[P_COL].to_numpy(), cfg) / (
-                cfg.lift.contact_rate
-            )
-            targeted = unvalued.assign(
-                **{
-                    schema.LIFT: np.where(live, p_true * effect, 0.0),
-                    results.P_CONTACT: np.where(live, p_true, 0.0),
-                }
-            )
-            left = left.iloc[0:0]
-            replan = {**replan, "reserve": {}}
-        doors = target.door_values(self.snapped, targeted)
-        chose: dict[str, Any] = {"no_time": 0}
-        if shift_volunteers and self.choose:  # the doors for the shift's volunteers
-            doors, targeted, chosen_left, chose = results.choose_doors(
-                doors, targeted, cfg
-            )
-            left = pd.concat([x for x in (left, chosen_left) if len(x)] or [left])
-        cut = turf.cut_turfs(doors, self.G, cfg)
-        if shift_volunteers:  # as canvass.pipeline does: volunteers to spare
-            room = 0 if chose["no_time"] else results.doors_to_fill(cut.turfs, cfg)
-            if room and sum(replan["reserve"].values()):
-                targeted, left, replan = results.next_knock(
-                    unvalued, cfg, events, bring_back=room
-                )
-                doors = target.door_values(self.snapped, targeted)
-                if self.choose:
-                    doors, targeted, chosen_left, chose = results.choose_doors(
-                        doors, targeted, cfg
-                    )
-                    left = pd.concat(
-                        [x for x in (left, chosen_left) if len(x)] or [left]
-                    )
-                cut = turf.cut_turfs(doors, self.G, cfg)
-            spare = results.spare_report(cut.turfs, cfg, room, replan)
-            self.spare.append(spare)
-        named, turfs, report = results.keep_turf_ids(
-            cut.doors, cut.turfs, self.previous
-        )
-        named, turfs, settled = results.settle_turfs(named, turfs, self.previous, cfg)
-        report.update(settled)
-        self.moved.append(settled["doors_moved_back"])
-        if report["doors_again"]:
-            self.stable.append(report["doors_same_turf"] / report["doors_again"])
-        self.previous = named.loc[named[schema.TURF_ID] != "", schema.TURF_ID]
-        rank = (turfs[schema.VALUE] / turfs[schema.EST_S].clip(1)).sort_values(
-            ascending=False, kind="stable"
-        )
-        chosen = list(rank.index[: volunteers + 3])
-        sub = named[named[schema.TURF_ID].isin(chosen)]
-        routed = route.route_turfs(sub, turfs.loc[chosen], self.G, cfg)
-        stops = routed.stops.sort_values([schema.ROUTE_ID, schema.STOP])
-        by_turf = {
-            str(t): g[schema.DOOR_ID].astype(str).tolist()
-            for t, g in stops.groupby(schema.TURF_ID, sort=False)
-        }
-        tv = targeted[targeted[schema.IS_TARGET].astype(bool)]
-        self.p_door = (
-            tv.groupby(schema.DOOR_ID)[results.P_CONTACT].max().astype(float).to_dict()
-        )
-        status = {str(d): f"left_out_{r}" for d, r in zip(
-            left[schema.DOOR_ID], left[schema.REASON], strict=True)}  # fmt: skip
-        in_turf = named[schema.TURF_ID].astype(str)
-        status.update({str(d): "turf_not_sent" for d in in_turf[in_turf != ""].index})
-        status.update({str(d): "sent_dropped" for d in sub.index})
-        self.status = status
-        self.est = [float(turfs.loc[t, schema.EST_S]) for t in chosen if t in by_turf]
-        return [by_turf[t] for t in chosen if t in by_turf]
-
-
 def record(engine: sa.Engine, rows: list[dict[str, str]]) -> None:
     """Write results to the campaign database, as an import would."""
     if not rows:
@@ -458,6 +292,7 @@ def campaign(
             "campaign": {
                 "db": str(folder / f"{kind}-{seed}.db"),
                 "min_value_share": args.min_value_share,
+                "max_attempts": args.max_attempts,
                 "stable_m": args.stable_m,
             },
         }
@@ -465,6 +300,7 @@ def campaign(
     engine = results.open_db(cfg)
     planner = Canvass(cfg, snapped, G, voters, pd.Series(dtype=object), [])
     planner.choose = not args.no_choose_doors
+    planner.cap_competes = not args.cap_waits
     if kind == "oracle":
         planner.truth = field.true_contact
     lists: list[list[str]] = []
@@ -488,6 +324,7 @@ def campaign(
             plan_s += time.perf_counter() - t0
             pointers = [0] * len(lists)
             ledger.predicted = planner.p_door
+            ledger.calibration.predicted = planner.p_voter
         rows = run_lists(
             field, tmat, pos, lists, pointers, args.volunteers, slot, start,
             repass=kind not in ("replan", "oracle"),
@@ -545,6 +382,18 @@ def main() -> None:
         type=float,
         default=PlanConfig().campaign.min_value_share,
         help="campaign.min_value_share of canvass's plans (default: canvass's)",
+    )
+    ap.add_argument(
+        "--max-attempts",
+        type=int,
+        default=PlanConfig().campaign.max_attempts,
+        help="campaign.max_attempts of canvass's plans (default: canvass's)",
+    )
+    ap.add_argument(
+        "--cap-waits",
+        action="store_true",
+        help="doors at the attempt cap come back only when the shift has room "
+        "(canvass before they competed for the shift's time by value per minute)",
     )
     ap.add_argument(
         "--stable-m",

@@ -11,11 +11,16 @@ knock recorded, with the priors ``lift.contact_rate`` and
 
 A not-home in another time slot than the next shift's counts only
 ``campaign.other_slot_weight`` of a not-home in the same slot (households out on
-weekday evenings may be in on Saturdays), so doors not yet tried in the slot are
-preferred. Doors knocked ``campaign.max_attempts`` times are left out
-(``attempt_cap``); so are doors whose last knock was a "come back" for another day
-or slot than the next shift's (the ``come_back`` time, :mod:`._comeback`) or, with
-no time said, recorded in this very slot on this day (``output.date``;
+weekday evenings may be in on Saturdays), or the weight the campaign's own knocks
+favour once they say so clearly (:func:`canvass.results.fit_contact_model`), so
+doors not yet tried in the slot are preferred. Doors knocked
+``campaign.max_attempts`` times are left out (``attempt_cap``; with
+``campaign.shift_volunteers`` set, such a door below the ceiling,
+``CAP_CEILING_EXTRA`` more knocks, and worth a knock competes for the shift's time
+instead); so are doors whose
+last knock was a "come back" for another day or slot than the next shift's (the
+``come_back`` time, :mod:`._comeback`) or, with no time said, recorded in this
+very slot on this day (``output.date``;
 ``come_back_later``); and doors whose next knock is worth under
 ``campaign.min_value_share`` of the median door's (``low_value``). A "come back"
 whose time is the next shift's is kept even at the cap (up to
@@ -153,6 +158,8 @@ def next_knock(
     config: PlanConfig,
     events: pd.DataFrame | None = None,
     bring_back: int = 0,
+    *,
+    cap_competes: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """
     Value every target by the next knock at their door, and leave doors out.
@@ -173,6 +180,13 @@ def next_knock(
         (:func:`canvass.results.doors_to_fill`): ``low_value`` ones best first,
         then doors at the cap last knocked in another slot
         (:func:`canvass.results.reserve_order`).
+    cap_competes
+        With ``campaign.shift_volunteers`` set, doors at the cap with fewer than
+        ``max_attempts +`` :data:`CAP_CEILING_EXTRA` knocks whose next knock is
+        worth at least ``min_value_share`` of the median door's stay targets: they
+        compete for the shift's time by value per minute
+        (:func:`canvass.results.choose_doors`). False: they only come back as
+        `bring_back` (the rule before; the bench's comparison).
 
     Returns
     -------
@@ -203,7 +217,8 @@ def next_knock(
     # about whether this voter's household is in (door-level where they have none)
     own = door_visits(ev.assign(door_id=ev["voter_id"].astype(str)), cp.evening_hour)
     model = fit_contact_model(own, config)
-    by_voter, by_door = _history(own, cp), _history(visits, cp)
+    weight = model.slot_weight  # the setting, or what the campaign's knocks say
+    by_voter, by_door = _history(own, cp, weight), _history(visits, cp, weight)
     knocks = visits.groupby("door_id").size()
     doors = door_of.fillna("").to_numpy(dtype=str)
     mine = by_voter.reindex(ids)
@@ -247,6 +262,16 @@ def next_knock(
         ].astype(str)
     )
     low_order, cap_order = reserve_order(low, capped, value, knocks, last_same, config)
+    compete: set[str] = set()
+    if cap_competes and cp.shift_volunteers > 0:
+        # the shift's volunteers known: a door at the cap, below the ceiling and
+        # worth a knock, competes with the others for their time (choose_doors)
+        # instead of waiting for room; its value already counts a repeat in the
+        # slot tried before as a full not-home, another slot's as less
+        bar = cp.min_value_share * median
+        compete = {d for d in capped - ceiling if float(value.get(d, 0.0)) >= bar}
+        capped -= compete
+        cap_order = [d for d in cap_order if d not in compete]
     take = max(0, bring_back)
     low_back = set(low_order[:take])
     cap_back = set(cap_order[: max(0, take - len(low_back))])
@@ -282,6 +307,7 @@ def next_knock(
         "doors_new": len(kept - reknock),
         "doors_reknock": len(reknock),
         "come_back_due": len(due & kept),
+        "cap_compete": len(compete),
         "left_out": {
             "attempt_cap": len(capped),
             "come_back_later": len(later),
@@ -294,6 +320,7 @@ def next_knock(
             "beta_a": round(model.a, 4),
             "beta_b": round(model.b, 4),
             "learnt": model.learnt,
+            "other_slot_weight": model.slot_weight,
         },
         "max_knocks_so_far": int(n_knocks.max(initial=0)),
         "reserve": {"low_value": len(low_order), "attempt_cap": len(cap_order)},
@@ -321,7 +348,7 @@ def next_knock(
     return out, left, report
 
 
-def _history(visits: pd.DataFrame, cp: Any) -> pd.DataFrame:
+def _history(visits: pd.DataFrame, cp: Any, other_slot_weight: float) -> pd.DataFrame:
     """Answers ``h`` and not-homes ``m`` (another slot's weighted) per ``door_id``."""
     v = visits[~visits["silent"].astype(bool)]
     same = (
@@ -333,7 +360,7 @@ def _history(visits: pd.DataFrame, cp: Any) -> pd.DataFrame:
             {
                 "door_id": v["door_id"].astype(str).to_numpy(),
                 "h": v["answered"].to_numpy(dtype=float),
-                "m": np.where(same, 1.0, cp.other_slot_weight) * miss,
+                "m": np.where(same, 1.0, other_slot_weight) * miss,
             }
         )
         .groupby("door_id")[["h", "m"]]

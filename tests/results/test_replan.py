@@ -310,6 +310,80 @@ def test_the_contact_model_fits_the_households_spread() -> None:
     assert prior.a + prior.b > 6
 
 
+def _slot_households(shared: float, n: int, seed: int = 11) -> pd.DataFrame:
+    """n households knocked on Saturday, Wednesday evening, Saturday, Wednesday.
+
+    Each household's chance of being in, per slot, is `shared` its own habit
+    and the rest particular to the slot (Beta(0.75, 2.25) each)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        habit, sat, wed = rng.beta(0.75, 2.25, size=3)
+        p = {
+            "sat": shared * habit + (1 - shared) * sat,
+            "wed": shared * habit + (1 - shared) * wed,
+        }
+        for t, slot in ((SAT, "sat"), (WED, "wed"), (SAT2, "sat"), (WED2, "wed")):
+            hit = rng.random() < p[slot]
+            rows.append((f"X{i}", f"X{i}", "CONTACTED" if hit else "NOT_HOME", t))
+    return pd.DataFrame(rows, columns=["voter_id", "door_id", "result", "contacted_at"])
+
+
+def test_the_other_slot_weight_is_learnt_from_the_campaign() -> None:
+    """A not-home in another slot says as much as the campaign's knocks show."""
+    # each slot its own: a not-home on Wednesday evening says nothing of Saturday
+    apart = _slot_households(0.0, 3000)
+    model = fit_contact_model(door_visits(apart), _config(other_slot_weight=1.0))
+    assert model.slot_weight <= 0.25
+    # one habit in every slot: a not-home is a not-home
+    alike = _slot_households(1.0, 3000)
+    model = fit_contact_model(door_visits(alike), _config(other_slot_weight=0.0))
+    assert model.slot_weight >= 0.75
+    # a few households do not move the setting
+    few = fit_contact_model(
+        door_visits(_slot_households(0.0, 30)), _config(other_slot_weight=1.0)
+    )
+    assert few.slot_weight == 1.0
+    # no knock in two slots: the setting
+    assert fit_contact_model(door_visits(apart.iloc[:0]), _config()).slot_weight == 0.5
+
+
+def test_the_next_knock_uses_the_learnt_slot_weight() -> None:
+    """With each slot its own, a door tried only on Wednesday evenings is worth a
+    fresh door's knock on Saturday, whatever the setting said."""
+    households = _slot_households(0.0, 3000)
+    knocked = households.drop_duplicates("voter_id").set_index("voter_id")
+    voters = pd.concat(
+        [
+            _voters(),
+            pd.DataFrame(  # the campaign's other voters, all done
+                {
+                    schema.DOOR_ID: knocked["door_id"],
+                    schema.IS_TARGET: False,
+                    schema.SUPPRESSED: "",
+                    schema.LIFT: 0.0,
+                    P: 0.5,
+                },
+                index=pd.Index(knocked.index, name=schema.VOTER_ID),
+            ),
+        ]
+    )
+    events = pd.concat(
+        [households, _events(("D1", WED, "NOT_HOME"), ("D1", WED2, "NOT_HOME"))]
+    )
+    cfg = _config(next_slot="weekend_day", other_slot_weight=1.0)
+    out, _, report = next_knock(voters, cfg, events)
+    assert report["contact_model"]["other_slot_weight"] <= 0.25
+    fresh = _p(out, "D2")
+    assert _p(out, "D1") >= 0.9 * fresh  # two weekday misses barely count
+    # the same misses on Saturdays count in full
+    sat = pd.concat(
+        [households, _events(("D1", SAT, "NOT_HOME"), ("D1", SAT2, "NOT_HOME"))]
+    )
+    out, _, _ = next_knock(voters, cfg, sat)
+    assert _p(out, "D1") < 0.9 * fresh
+
+
 def test_refused_and_moved_are_not_misses() -> None:
     v = door_visits(_events(("D1", SAT, "MOVED"), ("D2", SAT, "REFUSED")))
     row = v.set_index("door_id")
@@ -554,6 +628,43 @@ def test_capped_doors_come_back_only_below_the_ceiling_and_in_a_new_slot() -> No
     assert "C1" not in _targets(out)
     assert rep["reserve"]["attempt_cap"] == 0
     assert left.set_index(schema.DOOR_ID).loc["C1", schema.REASON] == "attempt_cap"
+
+
+def test_with_the_volunteers_known_capped_doors_compete_for_the_shift() -> None:
+    """A door at the cap, below the ceiling and worth a knock, is a candidate for
+    the shift's time (choose_doors), not only for the room left over."""
+    events = _knocks(*_CAPPED)
+    cfg = _config(next_slot="weekend_day", shift_volunteers=2)
+    out, left, rep = next_knock(_town(), cfg, events)
+    reasons = left.set_index(schema.DOOR_ID)[schema.REASON].to_dict()
+    # C1 (last knocked on a weekday evening) and C2 (last on a Saturday: its
+    # value counts that not-home in full) compete; low-value doors wait for room
+    assert {"C1", "C2"} <= _targets(out)
+    assert not {"C1", "C2"} & set(reasons)
+    assert out.loc["VC1", schema.SUPPRESSED] == ""
+    assert out.loc["VC2", schema.LIFT] > 0
+    # C1 was not home on two Saturdays, C2 on one: C2 is worth more on Saturday
+    assert out.loc["VC2", schema.LIFT] > out.loc["VC1", schema.LIFT]
+    assert reasons["L1"] == reasons["L2"] == "low_value"
+    assert rep["cap_compete"] == 2
+    assert rep["reserve"] == {"low_value": 2, "attempt_cap": 0}
+    assert rep["doors_reknock"] == 2
+    # not told the volunteers, or told to wait for room: both stay at the cap
+    for config, competes in ((_config(next_slot="weekend_day"), True), (cfg, False)):
+        held, left2, rep2 = next_knock(_town(), config, events, cap_competes=competes)
+        assert not {"C1", "C2"} & _targets(held)
+        assert set(left2.loc[left2[schema.REASON] == "attempt_cap", "door_id"]) == {
+            "C1",
+            "C2",
+        }
+        assert rep2["cap_compete"] == 0
+    # at the ceiling a door never competes
+    stamps = [f"2026-09-{d:02d}T18:30:00-04:00" for d in (14, 15, 16, 17, 18)]
+    ceiling = _knocks(*[("C1", s, "NOT_HOME") for s in stamps])
+    out, left, rep = next_knock(_town(), cfg, ceiling)
+    assert "C1" not in _targets(out)
+    assert left.set_index(schema.DOOR_ID).loc["C1", schema.REASON] == "attempt_cap"
+    assert rep["cap_compete"] == 0
 
 
 def test_spare_volunteers_never_bring_back_done_or_come_back_here() -> None:
