@@ -297,7 +297,11 @@ class CampaignParams:
         ``canvass serve`` then listens on that address. Empty: QR codes hold
         ``output.page_base_url`` + ``routes/<route>.html``.
     max_attempts
-        Knocks at one door after which it is left out (``attempt_cap``).
+        Knocks at one door after which it is left out (``attempt_cap``). With
+        `shift_volunteers` set, a door at the cap whose next knock is worth at
+        least `min_value_share` of the median door's competes for the shift's
+        time, up to ``max_attempts + 2`` knocks (docs/replan.md, "Volunteers to
+        spare").
     repeat_contact_rates
         Prior chance that someone answers at the 2nd, 3rd, ... knock of a door
         that was not home every time before (the 1st is ``lift.contact_rate``).
@@ -309,7 +313,10 @@ class CampaignParams:
         is ``(answered + w x prior) / (knocks + w)``.
     other_slot_weight
         How much a not-home in another time slot counts against the next shift's
-        slot (1 = as much as a not-home in the same slot; 0 = not at all).
+        slot (1 = as much as a not-home in the same slot; 0 = not at all). The
+        planner's guess: the campaign's own knocks replace it with 0, 0.25, 0.5,
+        0.75 or 1 once one fits them clearly better (likelihood ratio;
+        docs/replan.md).
     next_slot
         Time slot of the next shift: ``weekday_day``, ``weekday_evening``,
         ``weekend_day`` or ``weekend_evening``; empty = every slot alike. Doors
@@ -327,7 +334,8 @@ class CampaignParams:
         for ``low_value`` come back, best first, then doors at ``max_attempts``
         whose last knock was in another slot than ``next_slot`` (at most
         ``max_attempts + 2`` knocks a door), until the shift is full
-        (docs/replan.md, "Volunteers to spare").
+        (docs/replan.md, "Volunteers to spare"); doors at ``max_attempts``
+        worth a knock also compete for the shift by value per minute.
     stable_m
         A door goes back to the turf (of the same name) it was in at the last
         run when its nearest door there is at most this many metres (straight
