@@ -165,6 +165,22 @@ def ceiling(
         The voter file (``first_name``, ``last_name``, ``street_number``,
         ``street_name``, ``unit``, ``zip5``).
     """
+    on = truth.ne("")
+    ident = identifying(kinds, truth, birth_given, voters)
+    n_on = max(int(on.sum()), 1)
+    return {
+        "rows_on_file": int(on.sum()),
+        "identifying_rows": int(ident.sum()),
+        "recall_ceiling": round(float(ident.sum()) / n_on, 4),
+        "shared_name_without_birth": int((on & ~ident).sum()),
+        "recall_on_identifying_rows": round(float(got[ident].mean()), 4),
+    }
+
+
+def identifying(
+    kinds: pd.Series, truth: pd.Series, birth_given: pd.Series, voters: pd.DataFrame
+) -> pd.Series:
+    """Per list row: whether it identifies its voter (see :func:`ceiling`)."""
 
     def unique_within(*columns: str) -> pd.Series:
         key = (
@@ -184,15 +200,7 @@ def ceiling(
     moved_out = kinds.str.contains("moved_out_of_zip")
     zip_only = kinds.str.contains("email_only|moved_within_zip") & ~moved_out
     unique = np.where(moved_out, on_file, np.where(zip_only, in_zip, door))
-    ident = on & (birth_given | pd.Series(unique, index=truth.index).eq(True))
-    n_on = max(int(on.sum()), 1)
-    return {
-        "rows_on_file": int(on.sum()),
-        "identifying_rows": int(ident.sum()),
-        "recall_ceiling": round(float(ident.sum()) / n_on, 4),
-        "shared_name_without_birth": int((on & ~ident).sum()),
-        "recall_on_identifying_rows": round(float(got[ident].mean()), 4),
-    }
+    return on & (birth_given | pd.Series(unique, index=truth.index).eq(True))
 
 
 def sweep(

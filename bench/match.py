@@ -476,6 +476,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-fuzzy", action="store_true")
+    parser.add_argument(
+        "--dump",
+        action="store_true",
+        help="write every row's stage and the scored pairs under bench/out/match",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     sys.path.insert(0, str(ROOT))
@@ -543,6 +548,23 @@ def main(argv: list[str] | None = None) -> int:
     recall_note = report.recall_counted(kinds, truth, voters, got)
     birth_given = rows["dob"].fillna("").astype(str).ne("").reset_index(drop=True)
     bound = report.ceiling(kinds, truth, birth_given, voters, got)
+    if args.dump:  # per row: error kinds, stage, identifying, the true pair's levels
+        rows_doc = pd.DataFrame(
+            {
+                "kinds": kinds,
+                "truth": truth.reset_index(drop=True),
+                "supporter_key": keys,
+                "status": status_r,
+                "voter_id": voter_r,
+                "reason": reason.reset_index(drop=True),
+                "best_p": best_p.reset_index(drop=True),
+                "stage": stage,
+                "birth_given": birth_given,
+                "identifying": report.identifying(kinds, truth, birth_given, voters),
+            }
+        )
+        rows_doc.to_parquet(OUT / f"rows_{args.size}.parquet")
+        result.pairs.to_parquet(OUT / f"pairs_{args.size}.parquet")
     result_doc = {
         "voters": len(voters),
         "supporters": len(rows),

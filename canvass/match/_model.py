@@ -50,7 +50,14 @@ from ._household import HOUSEMATE_FIELDS, housemate_levels, housemate_log2
 from ._names import JUNIOR_SUFFIXES
 from ._records import COLUMNS, frequencies, to_duckdb
 
-__all__ = ["BLOCKING", "COMPARISONS", "Model", "explain", "score_pairs"]
+__all__ = [
+    "BLOCKING",
+    "COMPARISONS",
+    "NICKNAME_BLOCKING",
+    "Model",
+    "explain",
+    "score_pairs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +189,17 @@ BLOCKING: Final = (
     "l.fn_sx = r.fn_sx AND l.ln_sx1 = r.ln_sx1 AND l.yob = r.yob",
     "l.fn_sx = r.fn_sx AND l.yob = r.yob AND l.mob = r.mob AND l.dob = r.dob",
     "l.ln_sx1 = r.ln_sx1 AND l.yob = r.yob AND l.mob = r.mob AND l.dob = r.dob",
+    # goes by the middle name on the list, anywhere
+    "l.fn = r.mn AND l.ln = r.ln",
 )
+#: Movers who go by a nickname or a formal name that sounds different (BILL on the
+#: list, WILLIAM on the file), anywhere: the supporter's ``fn_alts`` (the file's
+#: first names it meets as a nickname) exploded, one row per name, and joined on the
+#: voter's first name (``fn_alts`` holds only that on the voter's side) and the
+#: surname: an equality join on precomputed names, never a scan of name pairs.
+NICKNAME_BLOCKING: Final = "l.fn_alts = r.fn_alts AND l.ln = r.ln"
+#: The same rule on unexploded records (for :func:`explain`).
+_NICKNAME_EXPLAIN: Final = "list_contains(l.fn_alts, r.fn) AND l.ln = r.ln"
 #: EM training passes: each estimates the fields it does not block on. Pairs at one
 #: door with one surname (the person and their family) teach the first name and
 #: birth date; pairs with one full name across the state (the person and their
@@ -227,6 +244,9 @@ def _has(con: Any, table: str, column: str) -> bool:
 
 def _settings(comparisons: tuple[str, ...], blocking: list[Any], prior: float) -> Any:
     from splink import SettingsCreator
+    from splink.blocking_rule_library import CustomRule
+
+    rules = [*blocking, CustomRule(NICKNAME_BLOCKING, arrays_to_explode=["fn_alts"])]
 
     return SettingsCreator(
         link_type="link_only",
@@ -236,7 +256,7 @@ def _settings(comparisons: tuple[str, ...], blocking: list[Any], prior: float) -
             {"output_column_name": name, "comparison_levels": COMPARISONS[name]}
             for name in comparisons
         ],
-        blocking_rules_to_generate_predictions=blocking,
+        blocking_rules_to_generate_predictions=rules,
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         max_iterations=25,
@@ -356,7 +376,7 @@ def _connect(
     if threads:
         con.execute(f"SET threads = {int(threads)}").fetchall()
     tf = frequencies(voters)
-    to_duckdb(con, "supporters_in", supporters, tf)
+    to_duckdb(con, "supporters_in", supporters, tf, nicknames_on_file=True)
     to_duckdb(con, "voters_in", voters, tf, door_surnames=True)
     comparisons = tuple(
         name
@@ -394,6 +414,7 @@ def explain(
     levels = _levels(con, wanted, comparisons)
     con.register("pairs_raw", wanted)
     # the rules name the supporter's record l and the voter's r, as here
+    blocking = [*blocking, _NICKNAME_EXPLAIN]
     whens = " ".join(f"WHEN {rule} THEN {i}" for i, rule in enumerate(blocking))
     rule = con.execute(
         f"""

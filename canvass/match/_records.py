@@ -23,6 +23,7 @@ from ._names import (
     clean_first,
     email_key,
     first_keys,
+    nickname_neighbours,
     phone_key,
     soundex,
     split_suffix,
@@ -222,12 +223,18 @@ def to_duckdb(
     tf: dict[str, pd.Series],
     *,
     door_surnames: bool = False,
+    nicknames_on_file: bool = False,
 ) -> None:
     """
     Create table `name` in DuckDB from prepared records, adding the list columns.
 
     ``fn_keys`` (the first name and the formal names it is a nickname of) and
     ``ln_parts`` (the words of the surname) are computed once per distinct name;
+    ``fn_alts`` holds, when `nicknames_on_file` (the supporters), the first names
+    of the voter file (`tf` ``fn``) that are nicknames or formal forms of the
+    record's and sound different (``BILL``: ``WILLIAM``; ``WILL`` already meets
+    ``WILLIAM`` by its sound), else the record's own first name (the voters): the
+    array the statewide nickname blocking explodes;
     ``tf_fn`` and ``tf_ln`` are the names' frequencies `tf` on the voter file
     (NULL for a name not on it), the term frequencies Splink adjusts for.
     ``door_lns`` holds the surnames of everyone at the record's door (same zip,
@@ -237,10 +244,19 @@ def to_duckdb(
     """
     fns = pd.unique(records["fn"].dropna())
     lns = pd.unique(records["ln"].dropna())
+    if nicknames_on_file:
+        near = nickname_neighbours(fns, tf["fn"].index.astype(str))
+        alts = [
+            [o for o in near.get(str(f), []) if soundex(o) != soundex(str(f))]
+            for f in fns
+        ]
+    else:
+        alts = [[str(f)] for f in fns]
     fn_lookup = pd.DataFrame(
         {
             "name": fns,
             "keys": [first_keys(str(f)) for f in fns],
+            "alts": alts,
             "tf": tf["fn"].reindex(fns).to_numpy(dtype=float),
         }
     )
@@ -257,7 +273,8 @@ def to_duckdb(
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {name} AS
-        SELECT r.*, f.keys AS fn_keys, l.parts AS ln_parts,
+        SELECT r.*, f.keys AS fn_keys, CAST(f.alts AS VARCHAR[]) AS fn_alts,
+            l.parts AS ln_parts,
             CAST(f.tf AS DOUBLE) AS tf_fn, CAST(l.tf AS DOUBLE) AS tf_ln
         FROM {name}_raw r
         LEFT JOIN {name}_fn f ON r.fn = f.name
