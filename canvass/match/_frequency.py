@@ -132,7 +132,7 @@ def _nickname_shares(names: Iterable[str], freq: pd.Series) -> dict[str, float]:
     """Per first name: the summed frequency of the voter first names it meets."""
     values = {str(k): float(v) for k, v in freq.items()}
     near = nickname_neighbours(names, values)
-    return {name: float(sum(values[o] for o in others)) for name, others in near.items()}
+    return {name: float(sum(values[o] for o in near[name])) for name in near}
 
 
 def neighbourhood_shares(

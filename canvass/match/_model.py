@@ -20,7 +20,8 @@ and adds the log2 Bayes factors of the agreement level each field reached:
 ``address``
     same door and unit, unit missing on one side, another unit of the building,
     street typo, same street, same zip with no street on one side, same zip, same
-    city, elsewhere (moved, or another person).
+    city, a zip of the same 3-digit prefix (moved nearby), elsewhere (moved far,
+    or another person).
 ``suffix``
     the generational suffix (``JR``, ``SR``, ``III``): the same, one side has
     none, different (a father and his son of one name at one door); no evidence
@@ -150,6 +151,9 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
         _level("zip_no_street", "zip5_l = zip5_r AND (st_l IS NULL OR st_r IS NULL)"),
         _level("same_zip", "zip5_l = zip5_r"),
         _level("same_city", "city_l = city_r"),
+        # the same 3-digit zip prefix: the USPS sectional centre, a county-sized
+        # area (most people who move stay near; a zip says where without a map)
+        _level("nearby_zip", "left(zip5_l, 3) = left(zip5_r, 3)"),
         _level("elsewhere", "ELSE"),
     ],
     "suffix": [
