@@ -193,8 +193,10 @@ BLOCKING: Final = (
     "l.fn_sx = r.fn_sx AND l.ln_sx1 = r.ln_sx1 AND l.yob = r.yob",
     "l.fn_sx = r.fn_sx AND l.yob = r.yob AND l.mob = r.mob AND l.dob = r.dob",
     "l.ln_sx1 = r.ln_sx1 AND l.yob = r.yob AND l.mob = r.mob AND l.dob = r.dob",
-    # goes by the middle name on the list, anywhere
-    "l.fn = r.mn AND l.ln = r.ln",
+    # goes by the middle name on the list, anywhere, born the same year (without
+    # the year such a mover is matched only with a name rare on the file, and the
+    # rule would score every namesake by middle name in the state)
+    "l.fn = r.mn AND l.ln = r.ln AND l.yob = r.yob",
 )
 #: Movers who go by a nickname or a formal name that sounds different (BILL on the
 #: list, WILLIAM on the file), anywhere: the supporter's ``fn_alts`` (the file's

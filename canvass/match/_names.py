@@ -214,7 +214,7 @@ def by_unique(
         if not isinstance(values, pd.Series)
         else values
     )
-    codes, uniques = pd.factorize(series.astype("object").where(series.notna(), ""))
+    codes, uniques = pd.factorize(series.fillna(""))
     mapped = np.empty(len(uniques) + 1, dtype=object)
     for i, value in enumerate(uniques):
         mapped[i] = fn(value)

@@ -94,20 +94,27 @@ def _names(first: pd.Series, middle: pd.Series, last: pd.Series) -> dict[str, An
     }
 
 
-def _null_empty(frame: pd.DataFrame) -> pd.DataFrame:
-    """Empty strings and zero date parts become missing values (SQL NULL)."""
-    out = frame.copy()
-    for col in out.columns:
+def _null_empty(columns: dict[str, Any], index: pd.Index) -> pd.DataFrame:
+    """
+    Return the record columns as a frame, empty values missing (SQL NULL).
+
+    Empty strings become None and zero date parts NA. Text stays in object
+    columns, built once: a voter file's millions of strings are never converted
+    to another string type and back.
+    """
+    out: dict[str, Any] = {}
+    for col in COLUMNS:
+        values = columns[col]
         if col in ("yob", "mob", "dob"):
-            out[col] = pd.array(
-                np.where(out[col].to_numpy() > 0, out[col].to_numpy(), 0),
-                dtype="Int64",
+            numbers = np.asarray(values, dtype=np.int64)
+            out[col] = pd.arrays.IntegerArray(
+                np.where(numbers > 0, numbers, 0), numbers <= 0
             )
-            out.loc[out[col].eq(0), col] = pd.NA
         else:
-            values = out[col].astype("object")
-            out[col] = values.where(values.ne("") & values.notna(), None)
-    return out
+            text = np.array(values, dtype=object)
+            text[pd.isna(text) | (text == "")] = None
+            out[col] = pd.Series(text, index=index, dtype=object)
+    return pd.DataFrame(out, index=index)
 
 
 def prepare_supporters(supporters: pd.DataFrame) -> pd.DataFrame:
@@ -124,7 +131,7 @@ def prepare_supporters(supporters: pd.DataFrame) -> pd.DataFrame:
         _text(supporters, "middle_name"),
         _text(supporters, "last_name") + " " + _text(supporters, "name_suffix"),
     )
-    frame = pd.DataFrame(
+    return _null_empty(
         {
             "unique_id": supporters.index.astype(str),
             **names,
@@ -139,9 +146,8 @@ def prepare_supporters(supporters: pd.DataFrame) -> pd.DataFrame:
             "email": _text(supporters, "email").to_numpy(),
             "phone": _text(supporters, "phone").to_numpy(),
         },
-        index=supporters.index,
+        supporters.index,
     )
-    return _null_empty(frame[list(COLUMNS)])
 
 
 def prepare_voters(voters: pd.DataFrame) -> pd.DataFrame:
@@ -175,7 +181,7 @@ def prepare_voters(voters: pd.DataFrame) -> pd.DataFrame:
         + " "
         + _text(voters, schema.STREET_NUMBER_SUFFIX)
     ).str.strip()
-    frame = pd.DataFrame(
+    return _null_empty(
         {
             "unique_id": voters.index.astype(str),
             **names,
@@ -192,9 +198,8 @@ def prepare_voters(voters: pd.DataFrame) -> pd.DataFrame:
             "email": by_unique(_text(voters, "email"), email_key),
             "phone": by_unique(_text(voters, "phone"), phone_key),
         },
-        index=voters.index,
+        voters.index,
     )
-    return _null_empty(frame[list(COLUMNS)])
 
 
 #: Columns whose exact agreement is weighed by how common the value is.

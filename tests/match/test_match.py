@@ -208,7 +208,7 @@ def test_explain_pairs_names_the_nickname_and_middle_name_rules(matched):
     )
     out = explain_pairs(result.supporters, voters, pairs).set_index("voter_id")
     assert "fn_alts" in out.loc["V_DICK", "blocking_rule"]  # DICK meets RICHARD
-    assert out.loc["V_HORATIO", "blocking_rule"] == "l.fn = r.mn AND l.ln = r.ln"
+    assert out.loc["V_HORATIO", "blocking_rule"].startswith("l.fn = r.mn AND")
     # a move to 01060 from 01063 is near; 90210 is not
     assert out.loc["V_DICK", "address"] == "nearby_zip"
     assert out.loc["V_WILL", "address"] == "elsewhere"
