@@ -27,6 +27,7 @@ birth date missing...), so the table says which errors lose matches where.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -136,55 +137,29 @@ def recall_counted(
     }
 
 
-def ceiling(
-    kinds: pd.Series,
-    truth: pd.Series,
-    birth_given: pd.Series,
-    voters: pd.DataFrame,
-    got: pd.Series,
-) -> dict[str, Any]:
+def ceiling(ident: pd.Series, truth: pd.Series, got: pd.Series) -> dict[str, Any]:
     """
     How many rows made from a voter say who the voter is, whatever the matcher.
 
-    A row *identifies* its voter when it gives a birth date, or when the voter's
-    first + last name is unique where the row points: at the door it gives (a
-    father and son of one name at one door are two people), in its zip (an
-    e-mail-only row, or one with an old address in the same zip), on the whole
-    file (an old address in another zip). The others cannot be told from their
-    namesakes by any matcher: their share bounds the recall reachable at high
-    precision (an upper bound: nicknames, typos and people off the file who share
-    the name make it lower).
+    A row *identifies* its voter when it gives a full birth date, or when the
+    voter's first + last name (+ birth year when the row gives only the year) is
+    unique where the row points: at the door it gives (a father and son of one
+    name at one door are two people), in its zip (an e-mail-only row, or one with
+    an old address in the same zip), on the whole file (an old address in another
+    zip). A row with a changed surname names the voter only by the first name: it
+    identifies at the voter's own door, by a first name unique there. The others
+    cannot be told from their namesakes by any matcher: their share bounds the
+    recall reachable at high precision (an upper bound: nicknames, typos and
+    people off the file who share the name make it lower).
 
     Parameters
     ----------
-    kinds, truth, birth_given, got
-        Per list row: the kinds of error, the true voter id ("" = not on the
-        file), whether the row has a birth date, whether it was matched to its
-        own voter.
-    voters
-        The voter file (``first_name``, ``last_name``, ``street_number``,
-        ``street_name``, ``unit``, ``zip5``).
+    ident, truth, got
+        Per list row: whether it identifies its voter (:func:`identifying`), the
+        true voter id ("" = not on the file), whether it was matched to its own
+        voter.
     """
-
-    def unique_within(*columns: str) -> pd.Series:
-        key = (
-            voters["first_name"].astype(str).str.upper()
-            + "|"
-            + voters["last_name"].astype(str).str.upper()
-        )
-        for c in columns:
-            key = key + "|" + voters[c].fillna("").astype(str)
-        count = key.map(key.value_counts()).eq(1)
-        return truth.map(pd.Series(count.to_numpy(), index=voters.index))
-
     on = truth.ne("")
-    door = unique_within("street_number", "street_name", "unit", "zip5")
-    in_zip = unique_within("zip5")
-    on_file = unique_within()
-    moved_out = kinds.str.contains("moved_out_of_zip")
-    zip_only = kinds.str.contains("email_only|moved_within_zip") & ~moved_out
-    unique = np.where(moved_out, on_file, np.where(zip_only, in_zip, door))
-    ident = on & (birth_given | pd.Series(unique, index=truth.index).eq(True))
     n_on = max(int(on.sum()), 1)
     return {
         "rows_on_file": int(on.sum()),
@@ -193,6 +168,91 @@ def ceiling(
         "shared_name_without_birth": int((on & ~ident).sum()),
         "recall_on_identifying_rows": round(float(got[ident].mean()), 4),
     }
+
+
+def identifying(
+    kinds: pd.Series, truth: pd.Series, birth_given: pd.Series, voters: pd.DataFrame
+) -> pd.Series:
+    """
+    Per list row: whether it identifies its voter (see :func:`ceiling`).
+
+    `voters` needs ``first_name``, ``last_name``, ``street_number``,
+    ``street_name``, ``unit``, ``zip5`` and ``birth_year``; `birth_given` says
+    whether the row has a birth date (full or year).
+
+    A full birth date identifies; a birth year only with the name where the row
+    points (first + last + year unique there). A changed surname is not the
+    voter's: such a row identifies only at the voter's own door, by the first
+    name (and year) unique at that door.
+    """
+
+    def unique_within(*columns: str, last: bool = True) -> pd.Series:
+        key = voters["first_name"].astype(str).str.upper()
+        if last:
+            key = key + "|" + voters["last_name"].astype(str).str.upper()
+        for c in columns:
+            key = key + "|" + voters[c].fillna("").astype(str)
+        count = key.map(key.value_counts()).eq(1)
+        return truth.map(pd.Series(count.to_numpy(), index=voters.index)).eq(True)
+
+    on = truth.ne("")
+    full_date = kinds.str.contains("birth_full|birth_swapped|birth_typo")
+    year = birth_given & ~full_date
+    door_cols = ("street_number", "street_name", "unit", "zip5")
+    moved_out = kinds.str.contains("moved_out_of_zip")
+    zip_only = kinds.str.contains("email_only|moved_within_zip") & ~moved_out
+    changed = kinds.str.contains("changed_surname")
+
+    def where(extra: tuple[str, ...]) -> pd.Series:
+        door = unique_within(*door_cols, *extra)
+        in_zip = unique_within("zip5", *extra)
+        on_file = unique_within(*extra)
+        # a changed surname points to the voter only by the first name at the door
+        first_at_door = unique_within(*door_cols, *extra, last=False)
+        out = np.where(moved_out, on_file, np.where(zip_only, in_zip, door))
+        out = np.where(changed, first_at_door & ~moved_out & ~zip_only, out)
+        return pd.Series(out, index=truth.index).astype(bool)
+
+    unique = where(()).where(~year, where(("birth_year",)))
+    return on & (full_date | unique)
+
+
+def calibration(
+    truth: pd.Series,
+    keys: pd.Series,
+    pairs: pd.DataFrame,
+    capped: pd.Series,
+    bands: tuple[float, ...] = (0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0),
+) -> list[dict[str, Any]]:
+    """
+    Whether the model's probabilities hold: per band, rows and share right.
+
+    For every row of the list (on the file or not) with a candidate of at least
+    the first band's probability and not held in review by a rule (`capped`:
+    namesake, another row claims the voter...), its best candidate with person
+    evidence: how
+    many rows fall in each band of probability, their mean probability and the
+    share whose candidate is their own voter. Where the two agree, a row of a
+    band is as uncertain as its probability says, and no threshold buys more
+    recall at a given precision than the curve of :func:`sweep`.
+    """
+    strong = pairs[pairs["identity"]].sort_values("p", ascending=False)
+    best = strong.drop_duplicates("supporter_key").set_index("supporter_key")
+    p = keys.map(best["p"]).fillna(0.0).astype(float)
+    right = keys.map(best["voter_id"]).fillna("").eq(truth) & truth.ne("")
+    out = []
+    for lo, hi in itertools.pairwise(bands):
+        at = p.ge(lo) & (p.lt(hi) if hi < 1.0 else p.le(hi)) & ~capped
+        if at.any():
+            out.append(
+                {
+                    "band": f"{lo:.2f}-{hi:.2f}",
+                    "rows": int(at.sum()),
+                    "mean_p": round(float(p[at].mean()), 3),
+                    "right": round(float(right[at].mean()), 3),
+                }
+            )
+    return out
 
 
 def sweep(
@@ -298,3 +358,36 @@ def table(doc: dict[str, Any]) -> str:
         )
     )
     return "\n".join(lines)
+
+
+def notes(
+    recall_note: dict[str, Any],
+    bound: dict[str, Any],
+    calib: list[dict[str, Any]],
+    chosen: dict[str, Any],
+) -> str:
+    """The bench's lines on how recall is counted, its ceiling and calibration."""
+    return "\n".join(
+        [
+            "recall counts every row made from a voter, "
+            f"{recall_note['email_only_rows']:,} e-mail-only rows (name + zip + "
+            "e-mail; the voter file has no e-mail) included: "
+            f"{recall_note['email_only_name_unique_in_zip']:,} of them name a voter "
+            "whose first + last name is unique in the zip; recall without them "
+            f"{recall_note['recall_without_email_only_rows']:.4f}",
+            "rows that identify their voter (a full birth date, or a full name, "
+            "with the birth year if given, unique at the door, in the zip or on the "
+            "file, where the row points; a changed surname: the first name at the "
+            f"door): {bound['identifying_rows']:,} of {bound['rows_on_file']:,} "
+            f"(recall ceiling {bound['recall_ceiling']:.4f}); recall on them "
+            f"{bound['recall_on_identifying_rows']:.4f}",
+            "calibration (every row's best candidate by probability band: rows, "
+            "mean probability, share right): "
+            + "; ".join(
+                f"{c['band']} {c['rows']} {c['mean_p']} {c['right']}" for c in calib
+            ),
+            "threshold the model picks for an expected precision of 0.99: "
+            f"{chosen['threshold']:.3f} (expected {chosen['expected_precision']:.4f}"
+            f"): precision={chosen['precision']:.4f} recall={chosen['recall']:.4f}",
+        ]
+    )

@@ -476,6 +476,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-fuzzy", action="store_true")
+    parser.add_argument(
+        "--dump",
+        action="store_true",
+        help="write every row's stage and the scored pairs under bench/out/match",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     sys.path.insert(0, str(ROOT))
@@ -542,7 +547,17 @@ def main(argv: list[str] | None = None) -> int:
     got = stage.eq("matched")
     recall_note = report.recall_counted(kinds, truth, voters, got)
     birth_given = rows["dob"].fillna("").astype(str).ne("").reset_index(drop=True)
-    bound = report.ceiling(kinds, truth, birth_given, voters, got)
+    ident = report.identifying(kinds, truth, birth_given, voters)
+    bound = report.ceiling(ident, truth, got)
+    capped = reason.isin(CAPPED_REASONS).reset_index(drop=True)
+    calib = report.calibration(truth.reset_index(drop=True), keys, result.pairs, capped)
+    if args.dump:  # per row: its error kinds, stage and whether it identifies
+        pd.DataFrame(
+            {"kinds": kinds, "truth": truth.reset_index(drop=True), "key": keys}
+        ).assign(stage=stage, identifying=ident, birth_given=birth_given).to_parquet(
+            OUT / f"rows_{args.size}.parquet"
+        )
+        result.pairs.to_parquet(OUT / f"pairs_{args.size}.parquet")
     result_doc = {
         "voters": len(voters),
         "supporters": len(rows),
@@ -558,6 +573,7 @@ def main(argv: list[str] | None = None) -> int:
         "threshold_sweep": sweep,
         "recall_counted": recall_note,
         "identifying_rows": bound,
+        "calibration": calib,
         "breakdown": breakdown,
         "report": result.report,
         "voter_file_s": round(t_voters, 1),
@@ -570,27 +586,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(json.dumps({k: v for k, v in result_doc.items() if k != "report"}, indent=1))
     print(report.table(breakdown))
-    print(
-        "recall counts every row made from a voter, "
-        f"{recall_note['email_only_rows']:,} e-mail-only rows (name + zip + e-mail; "
-        "the voter file has no e-mail) included: "
-        f"{recall_note['email_only_name_unique_in_zip']:,} of them name a voter whose "
-        "first + last name is unique in the zip; recall without them "
-        f"{recall_note['recall_without_email_only_rows']:.4f}"
-    )
-    print(
-        "rows that identify their voter (a birth date, or a full name unique at "
-        "the door, in the zip or on the file, where the row points): "
-        f"{bound['identifying_rows']:,} of {bound['rows_on_file']:,} "
-        f"(recall ceiling {bound['recall_ceiling']:.4f}); recall on them "
-        f"{bound['recall_on_identifying_rows']:.4f}"
-    )
-    chosen = sweep["expected_precision_0.99"]
-    print(
-        "threshold the model picks for an expected precision of 0.99: "
-        f"{chosen['threshold']:.3f} (expected {chosen['expected_precision']:.4f}): "
-        f"precision={chosen['precision']:.4f} recall={chosen['recall']:.4f}"
-    )
+    print(report.notes(recall_note, bound, calib, sweep["expected_precision_0.99"]))
     print(f"threads={args.threads} cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f}")
     print(
         f"match: precision={precision:.4f} recall={recall:.4f} "

@@ -27,7 +27,8 @@ by the voter's middle name), or the same full birth date, e-mail or phone. A
 same-surname pair at the supporter's door without it (a spouse, a parent) goes to
 review at most. So does a supporter whose name carries a JR (II, III) that the
 voter's record lacks, at the voter's door, with no birth date compared
-(``namesake``): the voter's son named after him is as likely as the voter.
+(``namesake``): the voter's son named after him is as likely as the voter; with a
+birth date that is another than the voter's, he is the son.
 """
 
 from __future__ import annotations
@@ -118,7 +119,11 @@ def _namesake(best: pd.DataFrame) -> np.ndarray:
     surnames agree, the first names agree (or are nicknames or typos of one
     another), the supporter gives the voter's door and no birth date is compared:
     the list's person and the voter are father and son as easily as one man whose
-    record dropped the suffix.
+    record dropped the suffix. Or a birth date is compared and is another
+    (``different``: not a typo, swap or one part off of the voter's): then the
+    list's JR is the son, whatever the names weigh (EM learns how often one
+    person's dates differ from pairs that include families, and a file's few
+    namesake pairs at a door say little of a list's sons).
     """
     needed = ("list_junior", "suffix", "birth", "address", "first_name", "last_name")
     if not len(best) or any(c not in best for c in needed):
@@ -126,7 +131,7 @@ def _namesake(best: pd.DataFrame) -> np.ndarray:
     return (
         best["list_junior"].fillna(False).astype(bool).to_numpy()
         & best["suffix"].eq("one_missing").to_numpy()
-        & best["birth"].eq("missing").to_numpy()
+        & best["birth"].isin(("missing", "different")).to_numpy()
         & best["address"].isin(DOOR_LEVELS).to_numpy()
         & best["first_name"].isin(("exact", "nickname", "typo")).to_numpy()
         & best["last_name"].eq("exact").to_numpy()
@@ -378,7 +383,8 @@ def assign(
     reason = np.where(second_row, "another_row_claims_voter", reason)
     # A JR (II, III) on the list, none on the voter's record, at the voter's door
     # and no birth date to tell: the voter's son named after him as much as the
-    # voter (the file's registered namesakes understate unregistered sons).
+    # voter (the file's registered namesakes understate unregistered sons); or a
+    # birth date that is not the voter's: the son.
     namesake = (status != "unmatched") & _namesake(best.reindex(out.index))
     status = np.where(namesake, "review", status)
     reason = np.where(namesake, "namesake", reason)

@@ -41,7 +41,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from ._names import first_keys
+from ._names import nickname_neighbours
 
 __all__ = ["ADJUSTED_LEVELS", "neighbourhood_shares", "one_edit"]
 
@@ -130,16 +130,9 @@ def _part_shares(names: Iterable[str], freq: pd.Series) -> dict[str, float]:
 
 def _nickname_shares(names: Iterable[str], freq: pd.Series) -> dict[str, float]:
     """Per first name: the summed frequency of the voter first names it meets."""
-    by_key: dict[str, set[str]] = defaultdict(set)
-    for name in freq.index:
-        for key in first_keys(str(name)):
-            by_key[key].add(str(name))
-    values = freq.to_dict()
-    out = {}
-    for name in {str(n) for n in names if n}:
-        near = {o for k in first_keys(name) for o in by_key.get(k, ())} - {name}
-        out[name] = float(sum(values[o] for o in near))
-    return out
+    values = {str(k): float(v) for k, v in freq.items()}
+    near = nickname_neighbours(names, values)
+    return {name: float(sum(values[o] for o in near[name])) for name in near}
 
 
 def neighbourhood_shares(

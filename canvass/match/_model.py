@@ -20,7 +20,8 @@ and adds the log2 Bayes factors of the agreement level each field reached:
 ``address``
     same door and unit, unit missing on one side, another unit of the building,
     street typo, same street, same zip with no street on one side, same zip, same
-    city, elsewhere (moved, or another person).
+    city, a zip of the same 3-digit prefix (moved nearby), elsewhere (moved far,
+    or another person).
 ``suffix``
     the generational suffix (``JR``, ``SR``, ``III``): the same, one side has
     none, different (a father and his son of one name at one door); no evidence
@@ -50,7 +51,14 @@ from ._household import HOUSEMATE_FIELDS, housemate_levels, housemate_log2
 from ._names import JUNIOR_SUFFIXES
 from ._records import COLUMNS, frequencies, to_duckdb
 
-__all__ = ["BLOCKING", "COMPARISONS", "Model", "explain", "score_pairs"]
+__all__ = [
+    "BLOCKING",
+    "COMPARISONS",
+    "NICKNAME_BLOCKING",
+    "Model",
+    "explain",
+    "score_pairs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +151,9 @@ COMPARISONS: Final[dict[str, list[dict[str, Any]]]] = {
         _level("zip_no_street", "zip5_l = zip5_r AND (st_l IS NULL OR st_r IS NULL)"),
         _level("same_zip", "zip5_l = zip5_r"),
         _level("same_city", "city_l = city_r"),
+        # the same 3-digit zip prefix: the USPS sectional centre, a county-sized
+        # area (most people who move stay near; a zip says where without a map)
+        _level("nearby_zip", "left(zip5_l, 3) = left(zip5_r, 3)"),
         _level("elsewhere", "ELSE"),
     ],
     "suffix": [
@@ -182,7 +193,19 @@ BLOCKING: Final = (
     "l.fn_sx = r.fn_sx AND l.ln_sx1 = r.ln_sx1 AND l.yob = r.yob",
     "l.fn_sx = r.fn_sx AND l.yob = r.yob AND l.mob = r.mob AND l.dob = r.dob",
     "l.ln_sx1 = r.ln_sx1 AND l.yob = r.yob AND l.mob = r.mob AND l.dob = r.dob",
+    # goes by the middle name on the list, anywhere, born the same year (without
+    # the year such a mover is matched only with a name rare on the file, and the
+    # rule would score every namesake by middle name in the state)
+    "l.fn = r.mn AND l.ln = r.ln AND l.yob = r.yob",
 )
+#: Movers who go by a nickname or a formal name that sounds different (BILL on the
+#: list, WILLIAM on the file), anywhere: the supporter's ``fn_alts`` (the file's
+#: first names it meets as a nickname) exploded, one row per name, and joined on the
+#: voter's first name (``fn_alts`` holds only that on the voter's side) and the
+#: surname: an equality join on precomputed names, never a scan of name pairs.
+NICKNAME_BLOCKING: Final = "l.fn_alts = r.fn_alts AND l.ln = r.ln"
+#: The same rule on unexploded records (for :func:`explain`).
+_NICKNAME_EXPLAIN: Final = "list_contains(l.fn_alts, r.fn) AND l.ln = r.ln"
 #: EM training passes: each estimates the fields it does not block on. Pairs at one
 #: door with one surname (the person and their family) teach the first name and
 #: birth date; pairs with one full name across the state (the person and their
@@ -227,6 +250,9 @@ def _has(con: Any, table: str, column: str) -> bool:
 
 def _settings(comparisons: tuple[str, ...], blocking: list[Any], prior: float) -> Any:
     from splink import SettingsCreator
+    from splink.blocking_rule_library import CustomRule
+
+    rules = [*blocking, CustomRule(NICKNAME_BLOCKING, arrays_to_explode=["fn_alts"])]
 
     return SettingsCreator(
         link_type="link_only",
@@ -236,7 +262,7 @@ def _settings(comparisons: tuple[str, ...], blocking: list[Any], prior: float) -
             {"output_column_name": name, "comparison_levels": COMPARISONS[name]}
             for name in comparisons
         ],
-        blocking_rules_to_generate_predictions=blocking,
+        blocking_rules_to_generate_predictions=rules,
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         max_iterations=25,
@@ -356,7 +382,7 @@ def _connect(
     if threads:
         con.execute(f"SET threads = {int(threads)}").fetchall()
     tf = frequencies(voters)
-    to_duckdb(con, "supporters_in", supporters, tf)
+    to_duckdb(con, "supporters_in", supporters, tf, nicknames_on_file=True)
     to_duckdb(con, "voters_in", voters, tf, door_surnames=True)
     comparisons = tuple(
         name
@@ -394,6 +420,7 @@ def explain(
     levels = _levels(con, wanted, comparisons)
     con.register("pairs_raw", wanted)
     # the rules name the supporter's record l and the voter's r, as here
+    blocking = [*blocking, _NICKNAME_EXPLAIN]
     whens = " ".join(f"WHEN {rule} THEN {i}" for i, rule in enumerate(blocking))
     rule = con.execute(
         f"""

@@ -29,6 +29,7 @@ __all__ = [
     "clean_last",
     "email_key",
     "first_keys",
+    "nickname_neighbours",
     "phone_key",
     "soundex",
     "split_suffix",
@@ -154,6 +155,32 @@ def first_keys(first: str) -> list[str]:
     return sorted(keys)
 
 
+def nickname_neighbours(
+    names: Iterable[str], file_names: Iterable[str]
+) -> dict[str, list[str]]:
+    """
+    Return, per name, the names of `file_names` it meets as a nickname.
+
+    Two first names meet when their :func:`first_keys` intersect (``BILL``:
+    ``WILLIAM``, ``WILL``, ``BILLY``...); the name itself is left out. Built with
+    one index over the distinct `file_names` (a voter file has a few hundred
+    thousand at most), never pair by pair.
+
+    Examples
+    --------
+    >>> nickname_neighbours(["BILL"], ["WILLIAM", "BILL", "ROBERT"])
+    {'BILL': ['WILLIAM']}
+    """
+    by_key: dict[str, set[str]] = {}
+    for name in {str(n) for n in file_names if n}:
+        for key in first_keys(name):
+            by_key.setdefault(key, set()).add(name)
+    return {
+        name: sorted({o for k in first_keys(name) for o in by_key.get(k, ())} - {name})
+        for name in {str(n) for n in names if n}
+    }
+
+
 def phone_key(text: object) -> str:
     """Return the last 10 digits of a US phone number, or ``""`` (fewer than 10)."""
     digits = re.sub(r"\D", "", "" if text is None else str(text))
@@ -187,7 +214,7 @@ def by_unique(
         if not isinstance(values, pd.Series)
         else values
     )
-    codes, uniques = pd.factorize(series.astype("object").where(series.notna(), ""))
+    codes, uniques = pd.factorize(series.fillna(""))
     mapped = np.empty(len(uniques) + 1, dtype=object)
     for i, value in enumerate(uniques):
         mapped[i] = fn(value)

@@ -23,6 +23,7 @@ from ._names import (
     clean_first,
     email_key,
     first_keys,
+    nickname_neighbours,
     phone_key,
     soundex,
     split_suffix,
@@ -93,20 +94,27 @@ def _names(first: pd.Series, middle: pd.Series, last: pd.Series) -> dict[str, An
     }
 
 
-def _null_empty(frame: pd.DataFrame) -> pd.DataFrame:
-    """Empty strings and zero date parts become missing values (SQL NULL)."""
-    out = frame.copy()
-    for col in out.columns:
+def _null_empty(columns: dict[str, Any], index: pd.Index) -> pd.DataFrame:
+    """
+    Return the record columns as a frame, empty values missing (SQL NULL).
+
+    Empty strings become None and zero date parts NA. Text stays in object
+    columns, built once: a voter file's millions of strings are never converted
+    to another string type and back.
+    """
+    out: dict[str, Any] = {}
+    for col in COLUMNS:
+        values = columns[col]
         if col in ("yob", "mob", "dob"):
-            out[col] = pd.array(
-                np.where(out[col].to_numpy() > 0, out[col].to_numpy(), 0),
-                dtype="Int64",
+            numbers = np.asarray(values, dtype=np.int64)
+            out[col] = pd.arrays.IntegerArray(
+                np.where(numbers > 0, numbers, 0), numbers <= 0
             )
-            out.loc[out[col].eq(0), col] = pd.NA
         else:
-            values = out[col].astype("object")
-            out[col] = values.where(values.ne("") & values.notna(), None)
-    return out
+            text = np.array(values, dtype=object)
+            text[pd.isna(text) | (text == "")] = None
+            out[col] = pd.Series(text, index=index, dtype=object)
+    return pd.DataFrame(out, index=index)
 
 
 def prepare_supporters(supporters: pd.DataFrame) -> pd.DataFrame:
@@ -123,7 +131,7 @@ def prepare_supporters(supporters: pd.DataFrame) -> pd.DataFrame:
         _text(supporters, "middle_name"),
         _text(supporters, "last_name") + " " + _text(supporters, "name_suffix"),
     )
-    frame = pd.DataFrame(
+    return _null_empty(
         {
             "unique_id": supporters.index.astype(str),
             **names,
@@ -138,9 +146,8 @@ def prepare_supporters(supporters: pd.DataFrame) -> pd.DataFrame:
             "email": _text(supporters, "email").to_numpy(),
             "phone": _text(supporters, "phone").to_numpy(),
         },
-        index=supporters.index,
+        supporters.index,
     )
-    return _null_empty(frame[list(COLUMNS)])
 
 
 def prepare_voters(voters: pd.DataFrame) -> pd.DataFrame:
@@ -174,7 +181,7 @@ def prepare_voters(voters: pd.DataFrame) -> pd.DataFrame:
         + " "
         + _text(voters, schema.STREET_NUMBER_SUFFIX)
     ).str.strip()
-    frame = pd.DataFrame(
+    return _null_empty(
         {
             "unique_id": voters.index.astype(str),
             **names,
@@ -191,9 +198,8 @@ def prepare_voters(voters: pd.DataFrame) -> pd.DataFrame:
             "email": by_unique(_text(voters, "email"), email_key),
             "phone": by_unique(_text(voters, "phone"), phone_key),
         },
-        index=voters.index,
+        voters.index,
     )
-    return _null_empty(frame[list(COLUMNS)])
 
 
 #: Columns whose exact agreement is weighed by how common the value is.
@@ -222,12 +228,18 @@ def to_duckdb(
     tf: dict[str, pd.Series],
     *,
     door_surnames: bool = False,
+    nicknames_on_file: bool = False,
 ) -> None:
     """
     Create table `name` in DuckDB from prepared records, adding the list columns.
 
     ``fn_keys`` (the first name and the formal names it is a nickname of) and
     ``ln_parts`` (the words of the surname) are computed once per distinct name;
+    ``fn_alts`` holds, when `nicknames_on_file` (the supporters), the first names
+    of the voter file (`tf` ``fn``) that are nicknames or formal forms of the
+    record's and sound different (``BILL``: ``WILLIAM``; ``WILL`` already meets
+    ``WILLIAM`` by its sound), else the record's own first name (the voters): the
+    array the statewide nickname blocking explodes;
     ``tf_fn`` and ``tf_ln`` are the names' frequencies `tf` on the voter file
     (NULL for a name not on it), the term frequencies Splink adjusts for.
     ``door_lns`` holds the surnames of everyone at the record's door (same zip,
@@ -237,10 +249,19 @@ def to_duckdb(
     """
     fns = pd.unique(records["fn"].dropna())
     lns = pd.unique(records["ln"].dropna())
+    if nicknames_on_file:
+        near = nickname_neighbours(fns, tf["fn"].index.astype(str))
+        alts = [
+            [o for o in near.get(str(f), []) if soundex(o) != soundex(str(f))]
+            for f in fns
+        ]
+    else:
+        alts = [[str(f)] for f in fns]
     fn_lookup = pd.DataFrame(
         {
             "name": fns,
             "keys": [first_keys(str(f)) for f in fns],
+            "alts": alts,
             "tf": tf["fn"].reindex(fns).to_numpy(dtype=float),
         }
     )
@@ -257,7 +278,8 @@ def to_duckdb(
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {name} AS
-        SELECT r.*, f.keys AS fn_keys, l.parts AS ln_parts,
+        SELECT r.*, f.keys AS fn_keys, CAST(f.alts AS VARCHAR[]) AS fn_alts,
+            l.parts AS ln_parts,
             CAST(f.tf AS DOUBLE) AS tf_fn, CAST(l.tf AS DOUBLE) AS tf_ln
         FROM {name}_raw r
         LEFT JOIN {name}_fn f ON r.fn = f.name

@@ -50,6 +50,9 @@ CASES = {
     "mover_common_name": ("not_matched", ""),
     "married_name_of_housemate": ("review", "V_WIFE"),
     "surname_of_nobody_at_door": ("not_matched", ""),
+    "mover_nickname": ("matched", "V_DICK"),
+    "mover_by_middle_name": ("matched", "V_HORATIO"),
+    "mover_nickname_two_namesakes": ("not_matched", ""),
 }
 
 _SPECIAL = [
@@ -70,6 +73,10 @@ _SPECIAL = [
     ("V_COMMON", "MALCOLM", "", "DRUMMOND", "", "210", "KING ST", "", "01063", "1977-02-02"),  # noqa: E501
     ("V_WIFE", "ALICE", "", "BLACKTHORNE", "", "52", "ELM ST", "", "01063", "1985-04-04"),  # noqa: E501
     ("V_HUSBAND", "BARNABY", "", "THORNQUIST", "", "52", "ELM ST", "", "01063", "1983-09-09"),  # noqa: E501
+    ("V_DICK", "RICHARD", "", "THISTLEWAITE", "", "18", "OAK AVE", "", "01063", "1958-06-14"),  # noqa: E501
+    ("V_HORATIO", "HORATIO", "LYSANDER", "QUILLFEATHER", "", "71", "KING ST", "", "01062", "1969-12-01"),  # noqa: E501
+    ("V_WILLD1", "WILLIAM", "", "DRUMMOND", "", "140", "ELM ST", "", "01062", "1961-03-03"),  # noqa: E501
+    ("V_WILLD2", "WILLIAM", "", "DRUMMOND", "", "266", "OAK AVE", "", "01063", "1990-10-10"),  # noqa: E501
 ]  # fmt: skip
 
 
@@ -152,6 +159,12 @@ def make_list(voters: pd.DataFrame, seed: int = 9) -> tuple[pd.DataFrame, list[s
         ("mover_common_name", "Malcolm", "Drummond", "388 Birch Rd", "01060", ""),
         ("married_name_of_housemate", "Alice", "Thornquist", "52 Elm St", "01063", ""),
         ("surname_of_nobody_at_door", "Alice", "Ravenscroft", "52 Elm St", "01063", ""),
+        # moved to another zip and known by a nickname or the middle name: no rule
+        # keyed on the first name's sound finds them (DICK / RICHARD)
+        ("mover_nickname", "Dick", "Thistlewaite", "305 Birch Rd", "01060", "1958"),
+        ("mover_by_middle_name", "Lysander", "Quillfeather", "12 Pine St", "01060", "1969"),  # noqa: E501
+        # BILL DRUMMOND moved: the file has two WILLIAM DRUMMONDs, neither here
+        ("mover_nickname_two_namesakes", "Bill", "Drummond", "377 Pine St", "01060", ""),  # noqa: E501
     ]  # fmt: skip
     for label, first, last, address, zip5, dob in special:
         rows.append(

@@ -84,3 +84,41 @@ def test_sweep_matches_eligible_rows_from_each_cut():
         "precision": round(2 / 3, 4),
         "recall": round(2 / 3, 4),
     }
+
+
+def test_identifying_rows():
+    # two JOHN SMITHs in zip 1 (other doors) and one born the same year in zip 2,
+    # a rare ANA ZED, a JOHN DOE and a MARY DOE at one door, and a JOHN DOE born
+    # 1950 elsewhere on the file
+    voters = pd.DataFrame(
+        {
+            "first_name": ["JOHN", "JOHN", "ANA", "JOHN", "MARY", "JOHN", "JOHN"],
+            "last_name": ["SMITH", "SMITH", "ZED", "DOE", "DOE", "DOE", "SMITH"],
+            "street_number": ["1", "2", "3", "4", "4", "9", "7"],
+            "street_name": ["A ST"] * 7,
+            "unit": [""] * 7,
+            "zip5": ["00001"] * 5 + ["00002"] * 2,
+            "birth_year": [1970, 1980, 1990, 1960, 1962, 1950, 1970],
+        },
+        index=["S1", "S2", "Z", "D1", "D2", "D3", "S3"],
+    )
+    rows = [  # (kinds, truth, birth given)
+        ("no_birth_date", "S1", False),  # at his door: unique there
+        ("email_only", "S1", False),  # zip only: two JOHN SMITHs there
+        ("moved_out_of_zip;birth_full", "S1", True),  # a full date says who
+        ("moved_out_of_zip;no_birth_date", "Z", False),  # unique on the file
+        ("moved_out_of_zip;birth_year_only", "D1", True),  # JOHN DOE 1960: unique
+        ("moved_out_of_zip;birth_year_only", "S1", True),  # two JOHN SMITHs of 1970
+        ("moved_out_of_zip;no_birth_date", "D1", False),  # two JOHN DOEs
+        # married: the list has another surname; at her door MARY is unique
+        ("changed_surname;no_birth_date", "D2", False),
+        ("changed_surname;moved_within_zip;no_birth_date", "D2", False),
+        ("not_on_file_area", "", False),
+    ]
+    kinds = pd.Series([r[0] for r in rows])
+    truth = pd.Series([r[1] for r in rows])
+    birth = pd.Series([r[2] for r in rows])
+    got = report.identifying(kinds, truth, birth, voters)
+    assert got.tolist() == [
+        *(True, False, True, True, True, False, False, True, False, False)
+    ]

@@ -164,3 +164,33 @@ def test_precision_cut_from_the_models_probabilities():
     assert precision_cut(capped, 0.94)[0] == pytest.approx(0.5)
     assert precision_cut(capped, 0.96)[0] == pytest.approx(0.999)
     assert precision_cut(decisions, 0.9999) == (1.0, 1.0)
+
+
+def test_a_junior_born_on_another_date_is_the_son_not_the_voter():
+    # a JR on the list at the door of a voter of his name without one; the names
+    # and the door outweigh a birth date that differs, as EM weighs it
+    levels = {
+        "first_name": "exact",
+        "last_name": "exact",
+        "address": "exact",
+        "suffix": "one_missing",
+        "list_junior": True,
+    }
+    pairs = pd.DataFrame(
+        [
+            {"supporter_key": "son", "voter_id": "V1", "birth": "different"},
+            {"supporter_key": "typo", "voter_id": "V2", "birth": "one_part_off"},
+            {"supporter_key": "same", "voter_id": "V3", "birth": "exact"},
+        ]
+    ).assign(log2_bf=40.0, **levels)
+    out, _, _ = assign(
+        pairs,
+        pd.Index(["son", "typo", "same"]),
+        1000,
+        match_probability=0.9,
+        review_probability=0.2,
+    )
+    assert out.loc["son", "status"] == "review"
+    assert out.loc["son", "reason"] == "namesake"
+    # the voter's own date, or a typo of it: him (his record dropped the JR)
+    assert (out.loc[["typo", "same"], "status"] == "matched").all()

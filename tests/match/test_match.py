@@ -68,6 +68,12 @@ def test_known_cases(matched, case):
         assert row["reason"] == "namesake"
     if case == "mover_common_name":  # a name the file has by chance, elsewhere
         assert row["match_probability"] < 0.5
+    if case == "mover_nickname_two_namesakes":
+        # found by nickname anywhere, but the file has two of the name
+        assert row["reason"] == "ambiguous"
+        assert {row["voter_id"], row["second_voter_id"]} == {"V_WILLD1", "V_WILLD2"}
+    if case in ("mover_nickname", "mover_by_middle_name"):
+        assert row["address"] == "nearby_zip"
     if case == "married_name_of_housemate":
         # her husband's surname (he lives at her door), not a stranger's: the
         # list taught the model no married name, so a person decides
@@ -98,7 +104,8 @@ def test_levels_and_parameters_come_from_the_data(matched):
     assert by_label["nickname"]["first_name"] == "nickname"
     assert by_label["peggy_unit_missing"]["address"] == "unit_missing"
     assert by_label["hyphen"]["last_name"] == "part"
-    assert by_label["moved_with_dob"]["address"] == "elsewhere"
+    # 01060 and 01063: another zip of the same sectional centre (010)
+    assert by_label["moved_with_dob"]["address"] == "nearby_zip"
     params = {(p["comparison"], p["level"]): p for p in result.parameters}
     exact = params[("first_name", "exact")]
     assert 0.5 < exact["m_probability"] < 1.0  # estimated by EM, not the default
@@ -178,6 +185,33 @@ def test_explain_pairs_says_which_rule_finds_a_pair(matched):
     # every scored pair is kept with its probability
     assert {"p", "identity", "log2_bf"} <= set(result.pairs.columns)
     assert result.pairs["supporter_key"].isin(dec.index).all()
+
+
+def test_explain_pairs_names_the_nickname_and_middle_name_rules(matched):
+    voters, result, by_label, _ = matched
+    from canvass.match import explain_pairs
+
+    dec = result.decisions
+    keys = {
+        label: dec.index[dec["line"].eq(by_label[label].name)][0]
+        for label in ("mover_nickname", "mover_by_middle_name", "out_of_area")
+    }
+    pairs = pd.DataFrame(
+        {
+            "supporter_key": [
+                keys["mover_nickname"],
+                keys["mover_by_middle_name"],
+                keys["out_of_area"],
+            ],
+            "voter_id": ["V_DICK", "V_HORATIO", "V_WILL"],
+        }
+    )
+    out = explain_pairs(result.supporters, voters, pairs).set_index("voter_id")
+    assert "fn_alts" in out.loc["V_DICK", "blocking_rule"]  # DICK meets RICHARD
+    assert out.loc["V_HORATIO", "blocking_rule"].startswith("l.fn = r.mn AND")
+    # a move to 01060 from 01063 is near; 90210 is not
+    assert out.loc["V_DICK", "address"] == "nearby_zip"
+    assert out.loc["V_WILL", "address"] == "elsewhere"
 
 
 def test_explain_pairs_sees_the_surnames_at_the_voters_door(matched):
