@@ -1,0 +1,307 @@
+"""Turf cutting internals: search across neighbouring turfs, one volunteer fewer.
+
+Private to :mod:`canvass.turf`. The windows (:mod:`canvass.turf._windows`) re-route
+four neighbouring turfs at a time, each keeping its volunteer, and route
+elimination (:mod:`canvass.turf._eliminate`) dissolves a short turf only where its
+neighbours have room as they stand. Neither pays a walk that is longer at first
+and shorter later, so the cut stops a few volunteers and hours of walking above
+what a search across turfs finds. This is that search, after hybrid genetic
+search (Vidal et al. 2012, 2022; PyVRP), run on *regions*: a turf and its
+`_REGION` - 1 nearest turfs of the same precinct (by the centre of their doors).
+
+Each region is first tried without its shortest turf: its doors are put where
+they cost least and the local search of :mod:`canvass.turf._ls` (relocating runs
+of doors, swapping doors, 2-opt, exchanging route tails) moves doors around with
+a price on seconds over the planned fill that grows until every turf fits. Where
+no turf can go, the same search only shortens the walks. The cost is the walking
+plus one shift's seconds per volunteer (``fixed`` below), the bench's objective;
+the balance band (``turf.balance``) costs `_BAND_COST` a second outside it, and a
+region's new turfs are kept only when every door is placed, no turf runs over
+the planned fill, that cost is lower and no more of the precinct's turfs are
+outside the band, nor by more seconds. Regions of one round do not overlap and
+run in parallel; rounds go on while some region improves, within a budget of
+`_MOVES_PER_DOOR` moves a door (deterministic: no clock). Each turf keeps its
+staging point; turfs with car legs are left as they are.
+
+Measured on the routing bench (2,000 Northampton doors, seed 0, fill 1.0 and no
+band): see README, "Routing benchmark".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import PlanConfig
+from ._costs import Anchors, LocalCosts, StreetIndex
+from ._eliminate import _n_outside
+from ._legs import Commute, has_legs
+from ._ls import Region, run_regions
+from ._repair import _outside
+from ._windows import Plan, Turf, _centres
+
+__all__ = ["exchange"]
+
+logger = logging.getLogger(__name__)
+
+#: Turfs in a region: a turf and its nearest turfs.
+_REGION = 8
+#: Doors in a block of turfs whose walking costs are computed together (regions
+#: are cut within a block: a precinct or town above it is cut into blocks).
+_BLOCK_DOORS = 2500
+#: Most moves of one descent in a region.
+_REGION_MOVES = 400
+#: Rounds of regions, at most (a round tries regions not tried as they are).
+_ROUNDS = 50
+#: Moves (all regions, all rounds) per door of the cut: the search's budget.
+_MOVES_PER_DOOR = 2.5
+#: A volunteer sent out costs this share of a shift (the bench's objective).
+_FIXED = 1.0
+#: Cost of a second outside the balance band (a second of walking costs 1).
+_BAND_COST = 4.0
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Walking seconds among the doors and staging points of a block of turfs."""
+
+    door: dict[Any, int]
+    node: dict[Any, int]
+    seconds: np.ndarray
+
+    def region(
+        self,
+        doors: pd.DataFrame,
+        nodes: list[Any],
+        commute: Commute | None,
+        open_routes: bool,
+    ) -> np.ndarray:
+        """Return a region's whole seconds: its staging points, then its doors."""
+        pos = [self.node[x] for x in nodes] + [self.door[d] for d in doors.index]
+        walk = self.seconds[np.ix_(pos, pos)]
+        if commute is not None:
+            walk = commute.add(walk, nodes)
+        walk = np.ceil(walk - 1e-9)
+        if open_routes:
+            walk[:, : len(nodes)] = 0
+        return np.asarray(walk)
+
+
+def _blocks(
+    index: StreetIndex, turfs: list[Turf], config: PlanConfig
+) -> tuple[list[_Block], dict[Any, int]]:
+    """
+    Cut a precinct's turfs into blocks of about `_BLOCK_DOORS` doors, with costs.
+
+    Blocks are halved along their longer side (by doors) until small enough;
+    each block's walking costs are computed once (regions are cut within it).
+    Returns the blocks and, per door id, its block.
+    """
+    wp = config.walk
+    centre = _centres(turfs) if turfs else np.zeros((0, 2))
+    sizes = np.array([len(t[0]) for t in turfs])
+    parts = _halves(centre, sizes, np.arange(len(turfs)))
+    blocks: list[_Block] = []
+    where: dict[Any, int] = {}
+    for part in parts:
+        members = [turfs[int(x)] for x in part]
+        doors = pd.concat([t[0] for t in members])
+        nodes = list(dict.fromkeys(t[2] for t in members))
+        m = LocalCosts(index, Anchors.build(index, doors, nodes, wp)).matrix
+        blocks.append(
+            _Block(
+                door={d: len(nodes) + i for i, d in enumerate(doors.index)},
+                node={x: i for i, x in enumerate(nodes)},
+                seconds=m / wp.speed_m_s,
+            )
+        )
+        where.update(dict.fromkeys(doors.index, len(blocks) - 1))
+    return blocks, where
+
+
+def _halves(centre: np.ndarray, sizes: np.ndarray, ix: np.ndarray) -> list[np.ndarray]:
+    """Halve the turfs `ix` along the longer side until each part is small enough."""
+    if len(ix) < 2 or sizes[ix].sum() <= _BLOCK_DOORS:
+        return [ix] if len(ix) else []
+    axis = int(np.argmax(np.ptp(centre[ix], axis=0)))
+    ix = ix[np.argsort(centre[ix, axis], kind="stable")]
+    cum = np.cumsum(sizes[ix])
+    half = int(np.clip(np.searchsorted(cum, cum[-1] / 2), 1, len(ix) - 1))
+    return _halves(centre, sizes, ix[:half]) + _halves(centre, sizes, ix[half:])
+
+
+def _band(times: np.ndarray, limit: float, turfs: int) -> tuple[float, float]:
+    """Return the balance band around the mean of `times` spread over `turfs` turfs."""
+    if limit >= 1:
+        return 0.0, np.inf
+    mean = float(times.sum()) / max(1, turfs)
+    return (1 - limit) * mean, (1 + limit) * mean
+
+
+def _walking(turfs: list[Turf], door_s: float) -> float:
+    return float(sum(t[1] - door_s * len(t[0]) for t in turfs))
+
+
+def _kept(
+    old: list[Turf],
+    new: list[Turf],
+    turfs: list[Turf],
+    config: PlanConfig,
+) -> bool:
+    """Whether a region's `new` turfs may replace its `old` (among `turfs`)."""
+    tp, door_s = config.turf, config.walk.door_s
+    if sum(len(t[0]) for t in new) != sum(len(t[0]) for t in old):
+        return False
+    if len(new) > len(old) or max(t[1] for t in new) > tp.shift_s * tp.fill + 1e-6:
+        return False
+    fixed = _FIXED * tp.shift_s
+    cost = [fixed * len(x) + _walking(x, door_s) for x in (old, new)]
+    if cost[1] >= cost[0] - 0.5:
+        return False
+    if tp.balance >= 1:
+        return True
+    gone = {id(t) for t in old}
+    before = np.array([t[1] for t in turfs])
+    after = np.array([t[1] for t in turfs if id(t) not in gone] + [t[1] for t in new])
+    was = _outside(before, float(before.mean()), tp.balance)
+    now = _outside(after, float(after.mean()), tp.balance)
+    if now > was + 1e-6:
+        return False
+    return _n_outside(after, tp.balance) <= _n_outside(before, tp.balance)
+
+
+def exchange(
+    index: StreetIndex,
+    plans: list[Plan],
+    config: PlanConfig,
+    commute: Commute | None = None,
+) -> list[Plan]:
+    """
+    Move doors across neighbouring turfs, and dissolve turfs, where that pays.
+
+    Parameters
+    ----------
+    index
+        The street network.
+    plans
+        Per precinct (or the whole town), its turfs.
+    config
+        Run configuration (``turf.fill``, ``turf.balance``, the shift, workers).
+    commute
+        With an office: the drive from it to each staging point and back.
+
+    Returns
+    -------
+    plans
+        The turfs, as many or fewer, each timed on its region's costs (the cut
+        routes every turf on its own afterwards).
+    """
+    tp, wp = config.turf, config.walk
+    cap = tp.shift_s * tp.fill
+    fixed = _FIXED * tp.shift_s
+    budget = _MOVES_PER_DOOR * sum(len(t[0]) for _, turfs in plans for t in turfs)
+    tried: set[tuple[tuple[str, int, str], ...]] = set()
+    used, removed, kept_all = 0, 0, 0
+    open_ = config.route.open_routes
+    costs: list[list[_Block]] = []
+    where: list[dict[Any, int]] = []
+    for _, turfs in plans:
+        blocks, of = _blocks(index, turfs, config)
+        costs.append(blocks)
+        where.append(of)
+    for _ in range(_ROUNDS):
+        tasks: list[tuple[Region, int | None, int, tuple[float, float] | None]] = []
+        meta: list[tuple[int, list[int], pd.DataFrame, list[Any]]] = []
+        for gi, (_, turfs) in enumerate(plans):
+            if len(turfs) < 2:
+                continue
+            times = np.array([t[1] for t in turfs])
+            centre = _centres(turfs)
+            taken = {x for x, t in enumerate(turfs) if has_legs(t[0], t[2])}
+            block = [where[gi][t[0].index[0]] for t in turfs]
+            for seed in np.argsort(times, kind="stable"):
+                if int(seed) in taken:
+                    continue
+                near = np.argsort(np.hypot(*(centre - centre[seed]).T), kind="stable")
+                group = [
+                    int(x)
+                    for x in near
+                    if int(x) not in taken and block[int(x)] == block[int(seed)]
+                ][:_REGION]
+                if len(group) < 2 or group[0] != seed:
+                    continue
+                key = tuple(
+                    sorted(
+                        (str(turfs[x][0].index[0]), len(turfs[x][0]), str(turfs[x][2]))
+                        for x in group
+                    )
+                )
+                if key in tried:
+                    continue
+                tried.add(key)
+                taken.update(group)
+                region = [turfs[x] for x in group]
+                nodes = [t[2] for t in region]
+                doors = pd.concat([t[0] for t in region])
+                walk = costs[gi][block[seed]].region(doors, nodes, commute, open_)
+                k = len(nodes)
+                sizes = np.cumsum([0, *[len(t[0]) for t in region]])
+                routes = [
+                    list(range(k + int(sizes[v]), k + int(sizes[v + 1])))
+                    for v in range(k)
+                ]
+                lo, hi = _band(times, tp.balance, len(turfs))
+                task = Region(walk, routes, cap, wp.door_s, fixed, lo, hi, _BAND_COST)
+                drop_band = _band(times, tp.balance, len(turfs) - 1)
+                tasks.append((task, 0, _REGION_MOVES, drop_band))
+                meta.append((gi, group, doors, nodes))
+        if not tasks:
+            break
+        results = run_regions(tasks, config.route.workers)
+        out: list[tuple[str, list[Turf | None]]] = [
+            (pid, list(turfs)) for pid, turfs in plans
+        ]
+        kept = 0
+        for (gi, group, doors, nodes), (task, *_), (found, moves) in zip(
+            meta, tasks, results, strict=True
+        ):
+            used += moves
+            if found is None:
+                continue
+            k = len(nodes)
+            done = Region(
+                task.walk, found, cap, wp.door_s, fixed, task.lo, task.hi, 0.0
+            )
+            seconds = done.times()
+            new = [
+                (doors.iloc[[x - k for x in r]], float(seconds[v]), nodes[v])
+                for v, r in enumerate(found)
+                if r
+            ]
+            now = [t for t in out[gi][1] if t is not None]
+            old = [plans[gi][1][x] for x in group]
+            if not _kept(old, new, now, config):
+                continue
+            kept += 1
+            removed += len(old) - len(new)
+            for j, x in enumerate(group):
+                out[gi][1][x] = new[j] if j < len(new) else None
+        if kept:
+            plans = [(pid, [t for t in turfs if t is not None]) for pid, turfs in out]
+        kept_all += kept
+        logger.debug(
+            "exchange round: %s regions, %s kept, %s moves so far",
+            len(tasks),
+            kept,
+            used,
+        )
+        if used >= budget:
+            break
+    logger.debug(
+        "exchange: %s regions kept, %s turfs fewer, %s moves", kept_all, removed, used
+    )
+    return plans
