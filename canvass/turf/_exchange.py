@@ -44,7 +44,7 @@ from ._ls import Region, run_regions
 from ._repair import _outside
 from ._windows import Plan, Turf, _centres
 
-__all__ = ["exchange"]
+__all__ = ["exchange", "settle"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,8 @@ _REGION_MOVES = 400
 _ROUNDS = 50
 #: Moves (all regions, all rounds) per door of the cut: the search's budget.
 _MOVES_PER_DOOR = 2.5
+#: The budget is never below this many moves (a small cut is cheap to search).
+_MIN_MOVES = 2000
 #: A volunteer sent out costs this share of a shift (the bench's objective).
 _FIXED = 1.0
 #: Cost of a second outside the balance band (a second of walking costs 1).
@@ -203,7 +205,8 @@ def exchange(
     tp, wp = config.turf, config.walk
     cap = tp.shift_s * tp.fill
     fixed = _FIXED * tp.shift_s
-    budget = _MOVES_PER_DOOR * sum(len(t[0]) for _, turfs in plans for t in turfs)
+    doors = sum(len(t[0]) for _, turfs in plans for t in turfs)
+    budget = max(_MIN_MOVES, _MOVES_PER_DOOR * doors)
     tried: set[tuple[tuple[str, int, str], ...]] = set()
     used, removed, kept_all = 0, 0, 0
     open_ = config.route.open_routes
@@ -305,3 +308,33 @@ def exchange(
         "exchange: %s regions kept, %s turfs fewer, %s moves", kept_all, removed, used
     )
     return plans
+
+
+def settle(
+    before: list[Plan],
+    after: list[Plan],
+    gone: pd.DataFrame,
+    limit: float,
+    cap: float,
+) -> list[Plan]:
+    """
+    Keep each precinct's turfs from `after` (routed on their own) or `before`.
+
+    A precinct keeps its new turfs when none of its doors is in `gone` (left out
+    by the routing), no turf is longer than `cap` (the planned fill) or its
+    longest turf before, and no more of its turfs are outside the balance band
+    `limit` than before (the region's estimates and the routing's may differ by
+    seconds).
+    """
+    out: list[Plan] = []
+    for (pid, old), (_, new) in zip(before, after, strict=True):
+        lost = gone.index.isin([d for t in old for d in t[0].index]).any()
+        ok = not lost and bool(new)
+        longest = max([cap, *(t[1] for t in old)])
+        ok = ok and all(t[1] <= longest + 1e-6 for t in new)
+        if ok and limit < 1 and len(old) > 1:
+            was = np.array([t[1] for t in old])
+            now = np.array([t[1] for t in new])
+            ok = _n_outside(now, limit) <= _n_outside(was, limit)
+        out.append((pid, new if ok else old))
+    return out
