@@ -340,9 +340,18 @@ class Region:
         pre = [np.concatenate([[0.0], np.cumsum(w[p[:-1], p[1:]])]) for p in paths]
         out: list[Move] = []
         k = len(paths)
+        # only routes that come near each other (a door among the other's doors'
+        # nearest), or a route and an empty one
+        route = np.zeros(len(w), dtype=np.int64)
+        for v, p in enumerate(paths):
+            route[p] = v
+        doors = np.arange(k, len(w))
+        meet = np.zeros((k, k), dtype=bool)
+        meet[route[doors][:, None], route[self._near()[doors]]] = True
+        meet |= meet.T | (n == 0)[:, None] | (n == 0)[None, :]
         for a in range(k):
             for b in range(a + 1, k):
-                if not n[a] and not n[b]:
+                if (not n[a] and not n[b]) or not meet[a, b]:
                     continue
                 d = self._tails_pair(paths, pre, a, b, n)
                 na = (
