@@ -58,9 +58,9 @@ _REGION_MOVES = 400
 #: Rounds of regions, at most (a round tries regions not tried as they are).
 _ROUNDS = 50
 #: Moves (all regions, all rounds) per door of the cut: the search's budget.
-_MOVES_PER_DOOR = 2.5
+_MOVES_PER_DOOR = 1.0
 #: The budget is never below this many moves (a small cut is cheap to search).
-_MIN_MOVES = 2000
+_MIN_MOVES = 5000
 #: A volunteer sent out costs this share of a shift (the bench's objective).
 _FIXED = 1.0
 #: Cost of a second outside the balance band (a second of walking costs 1).
@@ -208,8 +208,8 @@ def exchange(
     tp, wp = config.turf, config.walk
     cap = tp.shift_s * tp.fill
     fixed = _FIXED * tp.shift_s
-    doors = sum(len(t[0]) for _, turfs in plans for t in turfs)
-    budget = max(_MIN_MOVES, _MOVES_PER_DOOR * doors)
+    n_doors = sum(len(t[0]) for _, turfs in plans for t in turfs)
+    budget = max(_MIN_MOVES, _MOVES_PER_DOOR * n_doors)
     tried: set[tuple[tuple[str, int, str], ...]] = set()
     used, removed, kept_all = 0, 0, 0
     open_ = config.route.open_routes

@@ -276,29 +276,36 @@ class Region:
         base: np.ndarray,
         penalty: float,
     ) -> list[Move]:
-        w = self.walk
+        w, k = self.walk, len(paths)
         full = [(v, p) for v, p in enumerate(paths) if n[v]]
         if len(full) < 2:
             return []
         u = np.concatenate([p[1:-1] for _, p in full])
-        pu = np.concatenate([p[:-2] for _, p in full])
-        nu = np.concatenate([p[2:] for _, p in full])
-        ru = np.concatenate([np.full(len(p) - 2, v) for v, p in full])
-        iu = np.concatenate([np.arange(1, len(p) - 1) for _, p in full])
-        # d_a[i, j]: route of door i with door j in its place
-        d_a = w[pu[:, None], u[None, :]] + w[u[None, :], nu[:, None]]
-        d_a = d_a - (w[pu, u] + w[u, nu])[:, None]
-        d_b = d_a.T
-        d = d_a + d_b + self._pen(t[ru][:, None] + d_a, penalty) - base[ru][:, None]
-        d = d + self._pen(t[ru][None, :] + d_b, penalty) - base[ru][None, :]
-        d[ru[:, None] >= ru[None, :]] = _NO
+        size = len(w)
+        prev = np.zeros(size, dtype=np.int64)
+        nxt = np.zeros(size, dtype=np.int64)
+        route = np.full(size, -1, dtype=np.int64)
+        at = np.zeros(size, dtype=np.int64)
+        for v, p in full:
+            prev[p[1:-1]], nxt[p[1:-1]] = p[:-2], p[2:]
+            route[p[1:-1]], at[p[1:-1]] = v, np.arange(1, len(p) - 1)
+        # granular: door u swapped with a door of another route near it
+        x = self._near()[u]
+        pu, nu, ru = prev[u][:, None], nxt[u][:, None], route[u][:, None]
+        px, nx, rx = prev[x], nxt[x], route[x]
+        uu = u[:, None]
+        d_a = w[pu, x] + w[x, nu] - w[pu, uu] - w[uu, nu]
+        d_b = w[px, uu] + w[uu, nx] - w[px, x] - w[x, nx]
+        d = d_a + d_b + self._pen(t[ru] + d_a, penalty) - base[ru]
+        d = d + self._pen(t[rx] + d_b, penalty) - base[rx]
+        d[(x < k) | (rx < 0) | (rx == ru)] = _NO
         return [
             (
-                float(d[x, y]),
-                {int(ru[x]), int(ru[y])},
-                (1, int(ru[x]), int(iu[x]), int(ru[y]), int(iu[y])),
+                float(d[i, j]),
+                {int(ru[i, 0]), int(rx[i, j])},
+                (1, int(ru[i, 0]), int(at[u[i]]), int(rx[i, j]), int(at[x[i, j]])),
             )
-            for x, y in _best(d)
+            for i, j in _best(d)
         ]
 
     def _two_opt(
