@@ -39,7 +39,7 @@ _HARD = 1e6
 _NO = np.inf
 #: Doors relocate next to their `_GRANULAR` nearest nodes only (granular search,
 #: Toth and Vigo 2003, as in hybrid genetic search).
-_GRANULAR = 16
+_GRANULAR = 32
 #: Moves of one kind a step may make (the best, on different routes).
 _PER_KIND = 32
 
