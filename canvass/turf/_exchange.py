@@ -7,7 +7,8 @@ neighbours have room as they stand. Neither pays a walk that is longer at first
 and shorter later, so the cut stops a few volunteers and hours of walking above
 what a search across turfs finds. This is that search, after hybrid genetic
 search (Vidal et al. 2012, 2022; PyVRP), run on *regions*: a turf and its
-`_REGION` - 1 nearest turfs of the same precinct (by the centre of their doors).
+`_REGION` - 1 nearest turfs of the same precinct, or of the same block of about
+`_BLOCK_DOORS` doors (by the centre of their doors).
 
 Each region is first tried without its shortest turf: its doors are put where
 they cost least and the local search of :mod:`canvass.turf._ls` (relocating runs
@@ -24,11 +25,10 @@ a budget of `_MOVES_PER_DOOR` moves a door and at least `_MIN_MOVES`
 (deterministic: no clock). Each turf keeps its staging point; turfs with car legs
 are left as they are.
 
-Measured on the routing bench at fill 1.0 and no band (Northampton, seed 0):
-2,000 doors 69 -> 65 volunteers, the bench's objective 750,848 -> 712,614 (the
-best plan known: 699,768); all 8,087 doors 176 -> 166 with 20,000 moves. At the
-defaults (fill 0.9, balance 0.15), 2,000 doors: 82 -> 78. README, "Routing
-benchmark", has the figures.
+Measured on the routing bench (Northampton, seed 0, load 0.8-2.3): at fill 1.0
+and no band, 2,000 doors 69 -> 65 volunteers, the bench's objective 750,848 ->
+710,599 (the best plan known: 699,768), cut 40 s; all 8,087 doors 176 -> 170,
+cut 87 s. At the defaults (fill 0.9, balance 0.15), 2,000 doors: 82 -> 78.
 """
 
 from __future__ import annotations
