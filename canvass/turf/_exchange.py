@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import schema
 from ..config import PlanConfig
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._eliminate import _n_outside
@@ -257,6 +258,9 @@ def exchange(
                 region = [turfs[x] for x in group]
                 nodes = [t[2] for t in region]
                 doors = pd.concat([t[0] for t in region])
+                if schema.CAR_STOP in doors.columns:  # no legs: each door walked
+                    # from its turf's staging point, wherever it moves
+                    doors = doors.assign(**{schema.CAR_STOP: None})
                 walk = costs[gi][block[seed]].region(doors, nodes, commute, open_)
                 k = len(nodes)
                 sizes = np.cumsum([0, *[len(t[0]) for t in region]])
