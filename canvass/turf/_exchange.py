@@ -47,7 +47,7 @@ from ._eliminate import _n_outside
 from ._legs import Commute, has_legs
 from ._ls import Region, run_regions
 from ._repair import _outside
-from ._windows import Plan, Turf, _centres
+from ._windows import Plan, Turf, _centres, polish
 
 __all__ = ["exchange", "settle"]
 
@@ -280,6 +280,7 @@ def exchange(
             (pid, list(turfs)) for pid, turfs in plans
         ]
         kept = 0
+        cands: list[tuple[int, list[int], list[Turf]]] = []
         for (gi, group, doors, nodes), (task, *_), (found, moves) in zip(
             meta, tasks, results, strict=True
         ):
@@ -296,9 +297,23 @@ def exchange(
                 for v, r in enumerate(found)
                 if r
             ]
+            cands.append((gi, group, new))
+        # with a band, judged on each turf routed on its own as routing will route
+        # it (its estimate moves by seconds, enough to leave the band)
+        timed = (
+            polish(
+                index,
+                [(str(w), new) for w, (_, _, new) in enumerate(cands)],
+                config,
+                commute,
+            )[0]
+            if tp.balance < 1
+            else [(str(w), new) for w, (_, _, new) in enumerate(cands)]
+        )
+        for (gi, group, _), (_, new) in zip(cands, timed, strict=True):
             now = [t for t in out[gi][1] if t is not None]
             old = [plans[gi][1][x] for x in group]
-            if not _kept(old, new, now, config):
+            if not new or not _kept(old, new, now, config):
                 continue
             kept += 1
             removed += len(old) - len(new)
