@@ -48,6 +48,7 @@ from ..geocode import unverified_doors
 from ..network import STREET_CLASSES, main_component
 from ._costs import Anchors, LocalCosts, StreetIndex
 from ._eliminate import eliminate
+from ._exchange import exchange, settle
 from ._leftover import place_left
 from ._legs import Commute, car_stops
 from ._repair import rebalance
@@ -502,6 +503,11 @@ def _block_turfs(
         moved, more = polish(index, moved, config, commute, memo)
         outside = [balance_stats(_est_table(p), tp.balance)[2] for p in (fewer, moved)]
         plans = moved if not len(more) and outside[1] <= outside[0] else fewer
+    # doors moved across neighbouring turfs, and turfs dissolved, where that pays
+    crossed = exchange(index, plans, config, commute)
+    if crossed is not plans:  # each turf routed on its own, as routing will
+        crossed, more = polish(index, crossed, config, commute, memo)
+        plans = settle(plans, crossed, more, tp.balance, tp.shift_s * tp.fill)
     logger.debug("%s window and turf problems looked up, not re-solved", memo.hits)
     if tp.volunteers_per_turf > 1:  # each team's walks become one turf
         plans, more = form_teams(index, plans, config, car_nodes, commute)
