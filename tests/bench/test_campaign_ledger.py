@@ -7,8 +7,9 @@ from _bench import load_bench
 
 ledger_mod = load_bench("_campaign_ledger")
 
-NH = [{"result": "NOT_HOME"}]
-CB = [{"result": "COME_BACK"}]
+# the simulator's result rows: one per voter at the door (bench/_campaign_town.py)
+NH = [{"voter_id": "v1", "result": "NOT_HOME"}]
+CB = [{"voter_id": "v1", "result": "COME_BACK"}]
 
 
 def test_knocks_are_sorted_by_attempt_slot_and_history() -> None:
@@ -40,6 +41,23 @@ def test_knocks_are_sorted_by_attempt_slot_and_history() -> None:
     assert any(line.startswith("reminder") for line in lines)
     never = led.unknocked(["A", "B", "C", "D"], {"C": "left_out_low_value"})
     assert never == {"left_out_low_value": 1, "not_reached": 1}
+
+
+def test_calibration_sets_each_voters_prediction_against_their_own_results() -> None:
+    cal = ledger_mod.Calibration()
+    cal.predicted = {"v1": 0.25, "v2": 0.5}
+    cal.note("weekend_day", [{"voter_id": "v1", "result": "NOT_HOME"}])  # first
+    cal.note("weekday_evening", [{"voter_id": "v1", "result": "NOT_HOME"}])
+    cal.note("weekday_evening", [{"voter_id": "v1", "result": "COME_BACK"}])
+    cal.note("weekend_day", [{"voter_id": "v2", "result": "NOT_HOME"}])  # first
+    cal.note("weekend_day", [{"voter_id": "v2", "result": "NOT_HOME"}])
+    cal.note("weekend_day", [{"voter_id": "v3", "result": "NOT_HOME"}])  # no guess
+    assert cal.rows["first"] == [2.0, 0.75, 0.0]
+    assert cal.rows["miss1_other"] == [1.0, 0.25, 0.0]  # v1's miss was another slot
+    assert cal.rows["miss1_same"] == [1.0, 0.5, 0.0]
+    assert cal.rows["miss2+"] == [1.0, 0.25, 1.0]  # a "come back" is an answer
+    (line,) = cal.lines()
+    assert line.startswith("P(answer) by voter, predicted vs recorded: first 2 ")
 
 
 def test_the_ratio_splits_into_factors_that_multiply_back() -> None:
