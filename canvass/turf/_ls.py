@@ -20,7 +20,7 @@ lets a route be dissolved into neighbours that have, at first, no room.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -89,6 +89,15 @@ class Region:
     hi: float = np.inf
     band_cost: float = 0.0
     _nbr: np.ndarray | None = field(default=None, repr=False)
+
+    def copy(self, lo: float | None = None, hi: float | None = None) -> Region:
+        """Return a region with its own copy of the routes (and another band)."""
+        return replace(
+            self,
+            routes=[list(r) for r in self.routes],
+            lo=self.lo if lo is None else lo,
+            hi=self.hi if hi is None else hi,
+        )
 
     def path(self, v: int) -> np.ndarray:
         """Route `v` with its staging point at both ends."""
@@ -513,30 +522,12 @@ def improve_region(
     moves = 0
     if drop is not None:
         band = (region.lo, region.hi) if drop_band is None else drop_band
-        trial = Region(
-            region.walk,
-            [list(r) for r in region.routes],
-            region.cap,
-            region.door_s,
-            region.fixed,
-            band[0],
-            band[1],
-            region.band_cost,
-        )
+        trial = region.copy(lo=band[0], hi=band[1])
         routes, made = search(trial, drop, limit)
         moves += made
         if routes is not None and trial.plain() < base - 0.5:
             return routes, moves
-    trial = Region(
-        region.walk,
-        [list(r) for r in region.routes],
-        region.cap,
-        region.door_s,
-        region.fixed,
-        region.lo,
-        region.hi,
-        region.band_cost,
-    )
+    trial = region.copy()
     routes, made = search(trial, None, limit)
     moves += made
     if routes is not None and trial.plain() < base - 0.5:

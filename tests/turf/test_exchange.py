@@ -69,16 +69,7 @@ def test_a_single_move_costs_what_it_was_priced() -> None:
     base = region._pen(t, 3.0)
     for kind in (region._relocate, region._swap, region._two_opt, region._tails):
         for price, _, move in kind(paths, t, n, base, 3.0)[:3]:
-            trial = _ls.Region(
-                region.walk,
-                [list(r) for r in region.routes],
-                region.cap,
-                region.door_s,
-                region.fixed,
-                region.lo,
-                region.hi,
-                region.band_cost,
-            )
+            trial = region.copy()
             before = trial.cost(3.0)
             trial._apply(move)
             assert trial.cost(3.0) - before == pytest.approx(price, abs=1e-6)
