@@ -192,6 +192,39 @@ def test_killed_run_leaves_previous_outputs_intact(cli_run, tmp_path):
     assert not list(out.parent.glob(".demo.*"))
 
 
+def test_a_stop_turned_into_another_error_by_compiled_code_is_still_a_stop(
+    tmp_path, capsys
+):
+    from canvass.cli._base import _interruptible
+
+    # scikit-learn's compiled code, stopped mid-fit, raised this instead of the
+    # KeyboardInterrupt (a traceback and exit 1, where the user is owed exit 130)
+    msg = "not a valid PEP 3118 buffer format string"
+
+    def fit() -> None:
+        with _interruptible(tmp_path):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+            except KeyboardInterrupt:
+                raise ValueError(msg) from None
+
+    with pytest.raises(SystemExit) as stop:
+        fit()
+    assert stop.value.code == 130
+    assert "previous outputs" in capsys.readouterr().err
+
+    def broken() -> None:
+        with _interruptible(tmp_path):
+            raise ValueError(msg)
+
+    # without a stop signal the error is the error, and the handlers are restored
+    with pytest.raises(ValueError, match="PEP 3118"):
+        broken()
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_ctrl_c_during_routing_keeps_outputs(cli_run, monkeypatch):
     town, out, _ = cli_run
     before = (out / "summary.json").read_bytes()

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -131,23 +131,40 @@ def _stderr_console() -> Any:
 
 @contextmanager
 def _interruptible(out: Path) -> Iterator[None]:
-    """Turn SIGTERM into a clean stop and report what an interruption left behind."""
+    """
+    Turn SIGTERM and Ctrl-C into a clean stop and report what it left behind.
 
-    def on_term(signum: int, frame: FrameType | None) -> None:
+    The stop is raised as ``KeyboardInterrupt`` where the signal lands; compiled code
+    running then (scikit-learn's histogram building, for one) may turn it into an
+    error of its own, so any error raised after a stop signal counts as the stop.
+    """
+    stopped: list[int] = []
+
+    def on_stop(signum: int, frame: FrameType | None) -> None:
+        stopped.append(signum)
         raise KeyboardInterrupt
 
-    old = signal.signal(signal.SIGTERM, on_term)
+    old = {s: signal.signal(s, on_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
+    except Exception:
+        if not stopped:
+            raise
+        _interrupted(out)
     except KeyboardInterrupt:
-        state = "are intact" if out.exists() else "were not created"
-        click.echo(
-            f"Interrupted: nothing was written; the previous outputs in {out} {state}.",
-            err=True,
-        )
-        sys.exit(130)
+        _interrupted(out)
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def _interrupted(out: Path) -> NoReturn:
+    state = "are intact" if out.exists() else "were not created"
+    click.echo(
+        f"Interrupted: nothing was written; the previous outputs in {out} {state}.",
+        err=True,
+    )
+    sys.exit(130)
 
 
 _CONFIG_REQUIRED = click.option(
