@@ -39,6 +39,12 @@ class WalkParams:
         Time spent at each door, in seconds.
     max_snap_m
         Doors farther than this from any street are reported, not moved.
+    door_access
+        Count the walk from the street up to each door and back (the door's distance
+        to its street, ``snap_m``, each way) in every walking time: turf sizes,
+        routes and arrival times. Doors at one point (units of one building) are
+        walked between directly. Off = doors sit on the street (plans come out
+        shorter than they walk).
     crossing_m
         Extra walking, in metres, to cross a street of each OSM class to reach a door
         on the other side (DOMAIN.md 3.1, Edna's field-tested table).
@@ -54,6 +60,7 @@ class WalkParams:
     speed_m_s: float = 1.2
     door_s: int = 90
     max_snap_m: float = 150.0
+    door_access: bool = True
     crossing_m: dict[str, float] = field(
         default_factory=lambda: {
             "motorway": 400.0,
@@ -101,7 +108,9 @@ class TurfParams:
         shorter. Empty = each turf gets its own staging point on a street
         reachable by car.
     fill
-        Share of the shift a turf is sized to (the rest is slack for the router).
+        Share of the shift a turf is sized to (the rest is slack for the router): a
+        target the cut prices, so a turf may end a little over it, never over the
+        shift.
     tour_time_s
         Guided-local-search seconds for the street tour that orders each block of
         up to 900 doors before cutting; 0 = local search to a local optimum

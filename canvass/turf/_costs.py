@@ -6,7 +6,9 @@ doors' edges only, so the work grows with the number of doors, not with its squa
 over the whole town. A door sits on one side of its edge at a position along it;
 reaching a door on the other side of the same street costs the crossing penalty of
 that street class (DOMAIN.md 3.1), and streets in ``walk.intersection_only`` are
-crossed only at their ends.
+crossed only at their ends. With ``walk.door_access`` a door's walk from the street up
+to its door and back (its ``snap_m`` each way) is part of every leg into and out of it;
+doors at one point (the units of one building) are walked between directly.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 from shapely.ops import substring
 
 from .. import schema
@@ -30,6 +33,8 @@ from ..config import WalkParams
 __all__ = ["Anchors", "LocalCosts", "StreetIndex"]
 
 _DEFAULT_CROSS_M = 20.0
+#: doors whose points are this close share a building: walked between directly
+_SAME_POINT_M = 2.0
 
 
 class StreetIndex:
@@ -94,6 +99,14 @@ class Anchors:
         Crossing penalty of the street, in metres.
     midblock
         Whether the street may be crossed between intersections.
+    access
+        Metres from the street up to the door (0 for nodes and without
+        ``walk.door_access``), walked on the way in and again on the way out.
+    same
+        Pairs of anchor positions ``(i, j)``, ``i < j``, of doors at one point
+        (within 2 m: units of one building), walked between directly.
+    geoms
+        Geometry of each door's street edge (None for nodes).
     """
 
     u: np.ndarray
@@ -104,6 +117,8 @@ class Anchors:
     side: np.ndarray
     cross_m: np.ndarray
     midblock: np.ndarray
+    access: np.ndarray
+    same: np.ndarray
     geoms: tuple[Any, ...]
 
     def __len__(self) -> int:
@@ -149,7 +164,17 @@ class Anchors:
             doors[schema.EDGE_POS_M].to_numpy(dtype=float), 0, length[n_dep:]
         )
         side[n_dep:] = np.where(doors[schema.SIDE].astype(str).to_numpy() == "L", 1, -1)
-        return cls(u, v, edge, pos, length, side, cross, midblock, tuple(geoms))
+        access = np.zeros(n)
+        same = np.zeros((0, 2), dtype=np.int64)
+        if params.door_access and len(doors):
+            snap = doors[schema.SNAP_M].to_numpy(dtype=float)
+            access[n_dep:] = np.where(np.isfinite(snap), snap, 0.0)
+            pts = shapely.get_coordinates(doors.geometry.to_numpy())
+            same = cKDTree(pts).query_pairs(_SAME_POINT_M, output_type="ndarray")
+            same = same.astype(np.int64).reshape(-1, 2) + n_dep
+        return cls(
+            u, v, edge, pos, length, side, cross, midblock, access, same, tuple(geoms)
+        )
 
 
 class LocalCosts:
@@ -229,6 +254,10 @@ class LocalCosts:
         best = np.where(same & ~opposite, np.minimum(best, dp), best)
         mid = opposite & a.midblock[:, None]
         best = np.where(mid, np.minimum(best, dp + cross), best)
+        best += a.access[:, None] + a.access[None, :]
+        if len(a.same):
+            p, q = a.same[:, 0], a.same[:, 1]
+            best[p, q] = best[q, p] = 0.0
         np.fill_diagonal(best, 0.0)
         return best
 
@@ -252,6 +281,9 @@ class LocalCosts:
         """
         Coordinates of the walk from anchor `i` to anchor `j` along the streets.
 
+        The walk up to the doors (``Anchors.access``) is in the cost, not drawn: the
+        line runs between the doors' points on their streets.
+
         Parameters
         ----------
         i, j
@@ -265,10 +297,12 @@ class LocalCosts:
         a = self.a
         if i == j:
             return []
+        if self.matrix[i, j] == 0.0:  # one point (units of one building)
+            return []
         same = a.edge[i] >= 0 and a.edge[i] == a.edge[j]
         opposite = same and a.side[i] != a.side[j]
         dp = abs(a.pos[i] - a.pos[j])
-        target = self.matrix[i, j]
+        target = self.matrix[i, j] - a.access[i] - a.access[j]
         if same and (not opposite or a.midblock[i]):
             direct = dp + (a.cross_m[i] if opposite else 0.0)
             if direct <= target + 1e-6:
