@@ -72,6 +72,8 @@ DRIVABLE = STREET_CLASSES - {"motorway"}
 _BLOCK = 300
 #: Doors of a turf whose nearest car-reachable node is tried as its staging point.
 _STAGING_CANDIDATES = 12
+#: Staging nodes, nearest first, a door no turf could keep is tried from.
+_REACH_CANDIDATES = 24
 #: Passes of window re-routing after the split.
 _PASSES = 5
 #: Repairs after the first, while turfs stay outside the balance (they may use car
@@ -293,7 +295,8 @@ def cut_turfs(
         else [(str(p), g) for p, g in work.groupby(schema.PRECINCT_ID, sort=True)]
     )
     near = _near_doors(cands, tree)
-    plans, dropped = _block_turfs(index, groups, config, staging, near, commute)
+    reach = _within_reach(cands, tree, config)
+    plans, dropped = _block_turfs(index, groups, config, staging, near, commute, reach)
     rows: list[dict[str, Any]] = []
     for pid, turf_list in plans:
         for t, (members, est_s, node) in enumerate(turf_list, start=1):
@@ -389,6 +392,7 @@ def _block_turfs(
     staging: Callable[[pd.DataFrame], Any],
     car_nodes: Callable[[pd.DataFrame], list[Any]],
     commute: Commute | None,
+    reach: Callable[[pd.DataFrame], list[Any]],
 ) -> tuple[list[tuple[str, list[Turf]]], pd.DataFrame]:
     """
     Cut each group's doors into turfs: a street tour first, then an optimal split.
@@ -493,7 +497,7 @@ def _block_turfs(
         gone = pd.concat([gone, more]) if len(more) else gone
     # doors a turf could not keep in the shift go to neighbours with room, or
     # into new turfs: left out only when no shift can hold them
-    plans, gone = place_left(index, plans, gone, config, staging, commute, memo)
+    plans, gone = place_left(index, plans, gone, config, staging, commute, memo, reach)
     # one volunteer fewer wherever the neighbours of a short turf can take its doors
     fewer = eliminate(index, plans, config, commute, memo)
     if sum(map(len, (t for _, t in fewer))) < sum(map(len, (t for _, t in plans))):
@@ -523,6 +527,28 @@ def _stager(cands: list[Any], tree: shapely.STRtree) -> Callable[[pd.DataFrame],
         return cands[int(tree.nearest(shapely.Point(*pts.mean(axis=0))))]
 
     return staging
+
+
+def _within_reach(
+    cands: list[Any], tree: shapely.STRtree, config: PlanConfig
+) -> Callable[[pd.DataFrame], list[Any]]:
+    """
+    Return a function giving the staging nodes a door might be walked from.
+
+    Those within half a shift's walk of the door's first point in a straight line
+    (a round trip from farther cannot fit), nearest first, at most
+    `_REACH_CANDIDATES`.
+    """
+    radius = config.walk.speed_m_s * config.turf.shift_s / 2
+    xy = np.array(shapely.get_coordinates(tree.geometries))
+
+    def within(members: pd.DataFrame) -> list[Any]:
+        at = shapely.get_coordinates(members.geometry.to_numpy())[0]
+        hits = tree.query(shapely.Point(*at), predicate="dwithin", distance=radius)
+        order = hits[np.argsort(np.hypot(*(xy[hits] - at).T), kind="stable")]
+        return [cands[int(i)] for i in order[:_REACH_CANDIDATES]]
+
+    return within
 
 
 def _near_doors(

@@ -8,9 +8,11 @@ do not fit in the shift. Such doors are not left out: each goes where it adds
 least time to a nearby turf's loop within the planned fill (regret insertion, as in
 route elimination, :func:`canvass.turf._eliminate.insert_all`), and each turf that
 took doors is routed on its own again and kept only if it still holds every door.
-Doors no nearby turf has room for become new turfs, routed the same way. A door
-is left out only when it cannot be walked to and worked in one shift from any
-staging point near it.
+Doors no nearby turf has room for become new turfs, routed the same way, from the
+staging point nearest them; a door that cannot be worked from there (a river or a
+highway between, so the nearest point is far on foot) is walked from the staging
+point within reach with the shortest walk there and back. A door is left out only
+when it cannot be walked to and worked in one shift from any of them.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import shapely
 
 from .. import schema
 from ..config import PlanConfig
-from ._costs import StreetIndex
+from ._costs import Anchors, LocalCosts, StreetIndex
 from ._eliminate import insert_all
 from ._legs import Commute, has_legs
 from ._solver import SolveMemo, route_s
@@ -49,6 +51,7 @@ def place_left(
     staging: Callable[[pd.DataFrame], Any],
     commute: Commute | None = None,
     memo: SolveMemo | None = None,
+    reach: Callable[[pd.DataFrame], list[Any]] | None = None,
 ) -> tuple[list[Plan], pd.DataFrame]:
     """
     Put doors the turfs lost back into nearby turfs with room, or into new turfs.
@@ -69,6 +72,9 @@ def place_left(
         With an office: the drive from it to each staging point and back.
     memo
         Answers of problems solved before in this cut.
+    reach
+        Gives the staging nodes within reach of a door, nearest first (tried
+        when the nearest cannot hold it).
 
     Returns
     -------
@@ -84,6 +90,8 @@ def place_left(
     for gi, doors in _by_group(out, left, config):
         turfs, rest = _insert(index, out[gi][1], doors, config, commute, memo)
         turfs, rest = _new_turfs(index, turfs, rest, config, staging, commute, memo)
+        if len(rest) and reach is not None:
+            turfs, rest = _best_stops(index, turfs, rest, config, reach, commute, memo)
         out[gi] = (out[gi][0], turfs)
         if len(rest):
             still.append(rest)
@@ -221,6 +229,42 @@ def _new_turfs(
         out += polished[0][1]
         rest = lost
     return out, rest
+
+
+def _best_stops(
+    index: StreetIndex,
+    turfs: list[Turf],
+    doors: pd.DataFrame,
+    config: PlanConfig,
+    reach: Callable[[pd.DataFrame], list[Any]],
+    commute: Commute | None,
+    memo: SolveMemo | None,
+) -> tuple[list[Turf], pd.DataFrame]:
+    """
+    Walk each door still left from the staging point with the shortest round trip.
+
+    The nearest staging point by the straight line may be far on foot (across a
+    river); each door takes, of the nodes `reach` gives, the one with the shortest
+    walk there and back on the network. Doors sharing a node become one turf, routed
+    on its own; what it cannot hold stays left.
+    """
+    best: dict[Any, list[int]] = {}
+    for i in range(len(doors)):
+        one = doors.iloc[[i]]
+        cands = reach(one)
+        if not cands:
+            continue
+        m = LocalCosts(index, Anchors.build(index, one, cands, config.walk)).matrix
+        k = len(cands)
+        trip = m[:k, k] + m[k, :k]
+        best.setdefault(cands[int(np.argmin(trip))], []).append(i)
+    if not best:
+        return turfs, doors
+    new: list[Turf] = [(doors.iloc[ix], 0.0, node) for node, ix in best.items()]
+    polished = polish(index, [("", new)], config, commute, memo)[0]
+    placed = [t for t in polished[0][1] if len(t[0])]
+    taken = {d for t in placed for d in t[0].index}
+    return [*turfs, *placed], doors[~doors.index.isin(taken)]
 
 
 def _nearest_chain(doors: pd.DataFrame) -> np.ndarray:

@@ -5,9 +5,17 @@ from __future__ import annotations
 import networkx as nx
 import pandas as pd
 import pytest
-from _walknet import CRS, grid_turfs, write_osm
+import shapely
+from _walknet import (
+    CRS,
+    HAMLET_WAYS,
+    grid_turfs,
+    make_doors,
+    to_crs_points,
+    write_osm,
+)
 
-from canvass import network
+from canvass import network, schema
 from canvass.config import PlanConfig, WalkParams
 from canvass.turf import _cut, _leftover, _repair, _windows
 
@@ -102,3 +110,45 @@ def test_a_door_no_shift_can_hold_stays_out(G: nx.MultiDiGraph) -> None:
     assert sorted(gone.index) == sorted(lost.index)
     assert _doors(out) == sorted(i for m, _, _ in kept for i in m.index)
     assert isinstance(gone, pd.DataFrame)
+
+
+def test_a_door_is_walked_from_the_staging_point_nearest_on_foot(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    # Back Lane runs behind the grid's north side but meets it only 2.5 km away
+    # (round Hamlet Road and Farm Lane): the staging point nearest its door in a
+    # straight line (C Street's east corner, 141 m) is 5.4 km from it on foot, the
+    # lane's west end 220 m. Lost by its turf, the door was left out as "cannot be
+    # walked to and worked within one shift".
+    ways = [
+        *HAMLET_WAYS,
+        ("Back Lane", "residential", [(3100, 450), (400, 450)], {}),
+    ]
+    path = write_osm(tmp_path / "river.osm", ways)  # type: ignore[operator]
+    G = network.read_walk_graph(path, WalkParams(cache_dir="none"), crs=CRS)
+    doors = network.snap_doors(make_doors([(620, 440)]), G, WalkParams()).doors
+    assert doors[schema.SNAP_M].iloc[0] < 15  # on Back Lane
+    nodes = list(G.nodes)
+    tree = shapely.STRtree(
+        shapely.points([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes])
+    )
+    corner, lane = (
+        nodes[int(tree.nearest(p))] for p in to_crs_points([(600, 300), (400, 450)])
+    )
+    cands = [corner, lane]
+    cfg = PlanConfig.from_dict({"turf": {"shift_s": 7200}})
+    pts = shapely.points([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in cands])
+    tree = shapely.STRtree(pts)
+    staging = _cut._stager(cands, tree)
+    assert staging(doors) == corner
+    # the door was lost by its turf (as polish loses doors over the shift)
+    index = _windows.StreetIndex(G)
+    plans, gone = _leftover.place_left(index, [], doors, cfg, staging)
+    assert list(gone.index) == list(doors.index)
+    reach = _cut._within_reach(cands, tree, cfg)
+    plans, gone = _leftover.place_left(index, [], doors, cfg, staging, reach=reach)
+    assert gone.empty
+    ((_, [(members, est, node)]),) = plans
+    assert list(members.index) == list(doors.index)
+    assert node == lane
+    assert est < 900
