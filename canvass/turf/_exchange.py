@@ -22,7 +22,7 @@ stage will) are kept only when every door is placed, no turf runs over
 the planned fill, that cost is lower and no more of the precinct's turfs are
 outside the band, nor by more seconds. Regions of one round do not overlap and
 run in parallel; rounds go on through regions not yet tried as they stand, within
-a budget of `_MOVES_PER_DOOR` moves a door and at least `_MIN_MOVES`
+a budget of ``turf.search_moves_per_door`` moves a door and at least `_MIN_MOVES`
 (deterministic: no clock). Each turf keeps its staging point; turfs with car legs
 are left as they are.
 
@@ -64,9 +64,8 @@ _BLOCK_DOORS = 2500
 _REGION_MOVES = 400
 #: Rounds of regions, at most (a round tries regions not tried as they are).
 _ROUNDS = 50
-#: Moves (all regions, all rounds) per door of the cut: the search's budget.
-_MOVES_PER_DOOR = 1.0
-#: The budget is never below this many moves (a small cut is cheap to search).
+#: The budget (``turf.search_moves_per_door`` a door, all regions and rounds) is
+#: never below this many moves (a small cut is cheap to search).
 _MIN_MOVES = 8000
 #: A volunteer sent out costs this share of a shift (the bench's objective).
 _FIXED = 1.0
@@ -216,7 +215,9 @@ def exchange(
     cap = tp.shift_s * tp.fill
     fixed = _FIXED * tp.shift_s
     n_doors = sum(len(t[0]) for _, turfs in plans for t in turfs)
-    budget = max(_MIN_MOVES, _MOVES_PER_DOOR * n_doors)
+    if tp.search_moves_per_door <= 0:
+        return plans
+    budget = max(_MIN_MOVES, tp.search_moves_per_door * n_doors)
     tried: set[tuple[tuple[str, int, str], ...]] = set()
     used, removed, kept_all = 0, 0, 0
     open_ = config.route.open_routes

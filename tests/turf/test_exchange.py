@@ -100,6 +100,19 @@ def test_a_volunteer_is_saved_where_route_elimination_cannot(
     assert len(_eliminate.eliminate(index, plans, cfg)[0][1]) == 4
     after = _exchange.exchange(index, plans, cfg)[0][1]
     assert len(after) == 3
+    # with no budget there is no search (turf.search_moves_per_door = 0)
+    off = PlanConfig.from_dict(
+        {
+            "turf": {
+                "shift_s": _SHIFT,
+                "balance": 1.0,
+                "fill": 1.0,
+                "search_moves_per_door": 0,
+            },
+            "route": {"workers": 1},
+        }
+    )
+    assert _exchange.exchange(index, plans, off) is plans
     doors = sorted(i for m, _, _ in after for i in m.index)
     assert doors == sorted(i for m, _, _ in before for i in m.index)
     assert all(t <= _SHIFT for _, t, _ in after)
