@@ -80,10 +80,10 @@ def test_a_single_move_costs_what_it_was_priced() -> None:
 _SHIFT = 4500
 
 
-def _cfg(shift: int, balance: float, fill: float = 1.0) -> PlanConfig:
+def _cfg(shift: int, balance: float, fill: float = 1.0, **turf: float) -> PlanConfig:
     return PlanConfig.from_dict(
         {
-            "turf": {"shift_s": shift, "balance": balance, "fill": fill},
+            "turf": {"shift_s": shift, "balance": balance, "fill": fill, **turf},
             "route": {"workers": 1},
         }
     )
@@ -101,17 +101,7 @@ def test_a_volunteer_is_saved_where_route_elimination_cannot(
     after = _exchange.exchange(index, plans, cfg)[0][1]
     assert len(after) == 3
     # with no budget there is no search (turf.search_moves_per_door = 0)
-    off = PlanConfig.from_dict(
-        {
-            "turf": {
-                "shift_s": _SHIFT,
-                "balance": 1.0,
-                "fill": 1.0,
-                "search_moves_per_door": 0,
-            },
-            "route": {"workers": 1},
-        }
-    )
+    off = _cfg(_SHIFT, 1.0, search_moves_per_door=0)
     assert _exchange.exchange(index, plans, off) is plans
     doors = sorted(i for m, _, _ in after for i in m.index)
     assert doors == sorted(i for m, _, _ in before for i in m.index)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import networkx as nx
 import pandas as pd
 import pytest
@@ -113,7 +115,7 @@ def test_a_door_no_shift_can_hold_stays_out(G: nx.MultiDiGraph) -> None:
 
 
 def test_a_door_is_walked_from_the_staging_point_nearest_on_foot(
-    tmp_path: pytest.TempPathFactory,
+    tmp_path: Path,
 ) -> None:
     # Back Lane runs behind the grid's north side but meets it only 2.5 km away
     # (round Hamlet Road and Farm Lane): the staging point nearest its door in a
@@ -124,7 +126,7 @@ def test_a_door_is_walked_from_the_staging_point_nearest_on_foot(
         *HAMLET_WAYS,
         ("Back Lane", "residential", [(3100, 450), (400, 450)], {}),
     ]
-    path = write_osm(tmp_path / "river.osm", ways)  # type: ignore[operator]
+    path = write_osm(tmp_path / "river.osm", ways)
     G = network.read_walk_graph(path, WalkParams(cache_dir="none"), crs=CRS)
     doors = network.snap_doors(make_doors([(620, 440)]), G, WalkParams()).doors
     assert doors[schema.SNAP_M].iloc[0] < 15  # on Back Lane
